@@ -1,0 +1,134 @@
+import { createHash } from "node:crypto";
+import { AuthenticationError } from "./errors.js";
+import type { ProviderOptions } from "./registry.js";
+import { scrubSecrets } from "./scrub.js";
+import type {
+  Message,
+  ModelResponse,
+  ProviderCallOptions,
+  ProviderCapabilities,
+  StreamChunk,
+} from "./types.js";
+
+/** What a provider subclass tells {@link BaseProvider} about itself. */
+export interface BaseProviderConfig {
+  /** Registry id (`"openai"`). Becomes {@link BaseProvider.name}. */
+  readonly id: string;
+  /** Model used when the caller names none. */
+  readonly defaultModel: string;
+  /** Base URL used when neither the settings nor the environment give one. */
+  readonly defaultBaseURL: string;
+  /** Environment variables read for the key, in order (`["OPENAI_API_KEY"]`). */
+  readonly apiKeyEnvVars: readonly string[];
+  /** Environment variables read for the base URL, in order (`["OPENAI_BASE_URL"]`). */
+  readonly baseURLEnvVars?: readonly string[];
+  /** The user's settings. */
+  readonly settings: ProviderOptions;
+  /** What the provider supports. Defaults: images and reasoning off. */
+  readonly capabilities?: Partial<ProviderCapabilities>;
+  /** Set to `false` for providers that need no key (local servers). Default `true`. */
+  readonly requireApiKey?: boolean;
+}
+
+function readEnv(names: readonly string[] | undefined): string | undefined {
+  if (!names || typeof process === "undefined") return undefined;
+  for (const n of names) {
+    const v = process.env[n];
+    if (v !== undefined && v.trim() !== "") return v.trim();
+  }
+  return undefined;
+}
+
+/**
+ * The class every provider extends, ours and third parties' alike. It resolves the API key and
+ * base URL when the provider is created (never at import), and gives the client what it needs
+ * for cache keys. Subclasses implement the wire format.
+ *
+ * Contract for subclasses:
+ * - `generate` returns a {@link ModelResponse} or throws a `ProviderError` subclass; a
+ *   `content_filter` finish throws {@link ContentFilterError}.
+ * - `stream` yields {@link StreamChunk}s; the last one carries `finishReason` (and `usage` when
+ *   known). A cut stream throws {@link ServiceUnavailableError}; the client then attaches the
+ *   partial text and rejects streams that end without a finish reason.
+ * - Both pass `options.signal` to the transport so that an abort closes the socket.
+ * - Neither retries: the client runs the one retry policy.
+ *
+ * @example
+ * ```ts
+ * class MyProvider extends BaseProvider<MyMessage[], MyResponse, MyChunk> {
+ *   constructor(settings: ProviderOptions = {}) {
+ *     super({ id: "my-llm", defaultModel: "m-1", defaultBaseURL: "https://api.example.com/v1",
+ *             apiKeyEnvVars: ["MY_LLM_API_KEY"], settings });
+ *   }
+ *   // formatMessages, generate, stream, parseResponse, parseStreamChunk ...
+ * }
+ * ```
+ */
+export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TChunk = unknown> {
+  /** Registry id of this provider. */
+  readonly name: string;
+  /** Model used when the caller names none. */
+  readonly defaultModel: string;
+  /** The base URL requests go to. */
+  readonly baseURL: string;
+  /** What this provider supports. */
+  readonly capabilities: ProviderCapabilities;
+  /** Extra headers from the settings. */
+  protected readonly headers: Readonly<Record<string, string>>;
+  /** The API key (empty string when the provider needs none). Never log it. */
+  protected readonly apiKey: string;
+  /** Environment variables the key is read from. */
+  readonly apiKeyEnvVars: readonly string[];
+  #fingerprint: string | undefined;
+
+  constructor(config: BaseProviderConfig) {
+    this.name = config.id;
+    this.defaultModel = config.defaultModel;
+    this.apiKeyEnvVars = config.apiKeyEnvVars;
+    const settings = config.settings ?? {};
+    const baseURL = settings.baseURL ?? readEnv(config.baseURLEnvVars) ?? config.defaultBaseURL;
+    this.baseURL = baseURL.replace(/\/+$/, "");
+    this.headers = settings.headers ?? {};
+    this.capabilities = { images: false, reasoning: false, ...config.capabilities };
+    const key = settings.apiKey ?? readEnv(config.apiKeyEnvVars);
+    if ((key === undefined || key === "") && config.requireApiKey !== false) {
+      const vars = config.apiKeyEnvVars;
+      throw new AuthenticationError(
+        `No API key for ${config.id}: set ${vars.length > 1 ? `${vars.slice(0, -1).join(", ")} or ${vars.at(-1)}` : (vars[0] ?? "the apiKey option")} in the environment, or pass { apiKey } in the settings.`,
+        { provider: config.id, code: "missing_api_key" },
+      );
+    }
+    this.apiKey = key ?? "";
+  }
+
+  /**
+   * A short SHA-256 fingerprint of the API key, used in cache keys so that answers never leak
+   * between accounts. The key itself is never stored.
+   */
+  get keyFingerprint(): string {
+    this.#fingerprint ??= this.apiKey
+      ? createHash("sha256").update(this.apiKey).digest("hex").slice(0, 16)
+      : "none";
+    return this.#fingerprint;
+  }
+
+  /** Removes this provider's key (and anything key-shaped) from a string. */
+  protected scrub(text: string): string {
+    return scrubSecrets(text, [this.apiKey]);
+  }
+
+  /** Converts Rephysco messages to the provider's message format. */
+  abstract formatMessages(messages: readonly Message[]): TMessages | Promise<TMessages>;
+
+  /** Sends one non-streaming request. */
+  abstract generate(messages: readonly Message[], options: ProviderCallOptions): Promise<ModelResponse>;
+
+  /** Sends one streaming request and yields its chunks. */
+  abstract stream(messages: readonly Message[], options: ProviderCallOptions): AsyncIterable<StreamChunk>;
+
+  /** Converts the provider's response body to a {@link ModelResponse}. */
+  abstract parseResponse(raw: TResponse): ModelResponse;
+
+  /** Converts one streamed event to a {@link StreamChunk}, or `undefined` when it carries nothing. */
+  abstract parseStreamChunk(raw: TChunk): StreamChunk | undefined;
+}

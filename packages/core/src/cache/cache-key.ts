@@ -1,0 +1,84 @@
+import { createHash, type Hash } from "node:crypto";
+import { resolveImage } from "../images.js";
+import type { Message } from "../types.js";
+
+/** Everything that identifies an answer. Signals, timeouts and retry settings are not part of it. */
+export interface CacheKeyInput {
+  /** Registry id of the provider asked first. */
+  readonly provider: string;
+  /** Base URL of that provider. */
+  readonly baseURL: string;
+  /** Fingerprint of the API key (see `BaseProvider.keyFingerprint`); never the key. */
+  readonly keyFingerprint: string;
+  /** Model id. */
+  readonly model: string;
+  /** The full conversation sent, system prompt included. */
+  readonly messages: readonly Message[];
+  readonly temperature?: number;
+  readonly maxTokens?: number;
+  readonly topP?: number;
+  readonly stop?: readonly string[];
+  /** Provider-specific parameters; serialized with sorted keys. */
+  readonly providerOptions?: Readonly<Record<string, unknown>>;
+}
+
+const VERSION = "rephysco-cache-v1";
+
+// Length-prefixed fields make the serialization unambiguous without escaping anything.
+function field(h: Hash, s: string): void {
+  h.update(`${s.length}:`);
+  h.update(s);
+}
+
+function canonical(value: unknown): string {
+  if (value === undefined) return "u";
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  const keys = Object.keys(value as object).sort();
+  return `{${keys
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+    .join(",")}}`;
+}
+
+/**
+ * The cache key of a request: SHA-256 (hex) over a length-prefixed canonical serialization of
+ * provider, base URL, key fingerprint, model, every message (image bytes are fed to the hash, not
+ * stored) and every generation parameter. The hash is updated field by field, so no copy of a
+ * large conversation is built.
+ *
+ * @example
+ * ```ts
+ * cacheKey({ provider: "openai", baseURL, keyFingerprint, model: "gpt-4o-mini", messages });
+ * ```
+ */
+export function cacheKey(input: CacheKeyInput): string {
+  const h = createHash("sha256");
+  field(h, VERSION);
+  field(h, input.provider);
+  field(h, input.baseURL);
+  field(h, input.keyFingerprint);
+  field(h, input.model);
+  field(h, String(input.messages.length));
+  for (const m of input.messages) {
+    field(h, m.role);
+    field(h, m.content);
+    field(h, m.name ?? "");
+    const images = m.images ?? [];
+    field(h, String(images.length));
+    for (const img of images) {
+      const r = resolveImage(img);
+      if (r.kind === "url") field(h, `url:${r.url}`);
+      else {
+        field(h, `data:${r.mediaType}`);
+        field(h, r.base64);
+      }
+    }
+  }
+  field(h, input.temperature === undefined ? "u" : String(input.temperature));
+  field(h, input.maxTokens === undefined ? "u" : String(input.maxTokens));
+  field(h, input.topP === undefined ? "u" : String(input.topP));
+  field(h, input.stop === undefined ? "u" : canonical(input.stop));
+  field(h, canonical(input.providerOptions));
+  return h.digest("hex");
+}

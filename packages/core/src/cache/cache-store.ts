@@ -1,0 +1,51 @@
+import type { FinishReason, StreamChunk, Usage } from "../types.js";
+
+/** A cached non-streaming answer. */
+export interface CachedResponse {
+  readonly content: string;
+  readonly reasoning?: string;
+  readonly model: string;
+  readonly provider: string;
+  readonly usage?: Usage;
+  readonly finishReason?: FinishReason;
+}
+
+/**
+ * What the client stores: a whole answer, or the chunks of a stream that completed normally.
+ * Plain JSON, so any store can serialize it.
+ */
+export type CacheEntry =
+  | { readonly v: 1; readonly kind: "response"; readonly response: CachedResponse }
+  | { readonly v: 1; readonly kind: "stream"; readonly chunks: readonly StreamChunk[] };
+
+/**
+ * Where cached answers live. The shape Keyv instances already have, so `new Keyv(...)` works as
+ * a store. Every method may reject: the client reports store failures through `onEvent`
+ * (`cache_error`) and goes upstream, never failing the request.
+ *
+ * @example
+ * ```ts
+ * const client = new LLMClient({ provider: "openai", cache: memoryStore({ max: 500 }) });
+ * ```
+ */
+export interface CacheStore {
+  /** The entry for `key`, or `undefined`/`null` on a miss. */
+  get(key: string): Promise<unknown>;
+  /** Stores `value` under `key`, expiring after `ttlMs` when given. */
+  set(key: string, value: CacheEntry, ttlMs?: number): Promise<unknown>;
+  /** Removes `key`. */
+  delete(key: string): Promise<unknown>;
+}
+
+/** `true` when a value read from a store is a well-formed {@link CacheEntry}. */
+export function isCacheEntry(value: unknown): value is CacheEntry {
+  if (!value || typeof value !== "object") return false;
+  const v = value as { v?: unknown; kind?: unknown; response?: unknown; chunks?: unknown };
+  if (v.v !== 1) return false;
+  if (v.kind === "response") {
+    const r = v.response as { content?: unknown; model?: unknown } | undefined;
+    return !!r && typeof r.content === "string" && typeof r.model === "string";
+  }
+  if (v.kind === "stream") return Array.isArray(v.chunks);
+  return false;
+}

@@ -1,0 +1,49 @@
+import { LRUCache } from "lru-cache";
+import type { CacheEntry, CacheStore } from "./cache-store.js";
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /** Most entries kept; the least recently used are evicted first. Default `1000`. */
+  readonly max?: number;
+  /** Default time to live in ms when `set` gets none. Default: no expiry. */
+  readonly ttlMs?: number;
+}
+
+/** A {@link CacheStore} with a `clear()` method, as {@link memoryStore} returns. */
+export interface MemoryStore extends CacheStore {
+  /** Removes every entry. */
+  clear(): Promise<void>;
+  /** Number of entries held. */
+  readonly size: number;
+}
+
+/**
+ * An in-process LRU cache store (on `lru-cache`): bounded by entry count, with per-entry TTL.
+ *
+ * @example
+ * ```ts
+ * const client = new LLMClient({ provider: "openai", cache: memoryStore({ max: 100, ttlMs: 60_000 }) });
+ * ```
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  const max = options.max ?? 1000;
+  if (!Number.isInteger(max) || max < 1) throw new TypeError(`memoryStore: max must be a positive integer, got ${max}.`);
+  const lru = new LRUCache<string, CacheEntry>({ max, ...(options.ttlMs ? { ttl: options.ttlMs } : {}), ttlAutopurge: false });
+  return {
+    async get(key) {
+      return lru.get(key);
+    },
+    async set(key, value, ttlMs) {
+      lru.set(key, value, ttlMs ? { ttl: ttlMs } : undefined);
+    },
+    async delete(key) {
+      return lru.delete(key);
+    },
+    async clear() {
+      lru.clear();
+    },
+    get size() {
+      return lru.size;
+    },
+  };
+}

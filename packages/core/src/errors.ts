@@ -1,0 +1,169 @@
+import { scrubSecrets, scrubValue } from "./scrub.js";
+
+const KINDS = Symbol.for("rephysco.error.kinds");
+
+/** Details every Rephysco error carries. All fields but `provider` are optional. */
+export interface ErrorDetails {
+  /** Registry id of the provider the error came from (`"client"` for errors raised by Rephysco itself). */
+  readonly provider: string;
+  /** HTTP status of the provider's response, when there was one. */
+  readonly status?: number;
+  /** The provider's own error code (`invalid_api_key`, `RESOURCE_EXHAUSTED`, `20012`, ...). */
+  readonly code?: string;
+  /** The provider's request id (`x-request-id`, DashScope `request_id`, SiliconFlow trace id, ...). */
+  readonly requestId?: string;
+  /** How long the provider asked us to wait before retrying, in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** The original error (vendor SDK error, network error), with secrets scrubbed. */
+  readonly cause?: unknown;
+  /** The provider's error body, parsed when it was JSON, with secrets scrubbed. */
+  readonly body?: unknown;
+  /** Overrides the class's default retry decision. */
+  readonly retryable?: boolean;
+  /** Text already received before a stream failed. */
+  readonly partialContent?: string;
+  /** Reasoning text already received before a stream failed. */
+  readonly partialReasoning?: string;
+  /** Extra provider data, such as Gemini safety ratings on a {@link ContentFilterError}. */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The root of every error Rephysco throws. `instanceof` works across duplicate installed copies
+ * of `@rephysco/core`: identity is a `Symbol.for` marker, not the class object.
+ *
+ * @example
+ * ```ts
+ * try { await client.generate("hi"); }
+ * catch (e) { if (e instanceof RateLimitError) console.log(e.retryAfterMs); }
+ * ```
+ */
+export class RephyscoError extends Error {
+  /** Stable kind name used for cross-copy `instanceof`. Subclasses define their own. */
+  static readonly kind: string = "RephyscoError";
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (value === null || typeof value !== "object") return false;
+    const kinds = (value as { [KINDS]?: unknown })[KINDS];
+    return Array.isArray(kinds) && kinds.includes((this as { kind?: string }).kind);
+  }
+
+  declare readonly [KINDS]: readonly string[];
+  /** Registry id of the provider the error came from. */
+  readonly provider: string;
+  /** HTTP status, when there was a response. */
+  readonly status?: number;
+  /** The provider's error code. */
+  readonly code?: string;
+  /** The provider's request id, for support tickets. */
+  readonly requestId?: string;
+  /** Requested wait before a retry, in milliseconds. */
+  readonly retryAfterMs?: number;
+  /** The provider's error body (secrets scrubbed). */
+  readonly body?: unknown;
+  /** Text received before a stream failed. */
+  readonly partialContent?: string;
+  /** Reasoning received before a stream failed. */
+  readonly partialReasoning?: string;
+  /** Extra provider data. */
+  readonly data?: Readonly<Record<string, unknown>>;
+  /** Whether the retry policy may try this request again. */
+  readonly retryable: boolean;
+
+  constructor(message: string, details: ErrorDetails) {
+    super(scrubSecrets(message), details.cause === undefined ? undefined : { cause: details.cause });
+    const kinds: string[] = [];
+    for (let c: unknown = new.target; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
+      if (Object.hasOwn(c, "kind")) kinds.push((c as unknown as { kind: string }).kind);
+    }
+    Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
+    this.name = (new.target as { kind?: string }).kind ?? "RephyscoError";
+    this.provider = details.provider;
+    if (details.status !== undefined) this.status = details.status;
+    if (details.code !== undefined) this.code = details.code;
+    if (details.requestId !== undefined) this.requestId = details.requestId;
+    if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
+    if (details.body !== undefined) this.body = scrubValue(details.body);
+    if (details.partialContent !== undefined) this.partialContent = details.partialContent;
+    if (details.partialReasoning !== undefined) this.partialReasoning = details.partialReasoning;
+    if (details.data !== undefined) this.data = details.data;
+    this.retryable = details.retryable ?? (new.target as typeof RephyscoError).defaultRetryable;
+  }
+
+  /** Whether errors of this class are retried unless told otherwise. */
+  protected static readonly defaultRetryable: boolean = false;
+
+  /** A JSON view with no secrets, for logs. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      message: this.message,
+      provider: this.provider,
+      status: this.status,
+      code: this.code,
+      requestId: this.requestId,
+      retryAfterMs: this.retryAfterMs,
+      retryable: this.retryable,
+      body: this.body,
+    };
+  }
+}
+
+/** An error reported by (or while talking to) a provider. */
+export class ProviderError extends RephyscoError {
+  static override readonly kind: string = "ProviderError";
+}
+
+/** The key is missing, invalid, or lacks permission (401/403, and the provider-specific equivalents). */
+export class AuthenticationError extends ProviderError {
+  static override readonly kind: string = "AuthenticationError";
+}
+
+/** Too many requests (429). Retried, honouring the provider's Retry-After. */
+export class RateLimitError extends ProviderError {
+  static override readonly kind: string = "RateLimitError";
+  protected static override readonly defaultRetryable: boolean = true;
+}
+
+/**
+ * The account is out of quota, credits or balance (OpenAI `insufficient_quota`, DashScope
+ * `Arrearage`, xAI spending limit, SiliconFlow insufficient balance). Never retried: waiting does not help.
+ */
+export class QuotaExceededError extends ProviderError {
+  static override readonly kind: string = "QuotaExceededError";
+}
+
+/** The provider refused the prompt or the answer on content grounds. Never retried. */
+export class ContentFilterError extends ProviderError {
+  static override readonly kind: string = "ContentFilterError";
+}
+
+/** The request is malformed, names an unknown model, or breaks a provider rule (400, 404, 422). */
+export class InvalidRequestError extends ProviderError {
+  static override readonly kind: string = "InvalidRequestError";
+}
+
+/**
+ * The provider is down, overloaded, timed out, or the connection failed (408, 409, 5xx, resets,
+ * cut streams). Retried while nothing has been yielded to the caller.
+ */
+export class ServiceUnavailableError extends ProviderError {
+  static override readonly kind: string = "ServiceUnavailableError";
+  protected static override readonly defaultRetryable: boolean = true;
+}
+
+/** A whole-request, first-chunk or idle-chunk timeout expired. */
+export class TimeoutError extends ServiceUnavailableError {
+  static override readonly kind: string = "TimeoutError";
+}
+
+/** Every error class by its kind name (used to rebuild errors shared across waiters). */
+export type RephyscoErrorClass = typeof RephyscoError;
+
+/**
+ * Rephysco was set up wrongly: an unknown provider id, an invalid option value. Raised before any
+ * request is sent, with a message that says what to change.
+ */
+export class ConfigurationError extends RephyscoError {
+  static override readonly kind: string = "ConfigurationError";
+}

@@ -1,0 +1,65 @@
+export type {
+  FinishReason,
+  ImageInput,
+  Message,
+  ModelResponse,
+  ProviderCallOptions,
+  ProviderCapabilities,
+  Role,
+  StreamChunk,
+  Usage,
+} from "./types.js";
+export { ModelProvider } from "./model-provider.js";
+export {
+  AuthenticationError,
+  ConfigurationError,
+  ContentFilterError,
+  type ErrorDetails,
+  InvalidRequestError,
+  ProviderError,
+  QuotaExceededError,
+  RateLimitError,
+  RephyscoError,
+  ServiceUnavailableError,
+  TimeoutError,
+} from "./errors.js";
+export {
+  createProvider,
+  hasProvider,
+  listProviders,
+  type ProviderFactory,
+  type ProviderId,
+  type ProviderInfo,
+  type ProviderOptions,
+  type ProviderRegistry,
+  type ProviderSettings,
+  registerProvider,
+} from "./registry.js";
+export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
+export {
+  createErrorFromResponse,
+  type ErrorClassName,
+  ErrorClasses,
+  errorClassForStatus,
+  excerpt,
+  getHeader,
+  type HeaderSource,
+  parseDurationMs,
+  parseRetryAfter,
+  type ResponseErrorInput,
+} from "./http-errors.js";
+export { imageToUrl, type ResolvedImage, resolveImage, sniffImageType } from "./images.js";
+export { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
+export {
+  computeRetryDelay,
+  DEFAULT_RETRY,
+  isAbortError,
+  isRetryableError,
+  type ResolvedRetryOptions,
+  type RetryOptions,
+  resolveRetryOptions,
+  sleep,
+} from "./retry.js";
+export { type CacheEntry, type CachedResponse, type CacheStore, isCacheEntry } from "./cache/cache-store.js";
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
+export { type CacheKeyInput, cacheKey } from "./cache/cache-key.js";

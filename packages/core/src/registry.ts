@@ -1,0 +1,126 @@
+import type { BaseProvider } from "./base-provider.js";
+import { ConfigurationError } from "./errors.js";
+import { PROVIDER_PACKAGES } from "./model-provider.js";
+
+/** Settings every provider accepts. Providers extend this with their own fields. */
+export interface ProviderOptions {
+  /** API key. When omitted, the provider's environment variable is read when the provider is created. */
+  readonly apiKey?: string;
+  /** Base URL of the API (for proxies, gateways, regional endpoints, or the local mock server). */
+  readonly baseURL?: string;
+  /** Extra HTTP headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A `fetch` implementation to use instead of the global one (providers that use `fetch`). */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * Maps each registered provider id to its settings type. Provider packages add themselves by
+ * declaration merging, which is what makes ids autocomplete in editors:
+ *
+ * @example
+ * ```ts
+ * declare module "@rephysco/core" {
+ *   interface ProviderRegistry { "my-llm": MyLLMSettings }
+ * }
+ * ```
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in provider packages
+export interface ProviderRegistry {}
+
+/** A registered provider id (autocompleted), or any other string for providers registered at run time. */
+export type ProviderId = keyof ProviderRegistry | (string & {});
+
+/** The settings type of a provider id: its registered settings, or {@link ProviderOptions}. */
+export type ProviderSettings<Id extends string> = Id extends keyof ProviderRegistry
+  ? ProviderRegistry[Id]
+  : ProviderOptions;
+
+/** Creates a provider instance from settings. */
+export type ProviderFactory<S extends ProviderOptions = ProviderOptions> = (settings: S) => BaseProvider;
+
+/** What a provider package tells the registry about itself (shown by `listProviders()` and the CLI). */
+export interface ProviderInfo {
+  /** Registry id. */
+  readonly id: string;
+  /** Default model id. */
+  readonly defaultModel?: string;
+  /** Environment variables read for the API key, in order. */
+  readonly apiKeyEnvVars?: readonly string[];
+  /** Environment variables read for the base URL, in order. */
+  readonly baseURLEnvVars?: readonly string[];
+  /** The npm package that registers it. */
+  readonly packageName?: string;
+  /** When set, this id is another name for `aliasOf`. */
+  readonly aliasOf?: string;
+}
+
+interface Entry {
+  readonly factory: ProviderFactory<never>;
+  readonly info: ProviderInfo;
+}
+
+const REGISTRY_KEY = Symbol.for("rephysco.provider-registry.v1");
+
+/** One registry per process, even when several copies of core are installed. */
+function registry(): Map<string, Entry> {
+  const g = globalThis as { [REGISTRY_KEY]?: Map<string, Entry> };
+  g[REGISTRY_KEY] ??= new Map();
+  return g[REGISTRY_KEY];
+}
+
+/**
+ * Registers a provider factory under an id. Provider packages call this when imported;
+ * registering an id again replaces it (the last import wins).
+ *
+ * @example
+ * ```ts
+ * registerProvider("my-llm", (s) => new MyLLMProvider(s), { defaultModel: "m-1", apiKeyEnvVars: ["MY_LLM_API_KEY"] });
+ * ```
+ */
+export function registerProvider<Id extends string>(
+  id: Id,
+  factory: ProviderFactory<ProviderSettings<Id>>,
+  info: Omit<ProviderInfo, "id"> = {},
+): void {
+  if (typeof id !== "string" || id.length === 0) {
+    throw new ConfigurationError("registerProvider: the id must be a non-empty string.", { provider: "client" });
+  }
+  if (typeof factory !== "function") {
+    throw new ConfigurationError(`registerProvider("${id}"): the factory must be a function.`, { provider: "client" });
+  }
+  registry().set(id, { factory: factory as ProviderFactory<never>, info: { ...info, id } });
+}
+
+/**
+ * Creates a provider from the registry.
+ *
+ * @throws {ConfigurationError} when no provider is registered under `id`; the message names the
+ * package to install and import.
+ * @throws {AuthenticationError} when no API key is given or found in the environment.
+ */
+export function createProvider<Id extends ProviderId>(id: Id, settings?: ProviderSettings<Id>): BaseProvider {
+  const entry = registry().get(id);
+  if (!entry) {
+    const pkg = PROVIDER_PACKAGES[id];
+    const known = [...registry().keys()];
+    const hint = pkg
+      ? `Install "${pkg}" and import it once (import "${pkg}";) to register it.`
+      : "Import the package that provides it so that it registers itself.";
+    throw new ConfigurationError(
+      `Unknown provider "${id}". ${hint} Registered providers: ${known.length ? known.join(", ") : "none"}.`,
+      { provider: "client", code: "unknown_provider" },
+    );
+  }
+  return (entry.factory as ProviderFactory<ProviderOptions>)((settings ?? {}) as ProviderOptions);
+}
+
+/** Every registered provider with what it declared about itself, in registration order. */
+export function listProviders(): ProviderInfo[] {
+  return [...registry().values()].map((e) => e.info);
+}
+
+/** `true` when a provider is registered under `id`. */
+export function hasProvider(id: string): boolean {
+  return registry().has(id);
+}
