@@ -63,3 +63,10 @@ export {
 export { type CacheEntry, type CachedResponse, type CacheStore, isCacheEntry } from "./cache/cache-store.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
 export { type CacheKeyInput, cacheKey } from "./cache/cache-key.js";
+export {
+  type FallbackTarget,
+  type GenerateOptions,
+  LLMClient,
+  type LLMClientOptions,
+} from "./llm-client.js";
+export type { EventListener, RephyscoEvent, Target } from "./client/events.js";

@@ -1,0 +1,84 @@
+import { InvalidRequestError } from "../errors.js";
+import type { ImageInput, Message, Role } from "../types.js";
+
+const ROLES: ReadonlySet<Role> = new Set(["system", "user", "assistant", "tool"]);
+
+function bad(message: string): InvalidRequestError {
+  return new InvalidRequestError(message, { provider: "client", code: "invalid_input" });
+}
+
+/**
+ * Turns `generate`/`stream` input into the message list sent upstream: the system prompt first,
+ * then the messages; `images` attach to the string prompt (or to the last user message).
+ *
+ * @throws {InvalidRequestError} for empty input, unknown roles, non-string content.
+ */
+export function normalizeInput(
+  input: string | readonly Message[],
+  systemPrompt: string | undefined,
+  images: readonly ImageInput[] | undefined,
+): Message[] {
+  const out: Message[] = [];
+  if (systemPrompt !== undefined) {
+    if (typeof systemPrompt !== "string") throw bad("systemPrompt must be a string.");
+    if (systemPrompt !== "") out.push({ role: "system", content: systemPrompt });
+  }
+  if (typeof input === "string") {
+    if (input.trim() === "" && !images?.length) throw bad("The prompt is empty: pass a non-empty string or a list of messages.");
+    out.push(images?.length ? { role: "user", content: input, images } : { role: "user", content: input });
+    return out;
+  }
+  if (!Array.isArray(input)) throw bad("Input must be a string or an array of messages.");
+  if (input.length === 0) throw bad("The message list is empty: pass at least one message.");
+  input.forEach((m: Message, i: number) => {
+    if (!m || typeof m !== "object") throw bad(`messages[${i}] must be an object { role, content }.`);
+    if (!ROLES.has(m.role)) throw bad(`messages[${i}].role must be one of system, user, assistant, tool; got ${JSON.stringify(m.role)}.`);
+    if (typeof m.content !== "string") throw bad(`messages[${i}].content must be a string; got ${typeof m.content}.`);
+    if (m.images !== undefined && !Array.isArray(m.images)) throw bad(`messages[${i}].images must be an array.`);
+    out.push(m);
+  });
+  if (images?.length) {
+    let idx = -1;
+    for (let i = out.length - 1; i >= 0; i--) {
+      if (out[i]!.role === "user") {
+        idx = i;
+        break;
+      }
+    }
+    if (idx < 0) throw bad("options.images needs a user message to attach to.");
+    const target = out[idx]!;
+    out[idx] = { ...target, images: [...(target.images ?? []), ...images] };
+  }
+  return out;
+}
+
+/** Checks generation parameters, so that a typo fails here with a clear message, not upstream. */
+export function validateParams(p: {
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
+  topP?: number | undefined;
+  stop?: readonly string[] | undefined;
+}): void {
+  if (p.temperature !== undefined && (typeof p.temperature !== "number" || !Number.isFinite(p.temperature) || p.temperature < 0)) {
+    throw bad(`temperature must be a number >= 0; got ${String(p.temperature)}.`);
+  }
+  if (p.maxTokens !== undefined && (!Number.isInteger(p.maxTokens) || p.maxTokens < 1)) {
+    throw bad(`maxTokens must be a positive integer; got ${String(p.maxTokens)}.`);
+  }
+  if (p.topP !== undefined && (typeof p.topP !== "number" || !(p.topP >= 0 && p.topP <= 1))) {
+    throw bad(`topP must be a number between 0 and 1; got ${String(p.topP)}.`);
+  }
+  if (p.stop !== undefined && (!Array.isArray(p.stop) || p.stop.some((s) => typeof s !== "string"))) {
+    throw bad("stop must be an array of strings.");
+  }
+}
+
+/** Checks a timeout option: undefined or a positive finite number of milliseconds. */
+export function validateTimeout(name: string, value: number | undefined): void {
+  if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
+    throw new InvalidRequestError(`${name} must be a positive number of milliseconds; got ${String(value)}.`, {
+      provider: "client",
+      code: "invalid_option",
+    });
+  }
+}

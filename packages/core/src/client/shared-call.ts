@@ -1,0 +1,125 @@
+import { abortReason } from "../retry.js";
+
+/**
+ * One upstream call shared by every identical request in flight. The upstream runs on its own
+ * signal, aborted only when every waiter has gone; each waiter can abort on its own.
+ */
+export class SharedCall<T> {
+  readonly controller = new AbortController();
+  #waiters = 0;
+  #settled = false;
+  readonly promise: Promise<T>;
+
+  constructor(run: (signal: AbortSignal) => Promise<T>, onSettle: () => void) {
+    this.promise = run(this.controller.signal).finally(() => {
+      this.#settled = true;
+      onSettle();
+    });
+    // Waiters observe the result through join(); this keeps an unobserved rejection quiet.
+    this.promise.catch(() => {});
+  }
+
+  /** Waits for the shared result, or rejects with this waiter's abort reason. */
+  join(signal: AbortSignal | undefined): Promise<T> {
+    this.#waiters++;
+    if (!signal) return this.promise.finally(() => this.#leave(false));
+    if (signal.aborted) {
+      this.#leave(true);
+      return Promise.reject(abortReason(signal));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        this.#leave(true);
+        reject(abortReason(signal));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.promise.then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          this.#leave(false);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          this.#leave(false);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  #leave(aborted: boolean): void {
+    this.#waiters--;
+    if (aborted && this.#waiters <= 0 && !this.#settled) this.controller.abort(new DOMException("All waiters aborted", "AbortError"));
+  }
+}
+
+/**
+ * A stream shared by identical requests in flight: the upstream chunks are buffered, and each
+ * subscriber replays the buffer and then follows. An upstream error reaches every subscriber.
+ */
+export class SharedStream<T> {
+  readonly controller = new AbortController();
+  readonly #chunks: T[] = [];
+  #done = false;
+  #error: { e: unknown } | undefined;
+  #wake: (() => void)[] = [];
+  #subscribers = 0;
+
+  constructor(source: (signal: AbortSignal) => AsyncIterable<T>, onSettle: () => void) {
+    (async () => {
+      try {
+        for await (const chunk of source(this.controller.signal)) {
+          this.#chunks.push(chunk);
+          this.#notify();
+        }
+      } catch (e) {
+        this.#error = { e };
+      } finally {
+        this.#done = true;
+        onSettle();
+        this.#notify();
+      }
+    })();
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = [];
+    for (const f of w) f();
+  }
+
+  /** Iterates the shared stream from its first chunk. */
+  async *subscribe(signal: AbortSignal | undefined): AsyncGenerator<T> {
+    this.#subscribers++;
+    let i = 0;
+    let finished = false;
+    try {
+      while (true) {
+        if (signal?.aborted) throw abortReason(signal);
+        if (i < this.#chunks.length) {
+          yield this.#chunks[i++]!;
+          continue;
+        }
+        if (this.#done) {
+          if (this.#error) throw this.#error.e;
+          finished = true;
+          return;
+        }
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(abortReason(signal!));
+          signal?.addEventListener("abort", onAbort, { once: true });
+          this.#wake.push(() => {
+            signal?.removeEventListener("abort", onAbort);
+            resolve();
+          });
+        });
+      }
+    } finally {
+      this.#subscribers--;
+      if (!finished && this.#subscribers <= 0 && !this.#done) {
+        this.controller.abort(new DOMException("All subscribers left", "AbortError"));
+      }
+    }
+  }
+}

@@ -1,0 +1,656 @@
+import type { BaseProvider } from "./base-provider.js";
+import type { CachedResponse, CacheEntry, CacheStore } from "./cache/cache-store.js";
+import { isCacheEntry } from "./cache/cache-store.js";
+import { cacheKey } from "./cache/cache-key.js";
+import { defaultStore } from "./cache/default-store.js";
+import { assembleChunks, responseToChunks } from "./client/assemble.js";
+import { AttemptScope } from "./client/attempt-scope.js";
+import { type EventListener, emit, type RephyscoEvent, type Target } from "./client/events.js";
+import { normalizeInput, validateParams, validateTimeout } from "./client/normalize-input.js";
+import { SharedCall, SharedStream } from "./client/shared-call.js";
+import {
+  AuthenticationError,
+  ConfigurationError,
+  ContentFilterError,
+  InvalidRequestError,
+  ProviderError,
+  RephyscoError,
+  ServiceUnavailableError,
+} from "./errors.js";
+import { type ProviderId, type ProviderSettings, createProvider } from "./registry.js";
+import {
+  computeRetryDelay,
+  isAbortError,
+  isRetryableError,
+  type ResolvedRetryOptions,
+  type RetryOptions,
+  resolveRetryOptions,
+  sleep,
+} from "./retry.js";
+import { scrubError, scrubSecrets } from "./scrub.js";
+import type { ImageInput, Message, ModelResponse, ProviderCallOptions, StreamChunk } from "./types.js";
+
+/** A provider to try when the ones before it fail. */
+export interface FallbackTarget<Id extends ProviderId = ProviderId> {
+  /** Registry id. */
+  readonly provider: Id;
+  /** Model to use with it (its default model when omitted). */
+  readonly model?: string;
+  /** API key (else its environment variable). */
+  readonly apiKey?: string;
+  /** Base URL. */
+  readonly baseURL?: string;
+  /** Further provider settings. */
+  readonly settings?: ProviderSettings<Id & string>;
+}
+
+/** Settings of an {@link LLMClient}. Only `provider` is required. */
+export interface LLMClientOptions<Id extends ProviderId = ProviderId> {
+  /** Registry id of the provider (import its package first, e.g. `import "@rephysco/openai"`). */
+  readonly provider: Id;
+  /** Default model (else the provider's default). */
+  readonly model?: string;
+  /** API key (else the provider's environment variable, read now). */
+  readonly apiKey?: string;
+  /** Base URL of the provider's API. */
+  readonly baseURL?: string;
+  /** Further provider-specific settings (headers, region, organization, ...). */
+  readonly settings?: ProviderSettings<Id & string>;
+  /**
+   * Response cache: `true` for the default disk cache (`REPHYSCO_CACHE_DIR`, else the user cache
+   * directory), a {@link CacheStore} (memoryStore, fileStore, redisStore, a Keyv instance), or
+   * `false`/omitted for none.
+   */
+  readonly cache?: boolean | CacheStore;
+  /** Time to live of cache entries, in ms (default: the store's own default, usually no expiry). */
+  readonly cacheTtlMs?: number;
+  /** Retry policy; `false` disables retries. Defaults: 3 retries, 1 s, x2, 60 s cap, ±20 % jitter. */
+  readonly retry?: false | RetryOptions;
+  /** Longest time one attempt may take, streams included, in ms. */
+  readonly timeoutMs?: number;
+  /** Longest wait for a stream's first token, in ms. */
+  readonly firstChunkTimeoutMs?: number;
+  /** Longest gap between two streamed chunks, in ms. */
+  readonly idleTimeoutMs?: number;
+  /** Providers to try, in order, when the current one fails with a retryable error after its retries. */
+  readonly fallbacks?: readonly FallbackTarget[];
+  /**
+   * Decides whether an error falls back to the next provider. Default: rate limits, quota,
+   * timeouts, 5xx and connection failures do; authentication, invalid request and content filter
+   * errors do not.
+   */
+  readonly shouldFallback?: (error: unknown) => boolean;
+  /** Receives request, retry, fallback, cache and finish events. */
+  readonly onEvent?: EventListener;
+  /** Default system prompt for `chat()` and `chatStream()`. */
+  readonly systemPrompt?: string;
+}
+
+/** Options of one `generate`/`stream`/`chat` call. They override the client's settings. */
+export interface GenerateOptions {
+  /** System prompt placed before the messages. */
+  readonly systemPrompt?: string;
+  /** Model for this call. */
+  readonly model?: string;
+  /** Sampling temperature. */
+  readonly temperature?: number;
+  /** Upper bound on answer tokens. */
+  readonly maxTokens?: number;
+  /** Nucleus sampling. */
+  readonly topP?: number;
+  /** Stop sequences. */
+  readonly stop?: readonly string[];
+  /** Images for a string prompt (or appended to the last user message). */
+  readonly images?: readonly ImageInput[];
+  /** Aborts the call: the request, the retry wait and the stream. The error is the signal's `AbortError`. */
+  readonly signal?: AbortSignal;
+  /** `false`: neither read nor write the cache; `"refresh"`: skip the read, write the new answer. */
+  readonly cache?: boolean | "refresh";
+  /** Time to live of this answer in the cache, in ms. */
+  readonly cacheTtlMs?: number;
+  /** Provider-specific parameters, passed through. */
+  readonly providerOptions?: Readonly<Record<string, unknown>>;
+  /** Overrides the client's `timeoutMs`. */
+  readonly timeoutMs?: number;
+  /** Overrides the client's `firstChunkTimeoutMs`. */
+  readonly firstChunkTimeoutMs?: number;
+  /** Overrides the client's `idleTimeoutMs`. */
+  readonly idleTimeoutMs?: number;
+}
+
+interface UpstreamResult {
+  readonly response: CachedResponse;
+  readonly raw?: unknown;
+}
+
+interface ResolvedTarget {
+  readonly provider: BaseProvider;
+  readonly model: string;
+}
+
+interface Prepared {
+  readonly messages: Message[];
+  readonly targets: readonly ResolvedTarget[];
+  readonly call: Omit<ProviderCallOptions, "model" | "signal">;
+  readonly signal: AbortSignal | undefined;
+  readonly cacheMode: "off" | "use" | "refresh";
+  readonly key: string | undefined;
+  readonly ttlMs: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly firstChunkTimeoutMs: number | undefined;
+  readonly idleTimeoutMs: number | undefined;
+}
+
+function isConnectionFailure(error: unknown): boolean {
+  for (let e: unknown = error, d = 0; e && d < 5; e = (e as { cause?: unknown }).cause, d++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_)/.test(code)) return true;
+    if (e instanceof TypeError && e.message === "fetch failed") return true;
+  }
+  return false;
+}
+
+/** Default fallback decision: what is worth trying elsewhere. */
+function defaultShouldFallback(error: unknown): boolean {
+  if (!(error instanceof ProviderError)) return false;
+  if (error instanceof AuthenticationError || error instanceof InvalidRequestError || error instanceof ContentFilterError) return false;
+  return true;
+}
+
+/**
+ * One API over every registered provider: generate, stream, multi-turn chat, images, caching,
+ * retries, timeouts and fallbacks.
+ *
+ * @example
+ * ```ts
+ * import { LLMClient } from "@rephysco/core";
+ * import "@rephysco/openai";
+ *
+ * const client = new LLMClient({ provider: "openai", model: "gpt-4o-mini", cache: true });
+ * const { content } = await client.generate("Say hi", { temperature: 0 });
+ * for await (const chunk of client.stream("Tell me a story")) process.stdout.write(chunk.content);
+ * ```
+ */
+export class LLMClient<Id extends ProviderId = ProviderId> {
+  readonly #provider: BaseProvider;
+  readonly #fallbacks: readonly ResolvedTarget[];
+  readonly #model: string;
+  readonly #store: CacheStore | undefined;
+  readonly #options: LLMClientOptions<Id>;
+  readonly #retry: ResolvedRetryOptions;
+  readonly #inflight = new Map<string, SharedCall<UpstreamResult>>();
+  readonly #inflightStreams = new Map<string, SharedStream<StreamChunk>>();
+  #history: Message[] = [];
+  #systemPrompt: string | undefined;
+  #chatLock: Promise<unknown> = Promise.resolve();
+
+  /**
+   * @throws {ConfigurationError} for an unknown provider id or invalid options.
+   * @throws {AuthenticationError} when no API key is given or found in the environment.
+   */
+  constructor(options: LLMClientOptions<Id>) {
+    if (!options || typeof options !== "object") {
+      throw new ConfigurationError('LLMClient needs options: new LLMClient({ provider: "openai" }).', { provider: "client" });
+    }
+    this.#options = options;
+    this.#provider = createProvider(options.provider, {
+      ...(options.settings as object),
+      ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
+      ...(options.baseURL !== undefined && { baseURL: options.baseURL }),
+    } as ProviderSettings<Id>);
+    this.#model = options.model ?? this.#provider.defaultModel;
+    this.#fallbacks = (options.fallbacks ?? []).map((f) => {
+      const p = createProvider(f.provider, {
+        ...(f.settings as object),
+        ...(f.apiKey !== undefined && { apiKey: f.apiKey }),
+        ...(f.baseURL !== undefined && { baseURL: f.baseURL }),
+      } as ProviderSettings<typeof f.provider>);
+      return { provider: p, model: f.model ?? p.defaultModel };
+    });
+    try {
+      this.#retry = resolveRetryOptions(options.retry);
+    } catch (e) {
+      throw new ConfigurationError((e as Error).message, { provider: "client", code: "invalid_option" });
+    }
+    validateTimeout("timeoutMs", options.timeoutMs);
+    validateTimeout("firstChunkTimeoutMs", options.firstChunkTimeoutMs);
+    validateTimeout("idleTimeoutMs", options.idleTimeoutMs);
+    validateTimeout("cacheTtlMs", options.cacheTtlMs);
+    const cache = options.cache;
+    this.#store = cache === true ? defaultStore() : cache ? cache : undefined;
+    if (this.#store && (typeof this.#store.get !== "function" || typeof this.#store.set !== "function")) {
+      throw new ConfigurationError("cache must be true, false, or a store with get/set/delete methods.", { provider: "client" });
+    }
+    this.#systemPrompt = options.systemPrompt;
+  }
+
+  /** Registry id of the main provider. */
+  get provider(): string {
+    return this.#provider.name;
+  }
+
+  /** Default model of this client. */
+  get model(): string {
+    return this.#model;
+  }
+
+  /**
+   * Sends one request and returns the whole answer.
+   *
+   * @example
+   * ```ts
+   * const r = await client.generate("What is 2+2?", { systemPrompt: "Answer with a number." });
+   * console.log(r.content, r.usage?.totalTokens, r.provider);
+   * ```
+   */
+  async generate(input: string | readonly Message[], options: GenerateOptions = {}): Promise<ModelResponse> {
+    const req = this.#prepare(input, options);
+    const started = performance.now();
+    const primary = this.#targetOf(req.targets[0]!);
+    if (req.key !== undefined && req.cacheMode === "use") {
+      const hit = await this.#cacheGet(req.key, false);
+      if (hit) {
+        const response = hit.kind === "response" ? hit.response : assembleChunks(hit.chunks, primary.provider, primary.model);
+        this.#emit({ type: "finish", ...this.#answered(response), stream: false, cached: true, durationMs: performance.now() - started, ...(response.usage && { usage: response.usage }), ...(response.finishReason && { finishReason: response.finishReason }) });
+        return { ...response, cached: true };
+      }
+      const key = req.key;
+      let shared = this.#inflight.get(key);
+      if (!shared) {
+        shared = new SharedCall(
+          (signal) => this.#generateUpstream(req, signal),
+          () => this.#inflight.delete(key),
+        );
+        this.#inflight.set(key, shared);
+      }
+      const result = await this.#observe(shared.join(req.signal), primary, false, started);
+      return { ...result.response, cached: false, ...(result.raw !== undefined && { raw: result.raw }) } as ModelResponse;
+    }
+    const result = await this.#observe(this.#generateUpstream(req, req.signal), primary, false, started);
+    return { ...result.response, cached: false, ...(result.raw !== undefined && { raw: result.raw }) } as ModelResponse;
+  }
+
+  /**
+   * Streams the answer. Text already yielded stays yielded; a failure after that throws with the
+   * partial text on `error.partialContent`. A stream that ends without a finish reason throws.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of client.stream("Write a haiku")) process.stdout.write(chunk.content);
+   * ```
+   */
+  async *stream(input: string | readonly Message[], options: GenerateOptions = {}): AsyncGenerator<StreamChunk, void, undefined> {
+    const req = this.#prepare(input, options);
+    const started = performance.now();
+    const primary = this.#targetOf(req.targets[0]!);
+    if (req.key !== undefined && req.cacheMode === "use") {
+      const hit = await this.#cacheGet(req.key, true);
+      if (hit) {
+        const chunks = hit.kind === "stream" ? hit.chunks : responseToChunks(hit.response);
+        let last: StreamChunk | undefined;
+        for (const c of chunks) {
+          if (req.signal?.aborted) throw req.signal.reason;
+          last = c;
+          yield { ...c, cached: true };
+        }
+        const answered = assembleChunks(chunks, primary.provider, primary.model);
+        this.#emit({ type: "finish", ...this.#answered(answered), stream: true, cached: true, durationMs: performance.now() - started, ...(answered.usage && { usage: answered.usage }), ...(last?.finishReason && { finishReason: last.finishReason }) });
+        return;
+      }
+      const key = req.key;
+      let shared = this.#inflightStreams.get(key);
+      if (!shared) {
+        shared = new SharedStream(
+          (signal) => this.#streamUpstream(req, signal),
+          () => this.#inflightStreams.delete(key),
+        );
+        this.#inflightStreams.set(key, shared);
+      }
+      yield* this.#observeStream(shared.subscribe(req.signal), primary, started);
+      return;
+    }
+    yield* this.#observeStream(this.#streamUpstream(req, req.signal), primary, started);
+  }
+
+  /**
+   * Sends `message` as the next user turn of the conversation kept by this client and returns
+   * the answer; both enter the history. Calls are queued so that turns never interleave.
+   *
+   * @example
+   * ```ts
+   * await client.chat("My name is Ada.");
+   * const r = await client.chat("What is my name?");
+   * ```
+   */
+  chat(message: string, options: Omit<GenerateOptions, "systemPrompt"> = {}): Promise<ModelResponse> {
+    const run = async () => {
+      const user = this.#userTurn(message, options.images);
+      const { images: _images, ...rest } = options;
+      const response = await this.generate(this.#conversation(user), rest);
+      this.#history.push(user, { role: "assistant", content: response.content });
+      return response;
+    };
+    const next = this.#chatLock.then(run, run);
+    this.#chatLock = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Streams the answer to the next user turn. The turn enters the history when the stream
+   * completes; a failed or abandoned stream leaves the history unchanged.
+   */
+  async *chatStream(message: string, options: Omit<GenerateOptions, "systemPrompt"> = {}): AsyncGenerator<StreamChunk, void, undefined> {
+    let release!: () => void;
+    const prev = this.#chatLock;
+    this.#chatLock = new Promise<void>((r) => {
+      release = r;
+    });
+    try {
+      await prev;
+      const user = this.#userTurn(message, options.images);
+      const { images: _images, ...rest } = options;
+      let content = "";
+      for await (const chunk of this.stream(this.#conversation(user), rest)) {
+        content += chunk.content;
+        yield chunk;
+      }
+      this.#history.push(user, { role: "assistant", content });
+    } finally {
+      release();
+    }
+  }
+
+  /** The conversation so far: the system prompt (when set) and every completed turn, in order. */
+  get history(): readonly Message[] {
+    return this.#systemPrompt ? [{ role: "system", content: this.#systemPrompt }, ...this.#history] : [...this.#history];
+  }
+
+  /** Forgets every turn. The system prompt stays. */
+  clearHistory(): void {
+    this.#history = [];
+  }
+
+  /** Sets (or, with `undefined` or `""`, removes) the system prompt of the conversation. */
+  setSystemPrompt(text: string | undefined): void {
+    if (text !== undefined && typeof text !== "string") {
+      throw new InvalidRequestError("setSystemPrompt expects a string.", { provider: "client", code: "invalid_input" });
+    }
+    this.#systemPrompt = text || undefined;
+  }
+
+  #userTurn(message: string, images: readonly ImageInput[] | undefined): Message {
+    if (typeof message !== "string" || (message.trim() === "" && !images?.length)) {
+      throw new InvalidRequestError("chat() needs a non-empty message string.", { provider: "client", code: "invalid_input" });
+    }
+    return images?.length ? { role: "user", content: message, images } : { role: "user", content: message };
+  }
+
+  #conversation(user: Message): Message[] {
+    return [...this.history, user];
+  }
+
+  #prepare(input: string | readonly Message[], o: GenerateOptions): Prepared {
+    validateParams(o);
+    validateTimeout("timeoutMs", o.timeoutMs);
+    validateTimeout("firstChunkTimeoutMs", o.firstChunkTimeoutMs);
+    validateTimeout("idleTimeoutMs", o.idleTimeoutMs);
+    validateTimeout("cacheTtlMs", o.cacheTtlMs);
+    const messages = normalizeInput(input, o.systemPrompt, o.images);
+    const model = o.model ?? this.#model;
+    const targets: ResolvedTarget[] = [{ provider: this.#provider, model }, ...this.#fallbacks];
+    const call = {
+      ...(o.temperature !== undefined && { temperature: o.temperature }),
+      ...(o.maxTokens !== undefined && { maxTokens: o.maxTokens }),
+      ...(o.topP !== undefined && { topP: o.topP }),
+      ...(o.stop !== undefined && { stop: o.stop }),
+      ...(o.providerOptions !== undefined && { providerOptions: o.providerOptions }),
+    };
+    const cacheMode = !this.#store || o.cache === false ? "off" : o.cache === "refresh" ? "refresh" : "use";
+    const key =
+      cacheMode === "off"
+        ? undefined
+        : cacheKey({
+            provider: this.#provider.name,
+            baseURL: this.#provider.baseURL,
+            keyFingerprint: this.#provider.keyFingerprint,
+            model,
+            messages,
+            ...call,
+          });
+    return {
+      messages,
+      targets,
+      call,
+      signal: o.signal,
+      cacheMode,
+      key,
+      ttlMs: o.cacheTtlMs ?? this.#options.cacheTtlMs,
+      timeoutMs: o.timeoutMs ?? this.#options.timeoutMs,
+      firstChunkTimeoutMs: o.firstChunkTimeoutMs ?? this.#options.firstChunkTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs ?? this.#options.idleTimeoutMs,
+    };
+  }
+
+  #emit(event: RephyscoEvent): void {
+    emit(this.#options.onEvent, event);
+  }
+
+  #targetOf(t: ResolvedTarget): Target {
+    return { provider: t.provider.name, model: t.model };
+  }
+
+  #answered(r: CachedResponse): Target {
+    return { provider: r.provider, model: r.model };
+  }
+
+  async #cacheGet(key: string, stream: boolean): Promise<CacheEntry | undefined> {
+    let value: unknown;
+    try {
+      value = await this.#store!.get(key);
+    } catch (error) {
+      this.#emit({ type: "cache_error", operation: "get", key, error });
+      this.#warnCache(error);
+      return undefined;
+    }
+    if (value !== undefined && value !== null && !isCacheEntry(value)) {
+      // Not ours or damaged: a miss, and make room for a good entry.
+      this.#store!.delete(key).catch(() => {});
+      value = undefined;
+    }
+    this.#emit({ type: value ? "cache_hit" : "cache_miss", key, stream });
+    return (value as CacheEntry | undefined) ?? undefined;
+  }
+
+  async #cacheSet(key: string, entry: CacheEntry, ttlMs: number | undefined): Promise<void> {
+    try {
+      await this.#store!.set(key, entry, ttlMs);
+    } catch (error) {
+      this.#emit({ type: "cache_error", operation: "set", key, error });
+      this.#warnCache(error);
+    }
+  }
+
+  #warnedCache = false;
+  #warnCache(error: unknown): void {
+    // Without a listener a failing cache would go unnoticed: warn once per client.
+    if (this.#options.onEvent || this.#warnedCache) return;
+    this.#warnedCache = true;
+    process.emitWarning(`rephysco: the cache store failed, requests go upstream: ${String((error as Error)?.message ?? error)}`, "RephyscoWarning");
+  }
+
+  #shouldFallback(error: unknown): boolean {
+    if (isAbortError(error)) return false;
+    return (this.#options.shouldFallback ?? defaultShouldFallback)(error);
+  }
+
+  #normalizeError(error: unknown, provider: BaseProvider): unknown {
+    if (error instanceof RephyscoError || isAbortError(error)) return error;
+    const secrets = [(provider as unknown as { apiKey: string }).apiKey];
+    const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets);
+    const Cls = isConnectionFailure(error) ? ServiceUnavailableError : ProviderError;
+    return new Cls(`${provider.name}: ${message}`, { provider: provider.name, cause: scrubError(error, secrets) });
+  }
+
+  async #generateUpstream(req: Prepared, signal: AbortSignal | undefined): Promise<UpstreamResult> {
+    let lastError: unknown;
+    for (let t = 0; t < req.targets.length; t++) {
+      const target = req.targets[t]!;
+      try {
+        const r = await this.#generateWithRetries(req, target, signal);
+        const response: CachedResponse = {
+          content: r.content,
+          ...(r.reasoning !== undefined && { reasoning: r.reasoning }),
+          model: r.model,
+          provider: r.provider ?? target.provider.name,
+          ...(r.usage !== undefined && { usage: r.usage }),
+          ...(r.finishReason !== undefined && { finishReason: r.finishReason }),
+        };
+        if (req.key !== undefined) await this.#cacheSet(req.key, { v: 1, kind: "response", response }, req.ttlMs);
+        return { response, raw: r.raw };
+      } catch (error) {
+        lastError = error;
+        const next = req.targets[t + 1];
+        if (!next || !this.#shouldFallback(error)) throw error;
+        this.#emit({ type: "fallback", from: this.#targetOf(target), to: this.#targetOf(next), error, stream: false });
+      }
+    }
+    throw lastError;
+  }
+
+  async #generateWithRetries(req: Prepared, target: ResolvedTarget, signal: AbortSignal | undefined): Promise<ModelResponse> {
+    let waited = 0;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw signal.reason;
+      this.#emit({ type: "request", ...this.#targetOf(target), attempt, stream: false });
+      const scope = new AttemptScope(signal, req.timeoutMs, target.provider.name);
+      try {
+        return await target.provider.generate(req.messages, { ...req.call, model: target.model, signal: scope.signal });
+      } catch (raw) {
+        const error = this.#normalizeError(scope.translate(raw), target.provider);
+        waited += await this.#beforeRetry(error, attempt, waited, target, signal, false);
+      } finally {
+        scope.dispose();
+      }
+    }
+  }
+
+  /** Throws `error` when it may not be retried; otherwise waits and returns the wait. */
+  async #beforeRetry(error: unknown, attempt: number, waited: number, target: ResolvedTarget, signal: AbortSignal | undefined, stream: boolean): Promise<number> {
+    if (isAbortError(error) || attempt > this.#retry.maxRetries || !isRetryableError(error)) throw error;
+    const delay = computeRetryDelay(attempt, error, this.#retry);
+    if (delay === undefined || waited + delay > this.#retry.maxTotalDelayMs) throw error;
+    this.#emit({ type: "retry", ...this.#targetOf(target), attempt: attempt + 1, delayMs: delay, error, stream });
+    await sleep(delay, signal);
+    return delay;
+  }
+
+  async *#streamUpstream(req: Prepared, signal: AbortSignal | undefined): AsyncGenerator<StreamChunk, void, undefined> {
+    const collect: StreamChunk[] | undefined = req.key !== undefined ? [] : undefined;
+    for (let t = 0; t < req.targets.length; t++) {
+      const target = req.targets[t]!;
+      const progress = { yielded: false };
+      try {
+        for await (const chunk of this.#streamWithRetries(req, target, signal, progress)) {
+          collect?.push(chunk);
+          yield chunk;
+        }
+        if (collect && req.key !== undefined) await this.#cacheSet(req.key, { v: 1, kind: "stream", chunks: collect }, req.ttlMs);
+        return;
+      } catch (error) {
+        const next = req.targets[t + 1];
+        if (progress.yielded || !next || !this.#shouldFallback(error)) throw error;
+        this.#emit({ type: "fallback", from: this.#targetOf(target), to: this.#targetOf(next), error, stream: true });
+      }
+    }
+  }
+
+  async *#streamWithRetries(
+    req: Prepared,
+    target: ResolvedTarget,
+    signal: AbortSignal | undefined,
+    progress: { yielded: boolean },
+  ): AsyncGenerator<StreamChunk, void, undefined> {
+    let waited = 0;
+    const name = target.provider.name;
+    for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw signal.reason;
+      this.#emit({ type: "request", provider: name, model: target.model, attempt, stream: true });
+      const scope = new AttemptScope(signal, req.timeoutMs, name);
+      let content = "";
+      let reasoning = "";
+      let finished = false;
+      let iterator: AsyncIterator<StreamChunk> | undefined;
+      let done = false;
+      try {
+        iterator = target.provider.stream(req.messages, { ...req.call, model: target.model, signal: scope.signal })[Symbol.asyncIterator]();
+        let waitingFirst = true;
+        while (true) {
+          const r = await scope.next(
+            iterator,
+            waitingFirst ? req.firstChunkTimeoutMs : req.idleTimeoutMs,
+            waitingFirst ? "first chunk" : "chunk",
+          );
+          if (r.done) {
+            done = true;
+            break;
+          }
+          const c = r.value;
+          if (!c.content && !c.reasoning && !c.finishReason && !c.usage) continue;
+          if (c.content || c.reasoning || c.finishReason) waitingFirst = false;
+          content += c.content;
+          if (c.reasoning) reasoning += c.reasoning;
+          if (c.finishReason) finished = true;
+          progress.yielded = true;
+          yield c.finishReason && !c.provider ? { ...c, provider: name } : c;
+        }
+        if (!finished) {
+          throw new ServiceUnavailableError(`${name}: the stream ended without a finish reason (the answer may be cut short).`, {
+            provider: name,
+            code: "incomplete_stream",
+          });
+        }
+        return;
+      } catch (raw) {
+        const error = this.#normalizeError(scope.translate(raw), target.provider);
+        if (progress.yielded) {
+          if (error instanceof RephyscoError && error.partialContent === undefined) {
+            Object.assign(error, { partialContent: content, ...(reasoning && { partialReasoning: reasoning }) });
+          }
+          throw error;
+        }
+        waited += await this.#beforeRetry(error, attempt, waited, target, signal, true);
+      } finally {
+        scope.dispose();
+        // Close the provider's stream (and its socket) when we stop early.
+        if (iterator && !done) await iterator.return?.().catch(() => {});
+      }
+    }
+  }
+
+  async #observe<T extends UpstreamResult>(p: Promise<T>, primary: Target, stream: boolean, started: number): Promise<T> {
+    try {
+      const result = await p;
+      const r = result.response;
+      this.#emit({ type: "finish", ...this.#answered(r), stream, cached: false, durationMs: performance.now() - started, ...(r.usage && { usage: r.usage }), ...(r.finishReason && { finishReason: r.finishReason }) });
+      return result;
+    } catch (error) {
+      this.#emit({ type: "error", ...primary, stream, durationMs: performance.now() - started, error });
+      throw error;
+    }
+  }
+
+  async *#observeStream(source: AsyncIterable<StreamChunk>, primary: Target, started: number): AsyncGenerator<StreamChunk, void, undefined> {
+    const acc: StreamChunk[] = [];
+    try {
+      for await (const c of source) {
+        if (c.finishReason || c.usage) acc.push(c);
+        yield c;
+      }
+    } catch (error) {
+      this.#emit({ type: "error", ...primary, stream: true, durationMs: performance.now() - started, error });
+      throw error;
+    }
+    const summary = assembleChunks(acc, primary.provider, primary.model);
+    this.#emit({ type: "finish", ...this.#answered(summary), stream: true, cached: false, durationMs: performance.now() - started, ...(summary.usage && { usage: summary.usage }), ...(summary.finishReason && { finishReason: summary.finishReason }) });
+  }
+}
