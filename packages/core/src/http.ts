@@ -1,1 +1,35 @@
-export {};
+/**
+ * `@rephysco/core/http`: the HTTP toolkit for providers that talk to an API with plain `fetch`
+ * (no vendor SDK, or a protocol other than OpenAI's). Free of side effects: importing it
+ * registers nothing.
+ *
+ * @example
+ * ```ts
+ * import { parseJsonEvent, postJson, readSseEvents } from "@rephysco/core/http";
+ *
+ * const response = await postJson({ url, headers, body, signal, provider: "my-llm", secrets: [apiKey] });
+ * for await (const ev of readSseEvents(response, { provider: "my-llm", signal })) {
+ *   const payload = parseJsonEvent<MyEvent>(ev.data, "my-llm");
+ * }
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  type ErrorFromResponseOptions,
+  type ErrorMapper,
+  type ErrorResponseInfo,
+  errorFromResponse,
+  type MappedError,
+  readBoundedText,
+} from "./http/error-from-response.js";
+export {
+  incompleteStreamError,
+  type TransportErrorContext,
+  toTransportError,
+} from "./http/network-error.js";
+export { parseJsonEvent } from "./http/parse-json-event.js";
+export { type PostJsonOptions, postJson } from "./http/post-json.js";
+export { type ReadJsonBodyOptions, readJsonBody } from "./http/read-json-body.js";
+export { type ReadSseEventsOptions, readSseEvents, type SseEvent } from "./http/read-sse-events.js";
+export { scrubError, scrubSecrets } from "./scrub.js";

@@ -1,0 +1,54 @@
+import { ProviderError } from "../errors.js";
+import { excerpt } from "../http-errors.js";
+import { scrubSecrets } from "../scrub.js";
+import { toTransportError } from "./network-error.js";
+
+/** Options of {@link readJsonBody}. */
+export interface ReadJsonBodyOptions {
+  /** Registry id of the provider, for errors. */
+  readonly provider: string;
+  /** Secrets kept out of errors. */
+  readonly secrets?: readonly (string | undefined)[];
+  /** The caller's signal, so that an abort during the read surfaces as an abort. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Reads a successful response's body as JSON. A body that is not JSON raises a non-retryable
+ * `ProviderError` (code `invalid_json`) carrying an excerpt; a connection lost while reading raises
+ * a retryable `ServiceUnavailableError`; an abort rejects with the abort reason.
+ *
+ * @example
+ * ```ts
+ * const raw = await readJsonBody<MyResponse>(response, { provider: "my-llm", signal });
+ * ```
+ */
+export async function readJsonBody<T>(
+  response: Response,
+  options: ReadJsonBodyOptions,
+): Promise<T> {
+  const { provider, secrets = [] } = options;
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw toTransportError(error, {
+      provider,
+      secrets,
+      ...(options.signal && { signal: options.signal }),
+      during: "reading the response body",
+    });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    const shown = scrubSecrets(excerpt(text), secrets);
+    throw new ProviderError(`${provider}: the response body is not valid JSON: ${shown}`, {
+      provider,
+      status: response.status,
+      code: "invalid_json",
+      body: shown,
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,119 @@
+import { EventSourceParserStream } from "eventsource-parser/stream";
+import { incompleteStreamError, toTransportError } from "./network-error.js";
+
+/** One server-sent event. */
+export interface SseEvent {
+  /** The `event:` field; `undefined` when the server sent none (not `"message"`). */
+  readonly event?: string;
+  /** The `data:` lines, joined with `\n`. `[DONE]` is not special here: check it yourself. */
+  readonly data: string;
+  /** The `id:` field, when present. */
+  readonly id?: string;
+}
+
+/** Options of {@link readSseEvents}. */
+export interface ReadSseEventsOptions {
+  /** Registry id of the provider, for errors. */
+  readonly provider?: string;
+  /** Secrets kept out of errors. */
+  readonly secrets?: readonly (string | undefined)[];
+  /** Stops reading (and closes the body) when aborted; the iteration rejects with the abort reason. */
+  readonly signal?: AbortSignal;
+}
+
+// A line end is \r\n, \n, or a lone \r; two in a row end an event.
+const UP_TO_LAST_BLANK_LINE = /^[\s\S]*(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))/;
+
+/**
+ * Reads a `text/event-stream` body as events: `body -> TextDecoderStream -> EventSourceParserStream`
+ * (eventsource-parser), so line endings, multi-line data, comments and BOMs follow the spec.
+ *
+ * - a body that ends in the middle of an event (data with no closing blank line), or a read that
+ *   fails (`ECONNRESET`, `terminated`), rejects with a retryable `ServiceUnavailableError`;
+ * - an abort of `signal` rejects with the abort reason;
+ * - leaving the loop early (`break`, `return`, a throw) cancels the body, which closes the socket.
+ *
+ * Whether the stream reached its terminal event (`[DONE]`, `message_stop`) is the provider's call:
+ * see `incompleteStreamError`.
+ *
+ * @example
+ * ```ts
+ * for await (const { event, data } of readSseEvents(response, { provider: "my-llm", signal })) {
+ *   if (event === "ping") continue;
+ *   const payload = parseJsonEvent<MyEvent>(data, "my-llm");
+ * }
+ * ```
+ */
+export async function* readSseEvents(
+  response: Response,
+  options: ReadSseEventsOptions = {},
+): AsyncGenerator<SseEvent, void, undefined> {
+  const provider = options.provider ?? "unknown";
+  const { signal, secrets = [] } = options;
+  if (signal?.aborted) throw signal.reason;
+  if (!response.body) throw incompleteStreamError(provider, "the response has no body");
+
+  // Text after the last blank line: the start of an event the parser has not dispatched yet.
+  // eventsource-parser has no flush, so without this a final unterminated event would vanish.
+  let pending = "";
+  const tracker = new TransformStream<string, string>({
+    transform(chunk, controller) {
+      const text = pending + chunk;
+      const m = UP_TO_LAST_BLANK_LINE.exec(text);
+      pending = m ? text.slice(m[0].length) : text;
+      controller.enqueue(chunk);
+    },
+  });
+  const reader = response.body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(tracker)
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
+
+  const onAbort = () => {
+    reader.cancel(signal?.reason).catch(() => {});
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let done = false;
+  try {
+    for (;;) {
+      let result: ReadableStreamReadResult<{
+        event?: string | undefined;
+        data: string;
+        id?: string | undefined;
+      }>;
+      try {
+        result = await reader.read();
+      } catch (error) {
+        done = true;
+        throw toTransportError(error, {
+          provider,
+          secrets,
+          ...(signal && { signal }),
+          during: "reading the stream",
+        });
+      }
+      if (signal?.aborted) {
+        done = true;
+        throw signal.reason;
+      }
+      if (result.done) {
+        done = true;
+        break;
+      }
+      const { event, data, id } = result.value;
+      yield {
+        data,
+        ...(event !== undefined && { event }),
+        ...(id !== undefined && { id }),
+      };
+    }
+    if (/^data/m.test(pending)) {
+      throw incompleteStreamError(provider, "the body ended in the middle of an event");
+    }
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    // The consumer stopped early: cancel so that the connection is closed, not left to drain.
+    if (!done) await reader.cancel().catch(() => {});
+  }
+}
