@@ -1,0 +1,215 @@
+import {
+  createErrorFromResponse,
+  type ErrorClassName,
+  ErrorClasses,
+  errorClassForStatus,
+  RephyscoError,
+  ServiceUnavailableError,
+  scrubError,
+  scrubSecrets,
+  TimeoutError,
+} from "@rephysco/core";
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import type { ErrorBodyCapture } from "./error-body-capture.js";
+import type {
+  OpenAICompatibleErrorContext,
+  OpenAICompatibleErrorMapping,
+} from "./openai-compatible-config.js";
+
+/**
+ * OpenAI's error codes and types -> error classes. Vendors merge their own table over this one.
+ * `insufficient_quota` is both a code and a type; it must never be retried, unlike its 429 status.
+ */
+export const OPENAI_ERROR_CODES: Readonly<Record<string, ErrorClassName>> = {
+  invalid_api_key: "authentication",
+  insufficient_quota: "quota",
+  rate_limit_exceeded: "rate_limit",
+  // Azure OpenAI answers a moderation block with 400 and this code.
+  content_filter: "content_filter",
+  content_policy_violation: "content_filter",
+};
+
+/**
+ * Classes for `error.type` of an error event inside a 200 stream: there is no status to fall
+ * back on there, and the status table would call everything "unavailable".
+ */
+const STREAM_ERROR_TYPES: Readonly<Record<string, ErrorClassName>> = {
+  invalid_request_error: "invalid_request",
+  authentication_error: "authentication",
+  server_error: "unavailable",
+};
+
+/** Options for {@link mapOpenAIError}. */
+export interface MapOpenAIErrorOptions {
+  /** Registry id of the provider. */
+  readonly provider: string;
+  /** The API key and anything else to scrub. */
+  readonly secrets: readonly (string | undefined)[];
+  /** The caller's signal: when it aborted, the abort wins over whatever the SDK reports. */
+  readonly signal?: AbortSignal;
+  /** Code / type -> class table (already merged with {@link OPENAI_ERROR_CODES}). */
+  readonly errorCodes: Readonly<Record<string, ErrorClassName>>;
+  /** The vendor hook for shapes a table cannot express. */
+  readonly mapError?: (
+    context: OpenAICompatibleErrorContext,
+  ) => OpenAICompatibleErrorMapping | undefined;
+  /** Raw error bodies recorded by the provider's `fetch` wrapper. */
+  readonly bodies: ErrorBodyCapture;
+  /** `true` once a stream has started delivering chunks. */
+  readonly inStream: boolean;
+}
+
+interface ErrorFields {
+  code?: string;
+  type?: string;
+  message?: string;
+  requestId?: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const asString = (v: unknown): string | undefined =>
+  typeof v === "string" && v !== "" ? v : undefined;
+const asCode = (v: unknown): string | undefined =>
+  typeof v === "number" && Number.isFinite(v) ? String(v) : asString(v);
+
+/**
+ * Reads code, type, message and request id from every error shape the OpenAI-style vendors use:
+ * OpenAI's `{error:{message,type,code}}` (DashScope adds a top-level `request_id`), xAI's gRPC
+ * `{code:"<description>", error:"<message>"}`, SiliconFlow's `{code:20012, message, data}` and a
+ * bare JSON string.
+ */
+export function readErrorFields(body: unknown): ErrorFields {
+  if (typeof body === "string") return { ...(body.trim() !== "" && { message: body.trim() }) };
+  if (!isRecord(body)) return {};
+  const requestId = asString(body.request_id);
+  const fields: ErrorFields = requestId ? { requestId } : {};
+  const inner = body.error;
+  if (isRecord(inner)) {
+    fields.code = asCode(inner.code) ?? asCode(body.code);
+    fields.type = asString(inner.type);
+    fields.message = asString(inner.message) ?? asString(body.message);
+  } else {
+    fields.code = asCode(body.code);
+    fields.message = asString(inner) ?? asString(body.message);
+  }
+  return fields;
+}
+
+function parseBody(text: string): unknown {
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function abortError(signal: AbortSignal | undefined): unknown {
+  return signal?.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/**
+ * Turns anything the `openai` SDK (or the stream underneath it) throws into a Rephysco error:
+ * HTTP errors by code table, vendor hook, then status; error events inside a stream by code and
+ * type; connection failures and cut streams as {@link ServiceUnavailableError}. A user abort is
+ * returned as the platform's abort error (the signal's reason, or a DOMException `AbortError`)
+ * rather than wrapped. Secrets are scrubbed from the message, body and cause.
+ *
+ * Returns the error to throw.
+ */
+export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): unknown {
+  if (error instanceof RephyscoError) return error;
+  const { provider, secrets } = options;
+  if (options.signal?.aborted || error instanceof APIUserAbortError)
+    return abortError(options.signal);
+  if (error instanceof APIConnectionTimeoutError) {
+    return new TimeoutError(`${provider}: the request timed out.`, {
+      provider,
+      code: "timeout",
+      cause: scrubError(error, secrets),
+    });
+  }
+  if (error instanceof APIConnectionError) {
+    return new ServiceUnavailableError(
+      `${provider}: connection failed (${scrubSecrets(connectionReason(error), secrets)}).`,
+      { provider, code: "connection_error", cause: scrubError(error, secrets) },
+    );
+  }
+  if (error instanceof APIError) return mapApiError(error, options);
+  if (error instanceof SyntaxError) {
+    return new ServiceUnavailableError(`${provider}: the response was not valid JSON.`, {
+      provider,
+      code: "malformed_response",
+      cause: scrubError(error, secrets),
+    });
+  }
+  // Anything else thrown while a stream is read (undici's "terminated", ECONNRESET) is a cut stream.
+  return new ServiceUnavailableError(
+    options.inStream
+      ? `${provider}: the stream was cut before it finished.`
+      : `${provider}: the request failed before a response arrived.`,
+    {
+      provider,
+      code: options.inStream ? "stream_interrupted" : "connection_error",
+      cause: scrubError(error, secrets),
+    },
+  );
+}
+
+function connectionReason(error: APIConnectionError): string {
+  const cause = (error as { cause?: unknown }).cause;
+  const inner =
+    cause instanceof Error ? ((cause as { cause?: unknown }).cause ?? cause) : undefined;
+  const code = inner && typeof inner === "object" ? (inner as { code?: unknown }).code : undefined;
+  return typeof code === "string" ? code : error.message;
+}
+
+function mapApiError(error: APIError, options: MapOpenAIErrorOptions): RephyscoError {
+  const { provider, secrets } = options;
+  const status = typeof error.status === "number" ? error.status : undefined;
+  const headers = error.headers instanceof Headers ? error.headers : undefined;
+  const raw = status !== undefined ? options.bodies.get(headers) : undefined;
+  const body =
+    raw !== undefined
+      ? parseBody(raw)
+      : error.error !== undefined
+        ? { error: error.error }
+        : undefined;
+  const fields = readErrorFields(body);
+  const context: OpenAICompatibleErrorContext = {
+    provider,
+    ...(status !== undefined && { status }),
+    ...(headers && { headers }),
+    body,
+    ...fields,
+    inStream: status === undefined,
+  };
+  const override = options.mapError?.(context) ?? {};
+  const table = options.errorCodes;
+  const className: ErrorClassName | undefined =
+    override.errorClass ??
+    (fields.code !== undefined ? table[fields.code] : undefined) ??
+    (fields.type !== undefined ? table[fields.type] : undefined) ??
+    (status === undefined && fields.type !== undefined
+      ? STREAM_ERROR_TYPES[fields.type]
+      : undefined);
+  const errorClass = className ? ErrorClasses[className] : errorClassForStatus(status);
+  const text = override.message ?? fields.message;
+  const where = status !== undefined ? `HTTP ${status}` : "error event in stream";
+  const code = override.code ?? fields.code ?? fields.type;
+  const requestId = override.requestId ?? fields.requestId;
+  return createErrorFromResponse({
+    provider,
+    ...(status !== undefined && { status }),
+    headers,
+    body,
+    message: `${provider} ${where}: ${text ?? (status !== undefined ? "no error message in the body" : "unknown error")}`,
+    ...(code !== undefined && { code }),
+    ...(requestId !== undefined && { requestId }),
+    ...(override.retryAfterMs !== undefined && { retryAfterMs: override.retryAfterMs }),
+    cause: error,
+    secrets,
+    errorClass,
+  });
+}
