@@ -5,18 +5,15 @@
  *
  * @packageDocumentation
  */
+
+export { convertOpenAIUsage } from "./convert-openai-usage.js";
 export {
-  createOpenAICompatible,
-  type OpenAIClientExtras,
-  OpenAICompatibleProvider,
-} from "./openai-compatible-provider.js";
-export type {
-  OpenAICompatibleConfig,
-  OpenAICompatibleErrorContext,
-  OpenAICompatibleErrorMapping,
-  OpenAICompatibleRequestContext,
-  OpenAICompatibleSettings,
-} from "./openai-compatible-config.js";
+  type ConvertToOpenAIMessagesOptions,
+  convertToOpenAIMessages,
+} from "./convert-to-openai-messages.js";
+export { ErrorBodyCapture } from "./error-body-capture.js";
+export { extractReasoning } from "./extract-reasoning.js";
+export { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 export type {
   OpenAIAssistantMessage,
   OpenAIChatCompletion,
@@ -26,17 +23,21 @@ export type {
   OpenAIContentPart,
   OpenAIUsage,
 } from "./openai-chat-types.js";
+export type {
+  OpenAICompatibleConfig,
+  OpenAICompatibleErrorContext,
+  OpenAICompatibleErrorMapping,
+  OpenAICompatibleRequestContext,
+  OpenAICompatibleSettings,
+} from "./openai-compatible-config.js";
 export {
-  type ConvertToOpenAIMessagesOptions,
-  convertToOpenAIMessages,
-} from "./convert-to-openai-messages.js";
-export { convertOpenAIUsage } from "./convert-openai-usage.js";
-export { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
-export { extractReasoning } from "./extract-reasoning.js";
+  createOpenAICompatible,
+  type OpenAIClientExtras,
+  OpenAICompatibleProvider,
+} from "./openai-compatible-provider.js";
 export {
   type MapOpenAIErrorOptions,
   mapOpenAIError,
   OPENAI_ERROR_CODES,
   readErrorFields,
 } from "./openai-error.js";
-export { ErrorBodyCapture } from "./error-body-capture.js";

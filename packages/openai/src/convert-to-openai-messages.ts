@@ -1,4 +1,4 @@
-import { imageToUrl, InvalidRequestError, type Message } from "@rephysco/core";
+import { InvalidRequestError, imageToUrl, type Message } from "@rephysco/core";
 import type { OpenAIChatMessage, OpenAIContentPart } from "./openai-chat-types.js";
 
 /** Options for {@link convertToOpenAIMessages}. */

@@ -8,15 +8,15 @@
 import { registerProvider } from "@rephysco/core";
 import { OPENAI_CONFIG, OpenAIProvider, type OpenAIProviderSettings } from "./openai-provider.js";
 
+export * from "./compatible.js";
+export { isOpenAIReasoningModel } from "./is-openai-reasoning-model.js";
+export { OPENAI_DEFAULT_MODEL, type OpenAIModelId, OpenAIModels } from "./openai-models.js";
 export {
   createOpenAI,
   OPENAI_CONFIG,
   OpenAIProvider,
   type OpenAIProviderSettings,
 } from "./openai-provider.js";
-export { OPENAI_DEFAULT_MODEL, type OpenAIModelId, OpenAIModels } from "./openai-models.js";
-export { isOpenAIReasoningModel } from "./is-openai-reasoning-model.js";
-export * from "./compatible.js";
 
 declare module "@rephysco/core" {
   interface ProviderRegistry {

@@ -1,7 +1,7 @@
 import {
   createErrorFromResponse,
-  type ErrorClassName,
   ErrorClasses,
+  type ErrorClassName,
   errorClassForStatus,
   RephyscoError,
   ServiceUnavailableError,
