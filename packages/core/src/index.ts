@@ -64,6 +64,14 @@ export { type CacheEntry, type CachedResponse, type CacheStore, isCacheEntry } f
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
 export { type CacheKeyInput, cacheKey } from "./cache/cache-key.js";
 export {
+  type CacheDirContext,
+  defaultCacheDir,
+  type FileStore,
+  type FileStoreOptions,
+  fileStore,
+  type PruneResult,
+} from "./cache/file-store.js";
+export {
   type FallbackTarget,
   type GenerateOptions,
   LLMClient,
