@@ -1,0 +1,59 @@
+import { LLMClient, type LLMClientOptions, type RephyscoEvent } from "@rephysco/core";
+import "@rephysco/openai";
+import { createMockServer, type MockServer } from "@rephysco/testing";
+import { afterAll, afterEach, beforeAll } from "vitest";
+
+/** A 1x1 PNG. */
+export const PNG = Uint8Array.from(
+  Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII=", "base64"),
+);
+
+export const TEST_KEY = "sk-test-e2e-0123456789abcdef";
+
+/** Starts one mock server for the file; resets it between tests. */
+export function useMockServer(): { readonly server: MockServer } {
+  const ref = {} as { server: MockServer };
+  beforeAll(async () => {
+    ref.server = await createMockServer();
+  });
+  afterEach(() => ref.server.reset());
+  afterAll(async () => {
+    await ref.server.close();
+  });
+  return ref;
+}
+
+/** An OpenAI client against the mock server, with fast retries, recording events. */
+export function openaiClient(
+  server: MockServer,
+  options: Partial<LLMClientOptions<"openai">> = {},
+): { client: LLMClient<"openai">; events: RephyscoEvent[] } {
+  const events: RephyscoEvent[] = [];
+  const client = new LLMClient({
+    provider: "openai",
+    apiKey: TEST_KEY,
+    baseURL: `${server.url}/v1`,
+    model: "gpt-4o-mini",
+    retry: { baseDelayMs: 5, maxDelayMs: 2000, jitter: 0 },
+    onEvent: (e) => events.push(e),
+    ...options,
+  });
+  return { client, events };
+}
+
+/** Collects a stream's chunks and text. */
+export async function collect<T extends { content: string }>(it: AsyncIterable<T>): Promise<{ chunks: T[]; text: string }> {
+  const chunks: T[] = [];
+  for await (const c of it) chunks.push(c);
+  return { chunks, text: chunks.map((c) => c.content).join("") };
+}
+
+/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
+export async function caught(fn: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error & Record<string, unknown>;
+  }
+  throw new Error("expected the call to throw");
+}
