@@ -1,0 +1,16 @@
+import { type DialectRenderer, sseFrame } from "./dialect.js";
+
+/** gemini dialect (work in progress). */
+export const geminiDialect: DialectRenderer = {
+  defaultFinish: "stop",
+  mapFinish: (value) => value,
+  baseHeaders: () => ({}),
+  renderText: () => ({
+    kind: "body",
+    status: 501,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ error: { message: "gemini dialect not implemented yet" } }),
+  }),
+  streamErrorFrame: (body) => sseFrame(JSON.stringify(body)),
+  rawDataFrame: (text) => sseFrame(text),
+};

@@ -1,0 +1,20 @@
+export {
+  createMockServer,
+  type MockServer,
+  type MockServerOptions,
+} from "./mock-server.js";
+export type {
+  MockErrorReply,
+  MockMalformedReply,
+  MockMidStreamError,
+  MockRawReply,
+  MockReply,
+  MockReplyFactory,
+  MockReplySource,
+  MockResetReply,
+  MockTextReply,
+  MockTiming,
+  MockUsage,
+} from "./mock-reply.js";
+export type { MockDialect, RecordedRequest } from "./recorded-request.js";
+export { splitIntoChunks } from "./text-reply.js";

@@ -1,0 +1,142 @@
+import type { RecordedRequest } from "./recorded-request.js";
+
+/**
+ * Token counts a reply reports. Each value is sent verbatim in the dialect's own field
+ * (`completion_tokens` / `candidatesTokenCount` / `output_tokens`); totals follow the
+ * dialect's arithmetic.
+ */
+export interface MockUsage {
+  /** Input tokens (`prompt_tokens`, `promptTokenCount`, `input_tokens`). */
+  promptTokens: number;
+  /** Output tokens (`completion_tokens`, `candidatesTokenCount`, `output_tokens`). */
+  completionTokens: number;
+  /** Reasoning tokens (`completion_tokens_details.reasoning_tokens`, `thoughtsTokenCount`). */
+  reasoningTokens?: number;
+}
+
+/**
+ * A mid-stream error: after `afterChunks` content chunks the server sends one error event in
+ * the dialect's form and ends the stream.
+ */
+export interface MockMidStreamError {
+  /** Number of content chunks sent before the error event. */
+  afterChunks: number;
+  /**
+   * Error payload. Objects are sent as JSON, strings verbatim. Defaults per dialect: OpenAI
+   * `{"error":{"type":"server_error",...}}`, Gemini `{"error":{"code":500,"status":"INTERNAL",...}}`,
+   * Anthropic `{"type":"error","error":{"type":"overloaded_error",...}}` (sent as `event: error`).
+   */
+  body?: unknown;
+}
+
+/** Timing shared by every reply kind. */
+export interface MockTiming {
+  /** Milliseconds to wait before the status line and headers are sent. */
+  delayMs?: number;
+}
+
+/**
+ * A successful text answer, rendered in the dialect of the request, streamed when the request
+ * asks for a stream. Every field is optional: `{}` is an empty answer.
+ */
+export interface MockTextReply extends MockTiming {
+  /** Answer text (non-stream body; a single chunk when streaming and `chunks` is absent). */
+  text?: string;
+  /** Answer split into stream chunks; their concatenation is the non-stream text. */
+  chunks?: string[];
+  /** Reasoning / thinking text, sent before the answer. */
+  reasoning?: string;
+  /** Reasoning split into stream chunks. */
+  reasoningChunks?: string[];
+  /**
+   * Finish reason. Native values of the dialect are sent verbatim ("stop", "STOP", "SAFETY",
+   * "end_turn", ...); the OpenAI values `stop`, `length`, `content_filter`, `tool_calls` are
+   * translated for Gemini (STOP, MAX_TOKENS, SAFETY) and Anthropic (end_turn, max_tokens,
+   * refusal, tool_use). Defaults to the dialect's normal stop.
+   */
+  finishReason?: string;
+  /** Token usage; derived from word counts when absent. */
+  usage?: MockUsage;
+  /** Model name in the body; defaults to the model the request named. */
+  model?: string;
+  /** Extra response headers (override the defaults). */
+  headers?: Record<string, string>;
+  /** HTTP status (default 200). */
+  status?: number;
+  /** Milliseconds between the headers and the first chunk (streams only). */
+  firstChunkDelayMs?: number;
+  /** Milliseconds before each later chunk and before the closing events (streams only). */
+  chunkDelayMs?: number;
+  /** Destroy the socket right after this many content chunks (streams only). */
+  resetAfterChunks?: number;
+  /**
+   * Send this many content chunks, then nothing: the socket stays open until the client goes
+   * or the server closes (streams only).
+   */
+  stallAfterChunks?: number;
+  /** Leave out the end marker: OpenAI `data: [DONE]`, Anthropic `message_stop`. */
+  omitDone?: boolean;
+  /** Leave out the finish reason (OpenAI finish chunk, Gemini finishReason, Anthropic message_delta). */
+  omitFinish?: boolean;
+  /** Send an error event in the dialect's form mid-stream, then end the stream. */
+  midStreamError?: MockMidStreamError;
+  /**
+   * Shallow-merged into the JSON body (non-stream) or the last chunk carrying the finish
+   * reason (stream), e.g. Gemini `promptFeedback`. A key set to `undefined` is removed.
+   */
+  extra?: Record<string, unknown>;
+  /** DashScope style (OpenAI dialect): `content: null` while reasoning, `reasoning_content: null` while answering. */
+  nullFields?: boolean;
+}
+
+/** An HTTP error answer. */
+export interface MockErrorReply extends MockTiming {
+  error: {
+    /** HTTP status. */
+    status: number;
+    /** Body; objects and strings are sent as JSON (a string becomes a JSON string literal). */
+    body?: unknown;
+    /** Body bytes sent exactly as given (wins over `body`). */
+    rawBody?: string;
+    /** Extra response headers (override the defaults). */
+    headers?: Record<string, string>;
+  };
+}
+
+/** The socket is destroyed before any response byte is sent. */
+export interface MockResetReply extends MockTiming {
+  reset: true;
+}
+
+/** HTTP 200 with a broken body: raw text as the JSON body, or as one SSE data line when streaming. */
+export interface MockMalformedReply extends MockTiming {
+  malformed: string;
+}
+
+/** Bytes exactly as given; an array body is written piece by piece. */
+export interface MockRawReply extends MockTiming {
+  raw: {
+    /** HTTP status. */
+    status: number;
+    /** Response headers, sent as given. */
+    headers?: Record<string, string>;
+    /** Body, or body pieces written one by one with `chunkDelayMs` between them. */
+    body: string | string[];
+  };
+  /** Milliseconds between body pieces. */
+  chunkDelayMs?: number;
+}
+
+/** Any reply the mock server can give, independent of the dialect. */
+export type MockReply =
+  | MockTextReply
+  | MockErrorReply
+  | MockResetReply
+  | MockMalformedReply
+  | MockRawReply;
+
+/** Computes a reply from the request it answers (may be async, e.g. to hold a response). */
+export type MockReplyFactory = (request: RecordedRequest) => MockReply | Promise<MockReply>;
+
+/** One queue entry: a reply or a function producing one. */
+export type MockReplySource = MockReply | MockReplyFactory;
