@@ -1,16 +1,140 @@
-import { type DialectRenderer, sseFrame } from "./dialect.js";
+import { type DialectRenderer, payloadText, type RenderContext, sseFrame } from "./dialect.js";
+import type { ResponsePlan } from "./response-plan.js";
+import { mergeExtra, type ResolvedTextReply } from "./text-reply.js";
 
-/** gemini dialect (work in progress). */
-export const geminiDialect: DialectRenderer = {
-  defaultFinish: "stop",
-  mapFinish: (value) => value,
-  baseHeaders: () => ({}),
-  renderText: () => ({
+const FINISH_FROM_OPENAI: Record<string, string> = {
+  stop: "STOP",
+  length: "MAX_TOKENS",
+  content_filter: "SAFETY",
+  tool_calls: "STOP",
+};
+
+const DEFAULT_STREAM_ERROR = {
+  error: {
+    code: 500,
+    message:
+      "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+    status: "INTERNAL",
+  },
+};
+
+// The real service ends events with CRLF pairs; both parsers in use accept it, and it keeps
+// clients honest about line endings.
+const EOL = "\r\n";
+
+interface Part {
+  text: string;
+  thought?: true;
+}
+
+/** Usage after `answered` of the answer chunks and `thought` of the reasoning chunks; cumulative like the API. */
+function usageMetadata(reply: ResolvedTextReply, fraction: { answer: number; thought: number }) {
+  const { promptTokens, completionTokens, reasoningTokens } = reply.usage;
+  const candidates = Math.round(completionTokens * fraction.answer);
+  const thoughts =
+    reasoningTokens === undefined ? undefined : Math.round(reasoningTokens * fraction.thought);
+  const usage: Record<string, unknown> = {
+    promptTokenCount: promptTokens,
+    candidatesTokenCount: candidates,
+    totalTokenCount: promptTokens + candidates + (thoughts ?? 0),
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokens }],
+  };
+  if (thoughts !== undefined) usage.thoughtsTokenCount = thoughts;
+  return usage;
+}
+
+function response(
+  reply: ResolvedTextReply,
+  ctx: RenderContext,
+  candidate: Record<string, unknown>,
+  usage: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    candidates: [candidate],
+    usageMetadata: usage,
+    modelVersion: reply.model,
+    responseId: `mock-response-${ctx.seq}`,
+  };
+}
+
+function renderBody(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan {
+  const parts: Part[] = [];
+  if (reply.reasoning !== undefined) parts.push({ text: reply.reasoning, thought: true });
+  if (reply.content !== "") parts.push({ text: reply.content });
+  const candidate: Record<string, unknown> = {};
+  // A blocked output has no content at all, as the API sends it.
+  if (parts.length > 0) candidate.content = { parts, role: "model" };
+  if (reply.finishReason !== undefined) candidate.finishReason = reply.finishReason;
+  candidate.index = 0;
+  const body = mergeExtra(
+    response(reply, ctx, candidate, usageMetadata(reply, { answer: 1, thought: 1 })),
+    reply.reply.extra,
+  );
+  return {
     kind: "body",
-    status: 501,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ error: { message: "gemini dialect not implemented yet" } }),
-  }),
-  streamErrorFrame: (body) => sseFrame(JSON.stringify(body)),
-  rawDataFrame: (text) => sseFrame(text),
+    status: reply.reply.status ?? 200,
+    headers: { "content-type": "application/json; charset=UTF-8" },
+    body: JSON.stringify(body),
+  };
+}
+
+function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan {
+  const sse = ctx.request.query.alt === "sse";
+  const events: Record<string, unknown>[] = [];
+  const thoughtCount = reply.reasoningChunks.length;
+  const answerCount = reply.contentChunks.length;
+  const fraction = (done: number, total: number) => (total === 0 ? 1 : done / total);
+  reply.reasoningChunks.forEach((text, i) => {
+    const usage = usageMetadata(reply, { answer: 0, thought: fraction(i + 1, thoughtCount) });
+    const candidate = { content: { parts: [{ text, thought: true }], role: "model" }, index: 0 };
+    events.push(response(reply, ctx, candidate, usage));
+  });
+  reply.contentChunks.forEach((text, i) => {
+    const usage = usageMetadata(reply, { answer: fraction(i + 1, answerCount), thought: 1 });
+    const candidate = { content: { parts: [{ text }], role: "model" }, index: 0 };
+    events.push(response(reply, ctx, candidate, usage));
+  });
+  const contentCount = events.length;
+
+  // The finish reason rides on its own closing event (empty text), as in recorded streams.
+  const last: Record<string, unknown> = { index: 0 };
+  if (contentCount > 0) last.content = { parts: [{ text: "" }], role: "model" };
+  if (reply.finishReason !== undefined) last.finishReason = reply.finishReason;
+  const closing = mergeExtra(
+    response(reply, ctx, last, usageMetadata(reply, { answer: 1, thought: 1 })),
+    reply.reply.extra,
+  );
+  events.push(closing);
+
+  const status = reply.reply.status ?? 200;
+  if (sse) {
+    const frames = events.map((event) => sseFrame(JSON.stringify(event), undefined, EOL));
+    return {
+      kind: "stream",
+      status,
+      headers: { "content-type": "text/event-stream" },
+      groups: frames.slice(0, contentCount).map((frame) => [frame]),
+      trailer: frames.slice(contentCount),
+    };
+  }
+  // Without alt=sse the API streams one JSON array, element by element.
+  const pieces = events.map((event, i) => `${i === 0 ? "[" : ",\r\n"}${JSON.stringify(event)}`);
+  return {
+    kind: "stream",
+    status,
+    headers: { "content-type": "application/json; charset=UTF-8" },
+    groups: pieces.slice(0, contentCount).map((piece) => [piece]),
+    trailer: [...pieces.slice(contentCount), "]"],
+  };
+}
+
+/** Gemini Developer API dialect (`generateContent` / `streamGenerateContent`). */
+export const geminiDialect: DialectRenderer = {
+  defaultFinish: "STOP",
+  mapFinish: (value) => FINISH_FROM_OPENAI[value] ?? value,
+  baseHeaders: () => ({}),
+  renderText: (reply, ctx) =>
+    ctx.request.stream ? renderStream(reply, ctx) : renderBody(reply, ctx),
+  streamErrorFrame: (body) => sseFrame(payloadText(body ?? DEFAULT_STREAM_ERROR), undefined, EOL),
+  rawDataFrame: (text) => sseFrame(text, undefined, EOL),
 };
