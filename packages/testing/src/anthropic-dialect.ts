@@ -1,16 +1,156 @@
-import { type DialectRenderer, sseFrame } from "./dialect.js";
+import { type DialectRenderer, payloadText, type RenderContext, sseFrame } from "./dialect.js";
+import type { ResponsePlan } from "./response-plan.js";
+import { mergeExtra, type ResolvedTextReply } from "./text-reply.js";
 
-/** anthropic dialect (work in progress). */
-export const anthropicDialect: DialectRenderer = {
-  defaultFinish: "stop",
-  mapFinish: (value) => value,
-  baseHeaders: () => ({}),
-  renderText: () => ({
+const FINISH_FROM_OPENAI: Record<string, string> = {
+  stop: "end_turn",
+  length: "max_tokens",
+  content_filter: "refusal",
+  tool_calls: "tool_use",
+};
+
+const DEFAULT_STREAM_ERROR = {
+  type: "error",
+  error: { type: "overloaded_error", message: "Overloaded" },
+};
+
+/** Thinking blocks are signed by the real API; clients must pass the signature back verbatim. */
+const MOCK_SIGNATURE = "bW9jay10aGlua2luZy1zaWduYXR1cmU=";
+
+function messageId(ctx: RenderContext): string {
+  return `msg_mock_${ctx.seq}`;
+}
+
+function usage(reply: ResolvedTextReply, outputTokens: number): Record<string, unknown> {
+  return {
+    input_tokens: reply.usage.promptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    output_tokens: outputTokens,
+  };
+}
+
+function renderBody(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan {
+  const content: Record<string, unknown>[] = [];
+  if (reply.reasoning !== undefined) {
+    content.push({ type: "thinking", thinking: reply.reasoning, signature: MOCK_SIGNATURE });
+  }
+  if (reply.content !== "") content.push({ type: "text", text: reply.content });
+  const body = mergeExtra(
+    {
+      id: messageId(ctx),
+      type: "message",
+      role: "assistant",
+      model: reply.model,
+      content,
+      stop_reason: reply.finishReason ?? null,
+      stop_sequence: null,
+      usage: usage(reply, reply.usage.completionTokens),
+    },
+    reply.reply.extra,
+  );
+  return {
     kind: "body",
-    status: 501,
+    status: reply.reply.status ?? 200,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ error: { message: "anthropic dialect not implemented yet" } }),
-  }),
-  streamErrorFrame: (body) => sseFrame(JSON.stringify(body)),
-  rawDataFrame: (text) => sseFrame(text),
+    body: JSON.stringify(body),
+  };
+}
+
+function event(value: Record<string, unknown>): string {
+  return sseFrame(JSON.stringify(value), value.type as string);
+}
+
+function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan {
+  const preamble = [
+    event({
+      type: "message_start",
+      message: {
+        id: messageId(ctx),
+        type: "message",
+        role: "assistant",
+        model: reply.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: usage(reply, 1),
+      },
+    }),
+  ];
+  const groups: string[][] = [];
+  // Frames waiting to be sent with the next content chunk (or with the trailer).
+  let carry: string[] = preamble;
+  let index = 0;
+  let pinged = false;
+
+  const block = (
+    contentBlock: Record<string, unknown>,
+    chunks: string[],
+    delta: (text: string) => Record<string, unknown>,
+    closing: Record<string, unknown>[] = [],
+  ) => {
+    carry.push(event({ type: "content_block_start", index, content_block: contentBlock }));
+    if (!pinged) {
+      carry.push(event({ type: "ping" }));
+      pinged = true;
+    }
+    for (const text of chunks) {
+      groups.push([...carry, event({ type: "content_block_delta", index, delta: delta(text) })]);
+      carry = [];
+    }
+    for (const value of closing)
+      carry.push(event({ type: "content_block_delta", index, delta: value }));
+    carry.push(event({ type: "content_block_stop", index }));
+    index++;
+  };
+
+  if (reply.reasoningChunks.length > 0) {
+    block(
+      { type: "thinking", thinking: "", signature: "" },
+      reply.reasoningChunks,
+      (thinking) => ({ type: "thinking_delta", thinking }),
+      [{ type: "signature_delta", signature: MOCK_SIGNATURE }],
+    );
+  }
+  if (reply.contentChunks.length > 0) {
+    block({ type: "text", text: "" }, reply.contentChunks, (text) => ({
+      type: "text_delta",
+      text,
+    }));
+  }
+
+  const trailer = carry;
+  if (reply.finishReason !== undefined) {
+    trailer.push(
+      event(
+        mergeExtra(
+          {
+            type: "message_delta",
+            delta: { stop_reason: reply.finishReason, stop_sequence: null },
+            usage: { output_tokens: reply.usage.completionTokens },
+          },
+          reply.reply.extra,
+        ),
+      ),
+    );
+  }
+  if (!reply.reply.omitDone) trailer.push(event({ type: "message_stop" }));
+  return {
+    kind: "stream",
+    status: reply.reply.status ?? 200,
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+    groups,
+    trailer,
+  };
+}
+
+/** Anthropic Messages dialect (`POST .../messages`). */
+export const anthropicDialect: DialectRenderer = {
+  defaultFinish: "end_turn",
+  mapFinish: (value) => FINISH_FROM_OPENAI[value] ?? value,
+  baseHeaders: (ctx) => ({ "request-id": `req_mock_${ctx.seq}` }),
+  renderText: (reply, ctx) =>
+    ctx.request.stream ? renderStream(reply, ctx) : renderBody(reply, ctx),
+  streamErrorFrame: (body) => sseFrame(payloadText(body ?? DEFAULT_STREAM_ERROR), "error"),
+  rawDataFrame: (text) => sseFrame(text, "content_block_delta"),
 };
