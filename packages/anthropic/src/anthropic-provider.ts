@@ -1,0 +1,298 @@
+import {
+  BaseProvider,
+  type Message,
+  type ModelResponse,
+  type ProviderCallOptions,
+  type ProviderOptions,
+  ProviderError,
+  type StreamChunk,
+  type Usage,
+} from "@rephysco/core";
+import {
+  incompleteStreamError,
+  parseJsonEvent,
+  postJson,
+  readJsonBody,
+  readSseEvents,
+} from "@rephysco/core/http";
+import type {
+  AnthropicErrorBody,
+  AnthropicPrompt,
+  AnthropicResponse,
+  AnthropicStreamEvent,
+} from "./anthropic-api-types.js";
+import {
+  anthropicRefusalError,
+  anthropicStreamError,
+  mapAnthropicError,
+} from "./anthropic-error.js";
+import { ANTHROPIC_DEFAULT_MAX_TOKENS, ANTHROPIC_DEFAULT_MODEL } from "./anthropic-models.js";
+import { convertAnthropicUsage } from "./convert-anthropic-usage.js";
+import { convertToAnthropicMessages } from "./convert-to-anthropic-messages.js";
+import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
+
+/** Settings of the Anthropic provider. Every field is optional. */
+export interface AnthropicProviderSettings extends ProviderOptions {
+  /** API key. Default: `ANTHROPIC_API_KEY`. Sent as `x-api-key`. */
+  readonly apiKey?: string;
+  /** Base URL. Default: `ANTHROPIC_BASE_URL`, else `https://api.anthropic.com/v1`; requests go to `${baseURL}/messages`. */
+  readonly baseURL?: string;
+  /** Extra headers on every request (e.g. `anthropic-beta`). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A `fetch` to use instead of the global one. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** `anthropic-version` header. Default `2023-06-01`. */
+  readonly anthropicVersion?: string;
+  /** `max_tokens` when a call sets no `maxTokens` (the API requires it). Default 4096. */
+  readonly defaultMaxTokens?: number;
+}
+
+declare module "@rephysco/core" {
+  interface ProviderRegistry {
+    anthropic: AnthropicProviderSettings;
+  }
+}
+
+/** Registry id of this provider. */
+export const ANTHROPIC_PROVIDER_ID = "anthropic";
+/** Environment variables read for the key. */
+export const ANTHROPIC_API_KEY_ENV_VARS: readonly string[] = ["ANTHROPIC_API_KEY"];
+/** Environment variables read for the base URL. */
+export const ANTHROPIC_BASE_URL_ENV_VARS: readonly string[] = ["ANTHROPIC_BASE_URL"];
+/** Where requests go when nothing else is configured. */
+export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
+
+/**
+ * Claude through Anthropic's Messages API, on plain `fetch` with the `@rephysco/core/http` toolkit
+ * (no vendor SDK). Streams are read event by event: text and thinking deltas are yielded as they
+ * arrive, the last chunk carries the finish reason and usage, an `error` event raises the class
+ * its `error.type` implies, and a stream without `message_stop` is a `ServiceUnavailableError`.
+ *
+ * @example
+ * ```ts
+ * const claude = new AnthropicProvider({ apiKey: process.env.ANTHROPIC_API_KEY });
+ * const answer = await claude.generate([{ role: "user", content: "Hi" }], { model: "claude-haiku-4-5" });
+ * ```
+ */
+export class AnthropicProvider extends BaseProvider<
+  AnthropicPrompt,
+  AnthropicResponse,
+  AnthropicStreamEvent
+> {
+  readonly #settings: AnthropicProviderSettings;
+
+  constructor(settings: AnthropicProviderSettings = {}) {
+    super({
+      id: ANTHROPIC_PROVIDER_ID,
+      defaultModel: ANTHROPIC_DEFAULT_MODEL,
+      defaultBaseURL: ANTHROPIC_DEFAULT_BASE_URL,
+      apiKeyEnvVars: ANTHROPIC_API_KEY_ENV_VARS,
+      baseURLEnvVars: ANTHROPIC_BASE_URL_ENV_VARS,
+      settings,
+      capabilities: { images: true, reasoning: true },
+    });
+    this.#settings = settings;
+  }
+
+  /** Converts messages: system text to the top-level `system`, images to `image` blocks. */
+  formatMessages(messages: readonly Message[]): AnthropicPrompt {
+    return convertToAnthropicMessages(messages, this.name);
+  }
+
+  /** The request body for one call; `providerOptions` (e.g. `thinking`, `top_k`) are merged last. */
+  protected buildBody(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+    stream: boolean,
+  ): object {
+    const prompt = this.formatMessages(messages);
+    return {
+      model: options.model,
+      max_tokens:
+        options.maxTokens ?? this.#settings.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS,
+      ...(prompt.system !== undefined && { system: prompt.system }),
+      messages: prompt.messages,
+      ...(options.temperature !== undefined && { temperature: options.temperature }),
+      ...(options.topP !== undefined && { top_p: options.topP }),
+      ...(options.stop !== undefined &&
+        options.stop.length > 0 && { stop_sequences: [...options.stop] }),
+      ...(stream && { stream: true }),
+      ...options.providerOptions,
+    };
+  }
+
+  #post(body: object, signal: AbortSignal | undefined, stream: boolean): Promise<Response> {
+    return postJson({
+      url: `${this.baseURL}/messages`,
+      headers: {
+        ...this.headers,
+        "x-api-key": this.apiKey,
+        "anthropic-version": this.#settings.anthropicVersion ?? "2023-06-01",
+        accept: stream ? "text/event-stream" : "application/json",
+      },
+      body,
+      ...(signal && { signal }),
+      ...(this.#settings.fetch && { fetch: this.#settings.fetch }),
+      provider: this.name,
+      secrets: [this.apiKey],
+      mapError: mapAnthropicError,
+    });
+  }
+
+  /** Sends one non-streaming request. A `refusal` raises `ContentFilterError`. */
+  async generate(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): Promise<ModelResponse> {
+    const response = await this.#post(
+      this.buildBody(messages, options, false),
+      options.signal,
+      false,
+    );
+    const raw = await readJsonBody<AnthropicResponse>(response, {
+      provider: this.name,
+      secrets: [this.apiKey],
+      ...(options.signal && { signal: options.signal }),
+    });
+    const parsed = this.parseResponse(raw);
+    if (parsed.finishReason === "content_filter") {
+      throw anthropicRefusalError(this.name, {
+        partialContent: parsed.content,
+        body: raw,
+        ...(response.headers.get("request-id") && {
+          requestId: response.headers.get("request-id")!,
+        }),
+      });
+    }
+    return parsed;
+  }
+
+  /** Converts a Messages API response: text blocks to `content`, thinking blocks to `reasoning`. */
+  parseResponse(raw: AnthropicResponse): ModelResponse {
+    if (!raw || typeof raw !== "object" || !Array.isArray(raw.content)) {
+      throw new ProviderError(`${this.name}: the response is not a message (no content array).`, {
+        provider: this.name,
+        code: "invalid_response",
+        body: raw,
+      });
+    }
+    let content = "";
+    let reasoning = "";
+    for (const block of raw.content) {
+      if (block.type === "text") content += (block as { text: string }).text;
+      else if (block.type === "thinking") reasoning += (block as { thinking: string }).thinking;
+    }
+    const usage = convertAnthropicUsage(raw.usage);
+    return {
+      content,
+      ...(reasoning !== "" && { reasoning }),
+      model: raw.model,
+      provider: this.name,
+      ...(usage && { usage }),
+      finishReason: mapAnthropicFinishReason(raw.stop_reason),
+      cached: false,
+      raw,
+    };
+  }
+
+  /** Converts a `content_block_delta` event to a chunk; other events carry no text. */
+  parseStreamChunk(raw: AnthropicStreamEvent): StreamChunk | undefined {
+    if (raw.type !== "content_block_delta") return undefined;
+    const delta = raw.delta;
+    if (delta.type === "text_delta") return { content: (delta as { text: string }).text };
+    if (delta.type === "thinking_delta")
+      return { content: "", reasoning: (delta as { thinking: string }).thinking };
+    return undefined;
+  }
+
+  /** Sends one streaming request and yields text and thinking as it arrives. */
+  async *stream(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): AsyncIterable<StreamChunk> {
+    const { signal } = options;
+    const response = await this.#post(this.buildBody(messages, options, true), signal, true);
+    const provider = this.name;
+    const secrets = [this.apiKey];
+    let model: string = options.model;
+    let inputUsage: Usage | undefined;
+    let outputTokens: number | undefined;
+    let stopReason: string | null | undefined;
+    let text = "";
+    for await (const ev of readSseEvents(response, {
+      provider,
+      secrets,
+      ...(signal && { signal }),
+    })) {
+      if (ev.event === "ping") continue;
+      const event = parseJsonEvent<AnthropicStreamEvent>(ev.data, provider, secrets);
+      switch (event.type) {
+        case "message_start":
+          if (event.message.model) model = event.message.model;
+          inputUsage = convertAnthropicUsage(event.message.usage);
+          break;
+        case "content_block_delta": {
+          const chunk = this.parseStreamChunk(event);
+          if (chunk) {
+            text += chunk.content;
+            yield { ...chunk, model, provider };
+          }
+          break;
+        }
+        case "message_delta":
+          if (event.delta.stop_reason !== undefined) stopReason = event.delta.stop_reason;
+          if (typeof event.usage?.output_tokens === "number")
+            outputTokens = event.usage.output_tokens;
+          // Newer API versions repeat (and finalize) input counts here.
+          if (typeof event.usage?.input_tokens === "number") {
+            inputUsage = convertAnthropicUsage({ ...event.usage, output_tokens: 0 });
+          }
+          break;
+        case "message_stop": {
+          const finishReason = mapAnthropicFinishReason(stopReason);
+          if (finishReason === "content_filter") {
+            throw anthropicRefusalError(provider, {
+              partialContent: text,
+              ...(response.headers.get("request-id") && {
+                requestId: response.headers.get("request-id")!,
+              }),
+            });
+          }
+          const promptTokens = inputUsage?.promptTokens ?? 0;
+          const completionTokens = outputTokens ?? inputUsage?.completionTokens ?? 0;
+          yield {
+            content: "",
+            model,
+            provider,
+            finishReason,
+            usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+          };
+          return;
+        }
+        case "error":
+          throw anthropicStreamError(event as AnthropicErrorBody, {
+            provider,
+            secrets,
+            headers: response.headers,
+            ...(text !== "" && { partialContent: text }),
+          });
+        default:
+          // content_block_start/stop and event types added later carry nothing we need.
+          break;
+      }
+    }
+    throw incompleteStreamError(provider, "no message_stop event");
+  }
+}
+
+/**
+ * Creates an Anthropic provider.
+ *
+ * @example
+ * ```ts
+ * const claude = createAnthropic({ baseURL: "https://my-proxy.example.com/v1" });
+ * ```
+ */
+export function createAnthropic(settings: AnthropicProviderSettings = {}): AnthropicProvider {
+  return new AnthropicProvider(settings);
+}
