@@ -19,7 +19,8 @@ interface Cacache {
     info(dir: string, key: string, opts: { memoize: false }): Promise<IndexEntry | null>;
     byDigest(dir: string, integrity: string, opts: { memoize: false }): Promise<Buffer>;
   };
-  put(dir: string, key: string, data: string, opts: { metadata: EntryMetadata }): Promise<string>;
+  /** Resolves to the content's integrity (an ssri object that stringifies to `sha512-...`). */
+  put(dir: string, key: string, data: string, opts: { metadata: EntryMetadata }): Promise<unknown>;
   rm: {
     entry(dir: string, key: string, opts: { removeFully: boolean }): Promise<unknown>;
     content(dir: string, integrity: string): Promise<unknown>;
@@ -271,7 +272,7 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
       await ensureRoot();
       const integrity = await cacache.put(dir, key, JSON.stringify(record), { metadata });
       const done = new Set<string>();
-      await tighten(dir, contentPath(dir, integrity), done);
+      await tighten(dir, contentPath(dir, String(integrity)), done);
       await tighten(dir, bucketPath(dir, key), done);
       await chmodIfPresent(join(dir, "tmp"), DIR_MODE);
     },

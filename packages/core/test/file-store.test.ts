@@ -1,0 +1,367 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
+import { mkdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import cacache from "cacache";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type CacheEntry, defaultCacheDir, type FileStore, fileStore } from "../src/index.js";
+
+const run = promisify(execFile);
+const coreDir = fileURLToPath(new URL("..", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+const answer = (content: string): CacheEntry => ({
+  v: 1,
+  kind: "response",
+  response: {
+    content,
+    model: "m-1",
+    provider: "p",
+    usage: { promptTokens: 3, completionTokens: 2, totalTokens: 5 },
+    finishReason: "stop",
+  },
+});
+
+const streamed: CacheEntry = {
+  v: 1,
+  kind: "stream",
+  chunks: [
+    { content: "", reasoning: "thinking" },
+    { content: "Hel" },
+    {
+      content: "lo",
+      finishReason: "stop",
+      usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
+    },
+  ],
+};
+
+/** Every path under `root` with its permission bits. */
+function modes(root: string): { path: string; dir: boolean; mode: number }[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true }).map((e) => {
+    const path = join(e.parentPath, e.name);
+    return { path, dir: e.isDirectory(), mode: statSync(path).mode & 0o777 };
+  });
+}
+
+function expectPrivate(root: string): void {
+  expect(statSync(root).mode & 0o777).toBe(0o700);
+  const all = modes(root);
+  expect(all.some((e) => !e.dir)).toBe(true);
+  for (const e of all)
+    expect({ path: e.path, mode: e.mode.toString(8) }).toEqual({
+      path: e.path,
+      mode: e.dir ? "700" : "600",
+    });
+}
+
+let dir: string;
+let store: FileStore;
+
+beforeEach(() => {
+  dir = join(mkdtempSync(join(tmpdir(), "rephysco-fs-")), "cache");
+  store = fileStore({ dir });
+});
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await rm(join(dir, ".."), { recursive: true, force: true });
+});
+
+describe("defaultCacheDir", () => {
+  it("prefers REPHYSCO_CACHE_DIR, then an absolute XDG_CACHE_HOME, then the platform's cache directory", () => {
+    const home = "/home/ada";
+    expect(
+      defaultCacheDir({
+        env: { REPHYSCO_CACHE_DIR: "/srv/c", XDG_CACHE_HOME: "/x" },
+        homedir: home,
+      }),
+    ).toBe("/srv/c");
+    expect(
+      defaultCacheDir({ env: { XDG_CACHE_HOME: "/x" }, platform: "linux", homedir: home }),
+    ).toBe("/x/rephysco");
+    expect(
+      defaultCacheDir({ env: { XDG_CACHE_HOME: "relative" }, platform: "linux", homedir: home }),
+    ).toBe("/home/ada/.cache/rephysco");
+    expect(
+      defaultCacheDir({ env: { REPHYSCO_CACHE_DIR: " " }, platform: "linux", homedir: home }),
+    ).toBe("/home/ada/.cache/rephysco");
+    expect(defaultCacheDir({ env: {}, platform: "darwin", homedir: home })).toBe(
+      "/home/ada/Library/Caches/rephysco",
+    );
+    expect(defaultCacheDir({ env: { LOCALAPPDATA: "/L" }, platform: "win32", homedir: home })).toBe(
+      join("/L", "rephysco", "Cache"),
+    );
+    expect(defaultCacheDir({ env: {}, platform: "win32", homedir: home })).toBe(
+      join(home, "AppData", "Local", "rephysco", "Cache"),
+    );
+  });
+
+  it("fileStore() resolves the directory when it is created", () => {
+    const before = process.env.REPHYSCO_CACHE_DIR;
+    try {
+      process.env.REPHYSCO_CACHE_DIR = dir;
+      const s = fileStore();
+      process.env.REPHYSCO_CACHE_DIR = join(dir, "elsewhere");
+      expect(s.dir).toBe(dir);
+    } finally {
+      if (before === undefined) delete process.env.REPHYSCO_CACHE_DIR;
+      else process.env.REPHYSCO_CACHE_DIR = before;
+    }
+  });
+
+  it("rejects a negative default ttl", () => {
+    expect(() => fileStore({ dir, ttlMs: -1 })).toThrow(TypeError);
+  });
+});
+
+describe("fileStore", () => {
+  it("misses, then hits with the exact entry (answers and streams)", async () => {
+    expect(await store.get("k1")).toBeUndefined();
+    await store.set("k1", answer("hello"));
+    await store.set("k2", streamed);
+    expect(await store.get("k1")).toEqual(answer("hello"));
+    expect(await store.get("k2")).toEqual(streamed);
+    expect(await fileStore({ dir }).get("k2")).toEqual(streamed);
+  });
+
+  it("overwrites an entry", async () => {
+    await store.set("k", answer("one"));
+    await store.set("k", answer("two"));
+    expect(await store.get("k")).toEqual(answer("two"));
+  });
+
+  it("a missing directory is a miss and is not created by reads", async () => {
+    expect(await store.get("k")).toBeUndefined();
+    expect(await store.delete("k")).toBe(false);
+    await expect(stat(dir)).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("delete removes the entry and its content", async () => {
+    await store.set("k", answer("bye"));
+    const info = await cacache.get.info(dir, "k");
+    expect(await store.delete("k")).toBe(true);
+    expect(await store.get("k")).toBeUndefined();
+    expect(await cacache.get.hasContent(dir, info!.integrity)).toBe(false);
+  });
+
+  it("makes the directory 0700 and every file 0600", async () => {
+    await store.set("a", answer("x"));
+    await store.set("b", streamed);
+    await store.get("a");
+    expectPrivate(dir);
+  });
+
+  it("tightens an existing directory that was created with looser permissions", async () => {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await store.set("a", answer("x"));
+    expectPrivate(dir);
+  });
+
+  describe("expiry", () => {
+    it("serves an entry until its ttl passes, then misses and removes it", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      const start = Date.now();
+      await store.set("k", answer("short-lived"), 1000);
+      vi.setSystemTime(start + 999);
+      expect(await store.get("k")).toEqual(answer("short-lived"));
+      const info = await cacache.get.info(dir, "k");
+      vi.setSystemTime(start + 1000);
+      expect(await store.get("k")).toBeUndefined();
+      expect(await cacache.get.info(dir, "k")).toBeNull();
+      expect(await cacache.get.hasContent(dir, info!.integrity)).toBe(false);
+    });
+
+    it("uses the store's default ttl when set gets none, and the call's ttl when given", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      const start = Date.now();
+      const s = fileStore({ dir, ttlMs: 500 });
+      await s.set("default", answer("d"));
+      await s.set("explicit", answer("e"), 5000);
+      vi.setSystemTime(start + 600);
+      expect(await s.get("default")).toBeUndefined();
+      expect(await s.get("explicit")).toEqual(answer("e"));
+    });
+
+    it("keeps entries without a ttl", async () => {
+      vi.useFakeTimers({ toFake: ["Date"] });
+      await store.set("k", answer("forever"));
+      vi.setSystemTime(Date.now() + 10 * 365 * 86_400_000);
+      expect(await store.get("k")).toEqual(answer("forever"));
+    });
+  });
+
+  describe("corrupt entries are misses and are removed", () => {
+    async function contentFile(key: string): Promise<{ path: string; integrity: string }> {
+      const info = await cacache.get.info(dir, key);
+      if (!info) throw new Error(`no entry for ${key}`);
+      return { path: info.path, integrity: info.integrity };
+    }
+
+    async function expectGone(key: string, integrity: string): Promise<void> {
+      expect(await cacache.get.info(dir, key)).toBeNull();
+      expect(await cacache.get.hasContent(dir, integrity)).toBe(false);
+    }
+
+    it("content changed on disk (integrity failure)", async () => {
+      await store.set("k", answer("original"));
+      const { path, integrity } = await contentFile("k");
+      const bytes = await readFile(path, "utf8");
+      await writeFile(path, bytes.replace("original", "tampered"));
+      expect(await store.get("k")).toBeUndefined();
+      await expectGone("k", integrity);
+      await store.set("k", answer("again"));
+      expect(await store.get("k")).toEqual(answer("again"));
+    });
+
+    it("content truncated", async () => {
+      await store.set("k", answer("original"));
+      const { path, integrity } = await contentFile("k");
+      await truncate(path, 5);
+      expect(await store.get("k")).toBeUndefined();
+      await expectGone("k", integrity);
+    });
+
+    it("content file deleted", async () => {
+      await store.set("k", answer("original"));
+      const { path } = await contentFile("k");
+      await rm(path);
+      expect(await store.get("k")).toBeUndefined();
+      expect(await cacache.get.info(dir, "k")).toBeNull();
+    });
+
+    it("content that is not JSON, not a cache entry, or filed under another key", async () => {
+      await mkdir(dir, { recursive: true });
+      const meta = { metadata: { expiresAt: null } };
+      await cacache.put(dir, "not-json", "{ this is not json", meta);
+      await cacache.put(
+        dir,
+        "not-entry",
+        JSON.stringify({ key: "not-entry", entry: { v: 2, kind: "response" } }),
+        meta,
+      );
+      await cacache.put(
+        dir,
+        "other-key",
+        JSON.stringify({ key: "someone-else", entry: answer("x") }),
+        meta,
+      );
+      for (const key of ["not-json", "not-entry", "other-key"]) {
+        const { integrity } = await contentFile(key);
+        expect(await store.get(key)).toBeUndefined();
+        await expectGone(key, integrity);
+      }
+    });
+
+    it("index metadata without a valid expiry", async () => {
+      await mkdir(dir, { recursive: true });
+      await cacache.put(dir, "k", JSON.stringify({ key: "k", entry: answer("x") }), {
+        metadata: { expiresAt: "soon" },
+      });
+      expect(await store.get("k")).toBeUndefined();
+      expect(await cacache.get.info(dir, "k")).toBeNull();
+    });
+
+    it("a garbled index file is a miss, not a crash", async () => {
+      await store.set("k", answer("x"));
+      const buckets = modes(join(dir, "index-v5")).filter((e) => !e.dir);
+      expect(buckets).toHaveLength(1);
+      await writeFile(buckets[0]!.path, "\n\u0000garbage\tnot an index line\n");
+      expect(await store.get("k")).toBeUndefined();
+      await store.set("k", answer("y"));
+      expect(await store.get("k")).toEqual(answer("y"));
+    });
+  });
+
+  it("a store whose directory cannot be used rejects (the client reports it), it does not throw synchronously", async () => {
+    const file = join(dir, "..", "a-file");
+    await writeFile(file, "not a directory");
+    const s = fileStore({ dir: file });
+    await expect(s.set("k", answer("x"))).rejects.toMatchObject({
+      code: expect.stringMatching(/^E/),
+    });
+    await expect(s.get("k")).rejects.toBeInstanceOf(Error);
+  });
+
+  it("clear removes every entry and every content file", async () => {
+    await store.set("a", answer("1"));
+    await store.set("b", streamed);
+    await store.clear();
+    expect(await store.get("a")).toBeUndefined();
+    expect(await store.get("b")).toBeUndefined();
+    expect(
+      readdirSync(dir).filter((n) => n.startsWith("content-") || n.startsWith("index-")),
+    ).toEqual([]);
+    await store.set("a", answer("after"));
+    expect(await store.get("a")).toEqual(answer("after"));
+    expectPrivate(dir);
+  });
+
+  it("clear on a directory that does not exist is a no-op", async () => {
+    await expect(store.clear()).resolves.toBeUndefined();
+  });
+
+  it("prune removes expired entries and orphaned content, keeps the rest, and keeps modes private", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const start = Date.now();
+    await store.set("live", answer("live"));
+    await store.set("later", answer("later"), 60_000);
+    await store.set("dead", answer("dead"), 1000);
+    const dead = await cacache.get.info(dir, "dead");
+    // Content with no index entry, as a crashed writer would leave.
+    const orphan = await cacache.put(dir, "orphan", "orphan bytes");
+    await cacache.rm.entry(dir, "orphan");
+    vi.setSystemTime(start + 2000);
+    const result = await store.prune();
+    expect(result).toEqual({ kept: 2, removed: 1 });
+    expect(await cacache.get.info(dir, "dead")).toBeNull();
+    expect(await cacache.get.hasContent(dir, dead!.integrity)).toBe(false);
+    expect(await cacache.get.hasContent(dir, orphan)).toBe(false);
+    expect(await store.get("live")).toEqual(answer("live"));
+    expect(await store.get("later")).toEqual(answer("later"));
+    expectPrivate(dir);
+  });
+
+  it("several processes writing and reading the same keys in one directory all succeed", async () => {
+    // Needs the built package (the child processes import @rephysco/core from dist).
+    const writers = ["w0", "w1", "w2", "w3"];
+    const results = await Promise.all(
+      writers.map(async (w) => {
+        const { stdout } = await run(
+          process.execPath,
+          [fixture("file-store-writer.mjs"), dir, w, "6", "5"],
+          { cwd: coreDir },
+        );
+        return JSON.parse(stdout) as {
+          writer: string;
+          writes: number;
+          hits: number;
+          problems: unknown[];
+        };
+      }),
+    );
+    for (const r of results) {
+      expect(r.problems).toEqual([]);
+      expect(r.writes).toBe(30);
+      expect(r.hits).toBeGreaterThan(0);
+    }
+    for (let k = 0; k < 5; k++) {
+      const got = await store.get(`shared-key-${k}`);
+      expect(got).toMatchObject({ v: 1, kind: "response" });
+      expect(got?.kind === "response" && got.response.content).toMatch(
+        new RegExp(`^answer ${k} from writer w[0-3] round \\d `),
+      );
+    }
+    expectPrivate(dir);
+  });
+
+  it("importing @rephysco/core does not load cacache; using fileStore does", async () => {
+    const { stdout } = await run(process.execPath, [fixture("lazy-cacache.mjs"), dir], {
+      cwd: coreDir,
+    });
+    expect(JSON.parse(stdout)).toEqual({ afterImport: false, afterUse: true });
+  });
+});
