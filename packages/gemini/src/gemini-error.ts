@@ -1,0 +1,211 @@
+import type { Candidate, GenerateContentResponsePromptFeedback } from "@google/genai";
+import {
+  AuthenticationError,
+  ContentFilterError,
+  createErrorFromResponse,
+  excerpt,
+  isAbortError,
+  ProviderError,
+  parseDurationMs,
+  RephyscoError,
+  scrubError,
+  scrubSecrets,
+  ServiceUnavailableError,
+} from "@rephysco/core";
+
+/** One entry of a Google RPC error's `details` (ErrorInfo, RetryInfo, QuotaFailure, ...). */
+interface GoogleErrorDetail {
+  readonly "@type"?: string;
+  readonly reason?: string;
+  readonly retryDelay?: string;
+}
+
+/** The body Google APIs send with an HTTP error: `{ error: { code, message, status, details } }`. */
+export interface GoogleErrorBody {
+  readonly error?: {
+    readonly code?: number;
+    readonly message?: string;
+    readonly status?: string;
+    readonly details?: readonly GoogleErrorDetail[];
+  };
+}
+
+/** What {@link toGeminiError} needs to know about the call that failed. */
+export interface GeminiErrorContext {
+  /** Registry id put on errors. */
+  readonly provider: string;
+  /** Secrets (the API key) scrubbed from messages, bodies and causes. */
+  readonly secrets: readonly string[];
+  /** The caller's signal: when it fired, the platform abort error is rethrown as is. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Error codes of Node's socket layer and undici that mean "the connection failed". */
+const NETWORK_CODES =
+  /^(?:E(?:CONNRESET|CONNREFUSED|CONNABORTED|PIPE|TIMEDOUT|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH)|UND_ERR_\w+)$/;
+
+function errorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * The SDK's `ApiError` carries the HTTP status and, as its message, the JSON error body
+ * (`JSON.stringify(body)`, or `got status: X. {json}` for an error event inside a stream).
+ * Reads the body back; returns the raw text when it is not JSON.
+ */
+export function parseGeminiErrorBody(message: string): unknown {
+  const start = message.indexOf("{");
+  if (start === -1) return message;
+  try {
+    return JSON.parse(message.slice(start));
+  } catch {
+    return message;
+  }
+}
+
+function isApiError(e: unknown): e is Error & { status: number } {
+  return (
+    e instanceof Error &&
+    e.name === "ApiError" &&
+    typeof (e as { status?: unknown }).status === "number"
+  );
+}
+
+/** fetch reports connection failures as a `TypeError` whose `cause` is the socket error. */
+function isNetworkError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (NETWORK_CODES.test(errorCode(e) ?? "")) return true;
+  return e instanceof TypeError && e.cause instanceof Error;
+}
+
+function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): RephyscoError {
+  const body = parseGeminiErrorBody(e.message);
+  const err =
+    typeof body === "object" && body !== null ? (body as GoogleErrorBody).error : undefined;
+  const details = Array.isArray(err?.details) ? err.details : [];
+  const reason = details.find((d) => d?.["@type"]?.endsWith("google.rpc.ErrorInfo"))?.reason;
+  const retryDelay = details.find((d) =>
+    d?.["@type"]?.endsWith("google.rpc.RetryInfo"),
+  )?.retryDelay;
+  // Non-JSON bodies are wrapped by the SDK with the HTTP status text ("Bad Gateway") as
+  // `status`: only an RPC code name (UPPER_SNAKE) is a Google status worth keeping.
+  const code =
+    typeof err?.status === "string" && /^[A-Z_]+$/.test(err.status) ? err.status : undefined;
+  const retryAfterMs = parseDurationMs(retryDelay);
+  return createErrorFromResponse({
+    provider: ctx.provider,
+    status: e.status,
+    body,
+    ...(typeof err?.message === "string" &&
+      err.message !== "" && { message: `Gemini: ${err.message}` }),
+    ...(code !== undefined && { code }),
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+    cause: e,
+    secrets: ctx.secrets,
+    // Gemini reports a bad key as 400 INVALID_ARGUMENT, told apart only by the ErrorInfo reason.
+    ...(e.status === 400 && reason === "API_KEY_INVALID" && { errorClass: AuthenticationError }),
+    ...(reason !== undefined && { data: { reason } }),
+  });
+}
+
+/**
+ * Converts anything the Gemini SDK throws into what Rephysco throws:
+ * - the caller's abort: the platform `AbortError`, rethrown unchanged;
+ * - `ApiError` (HTTP error or error event in a stream): the class its status implies, except
+ *   400 with reason `API_KEY_INVALID` -> `AuthenticationError`; 429 carries `retryAfterMs` from
+ *   `RetryInfo.retryDelay`; `code` is the Google status (`RESOURCE_EXHAUSTED`, ...);
+ * - connection failures, before or during a stream: `ServiceUnavailableError`;
+ * - a stream cut inside an event, or an unparsable body: see the inline notes.
+ *
+ * Returns the error to throw; the key never appears in it or in its cause chain.
+ */
+export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown {
+  if (error instanceof RephyscoError) return error;
+  if (isAbortError(error)) return error;
+  if (ctx.signal?.aborted) {
+    return ctx.signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+  }
+  if (isApiError(error)) return fromApiError(error, ctx);
+  const cause = scrubError(error, ctx.secrets);
+  const detail = cause instanceof Error ? scrubSecrets(cause.message, ctx.secrets) : String(cause);
+  if (isNetworkError(error)) {
+    const code = errorCode(error) ?? errorCode((error as Error).cause);
+    return new ServiceUnavailableError(`Gemini: the connection failed (${code ?? detail}).`, {
+      provider: ctx.provider,
+      ...(code !== undefined && { code }),
+      cause,
+    });
+  }
+  if (error instanceof Error) {
+    // The SDK gives these two failures no type or code, only its own wording, so the text is
+    // the only thing to go by: a body that ends inside an event is a cut stream, a chunk that
+    // does not parse is a malformed answer.
+    if (error.message.startsWith("Incomplete JSON segment at the end")) {
+      return new ServiceUnavailableError("Gemini: the stream ended in the middle of an event.", {
+        provider: ctx.provider,
+        code: "stream_cut",
+        cause,
+      });
+    }
+    if (
+      error.message.startsWith("exception parsing stream chunk") ||
+      error instanceof SyntaxError
+    ) {
+      return new ProviderError(`Gemini: the response is not valid JSON: ${excerpt(detail)}`, {
+        provider: ctx.provider,
+        code: "malformed_response",
+        cause,
+      });
+    }
+  }
+  return new ProviderError(`Gemini: the request failed: ${excerpt(detail)}`, {
+    provider: ctx.provider,
+    code: "sdk_error",
+    cause,
+  });
+}
+
+/**
+ * The prompt itself was blocked (`promptFeedback.blockReason`, HTTP 200 with no candidates).
+ * `code` is the block reason; `data` holds it with the safety ratings.
+ */
+export function promptBlockedError(
+  feedback: GenerateContentResponsePromptFeedback,
+  provider: string,
+): ContentFilterError {
+  const blockReason = String(feedback.blockReason);
+  return new ContentFilterError(`Gemini blocked the prompt (${blockReason}).`, {
+    provider,
+    code: blockReason,
+    data: { blockReason, safetyRatings: feedback.safetyRatings ?? [] },
+  });
+}
+
+/**
+ * The answer was stopped on content grounds (`finishReason` SAFETY, RECITATION, ...).
+ * `code` is the finish reason; `data` holds it with the candidate's safety ratings; text received
+ * before the stop is kept as `partialContent` / `partialReasoning`.
+ */
+export function answerFilteredError(
+  candidate: Candidate,
+  provider: string,
+  partial: { readonly content: string; readonly reasoning: string },
+): ContentFilterError {
+  const finishReason = String(candidate.finishReason);
+  return new ContentFilterError(`Gemini stopped the answer on content grounds (${finishReason}).`, {
+    provider,
+    code: finishReason,
+    data: { finishReason, safetyRatings: candidate.safetyRatings ?? [] },
+    ...(partial.content !== "" && { partialContent: partial.content }),
+    ...(partial.reasoning !== "" && { partialReasoning: partial.reasoning }),
+  });
+}
+
+/** A 200 answer with neither candidates nor prompt feedback: nothing we can use. */
+export function malformedResponseError(raw: unknown, provider: string): ProviderError {
+  return new ProviderError(
+    `Gemini returned a response with no candidates and no prompt feedback: ${excerpt(raw)}`,
+    { provider, code: "malformed_response", body: raw },
+  );
+}

@@ -1,0 +1,368 @@
+import type { Candidate, GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
+import {
+  BaseProvider,
+  ConfigurationError,
+  type Message,
+  type ModelResponse,
+  type ProviderCallOptions,
+  type ProviderOptions,
+  type StreamChunk,
+  type Usage,
+} from "@rephysco/core";
+import { convertGeminiUsage } from "./convert-gemini-usage.js";
+import { convertToGeminiConfig } from "./convert-to-gemini-config.js";
+import { convertToGeminiContents, type GeminiPrompt } from "./convert-to-gemini-contents.js";
+import {
+  DEFAULT_IMAGE_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_IMAGE_BYTES,
+  fetchImage,
+} from "./fetch-image.js";
+import {
+  answerFilteredError,
+  malformedResponseError,
+  promptBlockedError,
+  toGeminiError,
+} from "./gemini-error.js";
+import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
+import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
+
+/** Registry id of the Gemini provider. */
+export const GEMINI_PROVIDER_ID = "gemini";
+
+/** Where the Gemini Developer API lives (the API version is added by the SDK). */
+export const GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
+
+/** Environment variables read for the key, in order. */
+export const GEMINI_API_KEY_ENV_VARS: readonly string[] = ["GEMINI_API_KEY", "GOOGLE_API_KEY"];
+
+/** Environment variables read for the base URL, in order (the second is the SDK's own name). */
+export const GEMINI_BASE_URL_ENV_VARS: readonly string[] = [
+  "GEMINI_BASE_URL",
+  "GOOGLE_GEMINI_BASE_URL",
+];
+
+/** Settings of the Gemini provider. */
+export interface GeminiProviderSettings extends ProviderOptions {
+  /**
+   * API key. Default: `GEMINI_API_KEY`, then `GOOGLE_API_KEY`. Sent in the `x-goog-api-key`
+   * header, never in the URL.
+   */
+  readonly apiKey?: string;
+  /**
+   * Base URL without the API version, e.g. `https://generativelanguage.googleapis.com` (the
+   * default) or a proxy. Default: `GEMINI_BASE_URL`, then `GOOGLE_GEMINI_BASE_URL`.
+   */
+  readonly baseURL?: string;
+  /** Extra headers sent with every request. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** `fetch` used by the SDK and for downloading images. Default: the global `fetch`. */
+  readonly fetch?: typeof globalThis.fetch;
+  /** API version path segment. Default `"v1beta"` (pinned, so SDK upgrades do not change it). */
+  readonly apiVersion?: string;
+  /** Largest `http(s)` image downloaded for inlining, in bytes. Default 20 MiB. */
+  readonly maxImageBytes?: number;
+  /** Time allowed to download one `http(s)` image, in milliseconds. Default 15 000. */
+  readonly imageFetchTimeoutMs?: number;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigurationError(
+      `Gemini setting ${name} must be a positive number, got ${String(value)}.`,
+      {
+        provider: GEMINI_PROVIDER_ID,
+      },
+    );
+  }
+  return value;
+}
+
+/** Answer text and thought-summary text of a candidate, kept apart. */
+function splitParts(parts: readonly Part[] | undefined): { content: string; reasoning: string } {
+  let content = "";
+  let reasoning = "";
+  for (const part of parts ?? []) {
+    if (typeof part.text !== "string" || part.text === "") continue;
+    if (part.thought === true) reasoning += part.text;
+    else content += part.text;
+  }
+  return { content, reasoning };
+}
+
+/** The response body as JSON: the SDK adds a `sdkHttpResponse` with a live `Headers` object. */
+function plainBody(raw: GenerateContentResponse): Record<string, unknown> {
+  const { sdkHttpResponse: _headers, ...body } = raw as GenerateContentResponse &
+    Record<string, unknown>;
+  return body;
+}
+
+/**
+ * Google Gemini (Developer API), on Google's official `@google/genai` SDK, speaking the native
+ * `generateContent` / `streamGenerateContent` API.
+ *
+ * The SDK is told: the base URL and API version (`httpOptions.baseUrl`, `apiVersion`), the key
+ * (sent as `x-goog-api-key`), never to retry (no `retryOptions`) and never to send follow-up
+ * requests on its own (`automaticContinuation: false`); the caller's signal goes to every
+ * request as `abortSignal`. The SDK is loaded on the first request, not at import.
+ *
+ * @example
+ * ```ts
+ * const gemini = new GeminiProvider({ apiKey: process.env.GEMINI_API_KEY });
+ * const res = await gemini.generate([{ role: "user", content: "Hi" }], { model: "gemini-2.5-flash" });
+ * ```
+ */
+export class GeminiProvider extends BaseProvider<
+  GeminiPrompt,
+  GenerateContentResponse,
+  GenerateContentResponse
+> {
+  readonly #settings: GeminiProviderSettings;
+  readonly #apiVersion: string;
+  readonly #maxImageBytes: number;
+  readonly #imageFetchTimeoutMs: number;
+  #client: Promise<GoogleGenAI> | undefined;
+
+  constructor(settings: GeminiProviderSettings = {}) {
+    super({
+      id: GEMINI_PROVIDER_ID,
+      defaultModel: GEMINI_DEFAULT_MODEL,
+      defaultBaseURL: GEMINI_DEFAULT_BASE_URL,
+      apiKeyEnvVars: GEMINI_API_KEY_ENV_VARS,
+      baseURLEnvVars: GEMINI_BASE_URL_ENV_VARS,
+      settings,
+      capabilities: { images: true, reasoning: true },
+    });
+    this.#settings = settings;
+    this.#apiVersion = settings.apiVersion ?? "v1beta";
+    this.#maxImageBytes = positive(
+      "maxImageBytes",
+      settings.maxImageBytes,
+      DEFAULT_MAX_IMAGE_BYTES,
+    );
+    this.#imageFetchTimeoutMs = positive(
+      "imageFetchTimeoutMs",
+      settings.imageFetchTimeoutMs,
+      DEFAULT_IMAGE_FETCH_TIMEOUT_MS,
+    );
+  }
+
+  #sdk(): Promise<GoogleGenAI> {
+    this.#client ??= import("@google/genai").then(
+      ({ GoogleGenAI }) =>
+        new GoogleGenAI({
+          // Pinned so that GOOGLE_GENAI_USE_VERTEXAI in the environment cannot switch backends.
+          vertexai: false,
+          apiKey: this.apiKey,
+          apiVersion: this.#apiVersion,
+          httpOptions: {
+            baseUrl: this.baseURL,
+            apiVersion: this.#apiVersion,
+            headers: { ...this.headers },
+            // No `retryOptions`: the SDK then sends each request exactly once.
+            ...(this.#settings.fetch && { fetch: this.#settings.fetch }),
+          },
+        }),
+      (e: unknown) => {
+        this.#client = undefined;
+        throw e;
+      },
+    );
+    return this.#client;
+  }
+
+  #convert(messages: readonly Message[], signal: AbortSignal | undefined): Promise<GeminiPrompt> {
+    return convertToGeminiContents(messages, {
+      provider: this.name,
+      loadImage: (url) =>
+        fetchImage(url, {
+          provider: this.name,
+          maxBytes: this.#maxImageBytes,
+          timeoutMs: this.#imageFetchTimeoutMs,
+          ...(signal && { signal }),
+          ...(this.#settings.fetch && { fetch: this.#settings.fetch }),
+        }),
+    });
+  }
+
+  async #params(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+    signal: AbortSignal | undefined,
+  ) {
+    const prompt = await this.#convert(messages, signal);
+    return {
+      model: options.model,
+      contents: prompt.contents,
+      config: convertToGeminiConfig(options, prompt.systemInstruction, signal),
+    };
+  }
+
+  /**
+   * Converts messages to Gemini `contents` and `systemInstruction`, downloading `http(s)`
+   * images (see `convertToGeminiContents` for the rules).
+   */
+  formatMessages(messages: readonly Message[]): Promise<GeminiPrompt> {
+    return this.#convert(messages, undefined);
+  }
+
+  /**
+   * Sends one `generateContent` request.
+   *
+   * @throws {ContentFilterError} when the prompt is blocked or the answer is stopped on content grounds.
+   */
+  async generate(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): Promise<ModelResponse> {
+    const ctx = { provider: this.name, secrets: [this.apiKey], signal: options.signal };
+    try {
+      const [sdk, params] = await Promise.all([
+        this.#sdk(),
+        this.#params(messages, options, options.signal),
+      ]);
+      const raw = await sdk.models.generateContent(params);
+      return this.#toResponse(raw, options.model);
+    } catch (e) {
+      throw toGeminiError(e, ctx);
+    }
+  }
+
+  /**
+   * Sends one `streamGenerateContent?alt=sse` request and yields its text. The last chunk
+   * carries `finishReason` and `usage`. A content-filter stop yields the text received with it,
+   * then throws {@link ContentFilterError}; a cut stream throws `ServiceUnavailableError`.
+   */
+  async *stream(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): AsyncIterable<StreamChunk> {
+    const ctx = { provider: this.name, secrets: [this.apiKey], signal: options.signal };
+    // Our own controller, so that a consumer that stops early (or a filter error) closes the
+    // socket instead of leaving the body unread.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+    let done = false;
+    try {
+      let content = "";
+      let reasoning = "";
+      let usage: Usage | undefined;
+      const [sdk, params] = await Promise.all([
+        this.#sdk(),
+        this.#params(messages, options, controller.signal),
+      ]);
+      const events = await sdk.models.generateContentStream(params);
+      for await (const raw of events) {
+        if (raw.promptFeedback?.blockReason)
+          throw promptBlockedError(raw.promptFeedback, this.name);
+        usage = convertGeminiUsage(raw.usageMetadata) ?? usage;
+        const candidate = raw.candidates?.[0];
+        if (!candidate) {
+          // A usage-only event is harmless; an event with nothing at all is not Gemini.
+          if (raw.usageMetadata) continue;
+          throw malformedResponseError(plainBody(raw), this.name);
+        }
+        const chunk = this.#toChunk(raw, candidate, options.model);
+        if (isGeminiContentFilterReason(candidate.finishReason)) {
+          // Text already received stays delivered, then the error: the rule for every provider.
+          if (chunk.content !== "" || chunk.reasoning) {
+            const { finishReason: _f, usage: _u, ...text } = chunk;
+            yield text;
+          }
+          throw answerFilteredError(candidate, this.name, {
+            content: content + chunk.content,
+            reasoning: reasoning + (chunk.reasoning ?? ""),
+          });
+        }
+        content += chunk.content;
+        reasoning += chunk.reasoning ?? "";
+        if (chunk.finishReason) {
+          yield usage ? { ...chunk, usage } : chunk;
+          done = true;
+          return;
+        }
+        if (chunk.content !== "" || chunk.reasoning) yield chunk;
+      }
+      done = true;
+    } catch (e) {
+      done = true;
+      throw toGeminiError(e, ctx);
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (!done) controller.abort();
+    }
+  }
+
+  #toChunk(raw: GenerateContentResponse, candidate: Candidate, model: string): StreamChunk {
+    const { content, reasoning } = splitParts(candidate.content?.parts);
+    const finishReason = mapGeminiFinishReason(candidate.finishReason);
+    const usage = finishReason ? convertGeminiUsage(raw.usageMetadata) : undefined;
+    return {
+      content,
+      ...(reasoning !== "" && { reasoning }),
+      model: raw.modelVersion ?? model,
+      provider: this.name,
+      ...(finishReason && { finishReason }),
+      ...(usage && { usage }),
+    };
+  }
+
+  #toResponse(raw: GenerateContentResponse, model: string): ModelResponse {
+    if (raw.promptFeedback?.blockReason) throw promptBlockedError(raw.promptFeedback, this.name);
+    const candidate = raw.candidates?.[0];
+    if (!candidate) throw malformedResponseError(plainBody(raw), this.name);
+    const { content, reasoning } = splitParts(candidate.content?.parts);
+    if (isGeminiContentFilterReason(candidate.finishReason)) {
+      throw answerFilteredError(candidate, this.name, { content, reasoning });
+    }
+    const usage = convertGeminiUsage(raw.usageMetadata);
+    const finishReason = mapGeminiFinishReason(candidate.finishReason);
+    return {
+      content,
+      ...(reasoning !== "" && { reasoning }),
+      model: raw.modelVersion ?? model,
+      provider: this.name,
+      ...(usage && { usage }),
+      ...(finishReason && { finishReason }),
+      cached: false,
+      raw: plainBody(raw),
+    };
+  }
+
+  /**
+   * Converts a `generateContent` response to a {@link ModelResponse}.
+   *
+   * @throws {ContentFilterError} for a blocked prompt or a filtered answer.
+   * @throws {ProviderError} (code `malformed_response`) for a body with neither candidates nor prompt feedback.
+   */
+  parseResponse(raw: GenerateContentResponse): ModelResponse {
+    return this.#toResponse(raw, this.defaultModel);
+  }
+
+  /**
+   * Converts one streamed event to a {@link StreamChunk} (content, reasoning, and on the last
+   * event `finishReason` and `usage`), or `undefined` for an event without a candidate.
+   * Content-filter handling is done by {@link GeminiProvider.stream}, not here.
+   */
+  parseStreamChunk(raw: GenerateContentResponse): StreamChunk | undefined {
+    const candidate = raw.candidates?.[0];
+    return candidate ? this.#toChunk(raw, candidate, this.defaultModel) : undefined;
+  }
+}
+
+/**
+ * Creates a Gemini provider. The key and base URL are resolved now (settings, then environment).
+ *
+ * @throws {AuthenticationError} when no key is given and neither `GEMINI_API_KEY` nor
+ * `GOOGLE_API_KEY` is set.
+ *
+ * @example
+ * ```ts
+ * const gemini = createGemini({ baseURL: "https://my-proxy.example.com" });
+ * ```
+ */
+export function createGemini(settings: GeminiProviderSettings = {}): GeminiProvider {
+  return new GeminiProvider(settings);
+}
