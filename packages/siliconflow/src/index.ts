@@ -1,0 +1,43 @@
+/**
+ * `@rephysco/siliconflow`: SiliconFlow. Importing it registers `"silicon_flow"` and its alias
+ * `"siliconflow"` (and nothing else).
+ *
+ * @packageDocumentation
+ */
+import { registerProvider } from "@rephysco/core";
+import {
+  SILICONFLOW_CONFIG,
+  SiliconFlowProvider,
+  type SiliconFlowProviderSettings,
+} from "./siliconflow-provider.js";
+
+export { SILICONFLOW_ERROR_CODES } from "./siliconflow-error.js";
+export { type SiliconFlowModelId, SiliconFlowModels } from "./siliconflow-models.js";
+export {
+  createSiliconFlow,
+  SILICONFLOW_BASE_URLS,
+  SILICONFLOW_CONFIG,
+  SiliconFlowProvider,
+  type SiliconFlowProviderSettings,
+} from "./siliconflow-provider.js";
+
+declare module "@rephysco/core" {
+  interface ProviderRegistry {
+    /** SiliconFlow (`@rephysco/siliconflow`). */
+    silicon_flow: SiliconFlowProviderSettings;
+    /** Alias of `silicon_flow`. */
+    siliconflow: SiliconFlowProviderSettings;
+  }
+}
+
+const info = {
+  defaultModel: SILICONFLOW_CONFIG.defaultModel,
+  apiKeyEnvVars: SILICONFLOW_CONFIG.apiKeyEnvVars,
+  baseURLEnvVars: SILICONFLOW_CONFIG.baseURLEnvVars ?? [],
+  packageName: "@rephysco/siliconflow",
+};
+registerProvider("silicon_flow", (settings) => new SiliconFlowProvider(settings), info);
+registerProvider("siliconflow", (settings) => new SiliconFlowProvider(settings), {
+  ...info,
+  aliasOf: "silicon_flow",
+});
