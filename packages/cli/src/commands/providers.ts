@@ -1,0 +1,57 @@
+import { listProviders, type ProviderInfo } from "@rephysco/core";
+import type { ProviderLoadFailure } from "../load-providers.js";
+import type { Terminal } from "../terminal.js";
+
+function isSet(name: string): boolean {
+  const value = process.env[name];
+  return value !== undefined && value.trim() !== "";
+}
+
+function keyStatus(info: ProviderInfo | undefined): { set: boolean; text: string } {
+  const vars = info?.apiKeyEnvVars ?? [];
+  if (vars.length === 0) return { set: true, text: "no key needed" };
+  const found = vars.find(isSet);
+  // Only the variable's name is ever shown, never its value.
+  return found
+    ? { set: true, text: `${found} set` }
+    : { set: false, text: `${vars.join(" or ")} not set` };
+}
+
+function pad(text: string, width: number): string {
+  return text + " ".repeat(Math.max(0, width - text.length));
+}
+
+/**
+ * `rephysco providers`: every registered provider with its default model and whether its key
+ * variable is set. Aliases point at the provider they stand for.
+ */
+export function runProviders(term: Terminal, loadFailures: readonly ProviderLoadFailure[]): void {
+  const { out } = term;
+  const providers = listProviders();
+  const byId = new Map(providers.map((p) => [p.id, p]));
+  const rows = providers.map((p) => {
+    const target = p.aliasOf ? byId.get(p.aliasOf) : p;
+    const key = keyStatus(target ?? p);
+    return {
+      id: p.id,
+      model: p.aliasOf ? `alias of ${p.aliasOf}` : (p.defaultModel ?? "-"),
+      key,
+      alias: p.aliasOf !== undefined,
+    };
+  });
+  const header = { id: "PROVIDER", model: "DEFAULT MODEL" };
+  const idWidth = Math.max(header.id.length, ...rows.map((r) => r.id.length)) + 2;
+  const modelWidth = Math.max(header.model.length, ...rows.map((r) => r.model.length)) + 2;
+  term.stdout.write(
+    `${out.bold(pad(header.id, idWidth) + pad(header.model, modelWidth))}${out.bold("API KEY")}\n`,
+  );
+  for (const r of rows) {
+    const model = r.alias ? out.dim(pad(r.model, modelWidth)) : pad(r.model, modelWidth);
+    const key = r.key.set ? out.green(r.key.text) : out.yellow(r.key.text);
+    term.stdout.write(`${pad(r.id, idWidth)}${model}${key}\n`);
+  }
+  if (rows.length === 0) term.stdout.write("No providers registered.\n");
+  for (const f of loadFailures) {
+    term.stderr.write(`${term.err.yellow("warning:")} ${f.packageName} could not be loaded.\n`);
+  }
+}

@@ -1,0 +1,87 @@
+import { hasProvider, LLMClient, listProviders, type RephyscoEvent } from "@rephysco/core";
+import { formatError } from "./format-error.js";
+import type { ProviderLoadFailure } from "./load-providers.js";
+import type { Terminal } from "./terminal.js";
+import { UsageError } from "./usage-error.js";
+
+/** The options `generate` and `chat` share for reaching a provider. */
+export interface ClientFlags {
+  /** Registry id of the provider. */
+  readonly provider: string;
+  /** Model id; the provider's default when omitted. */
+  readonly model?: string;
+  /** Overrides the provider's base URL (and its environment variable). */
+  readonly baseUrl?: string;
+  /** Use the client's default persistent cache. */
+  readonly cache?: boolean;
+  /** Retries after the first attempt (`0` turns retries off). */
+  readonly retries?: number;
+  /** Whole-request timeout in milliseconds. */
+  readonly timeout?: number;
+}
+
+/** What else {@link createClient} needs to know. */
+export interface ClientContext {
+  readonly term: Terminal;
+  readonly debug: boolean;
+  readonly loadFailures: readonly ProviderLoadFailure[];
+}
+
+function describeEvent(event: RephyscoEvent): string | undefined {
+  switch (event.type) {
+    case "request":
+      return `request ${event.provider}/${event.model} attempt ${event.attempt}${event.stream ? " (stream)" : ""}`;
+    case "retry":
+      return `retry ${event.attempt} of ${event.provider}/${event.model} in ${Math.round(event.delayMs)} ms after: ${formatError(event.error).message}`;
+    case "fallback":
+      return `fallback ${event.from.provider}/${event.from.model} -> ${event.to.provider}/${event.to.model}`;
+    case "cache_hit":
+    case "cache_miss":
+      return `${event.type.replace("_", " ")} ${event.key}`;
+    case "cache_error":
+      return `cache ${event.operation} failed: ${formatError(event.error).message}`;
+    case "finish":
+      return `finish ${event.provider}/${event.model} in ${Math.round(event.durationMs)} ms${event.cached ? " (cached)" : ""}${event.usage ? `, ${event.usage.promptTokens}+${event.usage.completionTokens} tokens` : ""}`;
+    case "error":
+      return undefined;
+  }
+}
+
+/**
+ * Builds the {@link LLMClient} for a command.
+ *
+ * @throws {UsageError} for a provider id nobody registered (listing the ones that are).
+ * @throws {AuthenticationError} when the provider's key variable is not set.
+ */
+export function createClient(flags: ClientFlags, ctx: ClientContext): LLMClient {
+  if (!hasProvider(flags.provider)) {
+    const known = listProviders().map((p) => p.id);
+    const failed = ctx.loadFailures.map(
+      (f) => `${f.packageName} (${formatError(f.error).message})`,
+    );
+    throw new UsageError(
+      `Unknown provider "${flags.provider}". Use one of: ${known.join(", ") || "none"}` +
+        (failed.length ? `; could not load ${failed.join(", ")}` : "") +
+        ". Run `rephysco providers` to see them all.",
+    );
+  }
+  const { term, debug } = ctx;
+  return new LLMClient({
+    provider: flags.provider,
+    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
+    ...(flags.cache ? { cache: true } : {}),
+    ...(flags.retries !== undefined
+      ? { retry: flags.retries === 0 ? false : { maxRetries: flags.retries } }
+      : {}),
+    ...(flags.timeout !== undefined ? { timeoutMs: flags.timeout } : {}),
+    ...(debug
+      ? {
+          onEvent(event: RephyscoEvent) {
+            const line = describeEvent(event);
+            if (line) term.stderr.write(`${term.err.dim(`[rephysco] ${line}`)}\n`);
+          },
+        }
+      : {}),
+  });
+}

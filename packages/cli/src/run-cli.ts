@@ -1,0 +1,128 @@
+import { Command, CommanderError, Option } from "commander";
+import { version } from "../package.json";
+import { type ChatFlags, runChat } from "./commands/chat.js";
+import { type GenerateFlags, runGenerate } from "./commands/generate.js";
+import { runProviders } from "./commands/providers.js";
+import type { ClientContext } from "./create-client.js";
+import { ExitCode } from "./exit-codes.js";
+import { loadEnvFile } from "./load-env-file.js";
+import { loadProviders } from "./load-providers.js";
+import { collect, parseCount, parsePositiveInt, parseTemperature } from "./parse-number.js";
+import { printError } from "./print-error.js";
+import { type CliStreams, createTerminal } from "./terminal.js";
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions extends CliStreams {
+  /**
+   * Directory whose `.env` is loaded into `process.env` (variables already set win).
+   * Default: `process.cwd()`. Pass `false` to skip loading `.env`.
+   */
+  readonly cwd?: string | false;
+}
+
+/** The options `generate` and `chat` share. */
+function addModelOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option("-p, --provider <id>", "provider id (see `rephysco providers`)")
+        .env("REPHYSCO_PROVIDER")
+        .default("openai"),
+    )
+    .option("-m, --model <id>", "model id (default: the provider's default model)")
+    .option("-s, --system <prompt>", "system prompt")
+    .option("-t, --temperature <number>", "sampling temperature", parseTemperature)
+    .option("--max-tokens <n>", "upper bound on answer tokens", parsePositiveInt)
+    .option("--no-stream", "wait for the whole answer instead of streaming it")
+    .option("--base-url <url>", "API base URL (overrides the provider's base URL variable)")
+    .option("--cache", "answer repeated requests from the on-disk cache")
+    .option("--retries <n>", "retries after a failed attempt (0 turns them off)", parseCount)
+    .option("--timeout <ms>", "whole-request timeout in milliseconds", parsePositiveInt)
+    .option("--show-reasoning", "show the model's reasoning (dimmed, on stderr)");
+}
+
+/**
+ * Runs the `rephysco` command line and resolves to its exit code (0 success, 1 provider or
+ * network error, 2 usage error). Never calls `process.exit`, so it can run inside tests.
+ *
+ * @param argv - arguments after the executable and script, e.g. `["generate", "hi", "-p", "openai"]`.
+ * @example
+ * ```ts
+ * const code = await runCli(["providers"]);
+ * ```
+ */
+export async function runCli(
+  argv: readonly string[],
+  options: RunCliOptions = {},
+): Promise<ExitCode> {
+  const term = createTerminal(options);
+  const debug = argv.includes("--debug");
+  try {
+    if (options.cwd !== false) loadEnvFile(options.cwd ?? process.cwd());
+  } catch (error) {
+    term.stderr.write(
+      `${term.err.yellow("warning:")} could not read .env: ${(error as Error).message}\n`,
+    );
+  }
+  const loadFailures = await loadProviders();
+  const ctx = (): ClientContext => ({ term, debug, loadFailures });
+  let exitCode: ExitCode = ExitCode.OK;
+
+  const program = new Command("rephysco")
+    .description("Generate and chat with any LLM provider from the terminal.")
+    .version(version, "-V, --version")
+    .option("--debug", "show requests, retries and full error stacks on stderr")
+    .configureHelp({ showGlobalOptions: true })
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => term.stdout.write(s),
+      writeErr: (s) => term.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error:/, term.err.red(term.err.bold("error:")))),
+    });
+
+  addModelOptions(
+    program
+      .command("generate")
+      .alias("gen")
+      .description("generate one answer; the prompt comes from the arguments or stdin")
+      .argument("[prompt...]", "the prompt (read from stdin when omitted)")
+      .option("--image <path|url>", "attach an image file or http(s) URL (repeatable)", collect)
+      .option("--json", "print the final response as JSON (and nothing else on stdout)"),
+  ).action(async (words: string[], flags: GenerateFlags) => {
+    await runGenerate(words, flags, ctx());
+  });
+
+  addModelOptions(
+    program
+      .command("chat")
+      .description("chat with history; commands: system: <prompt>, temp: <value>, clear, exit"),
+  ).action(async (flags: ChatFlags) => {
+    exitCode = await runChat(flags, ctx());
+  });
+
+  program
+    .command("providers")
+    .description("list the providers, their default models, and whether their key is set")
+    .action(() => runProviders(term, loadFailures));
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message. --help and --version end with exit code 0;
+      // a missing command (help shown as an error) or a bad option is a usage error.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE_ERROR;
+    }
+    return printError(term, error, debug);
+  }
+}
+
+/**
+ * The binary's entry point: runs {@link runCli} on `process.argv` and sets `process.exitCode`.
+ *
+ * @param argv - the full `process.argv` (node, script, arguments...).
+ */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  process.exitCode = await runCli(argv.slice(2));
+}
