@@ -18,3 +18,13 @@ export type {
 } from "./mock-reply.js";
 export type { MockDialect, RecordedRequest } from "./recorded-request.js";
 export { splitIntoChunks } from "./text-reply.js";
+export {
+  type AnthropicErrorOptions,
+  type AnthropicRateLimitOptions,
+  type DashScopeArrearageOptions,
+  type DashScopeErrorOptions,
+  type GeminiResourceExhaustedOptions,
+  type OpenAIRateLimitOptions,
+  type SiliconFlowErrorOptions,
+  vendorErrors,
+} from "./vendor-errors/index.js";
