@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Message, ProviderCallOptions, StreamChunk } from "@rephysco/core";
+import { createMockServer, type MockServer } from "@rephysco/testing";
+import { GeminiProvider, type GeminiProviderSettings } from "../src/index.js";
+
+/** A key shaped like no known provider key, so only exact-value scrubbing can hide it. */
+export const TEST_KEY = "gm-test-key-0123456789-secret";
+
+export const user = (content: string, extra: Partial<Message> = {}): Message => ({
+  role: "user",
+  content,
+  ...extra,
+});
+
+/** A mock server and a provider pointed at it. */
+export async function setup(settings: GeminiProviderSettings = {}) {
+  const server = await createMockServer();
+  const provider = new GeminiProvider({ apiKey: TEST_KEY, baseURL: server.url, ...settings });
+  return { server, provider };
+}
+
+export const call = (model = "gemini-2.5-flash", extra: Partial<ProviderCallOptions> = {}) => ({
+  model,
+  ...extra,
+});
+
+/** The body the mock server received for request `i`. */
+export function bodyOf(server: MockServer, i = 0): Record<string, unknown> {
+  return server.requests[i]!.body as Record<string, unknown>;
+}
+
+/** Collects a stream's chunks, and the error it ended with (if any). */
+export async function collect(
+  stream: AsyncIterable<StreamChunk>,
+): Promise<{ chunks: StreamChunk[]; error: unknown }> {
+  const chunks: StreamChunk[] = [];
+  try {
+    for await (const c of stream) chunks.push(c);
+    return { chunks, error: undefined };
+  } catch (error) {
+    return { chunks, error };
+  }
+}
+
+/** Awaits a promise that must reject, and returns the rejection. */
+export async function rejection(p: Promise<unknown> | (() => Promise<unknown>)): Promise<unknown> {
+  try {
+    await (typeof p === "function" ? p() : p);
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected a rejection, got a result");
+}
+
+/** Everything reachable from an error, as text: message, stack, body, data and the cause chain. */
+export function everythingIn(error: unknown): string {
+  const seen = new Set<unknown>();
+  const out: string[] = [];
+  const walk = (v: unknown, depth: number) => {
+    if (depth > 10 || v === null || v === undefined || seen.has(v)) return;
+    if (typeof v !== "object") {
+      out.push(String(v));
+      return;
+    }
+    seen.add(v);
+    if (v instanceof Error) out.push(v.message, v.stack ?? "");
+    for (const key of Object.getOwnPropertyNames(v)) walk((v as Record<string, unknown>)[key], depth + 1);
+    if (v instanceof Error) walk(v.cause, depth + 1);
+  };
+  walk(error, 0);
+  try {
+    out.push(JSON.stringify(error));
+  } catch {
+    // circular: the walk above covered it
+  }
+  return out.join("\n");
+}
+
+
+/** A tiny HTTP server for image URLs; the handler decides what each path returns. */
+export async function startImageServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? "");
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    hits,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A valid 1x1 PNG. */
+export const PNG_1X1 = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+/** Real Gemini error bodies (PROVIDERS.md section 2). */
+export const geminiErrors = {
+  apiKeyInvalid: {
+    error: {
+      code: 400,
+      message: "API key not valid. Please pass a valid API key.",
+      status: "INVALID_ARGUMENT",
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+          reason: "API_KEY_INVALID",
+          domain: "googleapis.com",
+          metadata: { service: "generativelanguage.googleapis.com" },
+        },
+        {
+          "@type": "type.googleapis.com/google.rpc.LocalizedMessage",
+          locale: "en-US",
+          message: "API key not valid. Please pass a valid API key.",
+        },
+      ],
+    },
+  },
+  invalidArgument: {
+    error: {
+      code: 400,
+      message: "* GenerateContentRequest.contents: contents is not specified\n",
+      status: "INVALID_ARGUMENT",
+    },
+  },
+  permissionDenied: {
+    error: {
+      code: 403,
+      message:
+        "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+      status: "PERMISSION_DENIED",
+    },
+  },
+  notFound: {
+    error: {
+      code: 404,
+      message: "models/gemini-9-ultra is not found for API version v1beta, or is not supported for generateContent.",
+      status: "NOT_FOUND",
+    },
+  },
+  resourceExhausted: (retryDelay: string) => ({
+    error: {
+      code: 429,
+      message: "You exceeded your current quota, please check your plan.",
+      status: "RESOURCE_EXHAUSTED",
+      details: [
+        {
+          "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+          violations: [{ quotaId: "GenerateRequestsPerMinutePerProjectPerModel-FreeTier" }],
+        },
+        { "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay },
+      ],
+    },
+  }),
+  internal: {
+    error: {
+      code: 500,
+      message:
+        "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+      status: "INTERNAL",
+    },
+  },
+  unavailable: {
+    error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" },
+  },
+  deadlineExceeded: {
+    error: { code: 504, message: "Deadline expired before operation could complete.", status: "DEADLINE_EXCEEDED" },
+  },
+};
