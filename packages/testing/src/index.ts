@@ -28,3 +28,4 @@ export {
   type SiliconFlowErrorOptions,
   vendorErrors,
 } from "./vendor-errors/index.js";
+export * from "./conformance/index.js";

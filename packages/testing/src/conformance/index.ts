@@ -1,0 +1,9 @@
+export type { ConformanceDialect, ProviderConformanceOptions } from "./conformance-options.js";
+export { describeProviderConformance } from "./describe-provider-conformance.js";
+export { type ErrorCase, errorBody } from "./dialect-errors.js";
+export {
+  readConversation,
+  type WireConversation,
+  type WireImage,
+  type WireTurn,
+} from "./wire-inspector.js";
