@@ -45,6 +45,8 @@ export class RephyscoError extends Error {
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (value === null || typeof value !== "object") return false;
     const kinds = (value as { [KINDS]?: unknown })[KINDS];
+    // `this` is the class instanceof was asked about (a subclass too), which is the point here.
+    // biome-ignore lint/complexity/noThisInStatic: see above
     return Array.isArray(kinds) && kinds.includes((this as { kind?: string }).kind);
   }
 

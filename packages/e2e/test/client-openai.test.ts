@@ -4,7 +4,6 @@ import {
   InvalidRequestError,
   memoryStore,
   QuotaExceededError,
-  RateLimitError,
   ServiceUnavailableError,
 } from "@rephysco/core";
 import { describe, expect, it } from "vitest";
