@@ -1,0 +1,87 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The built binary: tests run exactly what `npm i -g @rephysco/cli` installs. */
+export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+/** What a run of the binary produced. */
+export interface BinResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Options for {@link runBin}. */
+export interface RunBinOptions {
+  /** Variables added to the minimal environment (PATH, HOME and the cache dir only). */
+  readonly env?: Record<string, string>;
+  /** Text written to stdin, which is then closed. */
+  readonly input?: string;
+  /** Working directory (a fresh empty temporary directory by default, so no stray `.env`). */
+  readonly cwd?: string;
+}
+
+/** A fresh temporary directory. */
+export function tempDir(prefix = "rephysco-cli-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Spawns `node dist/bin.js ...args` with a clean environment (none of the developer's keys or
+ * NO_COLOR leak in) and collects its output. stdin is a pipe, so the child is never on a TTY.
+ */
+export function runBin(args: readonly string[], options: RunBinOptions = {}): Promise<BinResult> {
+  const home = tempDir("rephysco-home-");
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    REPHYSCO_CACHE_DIR: join(home, "cache"),
+    ...options.env,
+  };
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? tempDir(),
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A 1x1 transparent PNG. */
+export const PNG_1X1 = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+/** Matches any ANSI escape sequence. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal escapes is the point
+export const ANSI = /\u001b\[/;
+
+/** An OpenAI-style message as the mock server recorded it. */
+export interface WireMessage {
+  role: string;
+  content: string | Array<{ type: string; text?: string; image_url?: { url: string } }>;
+}
+
+/** The body of an OpenAI-style request as the mock server recorded it. */
+export interface WireBody {
+  model: string;
+  messages: WireMessage[];
+  stream?: boolean;
+  temperature?: number;
+  max_tokens?: number;
+}
