@@ -140,6 +140,27 @@ describe("LLMClient over OpenAI, end to end", () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  it("a failing cache store never fails the request: it is reported and the request goes upstream", async () => {
+    const { server } = ctx;
+    const broken = {
+      get: () => Promise.reject(new Error("ECONNREFUSED cache")),
+      set: () => Promise.reject(new Error("ENOSPC: no space left on device")),
+      delete: () => Promise.reject(new Error("down")),
+    };
+    const { client, events } = openaiClient(server, { cache: broken });
+    server.enqueue({ text: "still answered" });
+    expect((await client.generate("x")).content).toBe("still answered");
+    server.enqueue({ chunks: ["streamed", " too"] });
+    expect((await collect(client.stream("y"))).text).toBe("streamed too");
+    const failures = events.flatMap((e) => (e.type === "cache_error" ? [`${e.operation}:${(e.error as Error).message}`] : []));
+    expect(failures).toEqual([
+      "get:ECONNREFUSED cache",
+      "set:ENOSPC: no space left on device",
+      "get:ECONNREFUSED cache",
+      "set:ENOSPC: no space left on device",
+    ]);
+  });
+
   it("an error in a shared call reaches every waiter", async () => {
     const { server } = ctx;
     const { client } = openaiClient(server, { cache: memoryStore(), retry: false });
