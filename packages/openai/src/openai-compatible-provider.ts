@@ -136,6 +136,9 @@ export class OpenAICompatibleProvider extends BaseProvider<
       project: extras.project ?? null,
       adminAPIKey: null,
       defaultHeaders: { ...(this.apiKey ? {} : { Authorization: null }), ...this.headers },
+      // Every failure is thrown to the caller as a mapped error; the SDK's own console logging
+      // (which prints raw stream data) stays off unless the user asks for it with OPENAI_LOG.
+      ...(readEnvLogLevel() ? {} : { logLevel: "off" as const }),
     });
   }
 
@@ -395,6 +398,10 @@ export class OpenAICompatibleProvider extends BaseProvider<
       },
     );
   }
+}
+
+function readEnvLogLevel(): string | undefined {
+  return typeof process === "undefined" ? undefined : process.env.OPENAI_LOG;
 }
 
 function requestIdFrom(headers: Headers): string | undefined {
