@@ -87,7 +87,10 @@ describe.each([
   });
 
   it("429 without RetryInfo -> RateLimitError without retryAfterMs", async () => {
-    const e = await fail({ error: { code: 429, message: "slow down", status: "RESOURCE_EXHAUSTED" } }, 429);
+    const e = await fail(
+      { error: { code: 429, message: "slow down", status: "RESOURCE_EXHAUSTED" } },
+      429,
+    );
     expect(e).toBeInstanceOf(RateLimitError);
     expect(e.retryAfterMs).toBeUndefined();
   });
@@ -147,7 +150,13 @@ describe("errors: transport and edge cases", () => {
         code: 400,
         message: `API key not valid: ${TEST_KEY}. Please pass a valid API key.`,
         status: "INVALID_ARGUMENT",
-        details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", metadata: { key: TEST_KEY } }],
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "API_KEY_INVALID",
+            metadata: { key: TEST_KEY },
+          },
+        ],
       },
     };
     server.enqueue({ error: { status: 400, body: echo } });
@@ -179,7 +188,9 @@ describe("errors: abort", () => {
       ac.abort();
       return { text: "late", delayMs: 60_000 };
     });
-    const e = await rejection(provider.generate([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })));
+    const e = await rejection(
+      provider.generate([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })),
+    );
     expect((e as Error).name).toBe("AbortError");
     expect(e).not.toBeInstanceOf(ProviderError);
     await server.whenIdle();
@@ -191,7 +202,10 @@ describe("errors: abort", () => {
     server.enqueue({ chunks: ["a", "b"], stallAfterChunks: 1 });
     const seen: string[] = [];
     const e = await rejection(async () => {
-      for await (const c of provider.stream([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal }))) {
+      for await (const c of provider.stream(
+        [user("Hi")],
+        call("gemini-2.5-flash", { signal: ac.signal }),
+      )) {
         seen.push(c.content);
         ac.abort();
       }
@@ -205,9 +219,13 @@ describe("errors: abort", () => {
   it("sends nothing when the signal is already aborted", async () => {
     const ac = new AbortController();
     ac.abort();
-    const e = await rejection(provider.generate([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })));
+    const e = await rejection(
+      provider.generate([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })),
+    );
     expect((e as Error).name).toBe("AbortError");
-    const { error } = await collect(provider.stream([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })));
+    const { error } = await collect(
+      provider.stream([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })),
+    );
     expect((error as Error).name).toBe("AbortError");
     expect(server.requests).toHaveLength(0);
   });
@@ -242,7 +260,11 @@ describe("errors: configuration", () => {
   });
 
   it("rejects a non-positive image limit", () => {
-    expect(() => new GeminiProvider({ apiKey: TEST_KEY, maxImageBytes: 0 })).toThrow(/maxImageBytes/);
-    expect(() => new GeminiProvider({ apiKey: TEST_KEY, imageFetchTimeoutMs: -1 })).toThrow(/imageFetchTimeoutMs/);
+    expect(() => new GeminiProvider({ apiKey: TEST_KEY, maxImageBytes: 0 })).toThrow(
+      /maxImageBytes/,
+    );
+    expect(() => new GeminiProvider({ apiKey: TEST_KEY, imageFetchTimeoutMs: -1 })).toThrow(
+      /imageFetchTimeoutMs/,
+    );
   });
 });

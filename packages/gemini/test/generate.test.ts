@@ -36,7 +36,10 @@ describe("generate", () => {
     });
     expect(res.reasoning).toBeUndefined();
     expect(res.usage?.reasoningTokens).toBeUndefined();
-    expect(res.raw).toMatchObject({ responseId: expect.any(String), modelVersion: "gemini-2.5-flash-001" });
+    expect(res.raw).toMatchObject({
+      responseId: expect.any(String),
+      modelVersion: "gemini-2.5-flash-001",
+    });
     expect(res.raw).not.toHaveProperty("sdkHttpResponse");
     expect(JSON.parse(JSON.stringify(res.raw))).toEqual(res.raw);
   });
@@ -50,7 +53,12 @@ describe("generate", () => {
     const res = await provider.generate([user("How many r's?")], call());
     expect(res.content).toBe("3");
     expect(res.reasoning).toBe("Count the letters one by one.");
-    expect(res.usage).toEqual({ promptTokens: 9, completionTokens: 1, totalTokens: 254, reasoningTokens: 244 });
+    expect(res.usage).toEqual({
+      promptTokens: 9,
+      completionTokens: 1,
+      totalTokens: 254,
+      reasoningTokens: 244,
+    });
   });
 
   it("joins several text parts and skips parts without text (thought signatures)", async () => {
@@ -61,7 +69,11 @@ describe("generate", () => {
           {
             content: {
               role: "model",
-              parts: [{ text: "Hello" }, { text: "", thoughtSignature: "EtoF" }, { text: " world" }],
+              parts: [
+                { text: "Hello" },
+                { text: "", thoughtSignature: "EtoF" },
+                { text: " world" },
+              ],
             },
             finishReason: "STOP",
             index: 0,
@@ -88,7 +100,15 @@ describe("generate", () => {
     expect(res.content).toBe("partial");
   });
 
-  it.each(["SAFETY", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "RECITATION", "IMAGE_PROHIBITED_CONTENT"])(
+  it.each([
+    "SAFETY",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "IMAGE_SAFETY",
+    "RECITATION",
+    "IMAGE_PROHIBITED_CONTENT",
+  ])(
     "raises ContentFilterError for finishReason %s, with the reason and safety ratings",
     async (reason) => {
       server.enqueue({
@@ -122,7 +142,9 @@ describe("generate", () => {
       safetyRatings: [{ category: "HARM_CATEGORY_HARASSMENT", probability: "MEDIUM" }],
     };
     server.enqueue({ text: "unused", extra: { candidates: undefined, promptFeedback: feedback } });
-    const e = (await rejection(provider.generate([user("something bad")], call()))) as ContentFilterError;
+    const e = (await rejection(
+      provider.generate([user("something bad")], call()),
+    )) as ContentFilterError;
     expect(e).toBeInstanceOf(ContentFilterError);
     expect(e.code).toBe("SAFETY");
     expect(e.data).toEqual({ blockReason: "SAFETY", safetyRatings: feedback.safetyRatings });

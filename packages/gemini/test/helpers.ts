@@ -65,7 +65,8 @@ export function everythingIn(error: unknown): string {
     }
     seen.add(v);
     if (v instanceof Error) out.push(v.message, v.stack ?? "");
-    for (const key of Object.getOwnPropertyNames(v)) walk((v as Record<string, unknown>)[key], depth + 1);
+    for (const key of Object.getOwnPropertyNames(v))
+      walk((v as Record<string, unknown>)[key], depth + 1);
     if (v instanceof Error) walk(v.cause, depth + 1);
   };
   walk(error, 0);
@@ -76,7 +77,6 @@ export function everythingIn(error: unknown): string {
   }
   return out.join("\n");
 }
-
 
 /** A tiny HTTP server for image URLs; the handler decides what each path returns. */
 export async function startImageServer(
@@ -146,7 +146,8 @@ export const geminiErrors = {
   notFound: {
     error: {
       code: 404,
-      message: "models/gemini-9-ultra is not found for API version v1beta, or is not supported for generateContent.",
+      message:
+        "models/gemini-9-ultra is not found for API version v1beta, or is not supported for generateContent.",
       status: "NOT_FOUND",
     },
   },
@@ -173,9 +174,17 @@ export const geminiErrors = {
     },
   },
   unavailable: {
-    error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" },
+    error: {
+      code: 503,
+      message: "The model is overloaded. Please try again later.",
+      status: "UNAVAILABLE",
+    },
   },
   deadlineExceeded: {
-    error: { code: 504, message: "Deadline expired before operation could complete.", status: "DEADLINE_EXCEEDED" },
+    error: {
+      code: 504,
+      message: "Deadline expired before operation could complete.",
+      status: "DEADLINE_EXCEEDED",
+    },
   },
 };

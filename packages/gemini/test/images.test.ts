@@ -2,7 +2,16 @@ import { InvalidRequestError } from "@rephysco/core";
 import type { MockServer } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GeminiProvider } from "../src/index.js";
-import { bodyOf, call, PNG_1X1, rejection, setup, startImageServer, TEST_KEY, user } from "./helpers.js";
+import {
+  bodyOf,
+  call,
+  PNG_1X1,
+  rejection,
+  setup,
+  startImageServer,
+  TEST_KEY,
+  user,
+} from "./helpers.js";
 
 let server: MockServer;
 let provider: GeminiProvider;
@@ -18,7 +27,10 @@ beforeAll(async () => {
   images = await startImageServer((req, res) => {
     switch (req.url) {
       case "/cat.png":
-        res.writeHead(200, { "content-type": "image/png", "content-length": String(PNG_1X1.length) });
+        res.writeHead(200, {
+          "content-type": "image/png",
+          "content-length": String(PNG_1X1.length),
+        });
         res.end(PNG_1X1);
         return;
       case "/photo?sig=secret-token":
@@ -106,7 +118,9 @@ describe("images: inline", () => {
   });
 
   it("rejects bytes that are not an image, before sending", async () => {
-    const e = await rejection(provider.generate([user("x", { images: [Buffer.from("hello")] })], call()));
+    const e = await rejection(
+      provider.generate([user("x", { images: [Buffer.from("hello")] })], call()),
+    );
     expect(e).toBeInstanceOf(InvalidRequestError);
     expect(server.requests).toHaveLength(0);
   });
@@ -149,7 +163,11 @@ describe("images: http(s) URLs are downloaded and inlined", () => {
 
   it("drops content-type parameters, and sniffs octet-stream bodies", async () => {
     await provider.generate(
-      [user("Describe", { images: [`${images.url}/photo?sig=secret-token`, `${images.url}/untyped`] })],
+      [
+        user("Describe", {
+          images: [`${images.url}/photo?sig=secret-token`, `${images.url}/untyped`],
+        }),
+      ],
       call(),
     );
     expect(partsOf().slice(0, 2)).toEqual([
@@ -178,15 +196,25 @@ describe("images: http(s) URLs are downloaded and inlined", () => {
 
   it("never puts the URL's query (signed tokens) in an error", async () => {
     const e = (await rejection(
-      provider.generate([user("x", { images: [`${images.url}/missing.png?token=s3cr3t`] })], call()),
+      provider.generate(
+        [user("x", { images: [`${images.url}/missing.png?token=s3cr3t`] })],
+        call(),
+      ),
     )) as Error;
     expect(e.message).not.toContain("s3cr3t");
   });
 
   it("aborts the download with the caller's signal and rethrows the AbortError", async () => {
     const ac = new AbortController();
-    const p = new GeminiProvider({ apiKey: TEST_KEY, baseURL: server.url, imageFetchTimeoutMs: 60_000 });
-    const pending = p.generate([user("x", { images: [`${images.url}/hang`] })], call("gemini-2.5-flash", { signal: ac.signal }));
+    const p = new GeminiProvider({
+      apiKey: TEST_KEY,
+      baseURL: server.url,
+      imageFetchTimeoutMs: 60_000,
+    });
+    const pending = p.generate(
+      [user("x", { images: [`${images.url}/hang`] })],
+      call("gemini-2.5-flash", { signal: ac.signal }),
+    );
     while (images.hits.length === 0) await new Promise((r) => setTimeout(r, 5));
     ac.abort();
     const e = await rejection(pending);
@@ -201,7 +229,10 @@ describe("images: http(s) URLs are downloaded and inlined", () => {
     ]);
     expect(prompt).toEqual({
       contents: [
-        { role: "user", parts: [{ inlineData: { mimeType: "image/png", data: PNG_B64 } }, { text: "Describe" }] },
+        {
+          role: "user",
+          parts: [{ inlineData: { mimeType: "image/png", data: PNG_B64 } }, { text: "Describe" }],
+        },
       ],
       systemInstruction: { parts: [{ text: "Be brief." }] },
     });

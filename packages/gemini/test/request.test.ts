@@ -35,7 +35,10 @@ describe("request: transport", () => {
   });
 
   it("sends extra headers and honours apiVersion", async () => {
-    const { server: s, provider: p } = await setup({ headers: { "x-team": "blue" }, apiVersion: "v1" });
+    const { server: s, provider: p } = await setup({
+      headers: { "x-team": "blue" },
+      apiVersion: "v1",
+    });
     try {
       await p.generate([user("Hi")], call());
       expect(s.requests[0]!.path).toBe("/v1/models/gemini-2.5-flash:generateContent");
@@ -50,7 +53,9 @@ describe("request: transport", () => {
     const prefixed = new GeminiProvider({ apiKey: TEST_KEY, baseURL: `${s.url}/proxy/google/` });
     try {
       await prefixed.generate([user("Hi")], call());
-      expect(s.requests[0]!.path).toBe("/proxy/google/v1beta/models/gemini-2.5-flash:generateContent");
+      expect(s.requests[0]!.path).toBe(
+        "/proxy/google/v1beta/models/gemini-2.5-flash:generateContent",
+      );
     } finally {
       await s.close();
     }
@@ -88,11 +93,10 @@ describe("request: contents", () => {
   });
 
   it("leaves out empty texts, and merges the turns around them", async () => {
-    await provider.generate(
-      [user("a"), { role: "assistant", content: "" }, user("b")],
-      call(),
-    );
-    expect(bodyOf(server).contents).toEqual([{ role: "user", parts: [{ text: "a" }, { text: "b" }] }]);
+    await provider.generate([user("a"), { role: "assistant", content: "" }, user("b")], call());
+    expect(bodyOf(server).contents).toEqual([
+      { role: "user", parts: [{ text: "a" }, { text: "b" }] },
+    ]);
   });
 
   it("rejects tool messages and empty conversations before sending", async () => {
@@ -136,7 +140,9 @@ describe("request: generationConfig", () => {
       }),
     );
     const body = bodyOf(server);
-    expect(body.safetySettings).toEqual([{ category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" }]);
+    expect(body.safetySettings).toEqual([
+      { category: "HARM_CATEGORY_HARASSMENT", threshold: "BLOCK_NONE" },
+    ]);
     expect(body.systemInstruction).toEqual({ parts: [{ text: "sys" }] });
     // The named option wins over the same setting in providerOptions.
     expect(body.generationConfig).toEqual({
@@ -159,7 +165,9 @@ describe("request: generationConfig", () => {
   });
 
   it("ignores providerOptions that would turn SDK retries or continuation on", async () => {
-    server.enqueue({ error: { status: 503, body: { error: { code: 503, message: "x", status: "UNAVAILABLE" } } } });
+    server.enqueue({
+      error: { status: 503, body: { error: { code: 503, message: "x", status: "UNAVAILABLE" } } },
+    });
     const e = await rejection(
       provider.generate(
         [user("Hi")],

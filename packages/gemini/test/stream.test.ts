@@ -27,11 +27,15 @@ describe("stream", () => {
     const { chunks, error } = await collect(provider.stream([user("How many r's?")], call()));
     expect(error).toBeUndefined();
     expect(chunks.map((c) => c.content)).toEqual(["There are ", "3 r's ", "in strawberry.", ""]);
-    expect(chunks.slice(0, -1).every((c) => c.finishReason === undefined && c.usage === undefined)).toBe(true);
+    expect(
+      chunks.slice(0, -1).every((c) => c.finishReason === undefined && c.usage === undefined),
+    ).toBe(true);
     const last = chunks.at(-1)!;
     expect(last.finishReason).toBe("stop");
     expect(last.usage).toEqual({ promptTokens: 9, completionTokens: 23, totalTokens: 32 });
-    expect(chunks.every((c) => c.provider === "gemini" && c.model === "gemini-2.5-flash")).toBe(true);
+    expect(chunks.every((c) => c.provider === "gemini" && c.model === "gemini-2.5-flash")).toBe(
+      true,
+    );
   });
 
   it("streams thoughts as reasoning, never as content, before the answer", async () => {
@@ -98,7 +102,9 @@ describe("stream", () => {
               {
                 content: { role: "model", parts: [{ text: "there" }] },
                 finishReason: "SAFETY",
-                safetyRatings: [{ category: "HARM_CATEGORY_HARASSMENT", probability: "HIGH", blocked: true }],
+                safetyRatings: [
+                  { category: "HARM_CATEGORY_HARASSMENT", probability: "HIGH", blocked: true },
+                ],
                 index: 0,
               },
             ],
@@ -125,7 +131,10 @@ describe("stream", () => {
     expect(chunks).toEqual([]);
     expect(error).toBeInstanceOf(ContentFilterError);
     expect((error as ContentFilterError).code).toBe("PROHIBITED_CONTENT");
-    expect((error as ContentFilterError).data).toEqual({ blockReason: "PROHIBITED_CONTENT", safetyRatings: [] });
+    expect((error as ContentFilterError).data).toEqual({
+      blockReason: "PROHIBITED_CONTENT",
+      safetyRatings: [],
+    });
   });
 
   it("throws ServiceUnavailableError when the socket is cut mid-stream, after yielding what arrived", async () => {
@@ -138,7 +147,9 @@ describe("stream", () => {
   });
 
   it("throws ServiceUnavailableError when the body ends inside an event", async () => {
-    const event = JSON.stringify({ candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] }, index: 0 }] });
+    const event = JSON.stringify({
+      candidates: [{ content: { role: "model", parts: [{ text: "Hel" }] }, index: 0 }],
+    });
     server.enqueue({
       raw: {
         status: 200,
@@ -157,7 +168,9 @@ describe("stream", () => {
       chunks: ["a", "b", "c"],
       midStreamError: {
         afterChunks: 1,
-        body: { error: { code: 429, message: "Resource exhausted.", status: "RESOURCE_EXHAUSTED" } },
+        body: {
+          error: { code: 429, message: "Resource exhausted.", status: "RESOURCE_EXHAUSTED" },
+        },
       },
     });
     const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
@@ -183,7 +196,11 @@ describe("stream", () => {
 
   it("throws a malformed-response ProviderError for an event with neither candidates nor feedback nor usage", async () => {
     server.enqueue({
-      raw: { status: 200, headers: { "content-type": "text/event-stream" }, body: ['data: {"modelVersion":"x"}\r\n\r\n'] },
+      raw: {
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: ['data: {"modelVersion":"x"}\r\n\r\n'],
+      },
     });
     const { error } = await collect(provider.stream([user("Hi")], call()));
     expect(error).toBeInstanceOf(ProviderError);
