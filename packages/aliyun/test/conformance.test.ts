@@ -6,7 +6,10 @@ describeProviderConformance({
   providerId: "aliyun",
   dialect: "openai",
   model: "qwen-plus",
-  settings: (server) => ({ baseURL: `${server.url}/compatible-mode/v1`, apiKey: "sk-dashscope-conformance" }),
+  settings: (server) => ({
+    baseURL: `${server.url}/compatible-mode/v1`,
+    apiKey: "sk-dashscope-conformance",
+  }),
   supportsImages: true,
   supportsReasoning: true,
 });
