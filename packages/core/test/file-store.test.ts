@@ -356,12 +356,12 @@ describe("fileStore", () => {
       );
     }
     expectPrivate(dir);
-  });
+  }, 30_000);
 
   it("importing @rephysco/core does not load cacache; using fileStore does", async () => {
     const { stdout } = await run(process.execPath, [fixture("lazy-cacache.mjs"), dir], {
       cwd: coreDir,
     });
     expect(JSON.parse(stdout)).toEqual({ afterImport: false, afterUse: true });
-  });
+  }, 30_000);
 });
