@@ -4,7 +4,7 @@ import { OpenAI } from "./support/borrowed-modules.js";
 import { jsonEvents, postJson, readEvents } from "./support/http.js";
 
 let server: MockServer;
-const request = { model: "gpt-4.1-nano", messages: [{ role: "user", content: "Say hi" }] };
+const request = { model: "gpt-4.1-nano", messages: [{ role: "user" as const, content: "Say hi" }] };
 
 beforeAll(async () => {
   server = await createMockServer();
