@@ -1,13 +1,13 @@
 import {
   AuthenticationError,
   ContentFilterError,
+  createErrorFromResponse,
   InvalidRequestError,
   type ProviderError,
   QuotaExceededError,
   RateLimitError,
   type RephyscoError,
   ServiceUnavailableError,
-  createErrorFromResponse,
 } from "@rephysco/core";
 import type { ErrorResponseInfo, MappedError } from "@rephysco/core/http";
 import type { AnthropicErrorBody } from "./anthropic-api-types.js";

@@ -3,8 +3,8 @@ import {
   type Message,
   type ModelResponse,
   type ProviderCallOptions,
-  type ProviderOptions,
   ProviderError,
+  type ProviderOptions,
   type StreamChunk,
   type Usage,
 } from "@rephysco/core";

@@ -1,11 +1,11 @@
 import { registerProvider } from "@rephysco/core";
+import { ANTHROPIC_DEFAULT_MODEL } from "./anthropic-models.js";
 import {
   ANTHROPIC_API_KEY_ENV_VARS,
   ANTHROPIC_BASE_URL_ENV_VARS,
   ANTHROPIC_PROVIDER_ID,
   AnthropicProvider,
 } from "./anthropic-provider.js";
-import { ANTHROPIC_DEFAULT_MODEL } from "./anthropic-models.js";
 
 export type {
   AnthropicErrorBody,

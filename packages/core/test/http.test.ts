@@ -2,6 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
+  errorFromResponse,
+  parseJsonEvent,
+  postJson,
+  readJsonBody,
+  readSseEvents,
+  type SseEvent,
+  scrubSecrets,
+} from "../src/http.js";
+import {
   AuthenticationError,
   InvalidRequestError,
   isAbortError,
@@ -11,15 +20,6 @@ import {
   ServiceUnavailableError,
   TimeoutError,
 } from "../src/index.js";
-import {
-  errorFromResponse,
-  parseJsonEvent,
-  postJson,
-  readJsonBody,
-  readSseEvents,
-  scrubSecrets,
-  type SseEvent,
-} from "../src/http.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 

@@ -1,0 +1,200 @@
+import {
+  BaseProvider,
+  ContentFilterError,
+  createErrorFromResponse,
+  type Message,
+  type ModelResponse,
+  type ProviderCallOptions,
+  ProviderError,
+  type ProviderOptions,
+  type StreamChunk,
+  type Usage,
+} from "@rephysco/core";
+import {
+  incompleteStreamError,
+  parseJsonEvent,
+  postJson,
+  readJsonBody,
+  readSseEvents,
+} from "@rephysco/core/http";
+import type { AcmeChunk, AcmeMessage, AcmeResponse, AcmeUsage } from "./acme-api-types.js";
+import { convertToAcmeMessages } from "./convert-to-acme-messages.js";
+import { mapAcmeFinishReason } from "./map-acme-finish-reason.js";
+
+/** Settings of the Acme provider (the common ones; add your service's own fields here). */
+export interface AcmeProviderSettings extends ProviderOptions {}
+
+// Declaration merging makes `createProvider("acme", ...)` and `new LLMClient({ provider: "acme" })`
+// autocomplete and type-check the settings.
+declare module "@rephysco/core" {
+  interface ProviderRegistry {
+    acme: AcmeProviderSettings;
+  }
+}
+
+function toUsage(u: AcmeUsage | null | undefined): Usage | undefined {
+  if (!u) return undefined;
+  return {
+    promptTokens: u.prompt_tokens,
+    completionTokens: u.completion_tokens,
+    totalTokens: u.total_tokens ?? u.prompt_tokens + u.completion_tokens,
+  };
+}
+
+/**
+ * The Acme LLM provider: fetch + the `@rephysco/core/http` toolkit, nothing else.
+ *
+ * @example
+ * ```ts
+ * const acme = new AcmeProvider({ apiKey: "..." });
+ * const r = await acme.generate([{ role: "user", content: "Hi" }], { model: "acme-1" });
+ * ```
+ */
+export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, AcmeChunk> {
+  readonly #fetch: typeof globalThis.fetch | undefined;
+
+  constructor(settings: AcmeProviderSettings = {}) {
+    super({
+      id: "acme",
+      defaultModel: "acme-1",
+      defaultBaseURL: "https://api.acme.example/v1",
+      apiKeyEnvVars: ["ACME_API_KEY"],
+      baseURLEnvVars: ["ACME_BASE_URL"],
+      settings,
+      capabilities: { images: true, reasoning: true },
+    });
+    this.#fetch = settings.fetch;
+  }
+
+  /** Converts messages to Acme's format. */
+  formatMessages(messages: readonly Message[]): AcmeMessage[] {
+    return convertToAcmeMessages(messages);
+  }
+
+  #post(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+    stream: boolean,
+  ): Promise<Response> {
+    return postJson({
+      url: `${this.baseURL}/chat/completions`,
+      headers: { ...this.headers, authorization: `Bearer ${this.apiKey}` },
+      body: {
+        model: options.model,
+        messages: this.formatMessages(messages),
+        ...(options.temperature !== undefined && { temperature: options.temperature }),
+        ...(options.maxTokens !== undefined && { max_tokens: options.maxTokens }),
+        ...(options.topP !== undefined && { top_p: options.topP }),
+        ...(options.stop?.length && { stop: options.stop }),
+        // Without include_usage the service sends no usage in streams.
+        ...(stream && { stream: true, stream_options: { include_usage: true } }),
+        ...options.providerOptions,
+      },
+      ...(options.signal && { signal: options.signal }),
+      ...(this.#fetch && { fetch: this.#fetch }),
+      provider: this.name,
+      secrets: [this.apiKey],
+    });
+  }
+
+  /** Sends one request; a `content_filter` finish raises `ContentFilterError`. */
+  async generate(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): Promise<ModelResponse> {
+    const response = await this.#post(messages, options, false);
+    const raw = await readJsonBody<AcmeResponse>(response, {
+      provider: this.name,
+      secrets: [this.apiKey],
+      ...(options.signal && { signal: options.signal }),
+    });
+    const result = this.parseResponse(raw);
+    if (result.finishReason === "content_filter") {
+      throw new ContentFilterError("acme: the answer was filtered.", {
+        provider: this.name,
+        body: raw,
+      });
+    }
+    return result;
+  }
+
+  /** Converts a response body. */
+  parseResponse(raw: AcmeResponse): ModelResponse {
+    const choice = raw?.choices?.[0];
+    if (!choice) {
+      throw new ProviderError("acme: the response has no choices.", {
+        provider: this.name,
+        body: raw,
+      });
+    }
+    const usage = toUsage(raw.usage);
+    const reasoning = choice.message.reasoning_content;
+    return {
+      content: choice.message.content ?? "",
+      ...(reasoning && { reasoning }),
+      model: raw.model,
+      provider: this.name,
+      ...(usage && { usage }),
+      finishReason: mapAcmeFinishReason(choice.finish_reason),
+      cached: false,
+      raw,
+    };
+  }
+
+  /** Converts one streamed chunk. */
+  parseStreamChunk(raw: AcmeChunk): StreamChunk | undefined {
+    const delta = raw.choices?.[0]?.delta;
+    const content = delta?.content ?? "";
+    const reasoning = delta?.reasoning_content ?? "";
+    if (content === "" && reasoning === "") return undefined;
+    return { content, ...(reasoning !== "" && { reasoning }), provider: this.name };
+  }
+
+  /** Streams one answer; the last chunk carries the finish reason and usage. */
+  async *stream(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): AsyncIterable<StreamChunk> {
+    const response = await this.#post(messages, options, true);
+    const secrets = [this.apiKey];
+    let finishReason: StreamChunk["finishReason"];
+    let usage: Usage | undefined;
+    let text = "";
+    for await (const event of readSseEvents(response, {
+      provider: this.name,
+      secrets,
+      ...(options.signal && { signal: options.signal }),
+    })) {
+      if (event.data === "[DONE]") {
+        if (finishReason === undefined) break;
+        if (finishReason === "content_filter") {
+          throw new ContentFilterError("acme: the answer was filtered.", {
+            provider: this.name,
+            partialContent: text,
+          });
+        }
+        yield { content: "", provider: this.name, finishReason, ...(usage && { usage }) };
+        return;
+      }
+      const chunk = parseJsonEvent<AcmeChunk>(event.data, this.name, secrets);
+      if (chunk.error) {
+        throw createErrorFromResponse({
+          provider: this.name,
+          body: chunk,
+          ...(chunk.error.message && { message: `acme stream error: ${chunk.error.message}` }),
+          ...(chunk.error.type && { code: chunk.error.type }),
+          secrets,
+        });
+      }
+      const part = this.parseStreamChunk(chunk);
+      if (part) {
+        text += part.content;
+        yield part;
+      }
+      const reason = chunk.choices?.[0]?.finish_reason;
+      if (reason) finishReason = mapAcmeFinishReason(reason);
+      usage = toUsage(chunk.usage) ?? usage;
+    }
+    throw incompleteStreamError(this.name, "no [DONE] after a finish reason");
+  }
+}
