@@ -111,7 +111,7 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
 
 /**
  * Converts anything the Gemini SDK throws into what Rephysco throws:
- * - the caller's abort: the platform `AbortError`, rethrown unchanged;
+ * - the caller's abort: the signal's reason (the platform `AbortError` for a plain `abort()`);
  * - `ApiError` (HTTP error or error event in a stream): the class its status implies, except
  *   400 with reason `API_KEY_INVALID` -> `AuthenticationError`; 429 carries `retryAfterMs` from
  *   `RetryInfo.retryDelay`; `code` is the Google status (`RESOURCE_EXHAUSTED`, ...);
@@ -122,10 +122,12 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
  */
 export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown {
   if (error instanceof RephyscoError) return error;
-  if (isAbortError(error)) return error;
+  // As fetch does: a caller's abort rejects with the signal's reason (an `AbortError` unless
+  // the caller gave another reason).
   if (ctx.signal?.aborted) {
     return ctx.signal.reason ?? new DOMException("This operation was aborted", "AbortError");
   }
+  if (isAbortError(error)) return error;
   if (isApiError(error)) return fromApiError(error, ctx);
   const cause = scrubError(error, ctx.secrets);
   const detail = cause instanceof Error ? scrubSecrets(cause.message, ctx.secrets) : String(cause);

@@ -238,25 +238,29 @@ export class GeminiProvider extends BaseProvider<
     options: ProviderCallOptions,
   ): AsyncIterable<StreamChunk> {
     const ctx = { provider: this.name, secrets: [this.apiKey], signal: options.signal };
-    // Our own controller, so that a consumer that stops early (or a filter error) closes the
-    // socket instead of leaving the body unread.
+    // Our own controller, so that a stream left before its end (consumer stopped, filter
+    // error, malformed event) closes its socket instead of leaving the body unread.
     const controller = new AbortController();
     const onAbort = () => controller.abort(options.signal?.reason);
     if (options.signal?.aborted) onAbort();
     else options.signal?.addEventListener("abort", onAbort, { once: true });
-    let done = false;
+    let drained = false;
     try {
       let content = "";
       let reasoning = "";
       let usage: Usage | undefined;
+      let finished = false;
       const [sdk, params] = await Promise.all([
         this.#sdk(),
         this.#params(messages, options, controller.signal),
       ]);
       const events = await sdk.models.generateContentStream(params);
       for await (const raw of events) {
-        if (raw.promptFeedback?.blockReason)
+        // Read on to the end of the body after the finish, so the connection can be reused.
+        if (finished) continue;
+        if (raw.promptFeedback?.blockReason) {
           throw promptBlockedError(raw.promptFeedback, this.name);
+        }
         usage = convertGeminiUsage(raw.usageMetadata) ?? usage;
         const candidate = raw.candidates?.[0];
         if (!candidate) {
@@ -279,19 +283,18 @@ export class GeminiProvider extends BaseProvider<
         content += chunk.content;
         reasoning += chunk.reasoning ?? "";
         if (chunk.finishReason) {
+          finished = true;
           yield usage ? { ...chunk, usage } : chunk;
-          done = true;
-          return;
+        } else if (chunk.content !== "" || chunk.reasoning) {
+          yield chunk;
         }
-        if (chunk.content !== "" || chunk.reasoning) yield chunk;
       }
-      done = true;
+      drained = true;
     } catch (e) {
-      done = true;
       throw toGeminiError(e, ctx);
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
-      if (!done) controller.abort();
+      if (!drained) controller.abort();
     }
   }
 

@@ -216,6 +216,19 @@ describe("errors: abort", () => {
     expect(server.requests[0]!.aborted).toBe(true);
   });
 
+  it("rejects with the signal's reason when the caller gave one", async () => {
+    const ac = new AbortController();
+    const reason = new Error("client timeout");
+    server.enqueue(() => {
+      ac.abort(reason);
+      return { text: "late", delayMs: 60_000 };
+    });
+    const e = await rejection(
+      provider.generate([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })),
+    );
+    expect(e).toBe(reason);
+  });
+
   it("sends nothing when the signal is already aborted", async () => {
     const ac = new AbortController();
     ac.abort();
