@@ -25,11 +25,14 @@ export interface ProviderLoadFailure {
  * failed to load instead of throwing.
  */
 export async function loadProviders(): Promise<ProviderLoadFailure[]> {
-  const results = await Promise.allSettled(PROVIDER_PACKAGES.map(([, load]) => load()));
   const failures: ProviderLoadFailure[] = [];
-  results.forEach((r, i) => {
-    if (r.status === "rejected")
-      failures.push({ packageName: PROVIDER_PACKAGES[i]![0], error: r.reason });
-  });
+  // One after the other: registration order is the order `rephysco providers` lists them in.
+  for (const [packageName, load] of PROVIDER_PACKAGES) {
+    try {
+      await load();
+    } catch (error) {
+      failures.push({ packageName, error });
+    }
+  }
   return failures;
 }

@@ -124,5 +124,12 @@ export async function runCli(
  * @param argv - the full `process.argv` (node, script, arguments...).
  */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  // `rephysco ... | head -1` closes the pipe early: stop quietly, as other Unix tools do.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") throw error;
+      process.exit(process.exitCode ?? ExitCode.OK);
+    });
+  }
   process.exitCode = await runCli(argv.slice(2));
 }

@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ANSI, PNG_1X1, runBin, tempDir, type WireBody } from "./run-bin.js";
+import { ANSI, BIN, PNG_1X1, runBin, tempDir, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
@@ -300,6 +301,24 @@ describe("generate errors", () => {
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Unknown provider "nope"');
+  });
+
+  it("stops quietly when stdout is closed early (rephysco ... | head -1)", async () => {
+    server.enqueue({ chunks: ["one ", "two ", "three ", "four"], chunkDelayMs: 100 });
+    const child = spawn(process.execPath, [BIN, "generate", "hi", ...base], {
+      cwd: tempDir(),
+      env: { PATH: process.env.PATH ?? "", HOME: tempDir(), ...KEY },
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    // Like `head -c 3`: read the first piece of the answer, then close the pipe.
+    child.stdout.once("data", () => child.stdout.destroy());
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 
   it("exits with 0 for --help and --version", async () => {
