@@ -27,6 +27,15 @@ function assertInstalled(): void {
   }
 }
 
+const running = new Set<ChildProcess>();
+// A test that times out never reaches its cleanup: do not leave servers behind the test process.
+process.once("exit", () => {
+  for (const child of running) {
+    child.kill("SIGCONT");
+    child.kill("SIGKILL");
+  }
+});
+
 async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, "127.0.0.1");
@@ -117,7 +126,9 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
       lastError = error;
       continue;
     }
+    running.add(child);
     const exited = once(child, "exit");
+    exited.then(() => running.delete(child));
     return {
       port,
       url: `redis://127.0.0.1:${port}`,
