@@ -60,6 +60,8 @@ function readBody(request: IncomingMessage): Promise<string | undefined> {
     request.on("data", (part: Buffer) => parts.push(part));
     request.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
     request.on("error", () => resolve(undefined));
+    // A client that leaves mid-body: 'end' never comes (a no-op after a normal 'end').
+    request.on("close", () => resolve(undefined));
   });
 }
 
