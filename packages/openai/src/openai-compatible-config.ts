@@ -150,6 +150,12 @@ export interface OpenAICompatibleConfig {
     body: OpenAIChatRequestBody,
     context: OpenAICompatibleRequestContext,
   ) => OpenAIChatRequestBody;
+  /**
+   * Response headers that carry the request id, tried first and in order (SiliconFlow:
+   * `["x-siliconcloud-trace-id"]`). The common ones (`x-request-id`, ...) are tried after them;
+   * an id in the error body (DashScope `request_id`) wins over all headers.
+   */
+  readonly requestIdHeaders?: readonly string[];
   /** What the provider supports. Default: images and reasoning on. */
   readonly capabilities?: Partial<ProviderCapabilities>;
 }

@@ -284,7 +284,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
         {
           provider: this.name,
           code: "stream_incomplete",
-          ...(requestIdFrom(headers) !== undefined && { requestId: requestIdFrom(headers) }),
+          ...(this.#requestId(headers) !== undefined && { requestId: this.#requestId(headers) }),
           partialContent: content,
           ...(reasoning && { partialReasoning: reasoning }),
         },
@@ -350,6 +350,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       errorCodes: this.#errorCodes,
       ...(this.config.mapError && { mapError: this.config.mapError }),
       bodies: this.#bodies,
+      ...(this.config.requestIdHeaders && { requestIdHeaders: this.config.requestIdHeaders }),
       inStream,
     });
   }
@@ -381,12 +382,16 @@ export class OpenAICompatibleProvider extends BaseProvider<
     };
   }
 
+  #requestId(headers: Headers): string | undefined {
+    return requestIdFrom(headers, this.config.requestIdHeaders);
+  }
+
   #contentFilterError(
     headers: Headers,
     content: string,
     reasoning: string | undefined,
   ): ContentFilterError {
-    const requestId = requestIdFrom(headers);
+    const requestId = this.#requestId(headers);
     return new ContentFilterError(
       `${this.name}: the answer was stopped by the provider's content filter.`,
       {
@@ -404,8 +409,8 @@ function readEnvLogLevel(): string | undefined {
   return typeof process === "undefined" ? undefined : process.env.OPENAI_LOG;
 }
 
-function requestIdFrom(headers: Headers): string | undefined {
-  for (const name of REQUEST_ID_HEADERS) {
+function requestIdFrom(headers: Headers, preferred: readonly string[] = []): string | undefined {
+  for (const name of [...preferred, ...REQUEST_ID_HEADERS]) {
     const value = getHeader(headers, name);
     if (value) return value;
   }

@@ -55,6 +55,8 @@ export interface MapOpenAIErrorOptions {
   ) => OpenAICompatibleErrorMapping | undefined;
   /** Raw error bodies recorded by the provider's `fetch` wrapper. */
   readonly bodies: ErrorBodyCapture;
+  /** Headers tried first for the request id. */
+  readonly requestIdHeaders?: readonly string[];
   /** `true` once a stream has started delivering chunks. */
   readonly inStream: boolean;
 }
@@ -198,7 +200,10 @@ function mapApiError(error: APIError, options: MapOpenAIErrorOptions): RephyscoE
   const text = override.message ?? fields.message;
   const where = status !== undefined ? `HTTP ${status}` : "error event in stream";
   const code = override.code ?? fields.code ?? fields.type;
-  const requestId = override.requestId ?? fields.requestId;
+  const requestId =
+    override.requestId ??
+    fields.requestId ??
+    options.requestIdHeaders?.map((name) => headers?.get(name) ?? undefined).find((v) => v);
   return createErrorFromResponse({
     provider,
     ...(status !== undefined && { status }),

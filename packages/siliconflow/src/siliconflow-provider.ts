@@ -34,6 +34,7 @@ export const SILICONFLOW_CONFIG: OpenAICompatibleConfig = {
   baseURLEnvVars: ["SILICONFLOW_BASE_URL", "SILICON_FLOW_BASE_URL"],
   reasoningFields: ["reasoning_content"],
   errorCodes: SILICONFLOW_ERROR_CODES,
+  requestIdHeaders: ["x-siliconcloud-trace-id"],
   capabilities: { images: true, reasoning: true },
 };
 
