@@ -17,7 +17,7 @@ import {
 } from "@rephysco/core";
 import { createMockServer, type MockServer } from "../mock-server.js";
 import type { ProviderConformanceOptions } from "./conformance-options.js";
-import { type ErrorCase, errorBody } from "./dialect-errors.js";
+import { type ErrorCase, errorBody, RETRY_AFTER_SECONDS } from "./dialect-errors.js";
 import { vitest } from "./vitest-api.js";
 import { readConversation } from "./wire-inspector.js";
 
@@ -305,17 +305,17 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
           error: {
             status: 429,
             body: errorBody(dialect, 429, "k"),
-            headers: { "retry-after": "2" },
+            headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
           },
         };
         server.enqueue([reply, reply]);
         const error = await rejectionOf(() => provider.generate([user("Hi")], call()));
         expect(error).toBeInstanceOf(RateLimitError);
-        expect((error as RateLimitError).retryAfterMs).toBe(2000);
+        expect((error as RateLimitError).retryAfterMs).toBe(RETRY_AFTER_SECONDS * 1000);
         expect((error as RateLimitError).retryable).toBe(true);
         const streamError = await rejectionOf(() => collect(provider.stream([user("Hi")], call())));
         expect(streamError).toBeInstanceOf(RateLimitError);
-        expect((streamError as RateLimitError).retryAfterMs).toBe(2000);
+        expect((streamError as RateLimitError).retryAfterMs).toBe(RETRY_AFTER_SECONDS * 1000);
       });
 
       it("raises a ProviderError, never an answer, for a malformed body", async () => {

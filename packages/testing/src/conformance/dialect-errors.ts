@@ -1,5 +1,8 @@
 import type { ConformanceDialect } from "./conformance-options.js";
 
+/** The wait every 429 case asks for, in seconds (Retry-After header, and Gemini's RetryInfo). */
+export const RETRY_AFTER_SECONDS = 2;
+
 /** The error cases every provider must map, by HTTP status. */
 export type ErrorCase = 400 | 401 | 403 | 404 | 429 | 500 | 503;
 

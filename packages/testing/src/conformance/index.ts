@@ -1,6 +1,6 @@
 export type { ConformanceDialect, ProviderConformanceOptions } from "./conformance-options.js";
 export { describeProviderConformance } from "./describe-provider-conformance.js";
-export { type ErrorCase, errorBody } from "./dialect-errors.js";
+export { type ErrorCase, errorBody, RETRY_AFTER_SECONDS } from "./dialect-errors.js";
 export {
   readConversation,
   type WireConversation,
