@@ -4,6 +4,7 @@ import {
   ContentFilterError,
   createErrorFromResponse,
   excerpt,
+  type HeaderSource,
   isAbortError,
   ProviderError,
   parseDurationMs,
@@ -38,6 +39,8 @@ export interface GeminiErrorContext {
   readonly secrets: readonly string[];
   /** The caller's signal: when it fired, the platform abort error is rethrown as is. */
   readonly signal?: AbortSignal | undefined;
+  /** Headers of the HTTP error response, when the call got one (for Retry-After and request ids). */
+  readonly headers?: HeaderSource;
 }
 
 /** Error codes of Node's socket layer and undici that mean "the connection failed". */
@@ -96,6 +99,7 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
   return createErrorFromResponse({
     provider: ctx.provider,
     status: e.status,
+    headers: ctx.headers,
     body,
     ...(typeof err?.message === "string" &&
       err.message !== "" && { message: `Gemini: ${err.message}` }),
@@ -114,7 +118,8 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
  * - the caller's abort: the signal's reason (the platform `AbortError` for a plain `abort()`);
  * - `ApiError` (HTTP error or error event in a stream): the class its status implies, except
  *   400 with reason `API_KEY_INVALID` -> `AuthenticationError`; 429 carries `retryAfterMs` from
- *   `RetryInfo.retryDelay`; `code` is the Google status (`RESOURCE_EXHAUSTED`, ...);
+ *   `RetryInfo.retryDelay`, else from `retry-after-ms` / `Retry-After` headers (sent by proxies);
+ *   `code` is the Google status (`RESOURCE_EXHAUSTED`, ...);
  * - connection failures, before or during a stream: `ServiceUnavailableError`;
  * - a stream cut inside an event, or an unparsable body: see the inline notes.
  *

@@ -25,6 +25,7 @@ import {
 } from "./gemini-error.js";
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
+import { type ErrorHeaderRecorder, recordErrorHeaders } from "./record-error-headers.js";
 
 /** Registry id of the Gemini provider. */
 export const GEMINI_PROVIDER_ID = "gemini";
@@ -189,12 +190,25 @@ export class GeminiProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
     signal: AbortSignal | undefined,
+    recorder: ErrorHeaderRecorder,
   ) {
     const prompt = await this.#convert(messages, signal);
+    const config = convertToGeminiConfig(options, prompt.systemInstruction, signal);
+    // Per call, so that an error can be matched with its own response headers.
+    config.httpOptions = { fetch: recorder.fetch };
+    return { model: options.model, contents: prompt.contents, config };
+  }
+
+  #recorder(): ErrorHeaderRecorder {
+    return recordErrorHeaders(() => this.#settings.fetch ?? globalThis.fetch);
+  }
+
+  #errorContext(options: ProviderCallOptions, recorder: ErrorHeaderRecorder) {
     return {
-      model: options.model,
-      contents: prompt.contents,
-      config: convertToGeminiConfig(options, prompt.systemInstruction, signal),
+      provider: this.name,
+      secrets: [this.apiKey],
+      signal: options.signal,
+      headers: recorder.headers,
     };
   }
 
@@ -215,16 +229,16 @@ export class GeminiProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
   ): Promise<ModelResponse> {
-    const ctx = { provider: this.name, secrets: [this.apiKey], signal: options.signal };
+    const recorder = this.#recorder();
     try {
       const [sdk, params] = await Promise.all([
         this.#sdk(),
-        this.#params(messages, options, options.signal),
+        this.#params(messages, options, options.signal, recorder),
       ]);
       const raw = await sdk.models.generateContent(params);
       return this.#toResponse(raw, options.model);
     } catch (e) {
-      throw toGeminiError(e, ctx);
+      throw toGeminiError(e, this.#errorContext(options, recorder));
     }
   }
 
@@ -237,7 +251,7 @@ export class GeminiProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
   ): AsyncIterable<StreamChunk> {
-    const ctx = { provider: this.name, secrets: [this.apiKey], signal: options.signal };
+    const recorder = this.#recorder();
     // Our own controller, so that a stream left before its end (consumer stopped, filter
     // error, malformed event) closes its socket instead of leaving the body unread.
     const controller = new AbortController();
@@ -252,7 +266,7 @@ export class GeminiProvider extends BaseProvider<
       let finished = false;
       const [sdk, params] = await Promise.all([
         this.#sdk(),
-        this.#params(messages, options, controller.signal),
+        this.#params(messages, options, controller.signal, recorder),
       ]);
       const events = await sdk.models.generateContentStream(params);
       for await (const raw of events) {
@@ -291,7 +305,7 @@ export class GeminiProvider extends BaseProvider<
       }
       drained = true;
     } catch (e) {
-      throw toGeminiError(e, ctx);
+      throw toGeminiError(e, this.#errorContext(options, recorder));
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       if (!drained) controller.abort();

@@ -5,19 +5,10 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "@rephysco/core";
-import type { MockServer } from "@rephysco/testing";
+import { type MockErrorReply, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { GeminiProvider } from "../src/index.js";
-import {
-  call,
-  collect,
-  everythingIn,
-  geminiErrors,
-  rejection,
-  setup,
-  TEST_KEY,
-  user,
-} from "./helpers.js";
+import { call, collect, everythingIn, rejection, setup, TEST_KEY, user } from "./helpers.js";
 
 let server: MockServer;
 let provider: GeminiProvider;
@@ -28,13 +19,13 @@ beforeAll(async () => {
 beforeEach(() => server.reset());
 afterAll(() => server.close());
 
-async function failGenerate(body: unknown, status: number) {
-  server.enqueue({ error: { status, body } });
+async function failGenerate(reply: MockErrorReply) {
+  server.enqueue(reply);
   return (await rejection(provider.generate([user("Hi")], call()))) as ProviderError;
 }
 
-async function failStream(body: unknown, status: number) {
-  server.enqueue({ error: { status, body } });
+async function failStream(reply: MockErrorReply) {
+  server.enqueue(reply);
   const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
   expect(chunks).toEqual([]);
   return error as ProviderError;
@@ -45,7 +36,8 @@ describe.each([
   ["stream", failStream],
 ] as const)("HTTP errors (%s)", (_mode, fail) => {
   it("400 INVALID_ARGUMENT with reason API_KEY_INVALID -> AuthenticationError", async () => {
-    const e = await fail(geminiErrors.apiKeyInvalid, 400);
+    const reply = vendorErrors.gemini.apiKeyInvalid();
+    const e = await fail(reply);
     expect(e).toBeInstanceOf(AuthenticationError);
     expect(e).toMatchObject({
       provider: "gemini",
@@ -55,52 +47,49 @@ describe.each([
       data: { reason: "API_KEY_INVALID" },
     });
     expect(e.message).toContain("API key not valid");
-    expect(e.body).toEqual(geminiErrors.apiKeyInvalid);
+    expect(e.body).toEqual(reply.error.body);
     expect((e as Error).cause).toBeInstanceOf(Error);
   });
 
   it("400 INVALID_ARGUMENT without that reason -> InvalidRequestError", async () => {
-    const e = await fail(geminiErrors.invalidArgument, 400);
+    const e = await fail(vendorErrors.gemini.invalidArgument());
     expect(e).toBeInstanceOf(InvalidRequestError);
     expect(e).not.toBeInstanceOf(AuthenticationError);
     expect(e).toMatchObject({ status: 400, code: "INVALID_ARGUMENT" });
   });
 
   it("403 PERMISSION_DENIED -> AuthenticationError", async () => {
-    const e = await fail(geminiErrors.permissionDenied, 403);
+    const e = await fail(vendorErrors.gemini.permissionDenied());
     expect(e).toBeInstanceOf(AuthenticationError);
     expect(e).toMatchObject({ status: 403, code: "PERMISSION_DENIED" });
   });
 
   it("404 NOT_FOUND -> InvalidRequestError", async () => {
-    const e = await fail(geminiErrors.notFound, 404);
+    const e = await fail(vendorErrors.gemini.notFound("gemini-9-ultra"));
     expect(e).toBeInstanceOf(InvalidRequestError);
     expect(e).toMatchObject({ status: 404, code: "NOT_FOUND" });
     expect(e.message).toContain("gemini-9-ultra");
   });
 
   it("429 RESOURCE_EXHAUSTED -> RateLimitError with retryAfterMs from RetryInfo.retryDelay", async () => {
-    const e = await fail(geminiErrors.resourceExhausted("34.4s"), 429);
+    const e = await fail(vendorErrors.gemini.resourceExhausted({ retryDelay: "34.4s" }));
     expect(e).toBeInstanceOf(RateLimitError);
     expect(e).toMatchObject({ status: 429, code: "RESOURCE_EXHAUSTED", retryable: true });
     expect(e.retryAfterMs).toBeCloseTo(34_400, 6);
   });
 
   it("429 without RetryInfo -> RateLimitError without retryAfterMs", async () => {
-    const e = await fail(
-      { error: { code: 429, message: "slow down", status: "RESOURCE_EXHAUSTED" } },
-      429,
-    );
+    const e = await fail(vendorErrors.gemini.resourceExhausted());
     expect(e).toBeInstanceOf(RateLimitError);
     expect(e.retryAfterMs).toBeUndefined();
   });
 
   it.each([
-    [500, geminiErrors.internal, "INTERNAL"],
-    [503, geminiErrors.unavailable, "UNAVAILABLE"],
-    [504, geminiErrors.deadlineExceeded, "DEADLINE_EXCEEDED"],
-  ])("%i -> ServiceUnavailableError", async (status, body, code) => {
-    const e = await fail(body, status);
+    [500, vendorErrors.gemini.internal(), "INTERNAL"],
+    [503, vendorErrors.gemini.unavailable(), "UNAVAILABLE"],
+    [504, vendorErrors.gemini.deadlineExceeded(), "DEADLINE_EXCEEDED"],
+  ])("%i -> ServiceUnavailableError", async (status, reply, code) => {
+    const e = await fail(reply);
     expect(e).toBeInstanceOf(ServiceUnavailableError);
     expect(e).toMatchObject({ status, code, retryable: true });
   });
@@ -108,11 +97,27 @@ describe.each([
 
 describe("errors: transport and edge cases", () => {
   it("sends each request once: the SDK never retries 429 or 503", async () => {
-    server.enqueue({ error: { status: 429, body: geminiErrors.resourceExhausted("0s") } });
+    server.enqueue(vendorErrors.gemini.resourceExhausted({ retryDelay: "0s" }));
     await rejection(provider.generate([user("Hi")], call()));
-    server.enqueue({ error: { status: 503, body: geminiErrors.unavailable } });
+    server.enqueue(vendorErrors.gemini.unavailable());
     await collect(provider.stream([user("Hi")], call()));
     expect(server.requests).toHaveLength(2);
+  });
+
+  it("takes the wait from retry-after headers (proxies) when the body has no RetryInfo, and the request id", async () => {
+    const plain = vendorErrors.gemini.resourceExhausted();
+    server.enqueue({
+      error: { ...plain.error, headers: { "retry-after": "3", "x-request-id": "req-42" } },
+    });
+    const e = (await rejection(provider.generate([user("Hi")], call()))) as RateLimitError;
+    expect(e).toBeInstanceOf(RateLimitError);
+    expect(e.retryAfterMs).toBe(3000);
+    expect(e.requestId).toBe("req-42");
+
+    const withInfo = vendorErrors.gemini.resourceExhausted({ retryDelay: "2s" });
+    server.enqueue({ error: { ...withInfo.error, headers: { "retry-after": "30" } } });
+    const { error } = await collect(provider.stream([user("Hi")], call()));
+    expect((error as RateLimitError).retryAfterMs).toBe(2000);
   });
 
   it("maps a non-JSON error body by status, with no made-up Google code", async () => {
