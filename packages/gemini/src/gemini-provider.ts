@@ -105,7 +105,9 @@ function plainBody(raw: GenerateContentResponse): Record<string, unknown> {
  * The SDK is told: the base URL and API version (`httpOptions.baseUrl`, `apiVersion`), the key
  * (sent as `x-goog-api-key`), never to retry (no `retryOptions`) and never to send follow-up
  * requests on its own (`automaticContinuation: false`); the caller's signal goes to every
- * request as `abortSignal`. The SDK is loaded on the first request, not at import.
+ * request as `abortSignal`; a per-call `fetch` wrapper keeps the headers of error responses
+ * (Retry-After, request ids), which the SDK's `ApiError` drops. The SDK is loaded on the first
+ * request, not at import.
  *
  * @example
  * ```ts
