@@ -2,7 +2,16 @@ import { InvalidRequestError, type Message } from "@rephysco/core";
 import type { MockServer } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GeminiProvider } from "../src/index.js";
-import { bodyOf, call, rejection, setup, TEST_KEY, user } from "./helpers.js";
+import {
+  bodyOf,
+  call,
+  PNG_1X1,
+  rejection,
+  setup,
+  startImageServer,
+  TEST_KEY,
+  user,
+} from "./helpers.js";
 
 let server: MockServer;
 let provider: GeminiProvider;
@@ -57,6 +66,36 @@ describe("request: transport", () => {
         "/proxy/google/v1beta/models/gemini-2.5-flash:generateContent",
       );
     } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("request: fetch setting", () => {
+  it("sends API calls and image downloads through the fetch setting", async () => {
+    const seen: string[] = [];
+    const counting: typeof fetch = (input, init) => {
+      seen.push(String(input instanceof Request ? input.url : input));
+      return fetch(input, init);
+    };
+    const { server: s } = await setup();
+    const images = await startImageServer((_req, res) => {
+      res.writeHead(200, { "content-type": "image/png" });
+      res.end(PNG_1X1);
+    });
+    try {
+      const p = new GeminiProvider({ apiKey: TEST_KEY, baseURL: s.url, fetch: counting });
+      await p.generate([user("Hi", { images: [`${images.url}/a.png`] })], call());
+      for await (const _ of p.stream([user("Hi")], call())) {
+        // drain
+      }
+      expect(seen).toEqual([
+        `${images.url}/a.png`,
+        `${s.url}/v1beta/models/gemini-2.5-flash:generateContent`,
+        `${s.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`,
+      ]);
+    } finally {
+      await images.close();
       await s.close();
     }
   });
