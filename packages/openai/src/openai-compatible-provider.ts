@@ -283,7 +283,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
         `${this.name}: the stream ended before the model finished.`,
         {
           provider: this.name,
-          code: "stream_incomplete",
+          code: "incomplete_stream",
           ...(this.#requestId(headers) !== undefined && { requestId: this.#requestId(headers) }),
           partialContent: content,
           ...(reasoning && { partialReasoning: reasoning }),

@@ -315,7 +315,7 @@ describe("stream", () => {
     const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(chunks.map((c) => c.content)).toEqual(["a", "b"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "stream_incomplete", partialContent: "ab" });
+    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
   });
 
   it("raises ServiceUnavailableError when the connection is reset before any response", async () => {
