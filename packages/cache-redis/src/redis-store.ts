@@ -134,7 +134,9 @@ export function redisStore(
 
   async function ready(): Promise<RedisStoreClient> {
     if (closed) throw new Error("redisStore: the store is closed.");
-    if (own && !own.isOpen) {
+    // The socket counts as open as soon as connect() starts: calls made meanwhile wait for the
+    // same connection rather than meeting a client that is not ready yet.
+    if (own && (connecting || !own.isOpen)) {
       connecting ??= own.connect().finally(() => {
         connecting = undefined;
       });

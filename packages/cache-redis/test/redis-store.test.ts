@@ -69,6 +69,25 @@ describe("redisStore", () => {
     expect(await raw.exists("k1")).toBe(0);
   });
 
+  it("concurrent first calls share the connection", async () => {
+    const s = store();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => s.set(`c${i}`, answer(String(i)))),
+    );
+    expect(results).toHaveLength(8);
+    const got = await Promise.all(Array.from({ length: 8 }, (_, i) => store().get(`c${i}`)));
+    expect(got.map((g) => g?.kind === "response" && g.response.content)).toEqual([
+      "0",
+      "1",
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+    ]);
+  });
+
   it("is a CacheStore", () => {
     const s: CacheStore = store();
     expect(typeof s.get).toBe("function");
