@@ -1,5 +1,13 @@
 import type { ServerResponse } from "node:http";
 
+// Process-wide count of delay timers still pending, so tests can prove none is left behind.
+let pendingTimers = 0;
+
+/** Delay timers of all mock responses that have neither fired nor been cleared (internal, for tests). */
+export function pendingDelayTimers(): number {
+  return pendingTimers;
+}
+
 /**
  * Tracks whether a response is still alive and owns its timers, so that a client that goes
  * away (or a server that closes) never leaves a pending timer behind.
@@ -13,6 +21,7 @@ export class ResponseLife {
       this.#closed = true;
       for (const [timer, resolve] of this.#pending) {
         clearTimeout(timer);
+        pendingTimers--;
         resolve(false);
       }
       this.#pending.clear();
@@ -38,7 +47,9 @@ export class ResponseLife {
     if (this.#closed) return Promise.resolve(false);
     if (!ms || ms <= 0) return Promise.resolve(true);
     return new Promise((resolve) => {
+      pendingTimers++;
       const timer = setTimeout(() => {
+        pendingTimers--;
         this.#pending.delete(timer);
         resolve(!this.#closed);
       }, ms);

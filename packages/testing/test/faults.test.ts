@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createMockServer, type MockServer } from "../src/index.js";
+import { pendingDelayTimers } from "../src/response-life.js";
 import { jsonEvents, postJson, readEvents, signal } from "./support/http.js";
 
 let server: MockServer;
@@ -10,13 +11,14 @@ beforeAll(async () => {
   server = await createMockServer();
 });
 afterAll(() => server.close());
-beforeEach(() => server.reset());
+beforeEach(async () => {
+  // A previous test's cut connection may still be closing on the server side.
+  await server.whenIdle();
+  server.reset();
+});
 
 const chat = (body: unknown, init?: RequestInit) =>
   postJson(`${server.url}/v1/chat/completions`, body, init);
-
-const timers = () =>
-  process.getActiveResourcesInfo().filter((resource) => resource === "Timeout").length;
 
 /** Reads a body until it ends or fails; returns the text received and the failure. */
 async function drain(response: Response): Promise<{ text: string; error?: unknown }> {
@@ -126,7 +128,6 @@ describe("connection faults", () => {
 
   it("delayMs: a client that gives up leaves no timer behind", async () => {
     const arrived = signal();
-    const before = timers();
     server.enqueue(() => {
       arrived.fire();
       return { text: "late", delayMs: 600_000 };
@@ -138,11 +139,10 @@ describe("connection faults", () => {
     await expect(pending).rejects.toThrow();
     await server.whenIdle();
     expect(server.requests[0]!.aborted).toBe(true);
-    expect(timers()).toBe(before);
+    expect(pendingDelayTimers()).toBe(0);
   });
 
   it("chunkDelayMs: a client leaving between chunks stops the stream and its timer", async () => {
-    const before = timers();
     server.enqueue({ chunks: ["a", "b"], chunkDelayMs: 600_000 });
     const controller = new AbortController();
     const response = await chat(streamRequest, { signal: controller.signal });
@@ -150,11 +150,10 @@ describe("connection faults", () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('"content":"a"');
     controller.abort();
     await server.whenIdle();
-    expect(timers()).toBe(before);
+    expect(pendingDelayTimers()).toBe(0);
   });
 
   it("firstChunkDelayMs: headers arrive before the first chunk", async () => {
-    const before = timers();
     server.enqueue({ text: "a", firstChunkDelayMs: 600_000 });
     const controller = new AbortController();
     const response = await chat(streamRequest, { signal: controller.signal });
@@ -162,7 +161,7 @@ describe("connection faults", () => {
     expect(server.inFlight).toBe(1);
     controller.abort();
     await server.whenIdle();
-    expect(timers()).toBe(before);
+    expect(pendingDelayTimers()).toBe(0);
   });
 
   it("small delays still deliver the whole stream", async () => {
