@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SseTailTracker } from "../src/http/sse-tail-tracker.js";
 import {
   errorFromResponse,
   parseJsonEvent,
@@ -404,4 +405,35 @@ describe("scrubSecrets re-export", () => {
   it("is the core scrubber", () => {
     expect(scrubSecrets(`key ${KEY}`, [KEY])).toBe("key [REDACTED]");
   });
+});
+
+describe("SseTailTracker", () => {
+  const cases: [string, boolean][] = [
+    ["", false],
+    ["data: a\n\n", false],
+    ["data: a\n", true],
+    ["data: a", true],
+    ["data", true],
+    ["data: a\r\n\r\n", false],
+    ["data: a\r\r", false],
+    ["data: a\r\n\r\ndata: b", true],
+    [": comment only", false],
+    ["event: x\n", false],
+    ["event: x\ndata: y\n", true],
+    ["database: x\n", false],
+    ["\uFEFFdata: a\n", true],
+    ["data: a\n\n: trailing comment\n", false],
+  ];
+  for (const [text, expected] of cases) {
+    it(`${JSON.stringify(text)} ${expected ? "ends inside an event" : "ends between events"}, however it is split`, () => {
+      // Every split into two pieces, and one piece per character, must agree with the whole.
+      const splits: string[][] = [[text], [...text]];
+      for (let i = 1; i < text.length; i++) splits.push([text.slice(0, i), text.slice(i)]);
+      for (const pieces of splits) {
+        const tracker = new SseTailTracker();
+        for (const p of pieces) tracker.feed(p);
+        expect(tracker.inEvent, JSON.stringify(pieces)).toBe(expected);
+      }
+    });
+  }
 });

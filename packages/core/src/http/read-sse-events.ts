@@ -1,5 +1,6 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
 import { incompleteStreamError, toTransportError } from "./network-error.js";
+import { SseTailTracker } from "./sse-tail-tracker.js";
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -20,9 +21,6 @@ export interface ReadSseEventsOptions {
   /** Stops reading (and closes the body) when aborted; the iteration rejects with the abort reason. */
   readonly signal?: AbortSignal;
 }
-
-// A line end is \r\n, \n, or a lone \r; two in a row end an event.
-const UP_TO_LAST_BLANK_LINE = /^[\s\S]*(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))/;
 
 /**
  * Reads a `text/event-stream` body as events: `body -> TextDecoderStream -> EventSourceParserStream`
@@ -53,14 +51,10 @@ export async function* readSseEvents(
   if (signal?.aborted) throw signal.reason;
   if (!response.body) throw incompleteStreamError(provider, "the response has no body");
 
-  // Text after the last blank line: the start of an event the parser has not dispatched yet.
-  // eventsource-parser has no flush, so without this a final unterminated event would vanish.
-  let pending = "";
+  const tail = new SseTailTracker();
   const tracker = new TransformStream<string, string>({
     transform(chunk, controller) {
-      const text = pending + chunk;
-      const m = UP_TO_LAST_BLANK_LINE.exec(text);
-      pending = m ? text.slice(m[0].length) : text;
+      tail.feed(chunk);
       controller.enqueue(chunk);
     },
   });
@@ -108,7 +102,7 @@ export async function* readSseEvents(
         ...(id !== undefined && { id }),
       };
     }
-    if (/^data/m.test(pending)) {
+    if (tail.inEvent) {
       throw incompleteStreamError(provider, "the body ended in the middle of an event");
     }
   } finally {
