@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createMockServer, type MockServer } from "../src/index.js";
-import { OpenAI } from "./support/borrowed-modules.js";
+import { OpenAI } from "./support/clients.js";
 import { jsonEvents, postJson, readEvents } from "./support/http.js";
 
 let server: MockServer;

@@ -5,7 +5,7 @@ import {
   type MockServer,
   vendorErrors,
 } from "../src/index.js";
-import { OpenAI } from "./support/borrowed-modules.js";
+import { OpenAI } from "./support/clients.js";
 import { postJson } from "./support/http.js";
 
 let server: MockServer;

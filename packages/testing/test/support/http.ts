@@ -1,4 +1,4 @@
-import { EventSourceParserStream } from "./borrowed-modules.js";
+import { EventSourceParserStream } from "./clients.js";
 
 /** One parsed SSE event. */
 export interface SseEvent {
