@@ -128,9 +128,13 @@ describe("fileStore", () => {
     expect(await fileStore({ dir }).get("k2")).toEqual(streamed);
   });
 
-  it("overwrites an entry", async () => {
+  it("overwrites an entry, removing the replaced content", async () => {
     await store.set("k", answer("one"));
+    const old = await cacache.get.info(dir, "k");
     await store.set("k", answer("two"));
+    expect(await store.get("k")).toEqual(answer("two"));
+    expect(await cacache.get.hasContent(dir, old!.integrity)).toBe(false);
+    await store.set("k", answer("two"), 5000);
     expect(await store.get("k")).toEqual(answer("two"));
   });
 

@@ -221,11 +221,41 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
     await chmod(dir, DIR_MODE);
   }
 
-  // Removes the index entry and its content file. Content is unique to its key (the stored
-  // record holds the key), so this never takes content from under another entry.
-  async function discard(cacache: Cacache, key: string, integrity?: string): Promise<void> {
-    await cacache.rm.entry(dir, key, { removeFully: true });
-    if (integrity) await cacache.rm.content(dir, integrity);
+  // Removes a bad or expired entry: its content, then its index entry unless another writer
+  // replaced the entry meanwhile (their fresh answer must not go with it). Content is unique to
+  // its key (the stored record holds the key), so this never takes content from another key.
+  // Returns whether a newer entry is there to read instead.
+  async function discard(cacache: Cacache, key: string, integrity: string): Promise<boolean> {
+    await cacache.rm.content(dir, integrity);
+    const current = await cacache.get.info(dir, key, { memoize: false });
+    if (current && current.integrity !== integrity) return true;
+    if (current) await cacache.rm.entry(dir, key, { removeFully: true });
+    return false;
+  }
+
+  // One read of the latest entry: the entry, or "bad" when it is expired or unusable.
+  async function read(
+    cacache: Cacache,
+    key: string,
+    info: IndexEntry,
+  ): Promise<CacheEntry | "bad"> {
+    if (isExpired(info.metadata, Date.now()) !== false) return "bad";
+    let data: Buffer;
+    try {
+      data = await cacache.get.byDigest(dir, info.integrity, { memoize: false });
+    } catch (error) {
+      const code = errorCode(error);
+      // Missing or tampered content is a miss; anything else (EACCES, EIO) is the store failing.
+      if (code !== "ENOENT" && code !== "EINTEGRITY" && code !== "EBADSIZE") throw error;
+      return "bad";
+    }
+    let record: Partial<StoredRecord> | undefined;
+    try {
+      record = JSON.parse(data.toString("utf8")) as Partial<StoredRecord>;
+    } catch {
+      return "bad";
+    }
+    return record && record.key === key && isCacheEntry(record.entry) ? record.entry : "bad";
   }
 
   return {
@@ -233,34 +263,16 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
 
     async get(key) {
       const cacache = await loadCacache();
-      const info = await cacache.get.info(dir, key, { memoize: false });
-      if (!info) return undefined;
-      const expired = isExpired(info.metadata, Date.now());
-      if (expired !== false) {
-        await discard(cacache, key, info.integrity);
-        return undefined;
+      // A writer replacing the entry removes the old content: a reader that saw the old index
+      // line then finds no content, and reads the new entry instead (a few times at most).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const info = await cacache.get.info(dir, key, { memoize: false });
+        if (!info) return undefined;
+        const entry = await read(cacache, key, info);
+        if (entry !== "bad") return entry;
+        if (!(await discard(cacache, key, info.integrity))) return undefined;
       }
-      let data: Buffer;
-      try {
-        data = await cacache.get.byDigest(dir, info.integrity, { memoize: false });
-      } catch (error) {
-        const code = errorCode(error);
-        // Missing or tampered content is a miss; anything else (EACCES, EIO) is the store failing.
-        if (code !== "ENOENT" && code !== "EINTEGRITY" && code !== "EBADSIZE") throw error;
-        await discard(cacache, key, info.integrity);
-        return undefined;
-      }
-      let record: Partial<StoredRecord> | undefined;
-      try {
-        record = JSON.parse(data.toString("utf8")) as Partial<StoredRecord>;
-      } catch {
-        record = undefined;
-      }
-      if (!record || record.key !== key || !isCacheEntry(record.entry)) {
-        await discard(cacache, key, info.integrity);
-        return undefined;
-      }
-      return record.entry;
+      return undefined;
     },
 
     async set(key, value, ttlMs) {
@@ -270,18 +282,25 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
       const metadata: EntryMetadata = { expiresAt: ttl ? Date.now() + ttl : null };
       const record: StoredRecord = { key, entry: value };
       await ensureRoot();
-      const integrity = await cacache.put(dir, key, JSON.stringify(record), { metadata });
+      const previous = await cacache.get.info(dir, key, { memoize: false });
+      const integrity = String(await cacache.put(dir, key, JSON.stringify(record), { metadata }));
       const done = new Set<string>();
-      await tighten(dir, contentPath(dir, String(integrity)), done);
+      await tighten(dir, contentPath(dir, integrity), done);
       await tighten(dir, bucketPath(dir, key), done);
       await chmodIfPresent(join(dir, "tmp"), DIR_MODE);
+      // The replaced answer's content belongs to this key alone: drop it now rather than leave
+      // it for prune(). Should a concurrent writer have just stored that same content again, its
+      // entry reads as a miss (content missing), never as a wrong answer.
+      if (previous && previous.integrity !== integrity)
+        await cacache.rm.content(dir, previous.integrity);
     },
 
     async delete(key) {
       const cacache = await loadCacache();
       const info = await cacache.get.info(dir, key, { memoize: false });
       if (!info) return false;
-      await discard(cacache, key, info.integrity);
+      await cacache.rm.entry(dir, key, { removeFully: true });
+      await cacache.rm.content(dir, info.integrity);
       return true;
     },
 
