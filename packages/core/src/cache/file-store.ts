@@ -122,9 +122,13 @@ export function defaultCacheDir(context: CacheDirContext = {}): string {
 
 let cacachePromise: Promise<Cacache> | undefined;
 
+// A specifier bundlers do not follow: apps that bundle core but never use the disk cache ship
+// none of cacache and its dependencies. Node resolves it from core's own dependencies at run time.
+const CACACHE = "cacache";
+
 // Loaded on first use, so that importing @rephysco/core never loads cacache and its dependencies.
 function loadCacache(): Promise<Cacache> {
-  cacachePromise ??= import("cacache").then(
+  cacachePromise ??= import(/* @vite-ignore */ CACACHE).then(
     (mod) => ((mod as { default?: unknown }).default ?? mod) as Cacache,
   );
   return cacachePromise;
@@ -279,7 +283,9 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
       checkTtl("set ttlMs", ttlMs);
       const cacache = await loadCacache();
       const ttl = ttlMs || defaultTtl;
-      const metadata: EntryMetadata = { expiresAt: ttl ? Date.now() + ttl : null };
+      const metadata: EntryMetadata = {
+        expiresAt: ttl && Number.isFinite(ttl) ? Date.now() + ttl : null,
+      };
       const record: StoredRecord = { key, entry: value };
       await ensureRoot();
       const previous = await cacache.get.info(dir, key, { memoize: false });
