@@ -9,4 +9,6 @@ export default defineConfig({
   target: "node20",
   splitting: true,
   treeshake: true,
+  // The conformance kit runs inside the caller's vitest; never bundle a second copy.
+  external: ["vitest"],
 });

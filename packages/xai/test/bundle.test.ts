@@ -3,20 +3,12 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-
-// esbuild is not a dependency of this package; it is reached through tsup, which bundles with it.
-interface EsbuildOutput {
-  outputFiles: { text: string }[];
-  metafile: { inputs: Record<string, unknown> };
-}
-type EsbuildBuild = (options: Record<string, unknown>) => Promise<EsbuildOutput>;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageDir = resolve(here, "..");
 const repoRoot = resolve(packageDir, "../..");
-const requireHere = createRequire(import.meta.url);
-const { build } = createRequire(requireHere.resolve("tsup"))("esbuild") as { build: EsbuildBuild };
 
 async function bundleXai(): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
