@@ -3,10 +3,12 @@ import {
   ConfigurationError,
   ContentFilterError,
   type ErrorClassName,
+  excerpt,
   getHeader,
   type Message,
   type ModelResponse,
   type ProviderCallOptions,
+  ProviderError,
   ServiceUnavailableError,
   type StreamChunk,
   type Usage,
@@ -129,7 +131,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       baseURL: this.baseURL,
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
-      fetch: this.#bodies.wrap(settings.fetch ?? globalThis.fetch),
+      fetch: this.#bodies.wrap(settings.fetch ?? globalThis.fetch, config.id),
       // Explicit nulls stop the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID / OPENAI_ADMIN_KEY
       // and sending them to a vendor that is not OpenAI.
       organization: extras.organization ?? null,
@@ -301,8 +303,14 @@ export class OpenAICompatibleProvider extends BaseProvider<
 
   /** Converts a non-streaming response body. */
   parseResponse(raw: OpenAIChatCompletion): ModelResponse {
-    const choice = raw.choices?.[0];
+    const choice = Array.isArray(raw?.choices) ? raw.choices[0] : undefined;
     const message = choice?.message;
+    if (!message || typeof message !== "object") {
+      throw new ProviderError(`${this.name}: the response has no choices[0].message: ${excerpt(raw)}`, {
+        provider: this.name,
+        code: "malformed_response",
+      });
+    }
     const reasoning = extractReasoning(message, this.#reasoningFields);
     const finishReason = mapOpenAIFinishReason(choice?.finish_reason);
     const usage = convertOpenAIUsage(raw.usage);

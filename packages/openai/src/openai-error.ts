@@ -3,6 +3,7 @@ import {
   ErrorClasses,
   type ErrorClassName,
   errorClassForStatus,
+  ProviderError,
   RephyscoError,
   ServiceUnavailableError,
   scrubError,
@@ -140,7 +141,8 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
   }
   if (error instanceof APIError) return mapApiError(error, options);
   if (error instanceof SyntaxError) {
-    return new ServiceUnavailableError(`${provider}: the response was not valid JSON.`, {
+    // Not retried: the same request would get the same broken answer from a misbehaving server.
+    return new ProviderError(`${provider}: the response was not valid JSON (${error.message}).`, {
       provider,
       code: "malformed_response",
       cause: scrubError(error, secrets),

@@ -5,6 +5,7 @@ import {
   InvalidRequestError,
   listProviders,
   QuotaExceededError,
+  ProviderError,
   RateLimitError,
   ServiceUnavailableError,
 } from "@rephysco/core";
@@ -226,10 +227,20 @@ describe("generate", () => {
     });
   });
 
-  it("maps a malformed body to ServiceUnavailableError", async () => {
+  it("maps a malformed body to a non-retryable ProviderError quoting what came back", async () => {
     server.enqueue({ malformed: "{not json" });
     const error = await caught(() => provider.generate(user("Hi"), { model: "gpt-4o" }));
-    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).not.toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: "malformed_response", retryable: false });
+    expect((error as Error).message).toContain("{not json");
+  });
+
+  it("a JSON body without choices is a ProviderError, not an empty answer", async () => {
+    server.enqueue({ raw: { status: 200, headers: { "content-type": "application/json" }, body: '{"id":"x","object":"chat.completion"}' } });
+    const error = await caught(() => provider.generate(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as Error).message).toContain('"object":"chat.completion"');
   });
 });
 
