@@ -10,6 +10,9 @@
 // Prefix options:
 //   /c<n>/   stream n content chunks (default 2000)
 //   /hold/   send the first chunk, keep the rest until POST /release (memory scenario)
+//   /pace<k>/  send k events per write, one write per millisecond (a fast model on a real
+//            network: the client reads a few events at a time). Without it the whole answer
+//            is written at once (the client reads as much as its socket buffer holds).
 // Prints {"url": "http://127.0.0.1:<port>"} on stdout once listening.
 import { createServer } from "node:http";
 
@@ -55,7 +58,7 @@ function openaiJson() {
   );
 }
 
-// Returns [head, tail] so that /hold/ can send the head (role chunk + first content chunk) alone.
+// The head (role chunk + first content chunk) is separate so that /hold/ can send it alone.
 function openaiSse(n, usage) {
   const frame = (choices, extra = {}) =>
     `data: ${JSON.stringify({
@@ -77,7 +80,7 @@ function openaiSse(n, usage) {
     tail.push(frame([], { usage: { prompt_tokens: 12, completion_tokens: n, total_tokens: 12 + n } }));
   }
   tail.push("data: [DONE]\n\n");
-  return [Buffer.from(head.join("")), Buffer.from(tail.join(""))];
+  return { head: Buffer.from(head.join("")), tail: Buffer.from(tail.join("")), events: tail };
 }
 
 function geminiResponse(text, finish, tokens) {
@@ -109,7 +112,7 @@ function geminiSse(n) {
   for (let i = 0; i < n; i++) {
     frames.push(`data: ${JSON.stringify(geminiResponse(`t${i} `, i === n - 1, i + 1))}\r\n\r\n`);
   }
-  return [Buffer.from(frames[0]), Buffer.from(frames.slice(1).join(""))];
+  return { head: Buffer.from(frames[0]), tail: Buffer.from(frames.slice(1).join("")), events: frames.slice(1) };
 }
 
 const held = [];
@@ -119,15 +122,32 @@ function send(res, status, type, body) {
   res.end(body);
 }
 
-function sendStream(res, [head, tail], hold) {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_bench" });
-  if (hold) {
-    res.write(head);
-    held.push(() => res.end(tail));
-  } else {
-    res.write(head);
-    res.end(tail);
+function sendPaced(res, answer, perWrite) {
+  answer.paced ??= new Map();
+  let groups = answer.paced.get(perWrite);
+  if (!groups) {
+    groups = [];
+    for (let i = 0; i < answer.events.length; i += perWrite) groups.push(Buffer.from(answer.events.slice(i, i + perWrite).join("")));
+    answer.paced.set(perWrite, groups);
   }
+  let i = 0;
+  const tick = () => {
+    if (res.destroyed) return;
+    if (i === groups.length - 1) res.end(groups[i]);
+    else {
+      res.write(groups[i++]);
+      setTimeout(tick, 1);
+    }
+  };
+  setTimeout(tick, 1);
+}
+
+function sendStream(res, answer, { hold, pace }) {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_bench" });
+  res.write(answer.head);
+  if (hold) held.push(() => res.end(answer.tail));
+  else if (pace) sendPaced(res, answer, pace);
+  else res.end(answer.tail);
 }
 
 const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
@@ -149,17 +169,17 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       return;
     }
     const n = Number(/\/c(\d+)\//.exec(url)?.[1] ?? 2000);
-    const hold = url.includes("/hold/");
+    const mode = { hold: url.includes("/hold/"), pace: Number(/\/pace(\d+)\//.exec(url)?.[1] ?? 0) };
     const path = url.split("?")[0];
     if (path.endsWith("/chat/completions")) {
       if (body.stream) {
         const usage = body.stream_options?.include_usage === true;
-        sendStream(res, memo(`oa-sse-${n}-${usage}`, () => openaiSse(n, usage)), hold);
+        sendStream(res, memo(`oa-sse-${n}-${usage}`, () => openaiSse(n, usage)), mode);
       } else {
         send(res, 200, "application/json", memo("oa-json", openaiJson));
       }
     } else if (path.endsWith(":streamGenerateContent")) {
-      sendStream(res, memo(`g-sse-${n}`, () => geminiSse(n)), hold);
+      sendStream(res, memo(`g-sse-${n}`, () => geminiSse(n)), mode);
     } else if (path.endsWith(":generateContent")) {
       send(res, 200, "application/json", memo("g-json", geminiJson));
     } else {

@@ -1,11 +1,5 @@
 import { rotate } from "./stats.mjs";
 
-/** Collects garbage when the process runs with --expose-gc, so one contender's garbage is not
- * collected on the next one's time. */
-export function settle() {
-  globalThis.gc?.();
-}
-
 /**
  * Compares contenders in alternation. A round is `slices` short batches per contender,
  * interleaved ABC ABC ABC ... (the order rotated every slice, so no contender always runs first
@@ -13,7 +7,10 @@ export function settle() {
  * total time in that round, in work units per second. On a shared machine, load changes between
  * seconds, not microseconds: fine interleaving puts every contender under the same load.
  * `batch(contender, name)` runs one batch and resolves with its units of work.
- * One unrecorded warm-up batch per contender comes first.
+ * One unrecorded warm-up batch per contender comes first. No forced collection between
+ * batches: after a full GC V8 shrinks the young generation, which would charge the next batch
+ * extra scavenges (measured: it doubled the CPU time of a stream); the fine interleaving already
+ * spreads garbage collection fairly.
  *
  * Returns, per contender, `rate` (units per wall-clock second, one entry per round) and `cpu`
  * (µs of this process's CPU time, user + system, per unit). The server runs in another process,
@@ -25,7 +22,6 @@ export async function alternate(contenders, { rounds, slices, batch, log }) {
   const rate = Object.fromEntries(names.map((n) => [n, []]));
   const cpuPerUnit = Object.fromEntries(names.map((n) => [n, []]));
   for (const n of names) {
-    settle();
     await batch(contenders[n], n);
   }
   let turn = 0;
@@ -35,7 +31,6 @@ export async function alternate(contenders, { rounds, slices, batch, log }) {
     const cpu = Object.fromEntries(names.map((n) => [n, 0]));
     for (let s = 0; s < slices; s++) {
       for (const n of rotate(names, turn++)) {
-        settle();
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         work[n] += await batch(contenders[n], n);

@@ -15,6 +15,13 @@ import { API_KEY, GEMINI_MODEL, MODEL } from "./config.mjs";
 // the console quiet whatever the version does.
 globalThis.AI_SDK_LOG_WARNINGS = false;
 
+/** Keeps the contenders named in BENCH_CONTENDERS (comma-separated; `raw` is always kept). */
+function only(contenders) {
+  const wanted = process.env.BENCH_CONTENDERS?.split(",").map((s) => s.trim());
+  if (!wanted) return contenders;
+  return Object.fromEntries(Object.entries(contenders).filter(([k]) => k === "raw" || wanted.includes(k)));
+}
+
 let geminiLoaded;
 /** `true` once `@rephysco/gemini` is importable (it is built by another helper). */
 export async function hasRephyscoGemini() {
@@ -34,7 +41,7 @@ export function openaiContenders(baseURL, { messages } = {}) {
   const url = `${baseURL}/chat/completions`;
   const headers = { "content-type": "application/json", authorization: `Bearer ${API_KEY}` };
 
-  return {
+  return only({
     raw: {
       label: "openai SDK (raw)",
       async generate() {
@@ -115,7 +122,7 @@ export function openaiContenders(baseURL, { messages } = {}) {
         return n;
       },
     },
-  };
+  });
 }
 
 /** Gemini contenders against the server root `url` (the SDK adds `/v1beta/models/...`). */
@@ -150,5 +157,5 @@ export async function geminiContenders(url) {
       },
     };
   }
-  return out;
+  return only(out);
 }
