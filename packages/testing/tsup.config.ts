@@ -1,14 +1,10 @@
 import { defineConfig } from "tsup";
+import { base } from "../../tsup.base.js";
 
 export default defineConfig({
+  ...base,
   entry: { index: "src/index.ts", bin: "src/bin.ts" },
-  format: ["esm"],
   dts: { entry: { index: "src/index.ts" } },
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  splitting: true,
-  treeshake: true,
   // The conformance kit runs inside the caller's vitest; never bundle a second copy.
   external: ["vitest"],
 });

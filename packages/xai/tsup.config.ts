@@ -1,12 +1,7 @@
 import { defineConfig } from "tsup";
+import { base } from "../../tsup.base.js";
 
 export default defineConfig({
+  ...base,
   entry: { index: "src/index.ts" },
-  format: ["esm"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  splitting: true,
-  treeshake: true,
 });

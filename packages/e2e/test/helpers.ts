@@ -5,7 +5,10 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 
 /** A 1x1 PNG. */
 export const PNG = Uint8Array.from(
-  Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII=", "base64"),
+  Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII=",
+    "base64",
+  ),
 );
 
 export const TEST_KEY = "sk-test-e2e-0123456789abcdef";
@@ -42,7 +45,9 @@ export function openaiClient(
 }
 
 /** Collects a stream's chunks and text. */
-export async function collect<T extends { content: string }>(it: AsyncIterable<T>): Promise<{ chunks: T[]; text: string }> {
+export async function collect<T extends { content: string }>(
+  it: AsyncIterable<T>,
+): Promise<{ chunks: T[]; text: string }> {
   const chunks: T[] = [];
   for await (const c of it) chunks.push(c);
   return { chunks, text: chunks.map((c) => c.content).join("") };

@@ -1,8 +1,4 @@
-export {
-  createMockServer,
-  type MockServer,
-  type MockServerOptions,
-} from "./mock-server.js";
+export * from "./conformance/index.js";
 export type {
   MockErrorReply,
   MockMalformedReply,
@@ -16,7 +12,13 @@ export type {
   MockTiming,
   MockUsage,
 } from "./mock-reply.js";
+export {
+  createMockServer,
+  type MockServer,
+  type MockServerOptions,
+} from "./mock-server.js";
 export type { MockDialect, RecordedRequest } from "./recorded-request.js";
+export { caught, type DrainedStream, drain, findSecret, TINY_PNG } from "./test-utils.js";
 export { splitIntoChunks } from "./text-reply.js";
 export {
   type AnthropicErrorOptions,
@@ -28,4 +30,3 @@ export {
   type SiliconFlowErrorOptions,
   vendorErrors,
 } from "./vendor-errors/index.js";
-export * from "./conformance/index.js";

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
-import type { BodyPlan, StreamControl, StreamPlan } from "./response-plan.js";
 import type { ResponseLife } from "./response-life.js";
+import type { BodyPlan, StreamControl, StreamPlan } from "./response-plan.js";
 
 /** Writes `data` and resolves once it has been handed to the socket (or the socket closed). */
 function write(response: ServerResponse, data: string): Promise<void> {
