@@ -1,7 +1,8 @@
 // The libraries compared, each set up the way its documentation recommends, retries off, and
 // each doing the same work per call: send one user message, read the whole answer (or every
 // streamed text delta). A contender's `generate()` resolves with the answer text; `stream()`
-// resolves with the number of text deltas seen, which the scenarios check.
+// resolves with the number of text deltas seen, which the scenarios check; `iterate()` yields
+// the text deltas (the memory scenario stops it after the first one).
 import { createOpenAI } from "@ai-sdk/openai";
 import { GoogleGenAI } from "@google/genai";
 import { LLMClient } from "@rephysco/core";
@@ -60,6 +61,10 @@ export function openaiContenders(baseURL, { messages } = {}) {
         for await (const c of s) if (c.choices[0]?.delta?.content) n++;
         return n;
       },
+      async *iterate() {
+        const s = await raw.chat.completions.create({ model: MODEL, messages: input, stream: true, stream_options: { include_usage: true } });
+        for await (const c of s) if (c.choices[0]?.delta?.content) yield c.choices[0].delta.content;
+      },
     },
     rephysco: {
       label: "Rephysco",
@@ -70,6 +75,9 @@ export function openaiContenders(baseURL, { messages } = {}) {
         let n = 0;
         for await (const c of rephysco.stream(input, { model: MODEL })) if (c.content) n++;
         return n;
+      },
+      async *iterate() {
+        for await (const c of rephysco.stream(input, { model: MODEL })) if (c.content) yield c.content;
       },
     },
     aisdk: {
@@ -90,6 +98,10 @@ export function openaiContenders(baseURL, { messages } = {}) {
         for await (const t of r.textStream) if (t) n++;
         return n;
       },
+      async *iterate() {
+        const r = streamText({ model: aiModel, messages: input, maxRetries: 0 });
+        for await (const t of r.textStream) if (t) yield t;
+      },
     },
     fetch: {
       label: "fetch (floor)",
@@ -102,6 +114,27 @@ export function openaiContenders(baseURL, { messages } = {}) {
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = await res.json();
         return body.choices[0].message.content;
+      },
+      async *iterate() {
+        const res = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ model: MODEL, messages: input, stream: true, stream_options: { include_usage: true } }),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const texts = [];
+        const parser = createParser({
+          onEvent(e) {
+            if (e.data === "[DONE]") return;
+            const t = JSON.parse(e.data).choices[0]?.delta?.content;
+            if (t) texts.push(t);
+          },
+        });
+        const decoder = new TextDecoder();
+        for await (const bytes of res.body) {
+          parser.feed(decoder.decode(bytes, { stream: true }));
+          yield* texts.splice(0);
+        }
       },
       async stream() {
         const res = await fetch(url, {
