@@ -32,7 +32,7 @@ function describeEvent(event: RephyscoEvent): string | undefined {
     case "request":
       return `request ${event.provider}/${event.model} attempt ${event.attempt}${event.stream ? " (stream)" : ""}`;
     case "retry":
-      return `retry ${event.attempt} of ${event.provider}/${event.model} in ${Math.round(event.delayMs)} ms after: ${formatError(event.error).message}`;
+      return `attempt ${event.attempt} of ${event.provider}/${event.model} in ${Math.round(event.delayMs)} ms after: ${formatError(event.error).message}`;
     case "fallback":
       return `fallback ${event.from.provider}/${event.from.model} -> ${event.to.provider}/${event.to.model}`;
     case "cache_hit":

@@ -1,9 +1,14 @@
 import {
   AuthenticationError,
   ConfigurationError,
+  ContentFilterError,
   InvalidRequestError,
   listProviders,
+  QuotaExceededError,
+  RateLimitError,
   RephyscoError,
+  ServiceUnavailableError,
+  TimeoutError,
 } from "@rephysco/core";
 import { CommanderError } from "commander";
 import { ExitCode } from "./exit-codes.js";
@@ -32,6 +37,27 @@ function orList(names: readonly string[]): string {
 function firstLine(text: string): string {
   const line = text.split(/\r?\n/).find((l) => l.trim() !== "") ?? text;
   return line.trim();
+}
+
+/** What to do next, by error class (never by the provider's wording). */
+function hintFor(error: RephyscoError): string | undefined {
+  if (error.provider === "client") return undefined;
+  if (error instanceof AuthenticationError) {
+    const vars = keyVars(error.provider);
+    return vars.length > 0 ? `Check ${orList(vars)}.` : "Check the API key.";
+  }
+  if (error instanceof QuotaExceededError) return "Check the account's plan, credits or billing.";
+  if (error instanceof RateLimitError) return "Wait a moment and try again, or raise --retries.";
+  if (error instanceof ContentFilterError)
+    return "The provider refused the content; rephrase the prompt.";
+  if (error instanceof TimeoutError) return "Try again, or raise --timeout.";
+  if (error instanceof ServiceUnavailableError) {
+    return error.status === undefined
+      ? "Check the network and the base URL (--base-url or the provider's base URL variable)."
+      : "The provider is having trouble; try again later.";
+  }
+  if (error instanceof InvalidRequestError) return "Check the model id (-m) and the options.";
+  return undefined;
 }
 
 /** Is this the user's fault (exit 2) rather than the provider's or the network's (exit 1)? */
@@ -63,20 +89,20 @@ export function formatError(error: unknown): FormattedError {
     }
   }
   if (error instanceof RephyscoError) {
-    const tags = [error.status, error.code].filter((t) => t !== undefined && t !== "").join(" ");
-    let message = firstLine(error.message);
+    let message = firstLine(error.message).replace(/[.\s]+$/, "");
     if (
       error.provider !== "client" &&
       !message.toLowerCase().startsWith(error.provider.toLowerCase())
     ) {
       message = `${error.provider}: ${message}`;
     }
+    // Status and code let the user look the error up; skip what the message already says.
+    const tags = [error.status, error.code]
+      .filter((t) => t !== undefined && t !== "" && !message.includes(String(t)))
+      .join(" ");
     if (tags) message += ` (${tags})`;
-    if (error instanceof AuthenticationError) {
-      const vars = keyVars(error.provider);
-      if (vars.length > 0) message += ` Check ${orList(vars)}.`;
-    }
-    return { message, exitCode };
+    const hint = hintFor(error);
+    return { message: `${message}.${hint ? ` ${hint}` : ""}`, exitCode };
   }
   if (error instanceof Error) return { message: firstLine(error.message || error.name), exitCode };
   return { message: firstLine(String(error)), exitCode };

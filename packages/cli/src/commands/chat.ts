@@ -58,10 +58,8 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   });
 
   if (interactive) {
-    const model = flags.model ? ` (${flags.model})` : "";
-    note(
-      `Chatting with ${flags.provider}${model}. Commands: system: <prompt>, temp: <value>, clear, exit.`,
-    );
+    note(`Chatting with ${client.provider} (${client.model}).`);
+    note("Commands: system: <prompt>, temp: <value>, clear, exit.");
     note("Ctrl+C cancels an answer, Ctrl+D quits.");
     rl.setPrompt(term.out.bold(term.out.cyan("you> ")));
     rl.prompt();
