@@ -7,6 +7,7 @@
 //   POST <prefix>/v1beta/models/<m>:generateContent     Gemini (JSON)
 //   POST <prefix>/v1beta/models/<m>:streamGenerateContent?alt=sse   Gemini (SSE)
 //   POST /release                                        releases the streams held by /hold/
+//   GET  /stats                                          {"connections", "requests"} so far
 // Prefix options:
 //   /c<n>/   stream n content chunks (default 2000)
 //   /hold/   send the first chunk, keep the rest until POST /release (memory scenario)
@@ -116,6 +117,7 @@ function geminiSse(n) {
 }
 
 const held = [];
+const stats = { connections: 0, requests: 0 };
 
 function send(res, status, type, body) {
   res.writeHead(status, { "content-type": type, "content-length": body.length, "x-request-id": "req_bench" });
@@ -155,6 +157,11 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
   req.on("data", (d) => parts.push(d));
   req.on("end", () => {
     const url = req.url ?? "/";
+    if (url === "/stats") {
+      send(res, 200, "application/json", Buffer.from(JSON.stringify(stats)));
+      return;
+    }
+    stats.requests++;
     if (url === "/release") {
       const n = held.length;
       for (const release of held.splice(0)) release();
@@ -186,6 +193,9 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
       send(res, 404, "application/json", Buffer.from('{"error":{"message":"not found"}}'));
     }
   });
+});
+server.on("connection", () => {
+  stats.connections++;
 });
 server.keepAliveTimeout = 60_000;
 server.headersTimeout = 65_000;
