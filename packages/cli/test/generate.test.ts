@@ -288,6 +288,15 @@ describe("generate errors", () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it("exits with 2 when an --image file is not an image", async () => {
+    const file = join(tempDir(), "notes.txt");
+    writeFileSync(file, "just text");
+    const r = await runBin(["generate", "hi", "--image", file, ...base], { env: KEY });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*notes\.txt.* not a recognised image/);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it("exits with 2 when there is no prompt at all", async () => {
     const r = await runBin(["generate", ...base], { env: KEY, input: "  \n" });
     expect(r.code).toBe(2);
