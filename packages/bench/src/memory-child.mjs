@@ -29,7 +29,8 @@ while (!(await warm.next()).done);
 const before = heap();
 const iterators = Array.from({ length: n }, () => contender.iterate());
 const firsts = await Promise.all(iterators.map((it) => it.next()));
-if (firsts.some((r) => r.done || !r.value)) throw new Error(`${name}: a stream ended before its first chunk`);
+if (firsts.some((r) => r.done || !r.value))
+  throw new Error(`${name}: a stream ended before its first chunk`);
 await new Promise((r) => setTimeout(r, 50));
 const during = heap();
 await release();
@@ -40,7 +41,8 @@ const counts = await Promise.all(
     return k;
   }),
 );
-if (counts.some((k) => k !== 2000)) throw new Error(`${name}: streams saw ${counts[0]} text chunks, expected 2000`);
+if (counts.some((k) => k !== 2000))
+  throw new Error(`${name}: streams saw ${counts[0]} text chunks, expected 2000`);
 process.stdout.write(
   `${JSON.stringify({ heapUsed: during.heapUsed - before.heapUsed, external: during.external - before.external })}\n`,
 );

@@ -16,12 +16,21 @@ for (const node of profile.nodes) {
   if (!t) continue;
   const f = node.callFrame;
   const url = f.url.replace(/^file:\/\//, "");
-  const pkg = /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (/packages\/([^/]+)\//.exec(url)?.[1] ? `@rephysco/${/packages\/([^/]+)\//.exec(url)[1]}` : url.startsWith("node:") ? "node (internal)" : f.url ? url : `(${f.functionName || "program"})`);
+  const pkg =
+    /node_modules\/(?:\.pnpm\/[^/]+\/node_modules\/)?((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+    (/packages\/([^/]+)\//.exec(url)?.[1]
+      ? `@rephysco/${/packages\/([^/]+)\//.exec(url)[1]}`
+      : url.startsWith("node:")
+        ? "node (internal)"
+        : f.url
+          ? url
+          : `(${f.functionName || "program"})`);
   const key = `${f.functionName || "(anonymous)"}  ${url.split("/").slice(-2).join("/")}:${f.lineNumber + 1}`;
   byFn.set(key, (byFn.get(key) ?? 0) + t);
   byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + t);
 }
-const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}% ${(t / 1000).toFixed(0).padStart(6)} ms`;
+const pct = (t) =>
+  `${((100 * t) / total).toFixed(1).padStart(5)}% ${(t / 1000).toFixed(0).padStart(6)} ms`;
 console.log("self time by package");
 for (const [k, t] of [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(pct(t), k);
 console.log("\nself time by function");

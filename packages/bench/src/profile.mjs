@@ -11,7 +11,12 @@ try {
   if (!c) throw new Error(`unknown contender ${name}`);
   const t0 = performance.now();
   if (mode === "stream") for (let i = 0; i < n; i++) await c.stream();
-  else await Promise.all(Array.from({ length: 64 }, async (_, w) => { for (let i = w; i < n; i += 64) await c.generate(); }));
+  else
+    await Promise.all(
+      Array.from({ length: 64 }, async (_, w) => {
+        for (let i = w; i < n; i += 64) await c.generate();
+      }),
+    );
   process.stderr.write(`${name} ${mode} x${n}: ${(performance.now() - t0).toFixed(0)} ms\n`);
 } finally {
   await server.close();

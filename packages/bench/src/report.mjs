@@ -20,7 +20,12 @@ const mb = (b) => `${(b / 2 ** 20).toFixed(2)} MB`;
 const verdict = (ok) => (ok ? "met" : "**missed**");
 
 function table(head, rows) {
-  return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((row) => `| ${row.join(" | ")} |`), ""].join("\n");
+  return [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---").join("|")}|`,
+    ...rows.map((row) => `| ${row.join(" | ")} |`),
+    "",
+  ].join("\n");
 }
 
 function label(name, gemini) {
@@ -44,7 +49,14 @@ function overheadTable(block, gemini = false) {
 
 function streamTable(block, gemini = false) {
   return table(
-    ["Contender", "ms to last chunk *", "chunks/s *", "ratio, wall", "client CPU ms/stream *", "ratio, CPU"],
+    [
+      "Contender",
+      "ms to last chunk *",
+      "chunks/s *",
+      "ratio, wall",
+      "client CPU ms/stream *",
+      "ratio, CPU",
+    ],
     Object.entries(block.contenders).map(([n, c]) => [
       label(n, gemini),
       f(c.msToLastChunk.median, 1),
@@ -61,15 +73,27 @@ function target(name, ratio, bar, other) {
   if (!ratio) return [];
   const ahead = other ? ratio.median > other.median : true;
   const ok = ratio.median >= bar && ahead;
-  return [[name, `>= ${bar}${other ? ", ahead of AI SDK" : ""}`, `${f(ratio.median)}${other ? ` vs ${f(other.median)}` : ""}`, verdict(ok)]];
+  return [
+    [
+      name,
+      `>= ${bar}${other ? ", ahead of AI SDK" : ""}`,
+      `${f(ratio.median)}${other ? ` vs ${f(other.median)}` : ""}`,
+      verdict(ok),
+    ],
+  ];
 }
 
 export function renderReport({ machine: m, scenarios: s }) {
   const out = [];
-  out.push(`## Results (${m.quick ? "BENCH_QUICK=1" : "full run"}, ${m.date.slice(0, 10)}, commit ${m.commit})`, "");
+  out.push(
+    `## Results (${m.quick ? "BENCH_QUICK=1" : "full run"}, ${m.date.slice(0, 10)}, commit ${m.commit})`,
+    "",
+  );
   out.push(
     `Machine: ${m.cpus} CPUs (${m.cpu}), ${m.memoryGiB} GiB, Node ${m.node}; ${m.rounds} rounds per comparison; run took ${m.durationS ?? "?"} s.`,
-    `Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+    `Versions: ${Object.entries(m.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}.`,
     "",
     "Ratios are per round against the raw SDK of the same round, then the median **and** [min–max] over rounds; above 1 is better than the raw SDK (faster, cheaper, smaller). Figures marked * are absolute and true of this machine only.",
     "",
@@ -78,24 +102,86 @@ export function renderReport({ machine: m, scenarios: s }) {
   if (s.overhead) {
     const o = s.overhead;
     out.push("### 1. Non-streaming request overhead", "");
-    out.push(`Concurrency 1 (${o.c1.requestsPerRound} requests per contender per round):`, "", overheadTable(o.c1));
-    out.push(`Concurrency 64 (${o.c64.requestsPerRound} requests per contender per round):`, "", overheadTable(o.c64));
-    if (o.geminiC1) out.push("Gemini, concurrency 1 (ratios against raw `@google/genai`):", "", overheadTable(o.geminiC1, true));
-    for (const [k, b] of [["c=1", o.c1], ["c=64", o.c64]]) {
-      checks.push(...target(`Overhead ${k}, wall`, b.contenders.rephysco?.ratio, 0.97, b.contenders.aisdk?.ratio));
-      checks.push(...target(`Overhead ${k}, client CPU`, b.contenders.rephysco?.cpuRatio, 0.97, b.contenders.aisdk?.cpuRatio));
+    out.push(
+      `Concurrency 1 (${o.c1.requestsPerRound} requests per contender per round):`,
+      "",
+      overheadTable(o.c1),
+    );
+    out.push(
+      `Concurrency 64 (${o.c64.requestsPerRound} requests per contender per round):`,
+      "",
+      overheadTable(o.c64),
+    );
+    if (o.geminiC1)
+      out.push(
+        "Gemini, concurrency 1 (ratios against raw `@google/genai`):",
+        "",
+        overheadTable(o.geminiC1, true),
+      );
+    for (const [k, b] of [
+      ["c=1", o.c1],
+      ["c=64", o.c64],
+    ]) {
+      checks.push(
+        ...target(
+          `Overhead ${k}, wall`,
+          b.contenders.rephysco?.ratio,
+          0.97,
+          b.contenders.aisdk?.ratio,
+        ),
+      );
+      checks.push(
+        ...target(
+          `Overhead ${k}, client CPU`,
+          b.contenders.rephysco?.cpuRatio,
+          0.97,
+          b.contenders.aisdk?.cpuRatio,
+        ),
+      );
     }
   }
   if (s.streaming) {
     const st = s.streaming;
     out.push(`### 2. Streaming a ${st.burst?.chunks ?? 2000}-chunk answer`, "");
-    if (st.burst) out.push("Burst (the whole answer written at once; the client reads as fast as it can):", "", streamTable(st.burst));
-    if (st.paced) out.push(`Paced (${st.paced.eventsPerWrite} events per write, one write per ms, as on a live connection):`, "", streamTable(st.paced));
-    if (st.geminiPaced) out.push("Gemini, paced (ratios against raw `@google/genai`):", "", streamTable(st.geminiPaced, true));
-    for (const [k, b] of [["burst", st.burst], ["paced", st.paced]]) {
+    if (st.burst)
+      out.push(
+        "Burst (the whole answer written at once; the client reads as fast as it can):",
+        "",
+        streamTable(st.burst),
+      );
+    if (st.paced)
+      out.push(
+        `Paced (${st.paced.eventsPerWrite} events per write, one write per ms, as on a live connection):`,
+        "",
+        streamTable(st.paced),
+      );
+    if (st.geminiPaced)
+      out.push(
+        "Gemini, paced (ratios against raw `@google/genai`):",
+        "",
+        streamTable(st.geminiPaced, true),
+      );
+    for (const [k, b] of [
+      ["burst", st.burst],
+      ["paced", st.paced],
+    ]) {
       if (!b) continue;
-      checks.push(...target(`Streaming ${k}, wall`, b.contenders.rephysco?.ratio, 0.95, b.contenders.aisdk?.ratio));
-      checks.push(...target(`Streaming ${k}, client CPU`, b.contenders.rephysco?.cpuRatio, 0.95, b.contenders.aisdk?.cpuRatio));
+      checks.push(
+        ...target(
+          `Streaming ${k}, wall`,
+          b.contenders.rephysco?.ratio,
+          0.95,
+          b.contenders.aisdk?.ratio,
+        ),
+      );
+      checks.push(
+        ...target(
+          `Streaming ${k}, client CPU`,
+          b.contenders.rephysco?.cpuRatio,
+          0.95,
+          b.contenders.aisdk?.cpuRatio,
+        ),
+      );
     }
   }
   if (s.cache) {
@@ -105,10 +191,16 @@ export function renderReport({ machine: m, scenarios: s }) {
     out.push(
       table(
         ["Path", "median µs *", "[min–max] µs *", "ratio to an uncached raw SDK request"],
-        Object.entries(c.hitsUs).map(([n, v]) => [n, f(v.median), `${f(v.min)}–${f(v.max)}`, f(rawUs / v.median, 1)]),
+        Object.entries(c.hitsUs).map(([n, v]) => [
+          n,
+          f(v.median),
+          `${f(v.min)}–${f(v.max)}`,
+          f(rawUs / v.median, 1),
+        ]),
       ),
     );
-    if (!c.fileStore) out.push("(fileStore is not exported by this build of @rephysco/core: not measured.)", "");
+    if (!c.fileStore)
+      out.push("(fileStore is not exported by this build of @rephysco/core: not measured.)", "");
     out.push(
       "`cacheKey()` (SHA-256 over the canonical request) versus conversation size:",
       "",
@@ -121,7 +213,12 @@ export function renderReport({ machine: m, scenarios: s }) {
       ),
     );
     const hit = c.hitsUs["memory hit"];
-    checks.push(["Memory cache hit, 1 KB conversation", "< 50 µs", `${f(hit?.median)} µs (max ${f(hit?.max)})`, verdict(hit?.max < 50)]);
+    checks.push([
+      "Memory cache hit, 1 KB conversation",
+      "< 50 µs",
+      `${f(hit?.median)} µs (max ${f(hit?.max)})`,
+      verdict(hit?.max < 50),
+    ]);
   }
   if (s["cold-start"]) {
     const cs = s["cold-start"];
@@ -129,7 +226,7 @@ export function renderReport({ machine: m, scenarios: s }) {
     out.push(
       table(
         ["Imports", "process wall ms *", "import ms *", "import time, ratio to raw openai"],
-        Object.entries(cs.contenders).map(([n, c]) => [
+        Object.values(cs.contenders).map((c) => [
           c.imports.length ? c.imports.map((i) => `\`${i}\``).join(" + ") : LABELS.baseline,
           f(c.processMs.median, 1),
           f(c.importMs.median, 1),
@@ -159,14 +256,29 @@ export function renderReport({ machine: m, scenarios: s }) {
     );
     const reph = b.apps.rephysco;
     const ai = b.apps.aisdk;
-    if (reph && ai) checks.push(["Bundle, core + openai vs AI SDK app", "smaller", `${kb(reph.gzip)} vs ${kb(ai.gzip)}`, verdict(reph.gzip < ai.gzip)]);
+    if (reph && ai)
+      checks.push([
+        "Bundle, core + openai vs AI SDK app",
+        "smaller",
+        `${kb(reph.gzip)} vs ${kb(ai.gzip)}`,
+        verdict(reph.gzip < ai.gzip),
+      ]);
   }
   if (s.memory) {
     const mm = s.memory;
-    out.push(`### 6. Memory: heap held by ${mm.streams} concurrent open streams (${mm.rounds} fresh processes each)`, "");
+    out.push(
+      `### 6. Memory: heap held by ${mm.streams} concurrent open streams (${mm.rounds} fresh processes each)`,
+      "",
+    );
     out.push(
       table(
-        ["Contender", "heap *", "per stream *", "external + array buffers *", "ratio (raw heap / heap)"],
+        [
+          "Contender",
+          "heap *",
+          "per stream *",
+          "external + array buffers *",
+          "ratio (raw heap / heap)",
+        ],
         Object.entries(mm.contenders).map(([n, c]) => [
           label(n),
           mb(c.heapBytes.median),

@@ -14,9 +14,13 @@ const SCENARIOS = ["overhead", "streaming", "cache", "cold-start", "bundle-size"
 
 function runScenario(name) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", fileURLToPath(new URL("./scenario.mjs", import.meta.url)), name], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--expose-gc", fileURLToPath(new URL("./scenario.mjs", import.meta.url)), name],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     let out = "";
     child.stdout.on("data", (d) => {
       out += d;
@@ -43,9 +47,23 @@ async function machine() {
   } catch {}
   let commit = "unknown";
   try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    }).trim();
   } catch {}
-  const pkgs = ["@rephysco/core", "@rephysco/openai", "@rephysco/gemini", "openai", "ai", "@ai-sdk/openai", "@google/genai", "eventsource-parser", "tinybench", "esbuild"];
+  const pkgs = [
+    "@rephysco/core",
+    "@rephysco/openai",
+    "@rephysco/gemini",
+    "openai",
+    "ai",
+    "@ai-sdk/openai",
+    "@google/genai",
+    "eventsource-parser",
+    "tinybench",
+    "esbuild",
+  ];
   return {
     date: new Date().toISOString(),
     commit,

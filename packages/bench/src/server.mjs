@@ -72,13 +72,20 @@ function openaiSse(n, usage) {
       ...(usage && { usage: null }),
       ...extra,
     })}\n\n`;
-  const delta = (d, finish = null) => [{ index: 0, delta: d, logprobs: null, finish_reason: finish }];
-  const head = [frame(delta({ role: "assistant", content: "", refusal: null })), frame(delta({ content: "t0 " }))];
+  const delta = (d, finish = null) => [
+    { index: 0, delta: d, logprobs: null, finish_reason: finish },
+  ];
+  const head = [
+    frame(delta({ role: "assistant", content: "", refusal: null })),
+    frame(delta({ content: "t0 " })),
+  ];
   const tail = [];
   for (let i = 1; i < n; i++) tail.push(frame(delta({ content: `t${i} ` })));
   tail.push(frame(delta({}, "stop")));
   if (usage) {
-    tail.push(frame([], { usage: { prompt_tokens: 12, completion_tokens: n, total_tokens: 12 + n } }));
+    tail.push(
+      frame([], { usage: { prompt_tokens: 12, completion_tokens: n, total_tokens: 12 + n } }),
+    );
   }
   tail.push("data: [DONE]\n\n");
   return { head: Buffer.from(head.join("")), tail: Buffer.from(tail.join("")), events: tail };
@@ -113,14 +120,22 @@ function geminiSse(n) {
   for (let i = 0; i < n; i++) {
     frames.push(`data: ${JSON.stringify(geminiResponse(`t${i} `, i === n - 1, i + 1))}\r\n\r\n`);
   }
-  return { head: Buffer.from(frames[0]), tail: Buffer.from(frames.slice(1).join("")), events: frames.slice(1) };
+  return {
+    head: Buffer.from(frames[0]),
+    tail: Buffer.from(frames.slice(1).join("")),
+    events: frames.slice(1),
+  };
 }
 
 const held = [];
 const stats = { connections: 0, requests: 0 };
 
 function send(res, status, type, body) {
-  res.writeHead(status, { "content-type": type, "content-length": body.length, "x-request-id": "req_bench" });
+  res.writeHead(status, {
+    "content-type": type,
+    "content-length": body.length,
+    "x-request-id": "req_bench",
+  });
   res.end(body);
 }
 
@@ -129,7 +144,8 @@ function sendPaced(res, answer, perWrite) {
   let groups = answer.paced.get(perWrite);
   if (!groups) {
     groups = [];
-    for (let i = 0; i < answer.events.length; i += perWrite) groups.push(Buffer.from(answer.events.slice(i, i + perWrite).join("")));
+    for (let i = 0; i < answer.events.length; i += perWrite)
+      groups.push(Buffer.from(answer.events.slice(i, i + perWrite).join("")));
     answer.paced.set(perWrite, groups);
   }
   let i = 0;
@@ -145,7 +161,11 @@ function sendPaced(res, answer, perWrite) {
 }
 
 function sendStream(res, answer, { hold, pace }) {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "x-request-id": "req_bench" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    "x-request-id": "req_bench",
+  });
   res.write(answer.head);
   if (hold) held.push(() => res.end(answer.tail));
   else if (pace) sendPaced(res, answer, pace);
@@ -172,21 +192,37 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     try {
       body = parts.length ? JSON.parse(Buffer.concat(parts).toString("utf8")) : {};
     } catch {
-      send(res, 400, "application/json", Buffer.from('{"error":{"message":"bad json","type":"invalid_request_error"}}'));
+      send(
+        res,
+        400,
+        "application/json",
+        Buffer.from('{"error":{"message":"bad json","type":"invalid_request_error"}}'),
+      );
       return;
     }
     const n = Number(/\/c(\d+)\//.exec(url)?.[1] ?? 2000);
-    const mode = { hold: url.includes("/hold/"), pace: Number(/\/pace(\d+)\//.exec(url)?.[1] ?? 0) };
+    const mode = {
+      hold: url.includes("/hold/"),
+      pace: Number(/\/pace(\d+)\//.exec(url)?.[1] ?? 0),
+    };
     const path = url.split("?")[0];
     if (path.endsWith("/chat/completions")) {
       if (body.stream) {
         const usage = body.stream_options?.include_usage === true;
-        sendStream(res, memo(`oa-sse-${n}-${usage}`, () => openaiSse(n, usage)), mode);
+        sendStream(
+          res,
+          memo(`oa-sse-${n}-${usage}`, () => openaiSse(n, usage)),
+          mode,
+        );
       } else {
         send(res, 200, "application/json", memo("oa-json", openaiJson));
       }
     } else if (path.endsWith(":streamGenerateContent")) {
-      sendStream(res, memo(`g-sse-${n}`, () => geminiSse(n)), mode);
+      sendStream(
+        res,
+        memo(`g-sse-${n}`, () => geminiSse(n)),
+        mode,
+      );
     } else if (path.endsWith(":generateContent")) {
       send(res, 200, "application/json", memo("g-json", geminiJson));
     } else {

@@ -20,7 +20,9 @@ globalThis.AI_SDK_LOG_WARNINGS = false;
 function only(contenders) {
   const wanted = process.env.BENCH_CONTENDERS?.split(",").map((s) => s.trim());
   if (!wanted) return contenders;
-  return Object.fromEntries(Object.entries(contenders).filter(([k]) => k === "raw" || wanted.includes(k)));
+  return Object.fromEntries(
+    Object.entries(contenders).filter(([k]) => k === "raw" || wanted.includes(k)),
+  );
 }
 
 let geminiLoaded;
@@ -62,7 +64,12 @@ export function openaiContenders(baseURL, { messages } = {}) {
         return n;
       },
       async *iterate() {
-        const s = await raw.chat.completions.create({ model: MODEL, messages: input, stream: true, stream_options: { include_usage: true } });
+        const s = await raw.chat.completions.create({
+          model: MODEL,
+          messages: input,
+          stream: true,
+          stream_options: { include_usage: true },
+        });
         for await (const c of s) if (c.choices[0]?.delta?.content) yield c.choices[0].delta.content;
       },
     },
@@ -77,7 +84,8 @@ export function openaiContenders(baseURL, { messages } = {}) {
         return n;
       },
       async *iterate() {
-        for await (const c of rephysco.stream(input, { model: MODEL })) if (c.content) yield c.content;
+        for await (const c of rephysco.stream(input, { model: MODEL }))
+          if (c.content) yield c.content;
       },
     },
     aisdk: {
@@ -119,7 +127,12 @@ export function openaiContenders(baseURL, { messages } = {}) {
         const res = await fetch(url, {
           method: "POST",
           headers,
-          body: JSON.stringify({ model: MODEL, messages: input, stream: true, stream_options: { include_usage: true } }),
+          body: JSON.stringify({
+            model: MODEL,
+            messages: input,
+            stream: true,
+            stream_options: { include_usage: true },
+          }),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const texts = [];
@@ -140,7 +153,12 @@ export function openaiContenders(baseURL, { messages } = {}) {
         const res = await fetch(url, {
           method: "POST",
           headers,
-          body: JSON.stringify({ model: MODEL, messages: input, stream: true, stream_options: { include_usage: true } }),
+          body: JSON.stringify({
+            model: MODEL,
+            messages: input,
+            stream: true,
+            stream_options: { include_usage: true },
+          }),
         });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         let n = 0;
@@ -161,7 +179,12 @@ export function openaiContenders(baseURL, { messages } = {}) {
 /** Gemini contenders against the server root `url` (the SDK adds `/v1beta/models/...`). */
 export async function geminiContenders(url) {
   const input = [{ role: "user", content: "Hi" }];
-  const raw = new GoogleGenAI({ vertexai: false, apiKey: API_KEY, apiVersion: "v1beta", httpOptions: { baseUrl: url, apiVersion: "v1beta" } });
+  const raw = new GoogleGenAI({
+    vertexai: false,
+    apiKey: API_KEY,
+    apiVersion: "v1beta",
+    httpOptions: { baseUrl: url, apiVersion: "v1beta" },
+  });
   const contents = [{ role: "user", parts: [{ text: "Hi" }] }];
   const out = {
     raw: {
@@ -171,13 +194,22 @@ export async function geminiContenders(url) {
       },
       async stream() {
         let n = 0;
-        for await (const c of await raw.models.generateContentStream({ model: GEMINI_MODEL, contents })) if (c.text) n++;
+        for await (const c of await raw.models.generateContentStream({
+          model: GEMINI_MODEL,
+          contents,
+        }))
+          if (c.text) n++;
         return n;
       },
     },
   };
   if (await hasRephyscoGemini()) {
-    const rephysco = new LLMClient({ provider: "gemini", apiKey: API_KEY, baseURL: url, retry: false });
+    const rephysco = new LLMClient({
+      provider: "gemini",
+      apiKey: API_KEY,
+      baseURL: url,
+      retry: false,
+    });
     out.rephysco = {
       label: "Rephysco",
       async generate() {

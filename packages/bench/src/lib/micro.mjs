@@ -14,7 +14,8 @@ export async function micro(tasks, { rounds, time, log }) {
     for (const n of rotate(names, r)) bench.add(n, tasks[n]);
     await bench.run();
     for (const t of bench.tasks) {
-      if (t.result.state !== "completed") throw new Error(`${t.name}: ${t.result.state} ${t.result.error ?? ""}`);
+      if (t.result.state !== "completed")
+        throw new Error(`${t.name}: ${t.result.state} ${t.result.error ?? ""}`);
       p50[t.name].push(t.result.latency.p50 * 1000);
     }
     log?.(`round ${r + 1}/${rounds}`);

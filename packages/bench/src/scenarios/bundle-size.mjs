@@ -1,7 +1,8 @@
 // Scenario 5: bundle size of small apps, esbuild (bundle + minify, ESM, platform node) then
 // gzip. Deterministic: one build per app, no rounds needed.
-import { gzipSync } from "node:zlib";
+
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 
 const RESOLVE_DIR = fileURLToPath(new URL("../..", import.meta.url));
@@ -69,7 +70,11 @@ export async function measureApp(app) {
     external: app.external ?? [],
   });
   const bytes = Buffer.concat(result.outputFiles.map((f) => Buffer.from(f.contents)));
-  return { minified: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, packages: byPackage(result.metafile) };
+  return {
+    minified: bytes.length,
+    gzip: gzipSync(bytes, { level: 9 }).length,
+    packages: byPackage(result.metafile),
+  };
 }
 
 export async function run() {

@@ -34,18 +34,34 @@ export async function run() {
     const baseURL = `${server.url}/v1`;
     const messages = conversation(1024);
     const raw = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });
-    const memory = new LLMClient({ provider: "openai", apiKey: API_KEY, baseURL, retry: false, cache: memoryStore() });
+    const memory = new LLMClient({
+      provider: "openai",
+      apiKey: API_KEY,
+      baseURL,
+      retry: false,
+      cache: memoryStore(),
+    });
     const tasks = {
       "raw SDK request (no cache)": () => raw.chat.completions.create({ model: MODEL, messages }),
       "memory hit": () => memory.generate(messages, { model: MODEL }),
     };
     await memory.generate(messages, { model: MODEL });
     if (typeof core.fileStore === "function") {
-      const file = new LLMClient({ provider: "openai", apiKey: API_KEY, baseURL, retry: false, cache: core.fileStore({ dir }) });
+      const file = new LLMClient({
+        provider: "openai",
+        apiKey: API_KEY,
+        baseURL,
+        retry: false,
+        cache: core.fileStore({ dir }),
+      });
       await file.generate(messages, { model: MODEL });
       tasks["file hit"] = () => file.generate(messages, { model: MODEL });
     }
-    const hits = await micro(tasks, { rounds: ROUNDS, time: size(400, 150), log: (m) => log(`cache hits: ${m}`) });
+    const hits = await micro(tasks, {
+      rounds: ROUNDS,
+      time: size(400, 150),
+      log: (m) => log(`cache hits: ${m}`),
+    });
     for (const [name, s] of Object.entries(hits)) {
       if (name.includes("hit") && !(s.median > 0)) throw new Error(`${name}: no timing`);
     }
@@ -54,11 +70,27 @@ export async function run() {
     const sizes = { "1 KB": 1024, "10 KB": 10 * 1024, "100 KB": 100 * 1024, "1 MB": 1024 * 1024 };
     for (const [label, bytes] of Object.entries(sizes)) {
       const msgs = conversation(bytes);
-      const input = { provider: "openai", baseURL, keyFingerprint: "fp", model: MODEL, messages: msgs, temperature: 0 };
+      const input = {
+        provider: "openai",
+        baseURL,
+        keyFingerprint: "fp",
+        model: MODEL,
+        messages: msgs,
+        temperature: 0,
+      };
       keyTasks[label] = () => cacheKey(input);
     }
-    const keys = await micro(keyTasks, { rounds: ROUNDS, time: size(300, 100), log: (m) => log(`cache keys: ${m}`) });
-    return { conversationBytes: 1024, hitsUs: hits, cacheKeyUs: keys, fileStore: typeof core.fileStore === "function" };
+    const keys = await micro(keyTasks, {
+      rounds: ROUNDS,
+      time: size(300, 100),
+      log: (m) => log(`cache keys: ${m}`),
+    });
+    return {
+      conversationBytes: 1024,
+      hitsUs: hits,
+      cacheKeyUs: keys,
+      fileStore: typeof core.fileStore === "function",
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
     await server.close();

@@ -22,7 +22,10 @@ const APPS = {
 function sample(imports) {
   const code = `const t = performance.now(); ${imports.map((m) => `await import(${JSON.stringify(m)});`).join(" ")} process.stdout.write(String(performance.now() - t));`;
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], { cwd: CWD, encoding: "utf8" });
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+    cwd: CWD,
+    encoding: "utf8",
+  });
   const wall = performance.now() - t0;
   if (r.status !== 0) throw new Error(`cold start of ${imports.join(" + ")} failed: ${r.stderr}`);
   return { wall, imports: Number(r.stdout) };

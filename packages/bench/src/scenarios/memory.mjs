@@ -21,7 +21,13 @@ export async function run() {
     const external = Object.fromEntries(names.map((n) => [n, []]));
     for (let r = 0; r < rounds; r++) {
       for (const n of rotate(names, r)) {
-        const { stdout } = await run_(process.execPath, ["--expose-gc", CHILD, n, server.url, String(STREAMS)]);
+        const { stdout } = await run_(process.execPath, [
+          "--expose-gc",
+          CHILD,
+          n,
+          server.url,
+          String(STREAMS),
+        ]);
         const m = JSON.parse(stdout);
         heap[n].push(m.heapUsed);
         external[n].push(m.external);

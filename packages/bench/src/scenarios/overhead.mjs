@@ -42,7 +42,9 @@ export async function run() {
     const c1 = await measure(openai, { batch: 50, slices: size(8, 4), concurrency: 1 }, "c=1");
     const c64 = await measure(openai, { batch: 512, slices: size(3, 1), concurrency: 64 }, "c=64");
     const gemini = await geminiContenders(server.url);
-    const geminiC1 = gemini.rephysco ? await measure(gemini, { batch: 50, slices: size(8, 4), concurrency: 1 }, "gemini c=1") : undefined;
+    const geminiC1 = gemini.rephysco
+      ? await measure(gemini, { batch: 50, slices: size(8, 4), concurrency: 1 }, "gemini c=1")
+      : undefined;
     return { c1, c64, ...(geminiC1 && { geminiC1 }) };
   } finally {
     await server.close();

@@ -32,19 +32,34 @@ async function measure(contenders, streams, label, pace = label.includes("paced"
       cpuRatio: ratioSummary(cpu[name], cpu.raw, false),
     };
   }
-  return { chunks: CHUNKS, streamsPerRound: streams, ...(pace && { eventsPerWrite: PACE }), contenders: out };
+  return {
+    chunks: CHUNKS,
+    streamsPerRound: streams,
+    ...(pace && { eventsPerWrite: PACE }),
+    contenders: out,
+  };
 }
 
 export async function run() {
   const server = await startServer();
   try {
     // Burst: the whole answer written at once, read as fast as the client can (its throughput).
-    const burst = await measure(openaiContenders(`${server.url}/c${CHUNKS}/v1`), size(8, 4), "burst");
+    const burst = await measure(
+      openaiContenders(`${server.url}/c${CHUNKS}/v1`),
+      size(8, 4),
+      "burst",
+    );
     // Paced: 20 events per write, one write per ms (about 20,000 chunks/s, far above any model,
     // but every read holds a few events, as on a real connection).
-    const paced = await measure(openaiContenders(`${server.url}/c${CHUNKS}/pace${PACE}/v1`), size(4, 2), "paced");
+    const paced = await measure(
+      openaiContenders(`${server.url}/c${CHUNKS}/pace${PACE}/v1`),
+      size(4, 2),
+      "paced",
+    );
     const gemini = await geminiContenders(`${server.url}/c${CHUNKS}/pace${PACE}`);
-    const geminiResult = gemini.rephysco ? await measure(gemini, size(4, 2), "gemini paced") : undefined;
+    const geminiResult = gemini.rephysco
+      ? await measure(gemini, size(4, 2), "gemini paced")
+      : undefined;
     return { burst, paced, ...(geminiResult && { geminiPaced: geminiResult }) };
   } finally {
     await server.close();
