@@ -112,6 +112,15 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     return this.#fingerprint;
   }
 
+  /**
+   * Settings of this instance that change answers beyond the base URL and key (extra body
+   * fields, API version, default token limit...), as a stable string. It is part of the cache
+   * key, so that two differently configured clients never share answers. Default: none.
+   */
+  get cacheIdentity(): string {
+    return "";
+  }
+
   /** Removes this provider's key (and anything key-shaped) from a string. */
   protected scrub(text: string): string {
     return scrubSecrets(text, [this.apiKey]);

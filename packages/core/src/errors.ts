@@ -159,8 +159,6 @@ export class TimeoutError extends ServiceUnavailableError {
   static override readonly kind: string = "TimeoutError";
 }
 
-/** Every error class by its kind name (used to rebuild errors shared across waiters). */
-export type RephyscoErrorClass = typeof RephyscoError;
 
 /**
  * Rephysco was set up wrongly: an unknown provider id, an invalid option value. Raised before any

@@ -4,7 +4,7 @@ import { isCacheEntry } from "./cache/cache-store.js";
 import { cacheKey } from "./cache/cache-key.js";
 import { defaultStore } from "./cache/default-store.js";
 import { assembleChunks, responseToChunks } from "./client/assemble.js";
-import { AttemptScope } from "./client/attempt-scope.js";
+import { attemptScope } from "./client/attempt-scope.js";
 import { type EventListener, emit, type RephyscoEvent, type Target } from "./client/events.js";
 import { normalizeInput, validateParams, validateTimeout } from "./client/normalize-input.js";
 import { SharedCall, SharedStream } from "./client/shared-call.js";
@@ -16,6 +16,7 @@ import {
   ProviderError,
   RephyscoError,
   ServiceUnavailableError,
+  TimeoutError,
 } from "./errors.js";
 import { type ProviderId, type ProviderSettings, createProvider } from "./registry.js";
 import {
@@ -121,6 +122,7 @@ export interface GenerateOptions {
 interface UpstreamResult {
   readonly response: CachedResponse;
   readonly raw?: unknown;
+  readonly cached: boolean;
 }
 
 interface ResolvedTarget {
@@ -180,6 +182,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   readonly #retry: ResolvedRetryOptions;
   readonly #inflight = new Map<string, SharedCall<UpstreamResult>>();
   readonly #inflightStreams = new Map<string, SharedStream<StreamChunk>>();
+  // Answers being written to the store: served from here so that a slow store never delays a
+  // caller, and a call right after a write never misses.
+  readonly #pendingWrites = new Map<string, CacheEntry>();
+  readonly #writes = new Set<Promise<unknown>>();
   #history: Message[] = [];
   #systemPrompt: string | undefined;
   #chatLock: Promise<unknown> = Promise.resolve();
@@ -212,16 +218,25 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     } catch (e) {
       throw new ConfigurationError((e as Error).message, { provider: "client", code: "invalid_option" });
     }
-    validateTimeout("timeoutMs", options.timeoutMs);
-    validateTimeout("firstChunkTimeoutMs", options.firstChunkTimeoutMs);
-    validateTimeout("idleTimeoutMs", options.idleTimeoutMs);
-    validateTimeout("cacheTtlMs", options.cacheTtlMs);
+    for (const name of ["timeoutMs", "firstChunkTimeoutMs", "idleTimeoutMs", "cacheTtlMs"] as const) {
+      validateTimeout(name, options[name], ConfigurationError);
+    }
     const cache = options.cache;
     this.#store = cache === true ? defaultStore() : cache ? cache : undefined;
     if (this.#store && (typeof this.#store.get !== "function" || typeof this.#store.set !== "function")) {
       throw new ConfigurationError("cache must be true, false, or a store with get/set/delete methods.", { provider: "client" });
     }
     this.#systemPrompt = options.systemPrompt;
+  }
+
+  /**
+   * Waits until every answer handed out so far is written to the cache store. Answers are
+   * written in the background (a slow store never delays a caller); call this before
+   * `process.exit()` or before reading the store from elsewhere. Never rejects: store failures
+   * are reported as `cache_error` events.
+   */
+  async flush(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all(this.#writes);
   }
 
   /** Registry id of the main provider. */
@@ -247,27 +262,28 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const req = this.#prepare(input, options);
     const started = performance.now();
     const primary = this.#targetOf(req.targets[0]!);
+    let result: UpstreamResult;
     if (req.key !== undefined && req.cacheMode === "use") {
-      const hit = await this.#cacheGet(req.key, false);
-      if (hit) {
-        const response = hit.kind === "response" ? hit.response : assembleChunks(hit.chunks, primary.provider, primary.model);
-        this.#emit({ type: "finish", ...this.#answered(response), stream: false, cached: true, durationMs: performance.now() - started, ...(response.usage && { usage: response.usage }), ...(response.finishReason && { finishReason: response.finishReason }) });
-        return { ...response, cached: true };
-      }
+      // Registered before the cache read, so that identical calls arriving meanwhile join it.
       const key = req.key;
       let shared = this.#inflight.get(key);
-      if (!shared) {
-        shared = new SharedCall(
-          (signal) => this.#generateUpstream(req, signal),
-          () => this.#inflight.delete(key),
+      if (!shared || shared.abandoned) {
+        const created: SharedCall<UpstreamResult> = new SharedCall(
+          (signal) => this.#cachedOrUpstream(req, signal),
+          () => {
+            if (this.#inflight.get(key) === created) this.#inflight.delete(key);
+          },
         );
-        this.#inflight.set(key, shared);
+        this.#inflight.set(key, created);
+        shared = created;
       }
-      const result = await this.#observe(shared.join(req.signal), primary, false, started);
-      return { ...result.response, cached: false, ...(result.raw !== undefined && { raw: result.raw }) } as ModelResponse;
+      const joined = shared.join(req.signal);
+      result = await (this.#listening ? this.#observe(joined, primary, started) : joined);
+    } else {
+      const upstream = this.#generateUpstream(req, req.signal);
+      result = await (this.#listening ? this.#observe(upstream, primary, started) : upstream);
     }
-    const result = await this.#observe(this.#generateUpstream(req, req.signal), primary, false, started);
-    return { ...result.response, cached: false, ...(result.raw !== undefined && { raw: result.raw }) } as ModelResponse;
+    return { ...result.response, cached: result.cached, ...(result.raw !== undefined && { raw: result.raw }) };
   }
 
   /**
@@ -284,32 +300,41 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const started = performance.now();
     const primary = this.#targetOf(req.targets[0]!);
     if (req.key !== undefined && req.cacheMode === "use") {
-      const hit = await this.#cacheGet(req.key, true);
-      if (hit) {
-        const chunks = hit.kind === "stream" ? hit.chunks : responseToChunks(hit.response);
-        let last: StreamChunk | undefined;
-        for (const c of chunks) {
-          if (req.signal?.aborted) throw req.signal.reason;
-          last = c;
-          yield { ...c, cached: true };
-        }
-        const answered = assembleChunks(chunks, primary.provider, primary.model);
-        this.#emit({ type: "finish", ...this.#answered(answered), stream: true, cached: true, durationMs: performance.now() - started, ...(answered.usage && { usage: answered.usage }), ...(last?.finishReason && { finishReason: last.finishReason }) });
-        return;
-      }
       const key = req.key;
       let shared = this.#inflightStreams.get(key);
-      if (!shared) {
-        shared = new SharedStream(
-          (signal) => this.#streamUpstream(req, signal),
-          () => this.#inflightStreams.delete(key),
+      if (!shared || shared.abandoned) {
+        const created: SharedStream<StreamChunk> = new SharedStream(
+          (signal) => this.#cachedOrUpstreamStream(req, signal),
+          () => {
+            if (this.#inflightStreams.get(key) === created) this.#inflightStreams.delete(key);
+          },
         );
-        this.#inflightStreams.set(key, shared);
+        this.#inflightStreams.set(key, created);
+        shared = created;
       }
-      yield* this.#observeStream(shared.subscribe(req.signal), primary, started);
+      const subscribed = shared.subscribe(req.signal);
+      yield* this.#listening ? this.#observeStream(subscribed, primary, started) : subscribed;
       return;
     }
-    yield* this.#observeStream(this.#streamUpstream(req, req.signal), primary, started);
+    const upstream = this.#streamUpstream(req, req.signal);
+    yield* this.#listening ? this.#observeStream(upstream, primary, started) : upstream;
+  }
+
+  async #cachedOrUpstream(req: Prepared, signal: AbortSignal): Promise<UpstreamResult> {
+    const hit = await this.#cacheGet(req.key!, false);
+    if (!hit) return this.#generateUpstream(req, signal);
+    const primary = req.targets[0]!;
+    const response = hit.kind === "response" ? hit.response : assembleChunks(hit.chunks, primary.provider.name, primary.model);
+    return { response, cached: true };
+  }
+
+  async *#cachedOrUpstreamStream(req: Prepared, signal: AbortSignal): AsyncGenerator<StreamChunk, void, undefined> {
+    const hit = await this.#cacheGet(req.key!, true);
+    if (!hit) {
+      yield* this.#streamUpstream(req, signal);
+      return;
+    }
+    for (const c of hit.kind === "stream" ? hit.chunks : responseToChunks(hit.response)) yield { ...c, cached: true };
   }
 
   /**
@@ -413,6 +438,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
             provider: this.#provider.name,
             baseURL: this.#provider.baseURL,
             keyFingerprint: this.#provider.keyFingerprint,
+            providerIdentity: this.#provider.cacheIdentity,
             model,
             messages,
             ...call,
@@ -431,6 +457,11 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     };
   }
 
+  /** `true` when someone listens: events (and what they need) are only built then. */
+  get #listening(): boolean {
+    return this.#options.onEvent !== undefined;
+  }
+
   #emit(event: RephyscoEvent): void {
     emit(this.#options.onEvent, event);
   }
@@ -444,6 +475,11 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   }
 
   async #cacheGet(key: string, stream: boolean): Promise<CacheEntry | undefined> {
+    const pending = this.#pendingWrites.get(key);
+    if (pending) {
+      this.#emit({ type: "cache_hit", key, stream });
+      return pending;
+    }
     let value: unknown;
     try {
       value = await this.#store!.get(key);
@@ -461,13 +497,25 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     return (value as CacheEntry | undefined) ?? undefined;
   }
 
-  async #cacheSet(key: string, entry: CacheEntry, ttlMs: number | undefined): Promise<void> {
+  /** Writes in the background: the answer goes back to the caller without waiting for the store. */
+  #cacheSet(key: string, entry: CacheEntry, ttlMs: number | undefined): void {
+    this.#pendingWrites.set(key, entry);
+    let write: Promise<unknown>;
     try {
-      await this.#store!.set(key, entry, ttlMs);
+      write = this.#store!.set(key, entry, ttlMs);
     } catch (error) {
-      this.#emit({ type: "cache_error", operation: "set", key, error });
-      this.#warnCache(error);
+      write = Promise.reject(error);
     }
+    const done = Promise.resolve(write)
+      .catch((error: unknown) => {
+        this.#emit({ type: "cache_error", operation: "set", key, error });
+        this.#warnCache(error);
+      })
+      .finally(() => {
+        if (this.#pendingWrites.get(key) === entry) this.#pendingWrites.delete(key);
+        this.#writes.delete(done);
+      });
+    this.#writes.add(done);
   }
 
   #warnedCache = false;
@@ -505,8 +553,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
           ...(r.usage !== undefined && { usage: r.usage }),
           ...(r.finishReason !== undefined && { finishReason: r.finishReason }),
         };
-        if (req.key !== undefined) await this.#cacheSet(req.key, { v: 1, kind: "response", response }, req.ttlMs);
-        return { response, raw: r.raw };
+        if (req.key !== undefined) this.#cacheSet(req.key, { v: 1, kind: "response", response }, req.ttlMs);
+        return { response, raw: r.raw, cached: false };
       } catch (error) {
         lastError = error;
         const next = req.targets[t + 1];
@@ -521,8 +569,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     let waited = 0;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
-      this.#emit({ type: "request", ...this.#targetOf(target), attempt, stream: false });
-      const scope = new AttemptScope(signal, req.timeoutMs, target.provider.name);
+      if (this.#listening) this.#emit({ type: "request", ...this.#targetOf(target), attempt, stream: false });
+      const scope = attemptScope(signal, req.timeoutMs, false, target.provider.name);
       try {
         return await target.provider.generate(req.messages, { ...req.call, model: target.model, signal: scope.signal });
       } catch (raw) {
@@ -545,16 +593,29 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   }
 
   async *#streamUpstream(req: Prepared, signal: AbortSignal | undefined): AsyncGenerator<StreamChunk, void, undefined> {
+    if (req.key === undefined && req.targets.length === 1) {
+      // Nothing to store and nowhere to fall back: one generator layer less per chunk.
+      yield* this.#streamWithRetries(req, req.targets[0]!, signal, { yielded: false });
+      return;
+    }
     const collect: StreamChunk[] | undefined = req.key !== undefined ? [] : undefined;
     for (let t = 0; t < req.targets.length; t++) {
       const target = req.targets[t]!;
       const progress = { yielded: false };
       try {
         for await (const chunk of this.#streamWithRetries(req, target, signal, progress)) {
-          collect?.push(chunk);
+          // Only the documented fields are stored, whatever else a provider put on its chunks.
+          collect?.push({
+            content: chunk.content,
+            ...(chunk.reasoning && { reasoning: chunk.reasoning }),
+            ...(chunk.model && { model: chunk.model }),
+            ...(chunk.provider && { provider: chunk.provider }),
+            ...(chunk.finishReason && { finishReason: chunk.finishReason }),
+            ...(chunk.usage && { usage: chunk.usage }),
+          });
           yield chunk;
         }
-        if (collect && req.key !== undefined) await this.#cacheSet(req.key, { v: 1, kind: "stream", chunks: collect }, req.ttlMs);
+        if (collect && req.key !== undefined) this.#cacheSet(req.key, { v: 1, kind: "stream", chunks: collect }, req.ttlMs);
         return;
       } catch (error) {
         const next = req.targets[t + 1];
@@ -574,8 +635,13 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const name = target.provider.name;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
-      this.#emit({ type: "request", provider: name, model: target.model, attempt, stream: true });
-      const scope = new AttemptScope(signal, req.timeoutMs, name);
+      if (this.#listening) this.#emit({ type: "request", provider: name, model: target.model, attempt, stream: true });
+      const scope = attemptScope(
+        signal,
+        req.timeoutMs,
+        req.firstChunkTimeoutMs !== undefined || req.idleTimeoutMs !== undefined,
+        name,
+      );
       let content = "";
       let reasoning = "";
       let finished = false;
@@ -612,6 +678,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         return;
       } catch (raw) {
         const error = this.#normalizeError(scope.translate(raw), target.provider);
+        // The answer was complete; only the tail (usage, end marker) was slow: not a failure.
+        if (finished && error instanceof TimeoutError) return;
         if (progress.yielded) {
           if (error instanceof RephyscoError && error.partialContent === undefined) {
             Object.assign(error, { partialContent: content, ...(reasoning && { partialReasoning: reasoning }) });
@@ -627,11 +695,12 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     }
   }
 
-  async #observe<T extends UpstreamResult>(p: Promise<T>, primary: Target, stream: boolean, started: number): Promise<T> {
+  async #observe(p: Promise<UpstreamResult>, primary: Target, started: number): Promise<UpstreamResult> {
+    const stream = false;
     try {
       const result = await p;
       const r = result.response;
-      this.#emit({ type: "finish", ...this.#answered(r), stream, cached: false, durationMs: performance.now() - started, ...(r.usage && { usage: r.usage }), ...(r.finishReason && { finishReason: r.finishReason }) });
+      this.#emit({ type: "finish", ...this.#answered(r), stream, cached: result.cached, durationMs: performance.now() - started, ...(r.usage && { usage: r.usage }), ...(r.finishReason && { finishReason: r.finishReason }) });
       return result;
     } catch (error) {
       this.#emit({ type: "error", ...primary, stream, durationMs: performance.now() - started, error });
@@ -641,9 +710,11 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
 
   async *#observeStream(source: AsyncIterable<StreamChunk>, primary: Target, started: number): AsyncGenerator<StreamChunk, void, undefined> {
     const acc: StreamChunk[] = [];
+    let cached = false;
     try {
       for await (const c of source) {
         if (c.finishReason || c.usage) acc.push(c);
+        if (c.cached) cached = true;
         yield c;
       }
     } catch (error) {
@@ -651,6 +722,6 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       throw error;
     }
     const summary = assembleChunks(acc, primary.provider, primary.model);
-    this.#emit({ type: "finish", ...this.#answered(summary), stream: true, cached: false, durationMs: performance.now() - started, ...(summary.usage && { usage: summary.usage }), ...(summary.finishReason && { finishReason: summary.finishReason }) });
+    this.#emit({ type: "finish", ...this.#answered(summary), stream: true, cached, durationMs: performance.now() - started, ...(summary.usage && { usage: summary.usage }), ...(summary.finishReason && { finishReason: summary.finishReason }) });
   }
 }

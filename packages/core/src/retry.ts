@@ -40,7 +40,9 @@ export const DEFAULT_RETRY: ResolvedRetryOptions = Object.freeze({
 /** Fills in defaults; `false` means no retries. */
 export function resolveRetryOptions(opts: RetryOptions | false | undefined): ResolvedRetryOptions {
   if (opts === false) return { ...DEFAULT_RETRY, maxRetries: 0 };
-  const r = { ...DEFAULT_RETRY, ...opts };
+  // Fields given as undefined keep their default, as if they were left out.
+  const given = Object.fromEntries(Object.entries(opts ?? {}).filter(([, v]) => v !== undefined));
+  const r = { ...DEFAULT_RETRY, ...given } as ResolvedRetryOptions;
   for (const [k, v] of Object.entries(r)) {
     if (typeof v !== "number" || Number.isNaN(v) || v < 0) {
       throw new TypeError(`retry.${k} must be a non-negative number, got ${String(v)}.`);

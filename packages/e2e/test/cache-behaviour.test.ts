@@ -11,7 +11,7 @@ import {
 } from "@rephysco/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type RedisServer, startRedisServer } from "../../cache-redis/test/redis-server.js";
-import { collect, openaiClient, PNG, TEST_KEY, useMockServer } from "./helpers.js";
+import { collect, flushClients, openaiClient, PNG, TEST_KEY, useMockServer } from "./helpers.js";
 
 // Caching through LLMClient end to end: the disk store behind `cache: true`, what the key is made
 // of, that no API key is ever stored, stream replay, in-flight sharing, and Redis shared by clients.
@@ -28,6 +28,8 @@ beforeEach(() => {
 });
 
 afterEach(async () => {
+  // Answers are written in the background: let every write land before removing the directory.
+  await flushClients();
   if (savedEnv === undefined) delete process.env.REPHYSCO_CACHE_DIR;
   else process.env.REPHYSCO_CACHE_DIR = savedEnv;
   await rm(dir, { recursive: true, force: true });
@@ -53,6 +55,7 @@ describe("cache: true", () => {
     const a = openaiClient(server, { cache: true });
     const first = await a.client.generate("What is on disk?");
     expect(first).toMatchObject({ content: "from disk", cached: false });
+    await a.client.flush();
 
     const b = openaiClient(server, { cache: true });
     const again = await b.client.generate("What is on disk?");
@@ -86,6 +89,7 @@ describe("cache: true", () => {
     server.enqueue({ text: "a picture" });
     await client.generate("look", { images: [PNG], systemPrompt: "You see." });
     expect(keysOf(events, "cache_miss")).toHaveLength(3);
+    await client.flush();
 
     const files = filesUnder(dir);
     const all = files.map((f) => f.text).join("\n");
@@ -106,7 +110,9 @@ describe("the cache key", () => {
     const base = openaiClient(server, { cache: store });
     const ask = async (client: typeof base, options: GenerateOptions = {}, prompt = "q") => {
       server.enqueue({ text: `answer ${server.requests.length}` });
-      return client.client.generate(prompt, options);
+      const r = await client.client.generate(prompt, options);
+      await client.client.flush();
+      return r;
     };
     const first = await ask(base);
     expect(first.cached).toBe(false);
@@ -180,7 +186,9 @@ describe("cached streams", () => {
       chunks: ["The ", "answer ", "is 4."],
       usage: { promptTokens: 9, completionTokens: 5 },
     });
-    const live = await collect(openaiClient(server, { cache: true }).client.stream("2+2?"));
+    const writer = openaiClient(server, { cache: true }).client;
+    const live = await collect(writer.stream("2+2?"));
+    await writer.flush();
     expect(live.text).toBe("The answer is 4.");
     expect(live.chunks.every((c) => !c.cached)).toBe(true);
 
@@ -278,12 +286,14 @@ describe("Redis shared by clients", () => {
     const b = openaiClient(server, { cache: store() });
     server.enqueue({ text: "via redis" });
     expect(await a.client.generate("shared?")).toMatchObject({ cached: false });
+    await a.client.flush();
     expect(await b.client.generate("shared?")).toMatchObject({
       content: "via redis",
       cached: true,
     });
     server.enqueue({ chunks: ["red", "is"] });
     await collect(a.client.stream("shared stream?"));
+    await a.client.flush();
     const replay = await collect(b.client.stream("shared stream?"));
     expect(replay.text).toBe("redis");
     expect(replay.chunks.every((c) => c.cached)).toBe(true);
@@ -305,6 +315,7 @@ describe("Redis shared by clients", () => {
     const { client, events } = openaiClient(server, { cache: s });
     server.enqueue({ text: "cached before" });
     await client.generate("before");
+    await client.flush();
     expect(await client.generate("before")).toMatchObject({ cached: true });
     await own.stop();
     server.enqueue({ text: "upstream while down" });

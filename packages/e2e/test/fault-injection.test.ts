@@ -31,41 +31,88 @@ interface ProviderCase {
 
 const PROVIDERS: readonly ProviderCase[] = [
   { id: "openai", model: "gpt-4o-mini", dialect: "openai", baseURL: (s) => `${s.url}/v1` },
-  { id: "aliyun", model: "qwen-plus", dialect: "openai", baseURL: (s) => `${s.url}/compatible-mode/v1` },
+  {
+    id: "aliyun",
+    model: "qwen-plus",
+    dialect: "openai",
+    baseURL: (s) => `${s.url}/compatible-mode/v1`,
+  },
   { id: "xai", model: "grok-3", dialect: "openai", baseURL: (s) => `${s.url}/v1` },
-  { id: "silicon_flow", model: "deepseek-ai/DeepSeek-V3", dialect: "siliconflow", baseURL: (s) => `${s.url}/v1` },
+  {
+    id: "silicon_flow",
+    model: "deepseek-ai/DeepSeek-V3",
+    dialect: "siliconflow",
+    baseURL: (s) => `${s.url}/v1`,
+  },
   { id: "gemini", model: "gemini-2.5-flash", dialect: "gemini", baseURL: (s) => s.url },
-  { id: "anthropic", model: "claude-haiku-4-5", dialect: "anthropic", baseURL: (s) => `${s.url}/v1` },
+  {
+    id: "anthropic",
+    model: "claude-haiku-4-5",
+    dialect: "anthropic",
+    baseURL: (s) => `${s.url}/v1`,
+  },
 ];
 
-const GOOGLE_STATUS: Record<number, string> = { 408: "DEADLINE_EXCEEDED", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED", 529: "UNAVAILABLE" };
+const GOOGLE_STATUS: Record<number, string> = {
+  408: "DEADLINE_EXCEEDED",
+  429: "RESOURCE_EXHAUSTED",
+  500: "INTERNAL",
+  502: "UNAVAILABLE",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+  529: "UNAVAILABLE",
+};
 
 /** The error body each dialect really sends for a status. */
 function errorBody(dialect: Dialect, status: number, retryDelay?: string): unknown {
   switch (dialect) {
     case "openai":
       return status === 429
-        ? { error: { message: "Rate limit reached for requests", type: "requests", param: null, code: "rate_limit_exceeded" } }
-        : { error: { message: "The server had an error while processing your request.", type: "server_error", param: null, code: null } };
+        ? {
+            error: {
+              message: "Rate limit reached for requests",
+              type: "requests",
+              param: null,
+              code: "rate_limit_exceeded",
+            },
+          }
+        : {
+            error: {
+              message: "The server had an error while processing your request.",
+              type: "server_error",
+              param: null,
+              code: null,
+            },
+          };
     case "siliconflow":
       return status === 429
-        ? { message: "Request was rejected due to rate limiting. Details: RPM limit reached.", data: null }
+        ? {
+            message: "Request was rejected due to rate limiting. Details: RPM limit reached.",
+            data: null,
+          }
         : { code: 50505, message: "Model service overloaded. Please try again later.", data: null };
     case "gemini":
       return {
         error: {
           code: status,
-          message: status === 429 ? "You exceeded your current quota." : "The model is overloaded. Please try again later.",
+          message:
+            status === 429
+              ? "You exceeded your current quota."
+              : "The model is overloaded. Please try again later.",
           status: GOOGLE_STATUS[status] ?? "UNKNOWN",
-          ...(retryDelay && { details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }] }),
+          ...(retryDelay && {
+            details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay }],
+          }),
         },
       };
     case "anthropic":
       return {
         type: "error",
         error: {
-          type: status === 429 ? "rate_limit_error" : status === 529 ? "overloaded_error" : "api_error",
-          message: status === 429 ? "Number of requests has exceeded your rate limit" : "Overloaded",
+          type:
+            status === 429 ? "rate_limit_error" : status === 529 ? "overloaded_error" : "api_error",
+          message:
+            status === 429 ? "Number of requests has exceeded your rate limit" : "Overloaded",
         },
       };
   }
@@ -79,13 +126,22 @@ interface FaultCase {
   readonly abortAfterChunks?: number;
   readonly expected:
     | { readonly content: string }
-    | { readonly error: abstract new (...args: never[]) => Error; readonly name?: string; readonly partial?: string };
+    | {
+        readonly error: abstract new (...args: never[]) => Error;
+        readonly name?: string;
+        readonly partial?: string;
+      };
   readonly attempts: number;
   /** The waits the policy must choose, or a check on them. */
   readonly waits?: readonly number[] | ((w: readonly number[]) => boolean);
 }
 
-const httpError = (p: ProviderCase, status: number, headers: Record<string, string> = {}, retryDelay?: string): MockReply => ({
+const httpError = (
+  p: ProviderCase,
+  status: number,
+  headers: Record<string, string> = {},
+  retryDelay?: string,
+): MockReply => ({
   error: { status, headers, body: errorBody(p.dialect, status, retryDelay) },
 });
 
@@ -97,7 +153,12 @@ const FAULTS: readonly FaultCase[] = [
     name: "429 with retry-after-ms",
     stream: false,
     // Gemini reports the wait in the body (RetryInfo), not in a header.
-    replies: (p) => [p.dialect === "gemini" ? httpError(p, 429, {}, "0.02s") : httpError(p, 429, { "retry-after-ms": "20" }), ok],
+    replies: (p) => [
+      p.dialect === "gemini"
+        ? httpError(p, 429, {}, "0.02s")
+        : httpError(p, 429, { "retry-after-ms": "20" }),
+      ok,
+    ],
     expected: { content: "all good" },
     attempts: 2,
     waits: [20],
@@ -105,7 +166,12 @@ const FAULTS: readonly FaultCase[] = [
   {
     name: "429 with Retry-After seconds",
     stream: true,
-    replies: (p) => [p.dialect === "gemini" ? httpError(p, 429, {}, "0.03s") : httpError(p, 429, { "retry-after": "0.03" }), ok],
+    replies: (p) => [
+      p.dialect === "gemini"
+        ? httpError(p, 429, {}, "0.03s")
+        : httpError(p, 429, { "retry-after": "0.03" }),
+      ok,
+    ],
     expected: { content: "all good" },
     attempts: 2,
     waits: [30],
@@ -139,7 +205,14 @@ const FAULTS: readonly FaultCase[] = [
     attempts: 3,
     waits: [1, 2],
   },
-  { name: "reset before headers", stream: false, replies: () => [{ reset: true }, ok], expected: { content: "all good" }, attempts: 2, waits: [1] },
+  {
+    name: "reset before headers",
+    stream: false,
+    replies: () => [{ reset: true }, ok],
+    expected: { content: "all good" },
+    attempts: 2,
+    waits: [1],
+  },
   {
     name: "reset mid-stream",
     stream: true,
@@ -151,8 +224,8 @@ const FAULTS: readonly FaultCase[] = [
   {
     name: "slow headers past timeoutMs",
     stream: false,
-    client: { timeoutMs: 150 },
-    replies: () => [{ text: "too slow", delayMs: 10_000 }, ok],
+    client: { timeoutMs: 1_500 },
+    replies: () => [{ text: "too slow", delayMs: 60_000 }, ok],
     expected: { content: "all good" },
     attempts: 2,
     waits: [1],
@@ -160,7 +233,7 @@ const FAULTS: readonly FaultCase[] = [
   {
     name: "stalled stream past idleTimeoutMs",
     stream: true,
-    client: { idleTimeoutMs: 150 },
+    client: { idleTimeoutMs: 500 },
     replies: () => [{ chunks: ["first ", "then nothing"], stallAfterChunks: 1 }, ok],
     expected: { error: TimeoutError, partial: "first " },
     attempts: 1,

@@ -13,13 +13,24 @@ export const PNG = Uint8Array.from(
 
 export const TEST_KEY = "sk-test-e2e-0123456789abcdef";
 
+const clients = new Set<LLMClient<"openai">>();
+
+/** Waits for the background cache writes of every client made by {@link openaiClient}. */
+export async function flushClients(): Promise<void> {
+  await Promise.all([...clients].map((c) => c.flush()));
+  clients.clear();
+}
+
 /** Starts one mock server for the file; resets it between tests. */
 export function useMockServer(): { readonly server: MockServer } {
   const ref = {} as { server: MockServer };
   beforeAll(async () => {
     ref.server = await createMockServer();
   });
-  afterEach(() => ref.server.reset());
+  afterEach(async () => {
+    await flushClients();
+    ref.server.reset();
+  });
   afterAll(async () => {
     await ref.server.close();
   });
@@ -41,6 +52,7 @@ export function openaiClient(
     onEvent: (e) => events.push(e),
     ...options,
   });
+  clients.add(client);
   return { client, events };
 }
 

@@ -1,4 +1,10 @@
-import { LLMClient, memoryStore, ProviderError, ServiceUnavailableError, TimeoutError } from "@rephysco/core";
+import {
+  LLMClient,
+  memoryStore,
+  ProviderError,
+  ServiceUnavailableError,
+  TimeoutError,
+} from "@rephysco/core";
 import "@rephysco/openai";
 import { describe, expect, it } from "vitest";
 import { caught, collect, openaiClient, TEST_KEY, useMockServer } from "./helpers.js";
@@ -8,8 +14,8 @@ const ctx = useMockServer();
 describe("timeouts", () => {
   it("timeoutMs bounds each attempt and is retried while nothing was yielded", async () => {
     const { server } = ctx;
-    const { client, events } = openaiClient(server, { timeoutMs: 100 });
-    server.enqueue([{ text: "slow", delayMs: 5_000 }, { text: "fast" }]);
+    const { client, events } = openaiClient(server, { timeoutMs: 2_000 });
+    server.enqueue([{ text: "slow", delayMs: 60_000 }, { text: "fast" }]);
     expect((await client.generate("x")).content).toBe("fast");
     const retry = events.find((e) => e.type === "retry");
     expect(retry && "error" in retry && retry.error).toBeInstanceOf(TimeoutError);
@@ -27,7 +33,7 @@ describe("timeouts", () => {
 
   it("idleTimeoutMs fires on a stalled stream, after the text already yielded, with the partial text", async () => {
     const { server } = ctx;
-    const { client } = openaiClient(server, { idleTimeoutMs: 150 });
+    const { client } = openaiClient(server, { idleTimeoutMs: 500 });
     server.enqueue({ chunks: ["Hello", " wor", "ld"], stallAfterChunks: 2 });
     const got: string[] = [];
     const e = await caught(async () => {
@@ -56,8 +62,15 @@ describe("cancellation", () => {
 
   it("an abort cancels the wait between retries", async () => {
     const { server } = ctx;
-    const { client, events } = openaiClient(server, { retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 } });
-    server.enqueue({ error: { status: 503, body: { error: { message: "busy", type: "server_error", param: null, code: null } } } });
+    const { client, events } = openaiClient(server, {
+      retry: { baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0 },
+    });
+    server.enqueue({
+      error: {
+        status: 503,
+        body: { error: { message: "busy", type: "server_error", param: null, code: null } },
+      },
+    });
     const ac = new AbortController();
     const p = client.generate("x", { signal: ac.signal });
     while (!events.some((e) => e.type === "retry")) await new Promise((r) => setTimeout(r, 5));
@@ -131,9 +144,21 @@ describe("fallbacks", () => {
     const { server } = ctx;
     const { client, events } = openaiClient(server, {
       retry: { maxRetries: 1, baseDelayMs: 1 },
-      fallbacks: [{ provider: "openai", model: "gpt-4.1-mini", apiKey: TEST_KEY, baseURL: `${server.url}/backup/v1` }],
+      fallbacks: [
+        {
+          provider: "openai",
+          model: "gpt-4.1-mini",
+          apiKey: TEST_KEY,
+          baseURL: `${server.url}/backup/v1`,
+        },
+      ],
     });
-    const err = { error: { status: 500, body: { error: { message: "down", type: "server_error", param: null, code: null } } } };
+    const err = {
+      error: {
+        status: 500,
+        body: { error: { message: "down", type: "server_error", param: null, code: null } },
+      },
+    };
     server.enqueue([err, err, (req) => ({ text: `from ${req.path}`, model: "gpt-4.1-mini" })]);
     const r = await client.generate("x");
     expect(r.content).toBe("from /backup/v1/chat/completions");
@@ -143,26 +168,48 @@ describe("fallbacks", () => {
 
   it("does not fall back on authentication errors unless told to", async () => {
     const { server } = ctx;
-    const auth = { error: { status: 401, body: { error: { message: "bad key", type: "invalid_request_error", param: null, code: "invalid_api_key" } } } };
-    const fb = [{ provider: "openai" as const, apiKey: TEST_KEY, baseURL: `${server.url}/backup/v1` }];
+    const auth = {
+      error: {
+        status: 401,
+        body: {
+          error: {
+            message: "bad key",
+            type: "invalid_request_error",
+            param: null,
+            code: "invalid_api_key",
+          },
+        },
+      },
+    };
+    const fb = [
+      { provider: "openai" as const, apiKey: TEST_KEY, baseURL: `${server.url}/backup/v1` },
+    ];
     server.enqueue([auth, { text: "unused" }]);
     const { client } = openaiClient(server, { fallbacks: fb });
     await expect(client.generate("x")).rejects.toMatchObject({ status: 401 });
     expect(server.requests).toHaveLength(1);
     server.reset();
     server.enqueue([auth, { text: "fallback answered" }]);
-    const { client: permissive } = openaiClient(server, { fallbacks: fb, shouldFallback: () => true });
+    const { client: permissive } = openaiClient(server, {
+      fallbacks: fb,
+      shouldFallback: () => true,
+    });
     expect((await permissive.generate("x")).content).toBe("fallback answered");
   });
 
   it("a stream falls back only before it has yielded anything", async () => {
     const { server } = ctx;
-    const fb = [{ provider: "openai" as const, apiKey: TEST_KEY, baseURL: `${server.url}/backup/v1` }];
+    const fb = [
+      { provider: "openai" as const, apiKey: TEST_KEY, baseURL: `${server.url}/backup/v1` },
+    ];
     const { client } = openaiClient(server, { retry: false, fallbacks: fb });
     server.enqueue([{ reset: true }, { chunks: ["from", " backup"] }]);
     expect((await collect(client.stream("x"))).text).toBe("from backup");
     server.reset();
-    server.enqueue([{ chunks: ["half", " of it"], resetAfterChunks: 1 }, { text: "must not be used" }]);
+    server.enqueue([
+      { chunks: ["half", " of it"], resetAfterChunks: 1 },
+      { text: "must not be used" },
+    ]);
     const e = await caught(() => collect(client.stream("x")));
     expect(e).toBeInstanceOf(ServiceUnavailableError);
     expect(server.requests).toHaveLength(1);
@@ -173,14 +220,24 @@ describe("events", () => {
   it("reports request, retry, cache and finish with usage and duration, never the key", async () => {
     const { server } = ctx;
     const { client, events } = openaiClient(server, { cache: memoryStore() });
-    server.enqueue([{ error: { status: 502, body: "bad gateway" } }, { text: "ok", usage: { promptTokens: 2, completionTokens: 1 } }]);
+    server.enqueue([
+      { error: { status: 502, body: "bad gateway" } },
+      { text: "ok", usage: { promptTokens: 2, completionTokens: 1 } },
+    ]);
     await client.generate("events please", { cache: "refresh" });
     const types = events.map((e) => e.type);
     expect(types).toEqual(["request", "retry", "request", "finish"]);
     const finish = events.at(-1)!;
-    expect(finish).toMatchObject({ type: "finish", provider: "openai", cached: false, usage: { totalTokens: 3 } });
+    expect(finish).toMatchObject({
+      type: "finish",
+      provider: "openai",
+      cached: false,
+      usage: { totalTokens: 3 },
+    });
     expect(finish.type === "finish" && finish.durationMs).toBeGreaterThan(0);
-    expect(JSON.stringify(events, (_k, v) => (v instanceof Error ? { ...v, message: v.message } : v))).not.toContain(TEST_KEY);
+    expect(
+      JSON.stringify(events, (_k, v) => (v instanceof Error ? { ...v, message: v.message } : v)),
+    ).not.toContain(TEST_KEY);
   });
 
   it("a throwing listener never breaks the request", async () => {
@@ -189,7 +246,14 @@ describe("events", () => {
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on("warning", onWarning);
     try {
-      const client = new LLMClient({ provider: "openai", apiKey: TEST_KEY, baseURL: `${server.url}/v1`, onEvent: () => { throw new Error("listener bug"); } });
+      const client = new LLMClient({
+        provider: "openai",
+        apiKey: TEST_KEY,
+        baseURL: `${server.url}/v1`,
+        onEvent: () => {
+          throw new Error("listener bug");
+        },
+      });
       server.enqueue({ text: "fine" });
       expect((await client.generate("x")).content).toBe("fine");
       await new Promise((r) => setImmediate(r));

@@ -10,13 +10,19 @@ export interface CacheKeyInput {
   readonly baseURL: string;
   /** Fingerprint of the API key (see `BaseProvider.keyFingerprint`); never the key. */
   readonly keyFingerprint: string;
+  /** Provider settings that change answers (see `BaseProvider.cacheIdentity`). */
+  readonly providerIdentity?: string;
   /** Model id. */
   readonly model: string;
   /** The full conversation sent, system prompt included. */
   readonly messages: readonly Message[];
+  /** Sampling temperature. */
   readonly temperature?: number;
+  /** Answer token limit. */
   readonly maxTokens?: number;
+  /** Nucleus sampling. */
   readonly topP?: number;
+  /** Stop sequences. */
   readonly stop?: readonly string[];
   /** Provider-specific parameters; serialized with sorted keys. */
   readonly providerOptions?: Readonly<Record<string, unknown>>;
@@ -58,6 +64,7 @@ export function cacheKey(input: CacheKeyInput): string {
   field(h, input.provider);
   field(h, input.baseURL);
   field(h, input.keyFingerprint);
+  field(h, input.providerIdentity ?? "");
   field(h, input.model);
   field(h, String(input.messages.length));
   for (const m of input.messages) {
@@ -67,6 +74,12 @@ export function cacheKey(input: CacheKeyInput): string {
     const images = m.images ?? [];
     field(h, String(images.length));
     for (const img of images) {
+      if (img instanceof Uint8Array) {
+        // Raw bytes are hashed as they are: no base64 copy of a large image.
+        field(h, `bytes:${img.byteLength}`);
+        h.update(img);
+        continue;
+      }
       const r = resolveImage(img);
       if (r.kind === "url") field(h, `url:${r.url}`);
       else {

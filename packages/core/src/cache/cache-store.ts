@@ -2,11 +2,17 @@ import type { FinishReason, StreamChunk, Usage } from "../types.js";
 
 /** A cached non-streaming answer. */
 export interface CachedResponse {
+  /** The answer text. */
   readonly content: string;
+  /** Reasoning text, when there was some. */
   readonly reasoning?: string;
+  /** The model that answered. */
   readonly model: string;
+  /** The provider that answered. */
   readonly provider: string;
+  /** Token counts of the original request. */
   readonly usage?: Usage;
+  /** Why the model stopped. */
   readonly finishReason?: FinishReason;
 }
 

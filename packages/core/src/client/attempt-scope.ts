@@ -1,12 +1,42 @@
 import { TimeoutError } from "../errors.js";
 import { abortReason } from "../retry.js";
 
+/** What an attempt needs from its scope; see {@link AttemptScope}. */
+export interface Scope {
+  readonly signal: AbortSignal | undefined;
+  translate(error: unknown): unknown;
+  next<T>(iterator: AsyncIterator<T>, ms: number | undefined, what: string): Promise<IteratorResult<T>>;
+  dispose(): void;
+}
+
+/** The scope of an attempt with no signal and no timeouts: nothing to create or clean up. */
+const PASSTHROUGH: Scope = {
+  signal: undefined,
+  translate: (error) => error,
+  next: (iterator) => iterator.next(),
+  dispose: () => {},
+};
+
+/**
+ * A scope for one attempt: {@link PASSTHROUGH} when there is nothing to watch (the common,
+ * fastest case), else an {@link AttemptScope}.
+ */
+export function attemptScope(
+  userSignal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+  chunkTimeouts: boolean,
+  provider: string,
+): Scope {
+  if (!userSignal && timeoutMs === undefined && !chunkTimeouts) return PASSTHROUGH;
+  return new AttemptScope(userSignal, timeoutMs, provider);
+}
+
 /**
  * One upstream attempt's abort controller: follows the caller's signal, enforces the
  * whole-attempt timeout and the chunk timeouts, and translates the resulting abort into the
  * right error (the caller's `AbortError`, or a {@link TimeoutError}). Always `dispose()` it.
  */
-export class AttemptScope {
+export class AttemptScope implements Scope {
   readonly #controller = new AbortController();
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort: () => void;

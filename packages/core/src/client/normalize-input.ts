@@ -1,4 +1,4 @@
-import { InvalidRequestError } from "../errors.js";
+import { InvalidRequestError, type RephyscoError } from "../errors.js";
 import type { ImageInput, Message, Role } from "../types.js";
 
 const ROLES: ReadonlySet<Role> = new Set(["system", "user", "assistant", "tool"]);
@@ -73,10 +73,17 @@ export function validateParams(p: {
   }
 }
 
-/** Checks a timeout option: undefined or a positive finite number of milliseconds. */
-export function validateTimeout(name: string, value: number | undefined): void {
+/**
+ * Checks a timeout option: undefined or a positive finite number of milliseconds. Per-call
+ * options fail with {@link InvalidRequestError}, client options with `ConfigurationError`.
+ */
+export function validateTimeout(
+  name: string,
+  value: number | undefined,
+  ErrorClass: typeof RephyscoError = InvalidRequestError,
+): void {
   if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
-    throw new InvalidRequestError(`${name} must be a positive number of milliseconds; got ${String(value)}.`, {
+    throw new ErrorClass(`${name} must be a positive number of milliseconds; got ${String(value)}.`, {
       provider: "client",
       code: "invalid_option",
     });

@@ -10,7 +10,10 @@ export class SharedCall<T> {
   #settled = false;
   readonly promise: Promise<T>;
 
+  readonly #onSettle: () => void;
+
   constructor(run: (signal: AbortSignal) => Promise<T>, onSettle: () => void) {
+    this.#onSettle = onSettle;
     this.promise = run(this.controller.signal).finally(() => {
       this.#settled = true;
       onSettle();
@@ -48,9 +51,18 @@ export class SharedCall<T> {
     });
   }
 
+  /** `true` once every waiter left before the result: a new identical call must not join it. */
+  get abandoned(): boolean {
+    return this.controller.signal.aborted;
+  }
+
   #leave(aborted: boolean): void {
     this.#waiters--;
-    if (aborted && this.#waiters <= 0 && !this.#settled) this.controller.abort(new DOMException("All waiters aborted", "AbortError"));
+    if (aborted && this.#waiters <= 0 && !this.#settled) {
+      // Leave the in-flight map at once, so that no caller joins a call being torn down.
+      this.#onSettle();
+      this.controller.abort(new DOMException("All waiters aborted", "AbortError"));
+    }
   }
 }
 
@@ -65,8 +77,15 @@ export class SharedStream<T> {
   #error: { e: unknown } | undefined;
   #wake: (() => void)[] = [];
   #subscribers = 0;
+  readonly #onSettle: () => void;
+
+  /** `true` once every subscriber left before the end: a new identical call must not join it. */
+  get abandoned(): boolean {
+    return this.controller.signal.aborted;
+  }
 
   constructor(source: (signal: AbortSignal) => AsyncIterable<T>, onSettle: () => void) {
+    this.#onSettle = onSettle;
     (async () => {
       try {
         for await (const chunk of source(this.controller.signal)) {
@@ -118,6 +137,7 @@ export class SharedStream<T> {
     } finally {
       this.#subscribers--;
       if (!finished && this.#subscribers <= 0 && !this.#done) {
+        this.#onSettle();
         this.controller.abort(new DOMException("All subscribers left", "AbortError"));
       }
     }
