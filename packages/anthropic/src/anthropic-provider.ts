@@ -94,6 +94,11 @@ export class AnthropicProvider extends BaseProvider<
     this.#settings = settings;
   }
 
+  /** The API version and default token limit change answers, so they are part of the cache key. */
+  override get cacheIdentity(): string {
+    return `${this.#settings.anthropicVersion ?? "2023-06-01"}|${this.#settings.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS}`;
+  }
+
   /** Converts messages: system text to the top-level `system`, images to `image` blocks. */
   formatMessages(messages: readonly Message[]): AnthropicPrompt {
     return convertToAnthropicMessages(messages, this.name);

@@ -214,6 +214,11 @@ export class GeminiProvider extends BaseProvider<
     };
   }
 
+  /** The API version changes what the server does, so it is part of the cache key. */
+  override get cacheIdentity(): string {
+    return this.#apiVersion;
+  }
+
   /**
    * Converts messages to Gemini `contents` and `systemInstruction`, downloading `http(s)`
    * images (see `convertToGeminiContents` for the rules).
