@@ -362,7 +362,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
 
   /**
    * Streams the answer to the next user turn. The turn enters the history when the stream
-   * completes; a failed or abandoned stream leaves the history unchanged.
+   * completes; a failed or abandoned stream leaves the history unchanged. Turns are queued: read
+   * the stream to its end, or stop it with `break` / `return()`, before the next `chat` call runs
+   * (an iterator that is neither finished nor closed holds the queue).
    */
   async *chatStream(message: string, options: Omit<GenerateOptions, "systemPrompt"> = {}): AsyncGenerator<StreamChunk, void, undefined> {
     let release!: () => void;

@@ -14,54 +14,77 @@ export interface Target {
  */
 export type RephyscoEvent =
   | (Target & {
-      /** An upstream attempt starts. `attempt` is 1 for the first try of each target. */
+      /** An upstream attempt starts. */
       readonly type: "request";
+      /** 1 for the first try of each target, then 2, 3, ... */
       readonly attempt: number;
+      /** Whether the call streams. */
       readonly stream: boolean;
     })
   | (Target & {
-      /** An attempt failed and the client waits `delayMs` before attempt number `attempt`. */
+      /** An attempt failed; the client waits `delayMs`, then starts attempt number `attempt`. */
       readonly type: "retry";
+      /** The number of the attempt about to start (2 for the first retry). */
       readonly attempt: number;
+      /** The wait chosen: the provider's Retry-After when it sent one, else backoff. */
       readonly delayMs: number;
+      /** The error of the failed attempt (secrets scrubbed). */
       readonly error: unknown;
+      /** Whether the call streams. */
       readonly stream: boolean;
     })
   | {
       /** `from` failed after its retries; `to` is tried next. */
       readonly type: "fallback";
+      /** The provider that failed. */
       readonly from: Target;
+      /** The provider tried next. */
       readonly to: Target;
+      /** Why `from` failed. */
       readonly error: unknown;
+      /** Whether the call streams. */
       readonly stream: boolean;
     }
   | {
-      /** The cache answered (`cache_hit`) or did not (`cache_miss`). `key` is the cache key (a hash). */
+      /** The cache answered (`cache_hit`) or did not (`cache_miss`). */
       readonly type: "cache_hit" | "cache_miss";
+      /** The cache key (a SHA-256 hash; it reveals nothing of the request). */
       readonly key: string;
+      /** Whether the call streams. */
       readonly stream: boolean;
     }
   | {
       /** The cache store failed; the request went on without it. */
       readonly type: "cache_error";
+      /** What failed: reading or writing. */
       readonly operation: "get" | "set";
+      /** The cache key. */
       readonly key: string;
+      /** The store's error. */
       readonly error: unknown;
     }
   | (Target & {
       /** A call finished successfully (also for cache hits, with `cached: true`). */
       readonly type: "finish";
+      /** Whether the call streamed. */
       readonly stream: boolean;
+      /** Whether the answer came from the cache. */
       readonly cached: boolean;
+      /** Time from the call to its end, in ms. */
       readonly durationMs: number;
+      /** Token counts, when known. */
       readonly usage?: Usage;
+      /** Why the model stopped. */
       readonly finishReason?: FinishReason;
     })
   | (Target & {
       /** A call failed for good (after retries and fallbacks). */
       readonly type: "error";
+      /** Whether the call streamed. */
       readonly stream: boolean;
+      /** Time from the call to the failure, in ms. */
       readonly durationMs: number;
+      /** The error the caller received. */
       readonly error: unknown;
     });
 
