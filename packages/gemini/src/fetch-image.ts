@@ -18,7 +18,11 @@ export interface FetchImageOptions {
   readonly signal?: AbortSignal;
   /** `fetch` to use; defaults to the global one. */
   readonly fetch?: typeof globalThis.fetch;
+  /** When set, every URL (the first and each redirect) must pass it. */
+  readonly allowUrl?: (url: URL) => boolean;
 }
+
+const MAX_REDIRECTS = 5;
 
 /** A fetched image, ready for a Gemini `inlineData` part. */
 export interface FetchedImage {
@@ -38,6 +42,30 @@ function describe(url: string): string {
   } catch {
     return "(invalid URL)";
   }
+}
+
+/** Fetches `url`; with an `allowUrl` check, redirects are followed by hand so each hop is checked. */
+async function fetchFollowing(
+  url: string,
+  opts: FetchImageOptions,
+  signal: AbortSignal,
+  fail: (why: string) => InvalidRequestError,
+): Promise<Response> {
+  const doFetch = opts.fetch ?? globalThis.fetch;
+  if (!opts.allowUrl) return doFetch(url, { signal, redirect: "follow" });
+  let current = new URL(url);
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    if (!opts.allowUrl(current))
+      throw fail(
+        `the URL ${current.origin}${current.pathname} is not allowed (setting allowImageUrl).`,
+      );
+    const res = await doFetch(current, { signal, redirect: "manual" });
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (!location) return res;
+    await res.body?.cancel().catch(() => {});
+    current = new URL(location, current);
+  }
+  throw fail(`more than ${MAX_REDIRECTS} redirects.`);
 }
 
 /**
@@ -66,8 +94,9 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
 
   let res: Response;
   try {
-    res = await (opts.fetch ?? globalThis.fetch)(url, { signal, redirect: "follow" });
+    res = await fetchFollowing(url, opts, signal, fail);
   } catch (e) {
+    if (e instanceof InvalidRequestError) throw e;
     throw fromError(e);
   }
   if (!res.ok) {

@@ -9,9 +9,9 @@ import {
   ProviderError,
   parseDurationMs,
   RephyscoError,
+  ServiceUnavailableError,
   scrubError,
   scrubSecrets,
-  ServiceUnavailableError,
 } from "@rephysco/core";
 
 /** One entry of a Google RPC error's `details` (ErrorInfo, RetryInfo, QuotaFailure, ...). */

@@ -64,6 +64,13 @@ export interface GeminiProviderSettings extends ProviderOptions {
   readonly maxImageBytes?: number;
   /** Time allowed to download one `http(s)` image, in milliseconds. Default 15 000. */
   readonly imageFetchTimeoutMs?: number;
+  /**
+   * Decides which `http(s)` image URLs may be downloaded, checked for the URL and for every
+   * redirect. Set it when image URLs come from your users, so that they cannot make your server
+   * fetch internal addresses (for example: allow only `https:` on hosts you trust). Default:
+   * every URL is allowed.
+   */
+  readonly allowImageUrl?: (url: URL) => boolean;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -183,6 +190,7 @@ export class GeminiProvider extends BaseProvider<
           maxBytes: this.#maxImageBytes,
           timeoutMs: this.#imageFetchTimeoutMs,
           ...(signal && { signal }),
+          ...(this.#settings.allowImageUrl && { allowUrl: this.#settings.allowImageUrl }),
           ...(this.#settings.fetch && { fetch: this.#settings.fetch }),
         }),
     });

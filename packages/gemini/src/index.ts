@@ -1,4 +1,5 @@
 import { registerProvider } from "@rephysco/core";
+import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import {
   GEMINI_API_KEY_ENV_VARS,
   GEMINI_BASE_URL_ENV_VARS,
@@ -6,7 +7,6 @@ import {
   GeminiProvider,
   type GeminiProviderSettings,
 } from "./gemini-provider.js";
-import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 
 declare module "@rephysco/core" {
   interface ProviderRegistry {
@@ -22,8 +22,10 @@ registerProvider(GEMINI_PROVIDER_ID, (settings) => new GeminiProvider(settings),
   packageName: "@rephysco/gemini",
 });
 
-export type { GeminiPrompt } from "./convert-to-gemini-contents.js";
+export { convertGeminiUsage } from "./convert-gemini-usage.js";
 export type { GeminiProviderOptions } from "./convert-to-gemini-config.js";
+export type { GeminiPrompt } from "./convert-to-gemini-contents.js";
+export { GEMINI_DEFAULT_MODEL, type GeminiModelId, GeminiModels } from "./gemini-models.js";
 export {
   createGemini,
   GEMINI_API_KEY_ENV_VARS,
@@ -33,6 +35,4 @@ export {
   GeminiProvider,
   type GeminiProviderSettings,
 } from "./gemini-provider.js";
-export { GEMINI_DEFAULT_MODEL, type GeminiModelId, GeminiModels } from "./gemini-models.js";
 export { mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
-export { convertGeminiUsage } from "./convert-gemini-usage.js";

@@ -60,6 +60,14 @@ beforeAll(async () => {
         res.write(Buffer.alloc(800));
         res.end(Buffer.alloc(800));
         return;
+      case "/redirect-inside":
+        res.writeHead(302, { location: "/cat.png" });
+        res.end();
+        return;
+      case "/redirect-away":
+        res.writeHead(302, { location: "http://169.254.169.254/latest/meta-data" });
+        res.end();
+        return;
       case "/missing.png":
         res.writeHead(404, { "content-type": "text/plain" });
         res.end("not found");
@@ -148,6 +156,38 @@ describe("images: file references", () => {
       { text: "Compare" },
     ]);
     expect(images.hits).toEqual([]);
+  });
+});
+
+describe("images: allowImageUrl guards what the server may fetch", () => {
+  it("checks the URL and every redirect, following allowed ones", async () => {
+    const seen: string[] = [];
+    const guarded = new GeminiProvider({
+      apiKey: TEST_KEY,
+      baseURL: server.url,
+      allowImageUrl: (u) => {
+        seen.push(`${u.hostname}${u.pathname}`);
+        return u.hostname === "127.0.0.1";
+      },
+    });
+    await guarded.generate(
+      [user("Describe", { images: [`${images.url}/redirect-inside`] })],
+      call(),
+    );
+    expect(seen).toEqual(["127.0.0.1/redirect-inside", "127.0.0.1/cat.png"]);
+    expect(partsOf()[0]).toEqual({ inlineData: { mimeType: "image/png", data: PNG_B64 } });
+
+    const e = (await rejection(
+      guarded.generate([user("Describe", { images: [`${images.url}/redirect-away`] })], call()),
+    )) as Error;
+    expect(e).toBeInstanceOf(InvalidRequestError);
+    expect(e.message).toContain("169.254.169.254/latest/meta-data is not allowed");
+    expect(images.hits).not.toContain("/latest/meta-data");
+    const denied = (await rejection(
+      guarded.generate([user("Describe", { images: ["http://10.0.0.1/secret.png"] })], call()),
+    )) as Error;
+    expect(denied.message).toContain("not allowed (setting allowImageUrl)");
+    expect(server.requests).toHaveLength(1);
   });
 });
 
