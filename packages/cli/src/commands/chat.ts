@@ -144,6 +144,8 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
     current?.abort();
     rl.close();
   }
+  // With --cache, answers are written in the background: let them land before the process ends.
+  await client.flush();
   // Ctrl+D leaves the cursor after the prompt; give the shell a fresh line.
   if (interactive && !typedExit && exitCode === ExitCode.OK) term.stdout.write("\n");
   return exitCode;

@@ -77,4 +77,6 @@ export async function runGenerate(
     printResponse(term, response, print);
   }
   if (flags.json) term.stdout.write(responseJson(response, ctx.debug));
+  // With --cache the answer is written in the background: let it land before the process ends.
+  await client.flush();
 }
