@@ -26,12 +26,15 @@ export class ErrorBodyCapture {
               try {
                 return JSON.parse(text) as unknown;
               } catch (cause) {
-                throw new ProviderError(`${provider}: the response was not valid JSON: ${excerpt(text)}`, {
-                  provider,
-                  status: response.status,
-                  code: "malformed_response",
-                  cause,
-                });
+                throw new ProviderError(
+                  `${provider}: the response was not valid JSON: ${excerpt(text)}`,
+                  {
+                    provider,
+                    status: response.status,
+                    code: "malformed_response",
+                    cause,
+                  },
+                );
               }
             },
           });

@@ -156,6 +156,13 @@ export interface OpenAICompatibleConfig {
    * an id in the error body (DashScope `request_id`) wins over all headers.
    */
   readonly requestIdHeaders?: readonly string[];
+  /**
+   * Whether a stream must end with `data: [DONE]`. Default `true`: a stream that stops without
+   * it (after the finish chunk but before the usage chunk, say) is a cut stream and raises a
+   * retryable `ServiceUnavailableError` (code `incomplete_stream`). Set to `false` for servers
+   * that never send the marker; the finish reason is then the only completeness check.
+   */
+  readonly requireDoneMarker?: boolean;
   /** What the provider supports. Default: images and reasoning on. */
   readonly capabilities?: Partial<ProviderCapabilities>;
 }

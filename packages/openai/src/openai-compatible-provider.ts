@@ -11,9 +11,12 @@ import {
   ProviderError,
   ServiceUnavailableError,
   type StreamChunk,
+  scrubError,
+  scrubSecrets,
   type Usage,
 } from "@rephysco/core";
-import OpenAI from "openai";
+import { readSseEvents } from "@rephysco/core/http";
+import OpenAI, { APIError } from "openai";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
 import { convertToOpenAIMessages } from "./convert-to-openai-messages.js";
 import { ErrorBodyCapture } from "./error-body-capture.js";
@@ -225,10 +228,14 @@ export class OpenAICompatibleProvider extends BaseProvider<
 
   /**
    * Streams one request. Text and reasoning are yielded as they arrive; the last chunk carries
-   * the finish reason and usage.
+   * the finish reason and usage. The SDK only sends the request (and maps HTTP errors); the body
+   * is read with core's SSE reader, which copies nothing per event and reports a body cut in the
+   * middle of an event.
    *
    * @throws {ContentFilterError} after yielding what was received, when the answer was filtered.
-   * @throws {ServiceUnavailableError} when the stream is cut or ends without a finish reason.
+   * @throws {ServiceUnavailableError} when the stream is cut, ends without a finish reason, or
+   *   (unless `requireDoneMarker` is `false`) ends without `data: [DONE]`.
+   * @throws {ProviderError} `malformed_response` when an event is not a JSON object.
    */
   async *stream(
     messages: readonly Message[],
@@ -236,27 +243,43 @@ export class OpenAICompatibleProvider extends BaseProvider<
   ): AsyncGenerator<StreamChunk> {
     const body = this.buildRequestBody(messages, options, true);
     const signal = options.signal;
-    let chunks: AsyncIterable<OpenAIChatCompletionChunk>;
-    let headers: Headers;
+    let response: Response;
     try {
-      const result = await this.client.chat.completions
+      response = await this.client.chat.completions
         .create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, {
           signal: signal ?? null,
         })
-        .withResponse();
-      chunks = result.data as unknown as AsyncIterable<OpenAIChatCompletionChunk>;
-      headers = result.response.headers;
+        .asResponse();
     } catch (error) {
       throw this.mapError(error, signal, false);
     }
+    const headers = response.headers;
     let content = "";
     let reasoning = "";
     let finishReason: StreamChunk["finishReason"];
     let usage: Usage | undefined;
     let model: string | undefined;
+    let sawDone = false;
     try {
-      for await (const raw of chunks) {
-        const chunk = this.parseStreamChunk(raw);
+      const events = readSseEvents(response, {
+        provider: this.name,
+        secrets: [this.apiKey],
+        ...(signal && { signal }),
+      });
+      for await (const event of events) {
+        // Read on to the end after [DONE] (rather than cancel) so the connection can be reused.
+        if (sawDone) continue;
+        const data = event.data;
+        if (data === "[DONE]") {
+          sawDone = true;
+          continue;
+        }
+        const payload = this.#parseEvent(data, headers);
+        if (payload.error || event.event === "error") {
+          // The same error the SDK builds for an error event, so that mapping is unchanged.
+          throw new APIError(undefined, payload.error ?? payload, undefined, headers);
+        }
+        const chunk = this.parseStreamChunk(payload);
         if (!chunk) continue;
         model ??= chunk.model;
         if (chunk.finishReason) finishReason = chunk.finishReason;
@@ -264,29 +287,35 @@ export class OpenAICompatibleProvider extends BaseProvider<
         if (chunk.content || chunk.reasoning) {
           content += chunk.content;
           if (chunk.reasoning) reasoning += chunk.reasoning;
-          yield {
-            content: chunk.content,
-            ...(chunk.reasoning && { reasoning: chunk.reasoning }),
-            ...(model && { model }),
-            provider: this.name,
-          };
+          // Finish reason and usage belong to the last chunk only; a text chunk that carries
+          // them (some vendors send both at once) is yielded without them.
+          yield chunk.finishReason || chunk.usage || chunk.model !== model
+            ? {
+                content: chunk.content,
+                ...(chunk.reasoning && { reasoning: chunk.reasoning }),
+                ...(model && { model }),
+                provider: this.name,
+              }
+            : chunk;
         }
       }
     } catch (error) {
       throw this.mapError(error, signal, true);
     }
-    // The SDK ends the iteration quietly when its request is aborted; the caller must see the abort.
     if (signal?.aborted)
       throw signal.reason ?? new DOMException("This operation was aborted", "AbortError");
     if (finishReason === "content_filter")
       throw this.#contentFilterError(headers, content, reasoning);
-    if (finishReason === undefined) {
+    if (finishReason === undefined || (!sawDone && this.config.requireDoneMarker !== false)) {
+      const requestId = this.#requestId(headers);
       throw new ServiceUnavailableError(
-        `${this.name}: the stream ended before the model finished.`,
+        finishReason === undefined
+          ? `${this.name}: the stream ended before the model finished.`
+          : `${this.name}: the stream ended without its [DONE] marker (cut before the end).`,
         {
           provider: this.name,
           code: "incomplete_stream",
-          ...(this.#requestId(headers) !== undefined && { requestId: this.#requestId(headers) }),
+          ...(requestId !== undefined && { requestId }),
           partialContent: content,
           ...(reasoning && { partialReasoning: reasoning }),
         },
@@ -306,10 +335,13 @@ export class OpenAICompatibleProvider extends BaseProvider<
     const choice = Array.isArray(raw?.choices) ? raw.choices[0] : undefined;
     const message = choice?.message;
     if (!message || typeof message !== "object") {
-      throw new ProviderError(`${this.name}: the response has no choices[0].message: ${excerpt(raw)}`, {
-        provider: this.name,
-        code: "malformed_response",
-      });
+      throw new ProviderError(
+        `${this.name}: the response has no choices[0].message: ${excerpt(raw)}`,
+        {
+          provider: this.name,
+          code: "malformed_response",
+        },
+      );
     }
     const reasoning = extractReasoning(message, this.#reasoningFields);
     const finishReason = mapOpenAIFinishReason(choice?.finish_reason);
@@ -388,6 +420,39 @@ export class OpenAICompatibleProvider extends BaseProvider<
       ...(finishReason && { finishReason }),
       cached: false,
     };
+  }
+
+  /** Parses one event's data; anything but a JSON object is a malformed (not retried) answer. */
+  #parseEvent(data: string, headers: Headers): OpenAIChatCompletionChunk & { error?: unknown } {
+    let payload: unknown;
+    let cause: unknown;
+    try {
+      payload = JSON.parse(data);
+    } catch (error) {
+      cause = error;
+    }
+    if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) {
+      return payload as OpenAIChatCompletionChunk & { error?: unknown };
+    }
+    throw this.#malformedError("a stream event is not a JSON object", data, headers, cause);
+  }
+
+  /**
+   * A non-retryable `malformed_response` error: the same request would get the same broken
+   * answer. The excerpt and cause are scrubbed with the key, which a misbehaving server may echo.
+   */
+  #malformedError(what: string, text: string, headers: Headers, cause?: unknown): ProviderError {
+    const secrets = [this.apiKey];
+    const shown = scrubSecrets(excerpt(text), secrets);
+    const requestId = this.#requestId(headers);
+    return new ProviderError(`${this.name}: ${what}: ${shown}`, {
+      provider: this.name,
+      code: "malformed_response",
+      retryable: false,
+      body: shown,
+      ...(requestId !== undefined && { requestId }),
+      ...(cause !== undefined && { cause: scrubError(cause, secrets) }),
+    });
   }
 
   #requestId(headers: Headers): string | undefined {

@@ -237,7 +237,13 @@ describe("generate", () => {
   });
 
   it("a JSON body without choices is a ProviderError, not an empty answer", async () => {
-    server.enqueue({ raw: { status: 200, headers: { "content-type": "application/json" }, body: '{"id":"x","object":"chat.completion"}' } });
+    server.enqueue({
+      raw: {
+        status: 200,
+        headers: { "content-type": "application/json" },
+        body: '{"id":"x","object":"chat.completion"}',
+      },
+    });
     const error = await caught(() => provider.generate(user("Hi"), { model: "gpt-4o" }));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as Error).message).toContain('"object":"chat.completion"');

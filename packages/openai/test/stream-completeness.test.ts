@@ -1,0 +1,218 @@
+import {
+  ContentFilterError,
+  ProviderError,
+  QuotaExceededError,
+  ServiceUnavailableError,
+} from "@rephysco/core";
+import { OpenAIProvider } from "@rephysco/openai";
+import { OpenAICompatibleProvider } from "@rephysco/openai/compatible";
+import { createMockServer, findSecret, type MockServer } from "@rephysco/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { drain, KEY } from "./helpers.js";
+
+let server: MockServer;
+let provider: OpenAIProvider;
+
+beforeAll(async () => {
+  server = await createMockServer();
+  provider = new OpenAIProvider({ apiKey: KEY, baseURL: `${server.url}/v1` });
+});
+afterEach(() => server.reset());
+afterAll(() => server.close());
+
+const user = (content: string) => [{ role: "user" as const, content }];
+const sse = (...events: string[]) => events.map((e) => `data: ${e}\n\n`);
+const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+  JSON.stringify({
+    id: "c1",
+    object: "chat.completion.chunk",
+    model: "m-real",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+const rawStream = (body: string | string[]) => ({
+  raw: { status: 200, headers: { "content-type": "text/event-stream" }, body },
+});
+
+describe("stream completeness", () => {
+  it("a stream that ends after the finish chunk but without [DONE] is an incomplete_stream error", async () => {
+    server.enqueue({
+      chunks: ["Hel", "lo"],
+      usage: { promptTokens: 2, completionTokens: 2 },
+      omitDone: true,
+      headers: { "x-request-id": "req_cut" },
+    });
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(chunks.map((c) => c.content)).toEqual(["Hel", "lo"]);
+    expect(chunks.every((c) => c.finishReason === undefined)).toBe(true);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({
+      code: "incomplete_stream",
+      retryable: true,
+      requestId: "req_cut",
+      partialContent: "Hello",
+    });
+  });
+
+  it("requireDoneMarker: false accepts a stream without [DONE]", async () => {
+    const lenient = new OpenAICompatibleProvider(
+      {
+        id: "nodone",
+        defaultModel: "m",
+        defaultBaseURL: "http://x.invalid",
+        apiKeyEnvVars: [],
+        requireDoneMarker: false,
+      },
+      { apiKey: KEY, baseURL: `${server.url}/v1` },
+    );
+    server.enqueue({
+      chunks: ["Hel", "lo"],
+      usage: { promptTokens: 2, completionTokens: 2 },
+      omitDone: true,
+    });
+    const { chunks, error } = await drain(lenient.stream(user("Hi"), { model: "m" }));
+    expect(error).toBeUndefined();
+    expect(chunks.map((c) => c.content).join("")).toBe("Hello");
+    expect(chunks.at(-1)).toMatchObject({
+      finishReason: "stop",
+      usage: { promptTokens: 2, completionTokens: 2, totalTokens: 4 },
+    });
+  });
+
+  it("requireDoneMarker: false still rejects a stream without a finish reason", async () => {
+    const lenient = new OpenAICompatibleProvider(
+      {
+        id: "nodone",
+        defaultModel: "m",
+        defaultBaseURL: "http://x.invalid",
+        apiKeyEnvVars: [],
+        requireDoneMarker: false,
+      },
+      { apiKey: KEY, baseURL: `${server.url}/v1` },
+    );
+    server.enqueue({ chunks: ["a"], omitFinish: true, omitDone: true });
+    const { error } = await drain(lenient.stream(user("Hi"), { model: "m" }));
+    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "a" });
+  });
+
+  it("a body cut in the middle of an event is a retryable ServiceUnavailableError", async () => {
+    server.enqueue(
+      rawStream([...sse(chunk({ content: "a" })), `data: ${chunk({ content: "b" })}`]),
+    );
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error?.code).toBe("incomplete_stream");
+  });
+
+  it("ignores events after [DONE]", async () => {
+    server.enqueue(
+      rawStream(
+        sse(chunk({ content: "a" }), chunk({}, "stop"), "[DONE]", chunk({ content: "late" })),
+      ),
+    );
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeUndefined();
+    expect(chunks.map((c) => c.content)).toEqual(["a", ""]);
+  });
+
+  it("text and finish reason in one chunk: the finish reason goes on the last chunk only", async () => {
+    server.enqueue(
+      rawStream(sse(chunk({ content: "a" }), chunk({ content: "b" }, "length"), "[DONE]")),
+    );
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeUndefined();
+    expect(chunks).toEqual([
+      { content: "a", model: "m-real", provider: "openai" },
+      { content: "b", model: "m-real", provider: "openai" },
+      { content: "", model: "m-real", provider: "openai", finishReason: "length" },
+    ]);
+  });
+});
+
+describe("malformed stream events", () => {
+  it("an event that is not JSON is a non-retryable ProviderError malformed_response", async () => {
+    server.enqueue({ malformed: "{not json" });
+    const { error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).not.toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: "malformed_response", retryable: false });
+    expect(error?.message).toContain("{not json");
+  });
+
+  it("JSON that is not an object (null, a number) is malformed too, after the text before it", async () => {
+    server.enqueue(rawStream(sse(chunk({ content: "a" }), "null", "[DONE]")));
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    expect(error).toMatchObject({ code: "malformed_response", retryable: false });
+  });
+
+  it("a key that matches no key pattern, echoed in a broken event, appears nowhere in the error", async () => {
+    const plainKey = "plainkey0123456789XYZ";
+    const p = new OpenAIProvider({ apiKey: plainKey, baseURL: `${server.url}/v1` });
+    server.enqueue({ malformed: `${plainKey} {"oops"` });
+    const { error } = await drain(p.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toMatchObject({ code: "malformed_response" });
+    expect(error?.cause).toBeDefined();
+    expect(findSecret(error, plainKey)).toBeUndefined();
+  });
+});
+
+describe("stream error events", () => {
+  it("maps an error event by code through the vendor table", async () => {
+    server.enqueue(
+      rawStream(
+        sse(
+          chunk({ content: "a" }),
+          JSON.stringify({
+            error: {
+              message: "quota gone",
+              type: "insufficient_quota",
+              code: "insufficient_quota",
+            },
+          }),
+        ),
+      ),
+    );
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    expect(error).toBeInstanceOf(QuotaExceededError);
+    expect(error).toMatchObject({ code: "insufficient_quota", retryable: false });
+    expect(error?.message).toContain("quota gone");
+  });
+
+  it("content filter: yields the text, then throws ContentFilterError even without [DONE]", async () => {
+    server.enqueue({ chunks: ["x", "y"], finishReason: "content_filter", omitDone: true });
+    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(chunks.map((c) => c.content)).toEqual(["x", "y"]);
+    expect(error).toBeInstanceOf(ContentFilterError);
+    expect(error?.partialContent).toBe("xy");
+  });
+});
+
+describe("early stop", () => {
+  it("closes the connection when the consumer stops reading", async () => {
+    server.enqueue({ chunks: ["a", "b", "c"], stallAfterChunks: 1 });
+    const seen: string[] = [];
+    for await (const c of provider.stream(user("Hi"), { model: "gpt-4o" })) {
+      seen.push(c.content);
+      break;
+    }
+    expect(seen).toEqual(["a"]);
+    // A stalled response stays in flight until its socket closes.
+    await vi.waitFor(() => expect(server.inFlight).toBe(0));
+  });
+
+  it("an abort while waiting for more events rejects with the signal's reason and closes the socket", async () => {
+    server.enqueue({ chunks: ["a", "b"], stallAfterChunks: 1 });
+    const controller = new AbortController();
+    const reason = new DOMException("stop now", "AbortError");
+    const iterator = provider
+      .stream(user("Hi"), { model: "gpt-4o", signal: controller.signal })
+      [Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.content).toBe("a");
+    const next = iterator.next();
+    controller.abort(reason);
+    await expect(next).rejects.toBe(reason);
+    await vi.waitFor(() => expect(server.inFlight).toBe(0));
+  });
+});
