@@ -1,5 +1,3 @@
-import { excerpt, ProviderError } from "@rephysco/core";
-
 /**
  * Keeps the raw body of error responses. openai-node only keeps `body.error`, so bodies that are
  * not OpenAI-shaped (SiliconFlow's `{"code":20012,...}`, a bare `"Invalid token"` string, xAI's
@@ -10,37 +8,13 @@ export class ErrorBodyCapture {
   readonly #bodies = new WeakMap<Headers, string>();
 
   /**
-   * Wraps a `fetch` so that every non-2xx response body is recorded before the SDK reads it, and
-   * a 2xx JSON body that does not parse fails with an excerpt of what came back (the SDK's own
-   * `SyntaxError` says only where parsing stopped). `provider` names the error's source.
+   * Wraps a `fetch` so that every non-2xx response body is recorded before the SDK reads it.
+   * 2xx responses pass through untouched: the provider reads and parses those bodies itself.
    */
-  wrap(baseFetch: typeof globalThis.fetch, provider: string): typeof globalThis.fetch {
+  wrap(baseFetch: typeof globalThis.fetch): typeof globalThis.fetch {
     return async (input, init) => {
       const response = await baseFetch(input, init);
-      if (response.ok) {
-        if (response.headers.get("content-type")?.includes("json")) {
-          // Same work as Response#json (read text, parse once); only the failure path differs.
-          Object.defineProperty(response, "json", {
-            value: async () => {
-              const text = await response.text();
-              try {
-                return JSON.parse(text) as unknown;
-              } catch (cause) {
-                throw new ProviderError(
-                  `${provider}: the response was not valid JSON: ${excerpt(text)}`,
-                  {
-                    provider,
-                    status: response.status,
-                    code: "malformed_response",
-                    cause,
-                  },
-                );
-              }
-            },
-          });
-        }
-        return response;
-      }
+      if (response.ok) return response;
       const text = await response.text();
       const copy = new Response(text, {
         status: response.status,

@@ -134,7 +134,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       baseURL: this.baseURL,
       maxRetries: 0,
       timeout: SDK_TIMEOUT_MS,
-      fetch: this.#bodies.wrap(settings.fetch ?? globalThis.fetch, config.id),
+      fetch: this.#bodies.wrap(settings.fetch ?? globalThis.fetch),
       // Explicit nulls stop the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID / OPENAI_ADMIN_KEY
       // and sending them to a vendor that is not OpenAI.
       organization: extras.organization ?? null,
@@ -206,22 +206,30 @@ export class OpenAICompatibleProvider extends BaseProvider<
   ): Promise<ModelResponse> {
     if (this.isStreamOnly(options)) return this.#generateByStreaming(messages, options);
     const body = this.buildRequestBody(messages, options, false);
-    let data: OpenAIChatCompletion;
-    let headers: Headers;
+    const signal = options.signal;
+    let text: string;
+    let raw: Response;
     try {
-      const result = await this.client.chat.completions
+      // The raw Response: the SDK still sends the request and maps non-2xx answers, but the
+      // body is parsed here, so that a broken one is reported with a (scrubbed) excerpt.
+      raw = await this.client.chat.completions
         .create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, {
-          signal: options.signal ?? null,
+          signal: signal ?? null,
         })
-        .withResponse();
-      data = result.data as unknown as OpenAIChatCompletion;
-      headers = result.response.headers;
+        .asResponse();
+      text = await raw.text();
     } catch (error) {
-      throw this.mapError(error, options.signal, false);
+      throw this.mapError(error, signal, false);
+    }
+    let data: OpenAIChatCompletion;
+    try {
+      data = JSON.parse(text) as OpenAIChatCompletion;
+    } catch (error) {
+      throw this.#malformedError("the response was not valid JSON", text, raw, error);
     }
     const response = this.parseResponse(data);
     if (response.finishReason === "content_filter") {
-      throw this.#contentFilterError(headers, response.content, response.reasoning);
+      throw this.#contentFilterError(raw.headers, response.content, response.reasoning);
     }
     return response.model ? response : { ...response, model: options.model };
   }
@@ -274,7 +282,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
           sawDone = true;
           continue;
         }
-        const payload = this.#parseEvent(data, headers);
+        const payload = this.#parseEvent(data, response);
         if (payload.error || event.event === "error") {
           // The same error the SDK builds for an error event, so that mapping is unchanged.
           throw new APIError(undefined, payload.error ?? payload, undefined, headers);
@@ -336,7 +344,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     const message = choice?.message;
     if (!message || typeof message !== "object") {
       throw new ProviderError(
-        `${this.name}: the response has no choices[0].message: ${excerpt(raw)}`,
+        `${this.name}: the response has no choices[0].message: ${this.scrub(excerpt(raw))}`,
         {
           provider: this.name,
           code: "malformed_response",
@@ -423,7 +431,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
   }
 
   /** Parses one event's data; anything but a JSON object is a malformed (not retried) answer. */
-  #parseEvent(data: string, headers: Headers): OpenAIChatCompletionChunk & { error?: unknown } {
+  #parseEvent(data: string, response: Response): OpenAIChatCompletionChunk & { error?: unknown } {
     let payload: unknown;
     let cause: unknown;
     try {
@@ -434,19 +442,20 @@ export class OpenAICompatibleProvider extends BaseProvider<
     if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) {
       return payload as OpenAIChatCompletionChunk & { error?: unknown };
     }
-    throw this.#malformedError("a stream event is not a JSON object", data, headers, cause);
+    throw this.#malformedError("a stream event is not a JSON object", data, response, cause);
   }
 
   /**
    * A non-retryable `malformed_response` error: the same request would get the same broken
    * answer. The excerpt and cause are scrubbed with the key, which a misbehaving server may echo.
    */
-  #malformedError(what: string, text: string, headers: Headers, cause?: unknown): ProviderError {
+  #malformedError(what: string, text: string, response: Response, cause?: unknown): ProviderError {
     const secrets = [this.apiKey];
     const shown = scrubSecrets(excerpt(text), secrets);
-    const requestId = this.#requestId(headers);
+    const requestId = this.#requestId(response.headers);
     return new ProviderError(`${this.name}: ${what}: ${shown}`, {
       provider: this.name,
+      status: response.status,
       code: "malformed_response",
       retryable: false,
       body: shown,
