@@ -33,6 +33,7 @@ import type {
   OpenAICompatibleSettings,
 } from "./openai-compatible-config.js";
 import { mapOpenAIError, OPENAI_ERROR_CODES } from "./openai-error.js";
+import { stableStringify } from "./stable-stringify.js";
 
 const DEFAULT_REASONING_FIELDS = ["reasoning_content", "reasoning"] as const;
 
@@ -100,6 +101,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
   readonly #bodies = new ErrorBodyCapture();
   readonly #errorCodes: Readonly<Record<string, ErrorClassName>>;
   readonly #reasoningFields: readonly string[];
+  readonly #cacheIdentity: string;
 
   /**
    * @param config How the service differs from OpenAI.
@@ -128,6 +130,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     this.settings = settings;
     this.#errorCodes = { ...OPENAI_ERROR_CODES, ...config.errorCodes };
     this.#reasoningFields = config.reasoningFields ?? DEFAULT_REASONING_FIELDS;
+    this.#cacheIdentity = cacheIdentityOf(config, settings);
     this.client = new OpenAI({
       // The SDK refuses an empty key; a keyless server gets a placeholder and no Authorization header.
       apiKey: this.apiKey || "unused",
@@ -145,6 +148,15 @@ export class OpenAICompatibleProvider extends BaseProvider<
       // (which prints raw stream data) stays off unless the user asks for it with OPENAI_LOG.
       ...(readEnvLogLevel() ? {} : { logLevel: "off" as const }),
     });
+  }
+
+  /**
+   * The extra body fields of the config and settings (merged as the request merges them, keys
+   * sorted): they change answers, so two instances that differ in them never share cache
+   * entries. `""` when there are none. Computed once, in the constructor.
+   */
+  override get cacheIdentity(): string {
+    return this.#cacheIdentity;
   }
 
   /** Converts Rephysco messages to chat messages (images as `image_url` parts). */
@@ -485,6 +497,22 @@ export class OpenAICompatibleProvider extends BaseProvider<
       },
     );
   }
+}
+
+/**
+ * The only compatible setting that changes the request body is `extraBody` (region, base URL and
+ * key are in the cache key already; headers are left out: they may carry credentials and mostly
+ * carry tracing). `transformRequest` and the other config hooks are fixed per provider id.
+ */
+function cacheIdentityOf(
+  config: OpenAICompatibleConfig,
+  settings: OpenAICompatibleSettings,
+): string {
+  const extraBody = { ...config.extraBody, ...settings.extraBody };
+  for (const key of Object.keys(extraBody)) {
+    if (extraBody[key] === undefined) delete extraBody[key];
+  }
+  return Object.keys(extraBody).length > 0 ? `extraBody=${stableStringify(extraBody)}` : "";
 }
 
 function readEnvLogLevel(): string | undefined {

@@ -1,0 +1,18 @@
+/**
+ * JSON with object keys sorted at every depth, so that two equal settings objects written in a
+ * different key order give the same string (used for the cache identity). `undefined` values
+ * are left out, as `JSON.stringify` leaves them out of a request body; arrays keep their order.
+ *
+ * @example
+ * ```ts
+ * stableStringify({ b: 1, a: { d: 2, c: 3 } }); // '{"a":{"c":3,"d":2},"b":1}'
+ * ```
+ */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
+    return sorted;
+  });
+}
