@@ -289,7 +289,7 @@ describe("readJsonBody", () => {
     )) as ProviderError;
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(error.code).toBe("invalid_json");
+    expect(error.code).toBe("malformed_response");
     expect(error.message).toContain('{"id": "msg_1"');
     expect(error.message).not.toContain(KEY);
   });
@@ -396,7 +396,7 @@ describe("parseJsonEvent", () => {
     }
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).retryable).toBe(false);
-    expect((error as ProviderError).code).toBe("invalid_json");
+    expect((error as ProviderError).code).toBe("malformed_response");
     expect((error as ProviderError).message).toContain('{"a": [REDACTED]');
   });
 });

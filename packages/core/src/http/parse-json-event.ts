@@ -1,10 +1,10 @@
 import { ProviderError } from "../errors.js";
 import { excerpt } from "../http-errors.js";
-import { scrubSecrets } from "../scrub.js";
+import { scrubError, scrubSecrets } from "../scrub.js";
 
 /**
  * Parses the `data` of one server-sent event as JSON. Data that is not JSON raises a
- * non-retryable `ProviderError` (code `invalid_json`) whose message and body hold a short,
+ * non-retryable `ProviderError` (code `malformed_response`) whose message and body hold a short,
  * scrubbed excerpt of what arrived.
  *
  * @example
@@ -26,9 +26,9 @@ export function parseJsonEvent<T>(
     const shown = scrubSecrets(excerpt(data), secrets);
     throw new ProviderError(`${provider}: a stream event is not valid JSON: ${shown}`, {
       provider,
-      code: "invalid_json",
+      code: "malformed_response",
       body: shown,
-      cause: error,
+      cause: scrubError(error, secrets),
     });
   }
 }

@@ -1,6 +1,6 @@
 import { ProviderError } from "../errors.js";
 import { excerpt } from "../http-errors.js";
-import { scrubSecrets } from "../scrub.js";
+import { scrubError, scrubSecrets } from "../scrub.js";
 import { toTransportError } from "./network-error.js";
 
 /** Options of {@link readJsonBody}. */
@@ -15,7 +15,7 @@ export interface ReadJsonBodyOptions {
 
 /**
  * Reads a successful response's body as JSON. A body that is not JSON raises a non-retryable
- * `ProviderError` (code `invalid_json`) carrying an excerpt; a connection lost while reading raises
+ * `ProviderError` (code `malformed_response`) carrying an excerpt; a connection lost while reading raises
  * a retryable `ServiceUnavailableError`; an abort rejects with the abort reason.
  *
  * @example
@@ -46,9 +46,9 @@ export async function readJsonBody<T>(
     throw new ProviderError(`${provider}: the response body is not valid JSON: ${shown}`, {
       provider,
       status: response.status,
-      code: "invalid_json",
+      code: "malformed_response",
       body: shown,
-      cause: error,
+      cause: scrubError(error, secrets),
     });
   }
 }
