@@ -9,7 +9,9 @@ const projects = ["packages", "examples"].flatMap((dir) =>
     .flatMap((d) => {
       const root = `${dir}/${d.name}`;
       try {
-        const { name } = JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as { name: string };
+        const { name } = JSON.parse(readFileSync(`${root}/package.json`, "utf8")) as {
+          name: string;
+        };
         return [{ extends: true as const, test: { name, root } }];
       } catch {
         return [];

@@ -18,19 +18,30 @@ const client = new LLMClient({
   cache: memoryStore(),
   retry: { baseDelayMs: 200 },
   onEvent: (e) => {
-    if (e.type === "retry") console.log(dim(`  ↻ retry ${e.attempt} in ${Math.round(e.delayMs)} ms after ${e.error?.name}`));
+    if (e.type === "retry")
+      console.log(
+        dim(`  ↻ retry ${e.attempt} in ${Math.round(e.delayMs)} ms after ${e.error?.name}`),
+      );
     if (e.type === "cache_hit") console.log(dim("  ✓ cache hit"));
   },
 });
 
 try {
   step("generate");
-  server.enqueue({ text: "Paris is the capital of France.", usage: { promptTokens: 12, completionTokens: 7 } });
+  server.enqueue({
+    text: "Paris is the capital of France.",
+    usage: { promptTokens: 12, completionTokens: 7 },
+  });
   const r = await client.generate("What is the capital of France?", { temperature: 0 });
-  console.log(`  ${r.content}  ${dim(`(${r.provider}/${r.model}, ${r.usage?.totalTokens} tokens)`)}`);
+  console.log(
+    `  ${r.content}  ${dim(`(${r.provider}/${r.model}, ${r.usage?.totalTokens} tokens)`)}`,
+  );
 
   step("stream");
-  server.enqueue({ chunks: ["Once ", "upon ", "a ", "time, ", "a ", "stream ", "arrived."], chunkDelayMs: 60 });
+  server.enqueue({
+    chunks: ["Once ", "upon ", "a ", "time, ", "a ", "stream ", "arrived."],
+    chunkDelayMs: 60,
+  });
   process.stdout.write("  ");
   for await (const chunk of client.stream("Tell me a very short story.", { cache: false })) {
     process.stdout.write(chunk.content);
@@ -50,7 +61,12 @@ try {
   console.log(dim(`  history: ${client.history.length} messages (system + 2 turns)`));
 
   step("image prompt");
-  const png = Uint8Array.from(Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII=", "base64"));
+  const png = Uint8Array.from(
+    Buffer.from(
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNk+A8AAQUBAScY42YAAAAASUVORK5CYII=",
+      "base64",
+    ),
+  );
   server.enqueue({ text: "A single transparent pixel." });
   const img = await client.generate("What is in this image?", { images: [png] });
   const sent = server.requests.at(-1)?.body?.messages?.at(-1)?.content?.[1]?.image_url?.url ?? "";
@@ -58,24 +74,55 @@ try {
 
   step("cache hit");
   const again = await client.generate("What is the capital of France?", { temperature: 0 });
-  console.log(`  ${again.content}  ${dim(`cached=${again.cached}, upstream requests so far: ${server.requests.length}`)}`);
+  console.log(
+    `  ${again.content}  ${dim(`cached=${again.cached}, upstream requests so far: ${server.requests.length}`)}`,
+  );
 
   step("a 429 with Retry-After, retried");
   server.enqueue([
-    { error: { status: 429, body: { error: { message: "Rate limit reached", type: "requests", param: null, code: "rate_limit_exceeded" } }, headers: { "retry-after-ms": "300" } } },
+    {
+      error: {
+        status: 429,
+        body: {
+          error: {
+            message: "Rate limit reached",
+            type: "requests",
+            param: null,
+            code: "rate_limit_exceeded",
+          },
+        },
+        headers: { "retry-after-ms": "300" },
+      },
+    },
     { text: "Answered after one retry." },
   ]);
   const retried = await client.generate("Are you there?", { cache: false });
   console.log(`  ${retried.content}`);
 
   step("a typed error");
-  server.enqueue({ error: { status: 401, body: { error: { message: "Incorrect API key provided: sk-demo-not-a-real-key.", type: "invalid_request_error", param: null, code: "invalid_api_key" } } } });
+  server.enqueue({
+    error: {
+      status: 401,
+      body: {
+        error: {
+          message: "Incorrect API key provided: sk-demo-not-a-real-key.",
+          type: "invalid_request_error",
+          param: null,
+          code: "invalid_api_key",
+        },
+      },
+    },
+  });
   try {
     await client.generate("hi", { cache: false });
   } catch (e) {
-    console.log(`  ${e.name}: ${e.message} ${dim(`(status ${e.status}, code ${e.code}, retryable ${e.retryable}, is RateLimitError: ${e instanceof RateLimitError})`)}`);
+    console.log(
+      `  ${e.name}: ${e.message} ${dim(`(status ${e.status}, code ${e.code}, retryable ${e.retryable}, is RateLimitError: ${e instanceof RateLimitError})`)}`,
+    );
   }
-  console.log(`\n${bold("Done.")} ${dim(`${server.requests.length} requests reached the local server.`)}`);
+  console.log(
+    `\n${bold("Done.")} ${dim(`${server.requests.length} requests reached the local server.`)}`,
+  );
 } finally {
   await server.close();
 }

@@ -3,5 +3,5 @@ import { base } from "../../tsup.base.js";
 
 export default defineConfig({
   ...base,
-  entry: {"index":"src/index.ts","http":"src/http.ts"},
+  entry: { index: "src/index.ts", http: "src/http.ts" },
 });

@@ -130,10 +130,16 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
   abstract formatMessages(messages: readonly Message[]): TMessages | Promise<TMessages>;
 
   /** Sends one non-streaming request. */
-  abstract generate(messages: readonly Message[], options: ProviderCallOptions): Promise<ModelResponse>;
+  abstract generate(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): Promise<ModelResponse>;
 
   /** Sends one streaming request and yields its chunks. */
-  abstract stream(messages: readonly Message[], options: ProviderCallOptions): AsyncIterable<StreamChunk>;
+  abstract stream(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+  ): AsyncIterable<StreamChunk>;
 
   /** Converts the provider's response body to a {@link ModelResponse}. */
   abstract parseResponse(raw: TResponse): ModelResponse;

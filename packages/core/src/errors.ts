@@ -73,9 +73,16 @@ export class RephyscoError extends Error {
   readonly retryable: boolean;
 
   constructor(message: string, details: ErrorDetails) {
-    super(scrubSecrets(message), details.cause === undefined ? undefined : { cause: details.cause });
+    super(
+      scrubSecrets(message),
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     const kinds: string[] = [];
-    for (let c: unknown = new.target; typeof c === "function" && c !== Error; c = Object.getPrototypeOf(c)) {
+    for (
+      let c: unknown = new.target;
+      typeof c === "function" && c !== Error;
+      c = Object.getPrototypeOf(c)
+    ) {
       if (Object.hasOwn(c, "kind")) kinds.push((c as unknown as { kind: string }).kind);
     }
     Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
@@ -158,7 +165,6 @@ export class ServiceUnavailableError extends ProviderError {
 export class TimeoutError extends ServiceUnavailableError {
   static override readonly kind: string = "TimeoutError";
 }
-
 
 /**
  * Rephysco was set up wrongly: an unknown provider id, an invalid option value. Raised before any

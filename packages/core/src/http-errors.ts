@@ -11,14 +11,22 @@ import {
 import { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
 
 /** Any header container: a `Headers`, a plain record, or nothing. */
-export type HeaderSource = Headers | Readonly<Record<string, string | string[] | undefined>> | undefined | null;
+export type HeaderSource =
+  | Headers
+  | Readonly<Record<string, string | string[] | undefined>>
+  | undefined
+  | null;
 
 /** Reads one header, case-insensitively, from any header container. */
 export function getHeader(headers: HeaderSource, name: string): string | undefined {
   if (!headers) return undefined;
-  if (typeof (headers as Headers).get === "function") return (headers as Headers).get(name) ?? undefined;
+  if (typeof (headers as Headers).get === "function")
+    return (headers as Headers).get(name) ?? undefined;
   const rec = headers as Record<string, string | string[] | undefined>;
-  const v = rec[name] ?? rec[name.toLowerCase()] ?? Object.entries(rec).find(([k]) => k.toLowerCase() === name)?.[1];
+  const v =
+    rec[name] ??
+    rec[name.toLowerCase()] ??
+    Object.entries(rec).find(([k]) => k.toLowerCase() === name)?.[1];
   return Array.isArray(v) ? v[0] : v;
 }
 
@@ -26,7 +34,10 @@ export function getHeader(headers: HeaderSource, name: string): string | undefin
  * The wait a response asks for, in milliseconds: `retry-after-ms` (more precise) first, then
  * `Retry-After` as seconds or as an HTTP date. Returns `undefined` when absent or unparsable.
  */
-export function parseRetryAfter(headers: HeaderSource, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: HeaderSource,
+  now: number = Date.now(),
+): number | undefined {
   const ms = getHeader(headers, "retry-after-ms");
   if (ms !== undefined) {
     const n = Number.parseFloat(ms);
@@ -85,11 +96,17 @@ export interface ResponseErrorInput {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-const REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-siliconcloud-trace-id", "x-goog-request-id", "x-dashscope-request-id"];
+const REQUEST_ID_HEADERS = [
+  "x-request-id",
+  "request-id",
+  "x-siliconcloud-trace-id",
+  "x-goog-request-id",
+  "x-dashscope-request-id",
+];
 
 /** Trims a body to a short excerpt for error messages. */
 export function excerpt(body: unknown, max = 200): string {
-  const text = typeof body === "string" ? body : JSON.stringify(body) ?? String(body);
+  const text = typeof body === "string" ? body : (JSON.stringify(body) ?? String(body));
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 

@@ -12,13 +12,29 @@ export type ResolvedImage =
  */
 export function sniffImageType(bytes: Uint8Array): string | undefined {
   const b = bytes;
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "image/png";
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47)
+    return "image/png";
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "image/jpeg";
-  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return "image/gif";
-  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50)
+  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38)
+    return "image/gif";
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 &&
+    b[1] === 0x49 &&
+    b[2] === 0x46 &&
+    b[3] === 0x46 &&
+    b[8] === 0x57 &&
+    b[9] === 0x45 &&
+    b[10] === 0x42 &&
+    b[11] === 0x50
+  )
     return "image/webp";
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return "image/bmp";
-  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a)))
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))
+  )
     return "image/tiff";
   if (b.length >= 12 && b[4] === 0x66 && b[5] === 0x74 && b[6] === 0x79 && b[7] === 0x70) {
     const brand = String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!);
@@ -50,7 +66,9 @@ export function resolveImage(input: ImageInput, provider = "client"): ResolvedIm
       if (!m) throw fail("malformed data: URL (expected data:<type>;base64,<data>).");
       const payload = input.slice(m[0].length);
       const mediaType = m[1] ?? "application/octet-stream";
-      const base64 = m[3] ? payload : Buffer.from(decodeURIComponent(payload), "utf8").toString("base64");
+      const base64 = m[3]
+        ? payload
+        : Buffer.from(decodeURIComponent(payload), "utf8").toString("base64");
       if (!base64) throw fail("the data: URL is empty.");
       return { kind: "data", mediaType, base64 };
     }
@@ -62,12 +80,17 @@ export function resolveImage(input: ImageInput, provider = "client"): ResolvedIm
   if (input instanceof Uint8Array) {
     if (input.byteLength === 0) throw fail("the image bytes are empty.");
     const mediaType = sniffImageType(input);
-    if (!mediaType) throw fail("the bytes are not a recognised image format (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass { data, mediaType }.");
+    if (!mediaType)
+      throw fail(
+        "the bytes are not a recognised image format (PNG, JPEG, GIF, WebP, BMP, TIFF, HEIC, AVIF); pass { data, mediaType }.",
+      );
     return { kind: "data", mediaType, base64: toBase64(input) };
   }
   if (input && typeof input === "object" && "data" in input) {
     if (typeof input.mediaType !== "string" || !input.mediaType.includes("/")) {
-      throw fail(`mediaType must be a media type such as "image/png", got ${JSON.stringify(input.mediaType)}.`);
+      throw fail(
+        `mediaType must be a media type such as "image/png", got ${JSON.stringify(input.mediaType)}.`,
+      );
     }
     const base64 = typeof input.data === "string" ? input.data : toBase64(input.data);
     if (!base64) throw fail("the image data is empty.");

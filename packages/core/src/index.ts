@@ -1,15 +1,21 @@
-export type {
-  FinishReason,
-  ImageInput,
-  Message,
-  ModelResponse,
-  ProviderCallOptions,
-  ProviderCapabilities,
-  Role,
-  StreamChunk,
-  Usage,
-} from "./types.js";
-export { ModelProvider } from "./model-provider.js";
+export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
+export { type CacheKeyInput, cacheKey } from "./cache/cache-key.js";
+export {
+  type CachedResponse,
+  type CacheEntry,
+  type CacheStore,
+  isCacheEntry,
+} from "./cache/cache-store.js";
+export {
+  type CacheDirContext,
+  defaultCacheDir,
+  type FileStore,
+  type FileStoreOptions,
+  fileStore,
+  type PruneResult,
+} from "./cache/file-store.js";
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
+export type { EventListener, RephyscoEvent, Target } from "./client/events.js";
 export {
   AuthenticationError,
   ConfigurationError,
@@ -24,6 +30,26 @@ export {
   TimeoutError,
 } from "./errors.js";
 export {
+  createErrorFromResponse,
+  ErrorClasses,
+  type ErrorClassName,
+  errorClassForStatus,
+  excerpt,
+  getHeader,
+  type HeaderSource,
+  parseDurationMs,
+  parseRetryAfter,
+  type ResponseErrorInput,
+} from "./http-errors.js";
+export { imageToUrl, type ResolvedImage, resolveImage, sniffImageType } from "./images.js";
+export {
+  type FallbackTarget,
+  type GenerateOptions,
+  LLMClient,
+  type LLMClientOptions,
+} from "./llm-client.js";
+export { ModelProvider } from "./model-provider.js";
+export {
   createProvider,
   hasProvider,
   listProviders,
@@ -35,21 +61,6 @@ export {
   type ProviderSettings,
   registerProvider,
 } from "./registry.js";
-export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
-export {
-  createErrorFromResponse,
-  type ErrorClassName,
-  ErrorClasses,
-  errorClassForStatus,
-  excerpt,
-  getHeader,
-  type HeaderSource,
-  parseDurationMs,
-  parseRetryAfter,
-  type ResponseErrorInput,
-} from "./http-errors.js";
-export { imageToUrl, type ResolvedImage, resolveImage, sniffImageType } from "./images.js";
-export { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
 export {
   computeRetryDelay,
   DEFAULT_RETRY,
@@ -60,21 +71,15 @@ export {
   resolveRetryOptions,
   sleep,
 } from "./retry.js";
-export { type CacheEntry, type CachedResponse, type CacheStore, isCacheEntry } from "./cache/cache-store.js";
-export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
-export { type CacheKeyInput, cacheKey } from "./cache/cache-key.js";
-export {
-  type CacheDirContext,
-  defaultCacheDir,
-  type FileStore,
-  type FileStoreOptions,
-  fileStore,
-  type PruneResult,
-} from "./cache/file-store.js";
-export {
-  type FallbackTarget,
-  type GenerateOptions,
-  LLMClient,
-  type LLMClientOptions,
-} from "./llm-client.js";
-export type { EventListener, RephyscoEvent, Target } from "./client/events.js";
+export { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
+export type {
+  FinishReason,
+  ImageInput,
+  Message,
+  ModelResponse,
+  ProviderCallOptions,
+  ProviderCapabilities,
+  Role,
+  StreamChunk,
+  Usage,
+} from "./types.js";

@@ -1,7 +1,7 @@
 import type { BaseProvider } from "./base-provider.js";
+import { cacheKey } from "./cache/cache-key.js";
 import type { CachedResponse, CacheEntry, CacheStore } from "./cache/cache-store.js";
 import { isCacheEntry } from "./cache/cache-store.js";
-import { cacheKey } from "./cache/cache-key.js";
 import { defaultStore } from "./cache/default-store.js";
 import { assembleChunks, responseToChunks } from "./client/assemble.js";
 import { attemptScope } from "./client/attempt-scope.js";
@@ -18,7 +18,7 @@ import {
   ServiceUnavailableError,
   TimeoutError,
 } from "./errors.js";
-import { type ProviderId, type ProviderSettings, createProvider } from "./registry.js";
+import { createProvider, type ProviderId, type ProviderSettings } from "./registry.js";
 import {
   computeRetryDelay,
   isAbortError,
@@ -29,7 +29,13 @@ import {
   sleep,
 } from "./retry.js";
 import { scrubError, scrubSecrets } from "./scrub.js";
-import type { ImageInput, Message, ModelResponse, ProviderCallOptions, StreamChunk } from "./types.js";
+import type {
+  ImageInput,
+  Message,
+  ModelResponse,
+  ProviderCallOptions,
+  StreamChunk,
+} from "./types.js";
 
 /** A provider to try when the ones before it fail. */
 export interface FallbackTarget<Id extends ProviderId = ProviderId> {
@@ -146,7 +152,11 @@ interface Prepared {
 function isConnectionFailure(error: unknown): boolean {
   for (let e: unknown = error, d = 0; e && d < 5; e = (e as { cause?: unknown }).cause, d++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_)/.test(code)) return true;
+    if (
+      typeof code === "string" &&
+      /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_)/.test(code)
+    )
+      return true;
     if (e instanceof TypeError && e.message === "fetch failed") return true;
   }
   return false;
@@ -155,7 +165,12 @@ function isConnectionFailure(error: unknown): boolean {
 /** Default fallback decision: what is worth trying elsewhere. */
 function defaultShouldFallback(error: unknown): boolean {
   if (!(error instanceof ProviderError)) return false;
-  if (error instanceof AuthenticationError || error instanceof InvalidRequestError || error instanceof ContentFilterError) return false;
+  if (
+    error instanceof AuthenticationError ||
+    error instanceof InvalidRequestError ||
+    error instanceof ContentFilterError
+  )
+    return false;
   return true;
 }
 
@@ -196,7 +211,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    */
   constructor(options: LLMClientOptions<Id>) {
     if (!options || typeof options !== "object") {
-      throw new ConfigurationError('LLMClient needs options: new LLMClient({ provider: "openai" }).', { provider: "client" });
+      throw new ConfigurationError(
+        'LLMClient needs options: new LLMClient({ provider: "openai" }).',
+        { provider: "client" },
+      );
     }
     this.#options = options;
     this.#provider = createProvider(options.provider, {
@@ -216,15 +234,29 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     try {
       this.#retry = resolveRetryOptions(options.retry);
     } catch (e) {
-      throw new ConfigurationError((e as Error).message, { provider: "client", code: "invalid_option" });
+      throw new ConfigurationError((e as Error).message, {
+        provider: "client",
+        code: "invalid_option",
+      });
     }
-    for (const name of ["timeoutMs", "firstChunkTimeoutMs", "idleTimeoutMs", "cacheTtlMs"] as const) {
+    for (const name of [
+      "timeoutMs",
+      "firstChunkTimeoutMs",
+      "idleTimeoutMs",
+      "cacheTtlMs",
+    ] as const) {
       validateTimeout(name, options[name], ConfigurationError);
     }
     const cache = options.cache;
     this.#store = cache === true ? defaultStore() : cache ? cache : undefined;
-    if (this.#store && (typeof this.#store.get !== "function" || typeof this.#store.set !== "function")) {
-      throw new ConfigurationError("cache must be true, false, or a store with get/set/delete methods.", { provider: "client" });
+    if (
+      this.#store &&
+      (typeof this.#store.get !== "function" || typeof this.#store.set !== "function")
+    ) {
+      throw new ConfigurationError(
+        "cache must be true, false, or a store with get/set/delete methods.",
+        { provider: "client" },
+      );
     }
     this.#systemPrompt = options.systemPrompt;
   }
@@ -258,7 +290,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * console.log(r.content, r.usage?.totalTokens, r.provider);
    * ```
    */
-  async generate(input: string | readonly Message[], options: GenerateOptions = {}): Promise<ModelResponse> {
+  async generate(
+    input: string | readonly Message[],
+    options: GenerateOptions = {},
+  ): Promise<ModelResponse> {
     const req = this.#prepare(input, options);
     const started = performance.now();
     const primary = this.#targetOf(req.targets[0]!);
@@ -283,7 +318,11 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       const upstream = this.#generateUpstream(req, req.signal);
       result = await (this.#listening ? this.#observe(upstream, primary, started) : upstream);
     }
-    return { ...result.response, cached: result.cached, ...(result.raw !== undefined && { raw: result.raw }) };
+    return {
+      ...result.response,
+      cached: result.cached,
+      ...(result.raw !== undefined && { raw: result.raw }),
+    };
   }
 
   /**
@@ -295,7 +334,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * for await (const chunk of client.stream("Write a haiku")) process.stdout.write(chunk.content);
    * ```
    */
-  async *stream(input: string | readonly Message[], options: GenerateOptions = {}): AsyncGenerator<StreamChunk, void, undefined> {
+  async *stream(
+    input: string | readonly Message[],
+    options: GenerateOptions = {},
+  ): AsyncGenerator<StreamChunk, void, undefined> {
     const req = this.#prepare(input, options);
     const started = performance.now();
     const primary = this.#targetOf(req.targets[0]!);
@@ -324,17 +366,24 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const hit = await this.#cacheGet(req.key!, false);
     if (!hit) return this.#generateUpstream(req, signal);
     const primary = req.targets[0]!;
-    const response = hit.kind === "response" ? hit.response : assembleChunks(hit.chunks, primary.provider.name, primary.model);
+    const response =
+      hit.kind === "response"
+        ? hit.response
+        : assembleChunks(hit.chunks, primary.provider.name, primary.model);
     return { response, cached: true };
   }
 
-  async *#cachedOrUpstreamStream(req: Prepared, signal: AbortSignal): AsyncGenerator<StreamChunk, void, undefined> {
+  async *#cachedOrUpstreamStream(
+    req: Prepared,
+    signal: AbortSignal,
+  ): AsyncGenerator<StreamChunk, void, undefined> {
     const hit = await this.#cacheGet(req.key!, true);
     if (!hit) {
       yield* this.#streamUpstream(req, signal);
       return;
     }
-    for (const c of hit.kind === "stream" ? hit.chunks : responseToChunks(hit.response)) yield { ...c, cached: true };
+    for (const c of hit.kind === "stream" ? hit.chunks : responseToChunks(hit.response))
+      yield { ...c, cached: true };
   }
 
   /**
@@ -347,7 +396,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * const r = await client.chat("What is my name?");
    * ```
    */
-  chat(message: string, options: Omit<GenerateOptions, "systemPrompt"> = {}): Promise<ModelResponse> {
+  chat(
+    message: string,
+    options: Omit<GenerateOptions, "systemPrompt"> = {},
+  ): Promise<ModelResponse> {
     const run = async () => {
       const user = this.#userTurn(message, options.images);
       const { images: _images, ...rest } = options;
@@ -366,7 +418,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * the stream to its end, or stop it with `break` / `return()`, before the next `chat` call runs
    * (an iterator that is neither finished nor closed holds the queue).
    */
-  async *chatStream(message: string, options: Omit<GenerateOptions, "systemPrompt"> = {}): AsyncGenerator<StreamChunk, void, undefined> {
+  async *chatStream(
+    message: string,
+    options: Omit<GenerateOptions, "systemPrompt"> = {},
+  ): AsyncGenerator<StreamChunk, void, undefined> {
     let release!: () => void;
     const prev = this.#chatLock;
     this.#chatLock = new Promise<void>((r) => {
@@ -389,7 +444,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
 
   /** The conversation so far: the system prompt (when set) and every completed turn, in order. */
   get history(): readonly Message[] {
-    return this.#systemPrompt ? [{ role: "system", content: this.#systemPrompt }, ...this.#history] : [...this.#history];
+    return this.#systemPrompt
+      ? [{ role: "system", content: this.#systemPrompt }, ...this.#history]
+      : [...this.#history];
   }
 
   /** Forgets every turn. The system prompt stays. */
@@ -400,16 +457,24 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   /** Sets (or, with `undefined` or `""`, removes) the system prompt of the conversation. */
   setSystemPrompt(text: string | undefined): void {
     if (text !== undefined && typeof text !== "string") {
-      throw new InvalidRequestError("setSystemPrompt expects a string.", { provider: "client", code: "invalid_input" });
+      throw new InvalidRequestError("setSystemPrompt expects a string.", {
+        provider: "client",
+        code: "invalid_input",
+      });
     }
     this.#systemPrompt = text || undefined;
   }
 
   #userTurn(message: string, images: readonly ImageInput[] | undefined): Message {
     if (typeof message !== "string" || (message.trim() === "" && !images?.length)) {
-      throw new InvalidRequestError("chat() needs a non-empty message string.", { provider: "client", code: "invalid_input" });
+      throw new InvalidRequestError("chat() needs a non-empty message string.", {
+        provider: "client",
+        code: "invalid_input",
+      });
     }
-    return images?.length ? { role: "user", content: message, images } : { role: "user", content: message };
+    return images?.length
+      ? { role: "user", content: message, images }
+      : { role: "user", content: message };
   }
 
   #conversation(user: Message): Message[] {
@@ -432,7 +497,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       ...(o.stop !== undefined && { stop: o.stop }),
       ...(o.providerOptions !== undefined && { providerOptions: o.providerOptions }),
     };
-    const cacheMode = !this.#store || o.cache === false ? "off" : o.cache === "refresh" ? "refresh" : "use";
+    const cacheMode =
+      !this.#store || o.cache === false ? "off" : o.cache === "refresh" ? "refresh" : "use";
     const key =
       cacheMode === "off"
         ? undefined
@@ -525,7 +591,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     // Without a listener a failing cache would go unnoticed: warn once per client.
     if (this.#options.onEvent || this.#warnedCache) return;
     this.#warnedCache = true;
-    process.emitWarning(`rephysco: the cache store failed, requests go upstream: ${String((error as Error)?.message ?? error)}`, "RephyscoWarning");
+    process.emitWarning(
+      `rephysco: the cache store failed, requests go upstream: ${String((error as Error)?.message ?? error)}`,
+      "RephyscoWarning",
+    );
   }
 
   #shouldFallback(error: unknown): boolean {
@@ -538,7 +607,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const secrets = [(provider as unknown as { apiKey: string }).apiKey];
     const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets);
     const Cls = isConnectionFailure(error) ? ServiceUnavailableError : ProviderError;
-    return new Cls(`${provider.name}: ${message}`, { provider: provider.name, cause: scrubError(error, secrets) });
+    return new Cls(`${provider.name}: ${message}`, {
+      provider: provider.name,
+      cause: scrubError(error, secrets),
+    });
   }
 
   async #generateUpstream(req: Prepared, signal: AbortSignal | undefined): Promise<UpstreamResult> {
@@ -555,26 +627,42 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
           ...(r.usage !== undefined && { usage: r.usage }),
           ...(r.finishReason !== undefined && { finishReason: r.finishReason }),
         };
-        if (req.key !== undefined) this.#cacheSet(req.key, { v: 1, kind: "response", response }, req.ttlMs);
+        if (req.key !== undefined)
+          this.#cacheSet(req.key, { v: 1, kind: "response", response }, req.ttlMs);
         return { response, raw: r.raw, cached: false };
       } catch (error) {
         lastError = error;
         const next = req.targets[t + 1];
         if (!next || !this.#shouldFallback(error)) throw error;
-        this.#emit({ type: "fallback", from: this.#targetOf(target), to: this.#targetOf(next), error, stream: false });
+        this.#emit({
+          type: "fallback",
+          from: this.#targetOf(target),
+          to: this.#targetOf(next),
+          error,
+          stream: false,
+        });
       }
     }
     throw lastError;
   }
 
-  async #generateWithRetries(req: Prepared, target: ResolvedTarget, signal: AbortSignal | undefined): Promise<ModelResponse> {
+  async #generateWithRetries(
+    req: Prepared,
+    target: ResolvedTarget,
+    signal: AbortSignal | undefined,
+  ): Promise<ModelResponse> {
     let waited = 0;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
-      if (this.#listening) this.#emit({ type: "request", ...this.#targetOf(target), attempt, stream: false });
+      if (this.#listening)
+        this.#emit({ type: "request", ...this.#targetOf(target), attempt, stream: false });
       const scope = attemptScope(signal, req.timeoutMs, false, target.provider.name);
       try {
-        return await target.provider.generate(req.messages, { ...req.call, model: target.model, signal: scope.signal });
+        return await target.provider.generate(req.messages, {
+          ...req.call,
+          model: target.model,
+          signal: scope.signal,
+        });
       } catch (raw) {
         const error = this.#normalizeError(scope.translate(raw), target.provider);
         waited += await this.#beforeRetry(error, attempt, waited, target, signal, false);
@@ -585,16 +673,34 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   }
 
   /** Throws `error` when it may not be retried; otherwise waits and returns the wait. */
-  async #beforeRetry(error: unknown, attempt: number, waited: number, target: ResolvedTarget, signal: AbortSignal | undefined, stream: boolean): Promise<number> {
-    if (isAbortError(error) || attempt > this.#retry.maxRetries || !isRetryableError(error)) throw error;
+  async #beforeRetry(
+    error: unknown,
+    attempt: number,
+    waited: number,
+    target: ResolvedTarget,
+    signal: AbortSignal | undefined,
+    stream: boolean,
+  ): Promise<number> {
+    if (isAbortError(error) || attempt > this.#retry.maxRetries || !isRetryableError(error))
+      throw error;
     const delay = computeRetryDelay(attempt, error, this.#retry);
     if (delay === undefined || waited + delay > this.#retry.maxTotalDelayMs) throw error;
-    this.#emit({ type: "retry", ...this.#targetOf(target), attempt: attempt + 1, delayMs: delay, error, stream });
+    this.#emit({
+      type: "retry",
+      ...this.#targetOf(target),
+      attempt: attempt + 1,
+      delayMs: delay,
+      error,
+      stream,
+    });
     await sleep(delay, signal);
     return delay;
   }
 
-  async *#streamUpstream(req: Prepared, signal: AbortSignal | undefined): AsyncGenerator<StreamChunk, void, undefined> {
+  async *#streamUpstream(
+    req: Prepared,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<StreamChunk, void, undefined> {
     if (req.key === undefined && req.targets.length === 1) {
       // Nothing to store and nowhere to fall back: one generator layer less per chunk.
       yield* this.#streamWithRetries(req, req.targets[0]!, signal, { yielded: false });
@@ -617,12 +723,19 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
           });
           yield chunk;
         }
-        if (collect && req.key !== undefined) this.#cacheSet(req.key, { v: 1, kind: "stream", chunks: collect }, req.ttlMs);
+        if (collect && req.key !== undefined)
+          this.#cacheSet(req.key, { v: 1, kind: "stream", chunks: collect }, req.ttlMs);
         return;
       } catch (error) {
         const next = req.targets[t + 1];
         if (progress.yielded || !next || !this.#shouldFallback(error)) throw error;
-        this.#emit({ type: "fallback", from: this.#targetOf(target), to: this.#targetOf(next), error, stream: true });
+        this.#emit({
+          type: "fallback",
+          from: this.#targetOf(target),
+          to: this.#targetOf(next),
+          error,
+          stream: true,
+        });
       }
     }
   }
@@ -637,7 +750,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const name = target.provider.name;
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw signal.reason;
-      if (this.#listening) this.#emit({ type: "request", provider: name, model: target.model, attempt, stream: true });
+      if (this.#listening)
+        this.#emit({ type: "request", provider: name, model: target.model, attempt, stream: true });
       const scope = attemptScope(
         signal,
         req.timeoutMs,
@@ -650,7 +764,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       let iterator: AsyncIterator<StreamChunk> | undefined;
       let done = false;
       try {
-        iterator = target.provider.stream(req.messages, { ...req.call, model: target.model, signal: scope.signal })[Symbol.asyncIterator]();
+        iterator = target.provider
+          .stream(req.messages, { ...req.call, model: target.model, signal: scope.signal })
+          [Symbol.asyncIterator]();
         let waitingFirst = true;
         while (true) {
           const r = await scope.next(
@@ -672,10 +788,13 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
           yield c.finishReason && !c.provider ? { ...c, provider: name } : c;
         }
         if (!finished) {
-          throw new ServiceUnavailableError(`${name}: the stream ended without a finish reason (the answer may be cut short).`, {
-            provider: name,
-            code: "incomplete_stream",
-          });
+          throw new ServiceUnavailableError(
+            `${name}: the stream ended without a finish reason (the answer may be cut short).`,
+            {
+              provider: name,
+              code: "incomplete_stream",
+            },
+          );
         }
         return;
       } catch (raw) {
@@ -684,7 +803,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         if (finished && error instanceof TimeoutError) return;
         if (progress.yielded) {
           if (error instanceof RephyscoError && error.partialContent === undefined) {
-            Object.assign(error, { partialContent: content, ...(reasoning && { partialReasoning: reasoning }) });
+            Object.assign(error, {
+              partialContent: content,
+              ...(reasoning && { partialReasoning: reasoning }),
+            });
           }
           throw error;
         }
@@ -697,33 +819,62 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     }
   }
 
-  async #observe(p: Promise<UpstreamResult>, primary: Target, started: number): Promise<UpstreamResult> {
-    const stream = false;
+  #emitFinish(r: CachedResponse, stream: boolean, cached: boolean, started: number): void {
+    this.#emit({
+      type: "finish",
+      ...this.#answered(r),
+      stream,
+      cached,
+      durationMs: performance.now() - started,
+      ...(r.usage && { usage: r.usage }),
+      ...(r.finishReason && { finishReason: r.finishReason }),
+    });
+  }
+
+  async #observe(
+    p: Promise<UpstreamResult>,
+    primary: Target,
+    started: number,
+  ): Promise<UpstreamResult> {
     try {
       const result = await p;
-      const r = result.response;
-      this.#emit({ type: "finish", ...this.#answered(r), stream, cached: result.cached, durationMs: performance.now() - started, ...(r.usage && { usage: r.usage }), ...(r.finishReason && { finishReason: r.finishReason }) });
+      this.#emitFinish(result.response, false, result.cached, started);
       return result;
     } catch (error) {
-      this.#emit({ type: "error", ...primary, stream, durationMs: performance.now() - started, error });
+      this.#emit({
+        type: "error",
+        ...primary,
+        stream: false,
+        durationMs: performance.now() - started,
+        error,
+      });
       throw error;
     }
   }
 
-  async *#observeStream(source: AsyncIterable<StreamChunk>, primary: Target, started: number): AsyncGenerator<StreamChunk, void, undefined> {
-    const acc: StreamChunk[] = [];
+  async *#observeStream(
+    source: AsyncIterable<StreamChunk>,
+    primary: Target,
+    started: number,
+  ): AsyncGenerator<StreamChunk, void, undefined> {
+    const ends: StreamChunk[] = [];
     let cached = false;
     try {
       for await (const c of source) {
-        if (c.finishReason || c.usage) acc.push(c);
+        if (c.finishReason || c.usage) ends.push(c);
         if (c.cached) cached = true;
         yield c;
       }
     } catch (error) {
-      this.#emit({ type: "error", ...primary, stream: true, durationMs: performance.now() - started, error });
+      this.#emit({
+        type: "error",
+        ...primary,
+        stream: true,
+        durationMs: performance.now() - started,
+        error,
+      });
       throw error;
     }
-    const summary = assembleChunks(acc, primary.provider, primary.model);
-    this.#emit({ type: "finish", ...this.#answered(summary), stream: true, cached, durationMs: performance.now() - started, ...(summary.usage && { usage: summary.usage }), ...(summary.finishReason && { finishReason: summary.finishReason }) });
+    this.#emitFinish(assembleChunks(ends, primary.provider, primary.model), true, cached, started);
   }
 }

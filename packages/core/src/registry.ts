@@ -37,7 +37,9 @@ export type ProviderSettings<Id extends string> = Id extends keyof ProviderRegis
   : ProviderOptions;
 
 /** Creates a provider instance from settings. */
-export type ProviderFactory<S extends ProviderOptions = ProviderOptions> = (settings: S) => BaseProvider;
+export type ProviderFactory<S extends ProviderOptions = ProviderOptions> = (
+  settings: S,
+) => BaseProvider;
 
 /** What a provider package tells the registry about itself (shown by `listProviders()` and the CLI). */
 export interface ProviderInfo {
@@ -84,10 +86,14 @@ export function registerProvider<Id extends string>(
   info: Omit<ProviderInfo, "id"> = {},
 ): void {
   if (typeof id !== "string" || id.length === 0) {
-    throw new ConfigurationError("registerProvider: the id must be a non-empty string.", { provider: "client" });
+    throw new ConfigurationError("registerProvider: the id must be a non-empty string.", {
+      provider: "client",
+    });
   }
   if (typeof factory !== "function") {
-    throw new ConfigurationError(`registerProvider("${id}"): the factory must be a function.`, { provider: "client" });
+    throw new ConfigurationError(`registerProvider("${id}"): the factory must be a function.`, {
+      provider: "client",
+    });
   }
   registry().set(id, { factory: factory as ProviderFactory<never>, info: { ...info, id } });
 }
@@ -99,7 +105,10 @@ export function registerProvider<Id extends string>(
  * package to install and import.
  * @throws {AuthenticationError} when no API key is given or found in the environment.
  */
-export function createProvider<Id extends ProviderId>(id: Id, settings?: ProviderSettings<Id>): BaseProvider {
+export function createProvider<Id extends ProviderId>(
+  id: Id,
+  settings?: ProviderSettings<Id>,
+): BaseProvider {
   const entry = registry().get(id);
   if (!entry) {
     const pkg = PROVIDER_PACKAGES[id];

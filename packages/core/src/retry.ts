@@ -1,7 +1,7 @@
 import {
+  AuthenticationError,
   ContentFilterError,
   InvalidRequestError,
-  AuthenticationError,
   QuotaExceededError,
   RephyscoError,
 } from "./errors.js";
@@ -98,7 +98,8 @@ export function isAbortError(error: unknown): boolean {
   return (
     typeof error === "object" &&
     error !== null &&
-    ((error as { name?: unknown }).name === "AbortError" || (error as { name?: unknown }).name === "APIUserAbortError")
+    ((error as { name?: unknown }).name === "AbortError" ||
+      (error as { name?: unknown }).name === "APIUserAbortError")
   );
 }
 

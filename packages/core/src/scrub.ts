@@ -21,7 +21,8 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
   let out = text;
   for (const secret of secrets) {
     // Very short "keys" (test placeholders) would redact ordinary words; they are not secrets.
-    if (secret && secret.length >= 6 && out.includes(secret)) out = out.split(secret).join(REDACTED);
+    if (secret && secret.length >= 6 && out.includes(secret))
+      out = out.split(secret).join(REDACTED);
   }
   KEY_PATTERNS.lastIndex = 0;
   return KEY_PATTERNS.test(out) ? out.replace(KEY_PATTERNS, REDACTED) : out;
@@ -31,7 +32,11 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
  * Scrubs secrets from a JSON-like value (strings inside objects and arrays), returning a copy
  * only where something changed.
  */
-export function scrubValue<T>(value: T, secrets: readonly (string | undefined)[] = [], depth = 0): T {
+export function scrubValue<T>(
+  value: T,
+  secrets: readonly (string | undefined)[] = [],
+  depth = 0,
+): T {
   if (typeof value === "string") return scrubSecrets(value, secrets) as T;
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) {

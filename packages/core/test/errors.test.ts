@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { loadSecondCopy as secondCopy } from "./fixtures/second-copy.js";
 import {
   AuthenticationError,
   ContentFilterError,
@@ -12,18 +11,30 @@ import {
   ServiceUnavailableError,
   TimeoutError,
 } from "../src/index.js";
-
+import { loadSecondCopy as secondCopy } from "./fixtures/second-copy.js";
 
 describe("error hierarchy", () => {
   it("classes nest as documented and carry details", () => {
-    const e = new RateLimitError("slow down", { provider: "openai", status: 429, code: "rate_limit_exceeded", requestId: "req_1", retryAfterMs: 1500 });
+    const e = new RateLimitError("slow down", {
+      provider: "openai",
+      status: 429,
+      code: "rate_limit_exceeded",
+      requestId: "req_1",
+      retryAfterMs: 1500,
+    });
     expect(e).toBeInstanceOf(RateLimitError);
     expect(e).toBeInstanceOf(ProviderError);
     expect(e).toBeInstanceOf(RephyscoError);
     expect(e).toBeInstanceOf(Error);
     expect(e).not.toBeInstanceOf(AuthenticationError);
     expect(e.name).toBe("RateLimitError");
-    expect([e.status, e.code, e.requestId, e.retryAfterMs, e.retryable]).toEqual([429, "rate_limit_exceeded", "req_1", 1500, true]);
+    expect([e.status, e.code, e.requestId, e.retryAfterMs, e.retryable]).toEqual([
+      429,
+      "rate_limit_exceeded",
+      "req_1",
+      1500,
+      true,
+    ]);
     expect(new TimeoutError("t", { provider: "x" })).toBeInstanceOf(ServiceUnavailableError);
     expect(new TimeoutError("t", { provider: "x" }).retryable).toBe(true);
     expect(new QuotaExceededError("q", { provider: "x" }).retryable).toBe(false);
@@ -38,8 +49,12 @@ describe("error hierarchy", () => {
     expect(foreign).toBeInstanceOf(RateLimitError);
     expect(foreign).toBeInstanceOf(ProviderError);
     expect(foreign).not.toBeInstanceOf(AuthenticationError);
-    expect(new AuthenticationError("a", { provider: "p" })).toBeInstanceOf(other.AuthenticationError);
-    expect(new AuthenticationError("a", { provider: "p" })).not.toBeInstanceOf(other.RateLimitError);
+    expect(new AuthenticationError("a", { provider: "p" })).toBeInstanceOf(
+      other.AuthenticationError,
+    );
+    expect(new AuthenticationError("a", { provider: "p" })).not.toBeInstanceOf(
+      other.RateLimitError,
+    );
     expect({}).not.toBeInstanceOf(RephyscoError);
   });
 

@@ -1,20 +1,20 @@
 import { describe, expect, it } from "vitest";
 import {
   AuthenticationError,
-  cacheKey,
   type CacheKeyInput,
   ContentFilterError,
+  cacheKey,
   computeRetryDelay,
   DEFAULT_RETRY,
-  imageToUrl,
   InvalidRequestError,
+  imageToUrl,
   isRetryableError,
   memoryStore,
   QuotaExceededError,
   RateLimitError,
   resolveImage,
-  scrubSecrets,
   ServiceUnavailableError,
+  scrubSecrets,
   sleep,
   sniffImageType,
 } from "../src/index.js";
@@ -35,13 +35,45 @@ describe("retry policy", () => {
 
   it("backs off exponentially with bounded jitter and honours each error's own Retry-After within the cap", () => {
     const mid = () => 0.5;
-    expect(computeRetryDelay(1, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, mid)).toBe(1000);
-    expect(computeRetryDelay(2, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, mid)).toBe(2000);
-    expect(computeRetryDelay(3, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, () => 1)).toBeCloseTo(4800);
-    expect(computeRetryDelay(3, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, () => 0)).toBeCloseTo(3200);
-    expect(computeRetryDelay(20, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, mid)).toBe(60_000);
-    expect(computeRetryDelay(1, new RateLimitError("", { provider: "x", retryAfterMs: 7 }), DEFAULT_RETRY)).toBe(7);
-    expect(computeRetryDelay(1, new RateLimitError("", { provider: "x", retryAfterMs: 61_000 }), DEFAULT_RETRY)).toBeUndefined();
+    expect(
+      computeRetryDelay(1, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, mid),
+    ).toBe(1000);
+    expect(
+      computeRetryDelay(2, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, mid),
+    ).toBe(2000);
+    expect(
+      computeRetryDelay(
+        3,
+        new ServiceUnavailableError("", { provider: "x" }),
+        DEFAULT_RETRY,
+        () => 1,
+      ),
+    ).toBeCloseTo(4800);
+    expect(
+      computeRetryDelay(
+        3,
+        new ServiceUnavailableError("", { provider: "x" }),
+        DEFAULT_RETRY,
+        () => 0,
+      ),
+    ).toBeCloseTo(3200);
+    expect(
+      computeRetryDelay(20, new ServiceUnavailableError("", { provider: "x" }), DEFAULT_RETRY, mid),
+    ).toBe(60_000);
+    expect(
+      computeRetryDelay(
+        1,
+        new RateLimitError("", { provider: "x", retryAfterMs: 7 }),
+        DEFAULT_RETRY,
+      ),
+    ).toBe(7);
+    expect(
+      computeRetryDelay(
+        1,
+        new RateLimitError("", { provider: "x", retryAfterMs: 61_000 }),
+        DEFAULT_RETRY,
+      ),
+    ).toBeUndefined();
   });
 
   it("sleep is cancelled by the signal with its AbortError", async () => {
@@ -81,8 +113,12 @@ describe("cache key", () => {
     const keys = new Set(variants.map(cacheKey));
     expect(keys.size).toBe(variants.length);
     expect(keys.has(k)).toBe(false);
-    expect(cacheKey({ ...base, providerOptions: { a: 1, b: 2 } })).toBe(cacheKey({ ...base, providerOptions: { b: 2, a: 1 } }));
-    expect(cacheKey({ ...base, messages: [{ role: "user", content: "a", name: "b" }] })).not.toBe(cacheKey({ ...base, messages: [{ role: "user", content: "ab" }] }));
+    expect(cacheKey({ ...base, providerOptions: { a: 1, b: 2 } })).toBe(
+      cacheKey({ ...base, providerOptions: { b: 2, a: 1 } }),
+    );
+    expect(cacheKey({ ...base, messages: [{ role: "user", content: "a", name: "b" }] })).not.toBe(
+      cacheKey({ ...base, messages: [{ role: "user", content: "ab" }] }),
+    );
   });
 });
 
@@ -94,8 +130,14 @@ describe("images", () => {
     expect(imageToUrl("https://x.test/a.png")).toBe("https://x.test/a.png");
     expect(imageToUrl(new URL("https://x.test/b.png"))).toBe("https://x.test/b.png");
     expect(imageToUrl(PNG)).toBe(`data:image/png;base64,${Buffer.from(PNG).toString("base64")}`);
-    expect(imageToUrl({ data: "QUJD", mediaType: "image/webp" })).toBe("data:image/webp;base64,QUJD");
-    expect(resolveImage("data:image/gif;base64,R0lG")).toEqual({ kind: "data", mediaType: "image/gif", base64: "R0lG" });
+    expect(imageToUrl({ data: "QUJD", mediaType: "image/webp" })).toBe(
+      "data:image/webp;base64,QUJD",
+    );
+    expect(resolveImage("data:image/gif;base64,R0lG")).toEqual({
+      kind: "data",
+      mediaType: "image/gif",
+      base64: "R0lG",
+    });
   });
   it("rejects local paths, unknown bytes and bad media types with InvalidRequestError", () => {
     expect(() => resolveImage("./cat.png")).toThrow(InvalidRequestError);
@@ -108,10 +150,14 @@ describe("images", () => {
 
 describe("scrubbing", () => {
   it("removes exact keys and key-shaped strings", () => {
-    expect(scrubSecrets("key sk-abcdefgh12345678 and AIzaSyA1234567890123456789012 and xai-ABCDEFGH1234")).toBe(
-      "key [REDACTED] and [REDACTED] and [REDACTED]",
+    expect(
+      scrubSecrets(
+        "key sk-abcdefgh12345678 and AIzaSyA1234567890123456789012 and xai-ABCDEFGH1234",
+      ),
+    ).toBe("key [REDACTED] and [REDACTED] and [REDACTED]");
+    expect(scrubSecrets("custom secret-value-123 here", ["secret-value-123"])).toBe(
+      "custom [REDACTED] here",
     );
-    expect(scrubSecrets("custom secret-value-123 here", ["secret-value-123"])).toBe("custom [REDACTED] here");
     expect(scrubSecrets("nothing here")).toBe("nothing here");
   });
 });
@@ -119,7 +165,11 @@ describe("scrubbing", () => {
 describe("memoryStore", () => {
   it("stores, expires and evicts the least recently used", async () => {
     const s = memoryStore({ max: 2 });
-    const entry = { v: 1, kind: "response", response: { content: "a", model: "m", provider: "p" } } as const;
+    const entry = {
+      v: 1,
+      kind: "response",
+      response: { content: "a", model: "m", provider: "p" },
+    } as const;
     await s.set("a", entry);
     await s.set("b", entry, 20);
     expect(await s.get("a")).toEqual(entry);

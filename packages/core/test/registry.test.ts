@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { loadSecondCopy } from "./fixtures/second-copy.js";
 import {
   AuthenticationError,
   BaseProvider,
@@ -13,16 +12,28 @@ import {
   registerProvider,
   type StreamChunk,
 } from "../src/index.js";
+import { loadSecondCopy } from "./fixtures/second-copy.js";
 
 class EchoProvider extends BaseProvider<Message[], ModelResponse, StreamChunk> {
   constructor(settings: ProviderOptions) {
-    super({ id: "echo-test", defaultModel: "echo-1", defaultBaseURL: "http://127.0.0.1:1/v1/", apiKeyEnvVars: ["ECHO_TEST_API_KEY", "ECHO_ALT_KEY"], settings });
+    super({
+      id: "echo-test",
+      defaultModel: "echo-1",
+      defaultBaseURL: "http://127.0.0.1:1/v1/",
+      apiKeyEnvVars: ["ECHO_TEST_API_KEY", "ECHO_ALT_KEY"],
+      settings,
+    });
   }
   formatMessages(messages: readonly Message[]): Message[] {
     return [...messages];
   }
   async generate(messages: readonly Message[]): Promise<ModelResponse> {
-    return this.parseResponse({ content: messages.at(-1)?.content ?? "", model: "echo-1", provider: this.name, cached: false });
+    return this.parseResponse({
+      content: messages.at(-1)?.content ?? "",
+      model: "echo-1",
+      provider: this.name,
+      cached: false,
+    });
   }
   async *stream(): AsyncIterable<StreamChunk> {
     yield { content: "x", finishReason: "stop" };
@@ -37,9 +48,16 @@ class EchoProvider extends BaseProvider<Message[], ModelResponse, StreamChunk> {
 
 describe("provider registry", () => {
   it("registers, lists and creates providers", () => {
-    registerProvider("echo-test", (s) => new EchoProvider(s), { defaultModel: "echo-1", apiKeyEnvVars: ["ECHO_TEST_API_KEY"] });
+    registerProvider("echo-test", (s) => new EchoProvider(s), {
+      defaultModel: "echo-1",
+      apiKeyEnvVars: ["ECHO_TEST_API_KEY"],
+    });
     expect(hasProvider("echo-test")).toBe(true);
-    expect(listProviders().find((p) => p.id === "echo-test")).toEqual({ id: "echo-test", defaultModel: "echo-1", apiKeyEnvVars: ["ECHO_TEST_API_KEY"] });
+    expect(listProviders().find((p) => p.id === "echo-test")).toEqual({
+      id: "echo-test",
+      defaultModel: "echo-1",
+      apiKeyEnvVars: ["ECHO_TEST_API_KEY"],
+    });
     const p = createProvider("echo-test", { apiKey: "k-123456" });
     expect(p.name).toBe("echo-test");
     expect(p.baseURL).toBe("http://127.0.0.1:1/v1");

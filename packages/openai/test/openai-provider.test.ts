@@ -4,8 +4,8 @@ import {
   createProvider,
   InvalidRequestError,
   listProviders,
-  QuotaExceededError,
   ProviderError,
+  QuotaExceededError,
   RateLimitError,
   ServiceUnavailableError,
 } from "@rephysco/core";

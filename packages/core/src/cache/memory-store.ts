@@ -27,8 +27,13 @@ export interface MemoryStore extends CacheStore {
  */
 export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const max = options.max ?? 1000;
-  if (!Number.isInteger(max) || max < 1) throw new TypeError(`memoryStore: max must be a positive integer, got ${max}.`);
-  const lru = new LRUCache<string, CacheEntry>({ max, ...(options.ttlMs ? { ttl: options.ttlMs } : {}), ttlAutopurge: false });
+  if (!Number.isInteger(max) || max < 1)
+    throw new TypeError(`memoryStore: max must be a positive integer, got ${max}.`);
+  const lru = new LRUCache<string, CacheEntry>({
+    max,
+    ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
+    ttlAutopurge: false,
+  });
   return {
     async get(key) {
       return lru.get(key);

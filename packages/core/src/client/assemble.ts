@@ -2,7 +2,11 @@ import type { CachedResponse } from "../cache/cache-store.js";
 import type { FinishReason, StreamChunk, Usage } from "../types.js";
 
 /** Joins stream chunks into one answer (used for stream-to-generate cache hits). */
-export function assembleChunks(chunks: readonly StreamChunk[], provider: string, model: string): CachedResponse {
+export function assembleChunks(
+  chunks: readonly StreamChunk[],
+  provider: string,
+  model: string,
+): CachedResponse {
   let content = "";
   let reasoning = "";
   let usage: Usage | undefined;

@@ -5,7 +5,11 @@ import { abortReason } from "../retry.js";
 export interface Scope {
   readonly signal: AbortSignal | undefined;
   translate(error: unknown): unknown;
-  next<T>(iterator: AsyncIterator<T>, ms: number | undefined, what: string): Promise<IteratorResult<T>>;
+  next<T>(
+    iterator: AsyncIterator<T>,
+    ms: number | undefined,
+    what: string,
+  ): Promise<IteratorResult<T>>;
   dispose(): void;
 }
 
@@ -54,7 +58,13 @@ export class AttemptScope implements Scope {
     else userSignal?.addEventListener("abort", this.#onUserAbort, { once: true });
     if (timeoutMs !== undefined) {
       this.#timer = setTimeout(
-        () => this.fail(new TimeoutError(`${provider} did not answer within timeoutMs (${timeoutMs} ms).`, { provider, code: "timeout" })),
+        () =>
+          this.fail(
+            new TimeoutError(`${provider} did not answer within timeoutMs (${timeoutMs} ms).`, {
+              provider,
+              code: "timeout",
+            }),
+          ),
         timeoutMs,
       );
     }
@@ -83,7 +93,11 @@ export class AttemptScope implements Scope {
    * `iterator.next()` bounded by `ms` (no bound when undefined). On expiry the attempt is
    * aborted, so the provider's socket closes, and a {@link TimeoutError} is thrown.
    */
-  next<T>(iterator: AsyncIterator<T>, ms: number | undefined, what: string): Promise<IteratorResult<T>> {
+  next<T>(
+    iterator: AsyncIterator<T>,
+    ms: number | undefined,
+    what: string,
+  ): Promise<IteratorResult<T>> {
     if (ms === undefined) return iterator.next();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -97,6 +97,9 @@ export function emit(listener: EventListener | undefined, event: RephyscoEvent):
   try {
     listener(event);
   } catch (error) {
-    process.emitWarning(`rephysco: onEvent listener threw on "${event.type}": ${String(error)}`, "RephyscoWarning");
+    process.emitWarning(
+      `rephysco: onEvent listener threw on "${event.type}": ${String(error)}`,
+      "RephyscoWarning",
+    );
   }
 }

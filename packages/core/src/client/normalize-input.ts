@@ -24,17 +24,26 @@ export function normalizeInput(
     if (systemPrompt !== "") out.push({ role: "system", content: systemPrompt });
   }
   if (typeof input === "string") {
-    if (input.trim() === "" && !images?.length) throw bad("The prompt is empty: pass a non-empty string or a list of messages.");
-    out.push(images?.length ? { role: "user", content: input, images } : { role: "user", content: input });
+    if (input.trim() === "" && !images?.length)
+      throw bad("The prompt is empty: pass a non-empty string or a list of messages.");
+    out.push(
+      images?.length ? { role: "user", content: input, images } : { role: "user", content: input },
+    );
     return out;
   }
   if (!Array.isArray(input)) throw bad("Input must be a string or an array of messages.");
   if (input.length === 0) throw bad("The message list is empty: pass at least one message.");
   input.forEach((m: Message, i: number) => {
-    if (!m || typeof m !== "object") throw bad(`messages[${i}] must be an object { role, content }.`);
-    if (!ROLES.has(m.role)) throw bad(`messages[${i}].role must be one of system, user, assistant, tool; got ${JSON.stringify(m.role)}.`);
-    if (typeof m.content !== "string") throw bad(`messages[${i}].content must be a string; got ${typeof m.content}.`);
-    if (m.images !== undefined && !Array.isArray(m.images)) throw bad(`messages[${i}].images must be an array.`);
+    if (!m || typeof m !== "object")
+      throw bad(`messages[${i}] must be an object { role, content }.`);
+    if (!ROLES.has(m.role))
+      throw bad(
+        `messages[${i}].role must be one of system, user, assistant, tool; got ${JSON.stringify(m.role)}.`,
+      );
+    if (typeof m.content !== "string")
+      throw bad(`messages[${i}].content must be a string; got ${typeof m.content}.`);
+    if (m.images !== undefined && !Array.isArray(m.images))
+      throw bad(`messages[${i}].images must be an array.`);
     out.push(m);
   });
   if (images?.length) {
@@ -59,7 +68,10 @@ export function validateParams(p: {
   topP?: number | undefined;
   stop?: readonly string[] | undefined;
 }): void {
-  if (p.temperature !== undefined && (typeof p.temperature !== "number" || !Number.isFinite(p.temperature) || p.temperature < 0)) {
+  if (
+    p.temperature !== undefined &&
+    (typeof p.temperature !== "number" || !Number.isFinite(p.temperature) || p.temperature < 0)
+  ) {
     throw bad(`temperature must be a number >= 0; got ${String(p.temperature)}.`);
   }
   if (p.maxTokens !== undefined && (!Number.isInteger(p.maxTokens) || p.maxTokens < 1)) {
@@ -68,7 +80,10 @@ export function validateParams(p: {
   if (p.topP !== undefined && (typeof p.topP !== "number" || !(p.topP >= 0 && p.topP <= 1))) {
     throw bad(`topP must be a number between 0 and 1; got ${String(p.topP)}.`);
   }
-  if (p.stop !== undefined && (!Array.isArray(p.stop) || p.stop.some((s) => typeof s !== "string"))) {
+  if (
+    p.stop !== undefined &&
+    (!Array.isArray(p.stop) || p.stop.some((s) => typeof s !== "string"))
+  ) {
     throw bad("stop must be an array of strings.");
   }
 }
@@ -83,9 +98,12 @@ export function validateTimeout(
   ErrorClass: typeof RephyscoError = InvalidRequestError,
 ): void {
   if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
-    throw new ErrorClass(`${name} must be a positive number of milliseconds; got ${String(value)}.`, {
-      provider: "client",
-      code: "invalid_option",
-    });
+    throw new ErrorClass(
+      `${name} must be a positive number of milliseconds; got ${String(value)}.`,
+      {
+        provider: "client",
+        code: "invalid_option",
+      },
+    );
   }
 }
