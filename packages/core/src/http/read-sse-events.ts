@@ -23,7 +23,7 @@ export interface ReadSseEventsOptions {
 }
 
 /**
- * Reads a `text/event-stream` body as events: `body -> TextDecoderStream -> EventSourceParserStream`
+ * Reads a `text/event-stream` body as events: `body -> UTF-8 decoding -> EventSourceParserStream`
  * (eventsource-parser), so line endings, multi-line data, comments and BOMs follow the spec.
  *
  * - a body that ends in the middle of an event (data with no closing blank line), or a read that
@@ -51,16 +51,28 @@ export async function* readSseEvents(
   if (signal?.aborted) throw signal.reason;
   if (!response.body) throw incompleteStreamError(provider, "the response has no body");
 
+  // One stage decodes and watches for a cut mid-event (two stages, TextDecoderStream plus a
+  // tracker, cost a stream's worth of buffers and promises each).
   const tail = new SseTailTracker();
-  const tracker = new TransformStream<string, string>({
+  const decoder = new TextDecoder();
+  const decode = new TransformStream<Uint8Array, string>({
     transform(chunk, controller) {
-      tail.feed(chunk);
-      controller.enqueue(chunk);
+      const text = decoder.decode(chunk, { stream: true });
+      if (text) {
+        tail.feed(text);
+        controller.enqueue(text);
+      }
+    },
+    flush(controller) {
+      const text = decoder.decode();
+      if (text) {
+        tail.feed(text);
+        controller.enqueue(text);
+      }
     },
   });
   const reader = response.body
-    .pipeThrough(new TextDecoderStream())
-    .pipeThrough(tracker)
+    .pipeThrough(decode)
     .pipeThrough(new EventSourceParserStream())
     .getReader();
 
@@ -95,12 +107,8 @@ export async function* readSseEvents(
         done = true;
         break;
       }
-      const { event, data, id } = result.value;
-      yield {
-        data,
-        ...(event !== undefined && { event }),
-        ...(id !== undefined && { id }),
-      };
+      // The parser's own object, as it is: no copy per event.
+      yield result.value;
     }
     if (tail.inEvent) {
       throw incompleteStreamError(provider, "the body ended in the middle of an event");
