@@ -43,6 +43,7 @@ export {
 } from "./http-errors.js";
 export { imageToUrl, type ResolvedImage, resolveImage, sniffImageType } from "./images.js";
 export {
+  type AnyFallbackTarget,
   type FallbackTarget,
   type GenerateOptions,
   LLMClient,

@@ -18,7 +18,13 @@ import {
   ServiceUnavailableError,
   TimeoutError,
 } from "./errors.js";
-import { createProvider, type ProviderId, type ProviderSettings } from "./registry.js";
+import {
+  createProvider,
+  type ProviderId,
+  type ProviderOptions,
+  type ProviderRegistry,
+  type ProviderSettings,
+} from "./registry.js";
 import {
   computeRetryDelay,
   isAbortError,
@@ -51,6 +57,14 @@ export interface FallbackTarget<Id extends ProviderId = ProviderId> {
   readonly settings?: ProviderSettings<Id & string>;
 }
 
+/**
+ * A fallback for any registered provider, typed by its id: `settings` are checked against that
+ * provider's settings. Ids registered only at run time take the common {@link ProviderOptions}.
+ */
+export type AnyFallbackTarget =
+  | { [Id in keyof ProviderRegistry & string]: FallbackTarget<Id> }[keyof ProviderRegistry & string]
+  | (FallbackTarget<string & {}> & { readonly settings?: ProviderOptions });
+
 /** Settings of an {@link LLMClient}. Only `provider` is required. */
 export interface LLMClientOptions<Id extends ProviderId = ProviderId> {
   /** Registry id of the provider (import its package first, e.g. `import "@rephysco/openai"`). */
@@ -80,7 +94,7 @@ export interface LLMClientOptions<Id extends ProviderId = ProviderId> {
   /** Longest gap between two streamed chunks, in ms. */
   readonly idleTimeoutMs?: number;
   /** Providers to try, in order, when the current one fails with a retryable error after its retries. */
-  readonly fallbacks?: readonly FallbackTarget[];
+  readonly fallbacks?: readonly AnyFallbackTarget[];
   /**
    * Decides whether an error falls back to the next provider. Default: rate limits, quota,
    * timeouts, 5xx and connection failures do; authentication, invalid request and content filter
