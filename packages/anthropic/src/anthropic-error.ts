@@ -79,6 +79,7 @@ export function anthropicStreamError(
     secrets: readonly string[];
     headers?: Headers;
     partialContent?: string;
+    partialReasoning?: string;
   },
 ): RephyscoError {
   const type = body.error?.type;
@@ -95,6 +96,8 @@ export function anthropicStreamError(
     // Without a known type the event still means the answer failed upstream: retryable unavailability.
     errorClass: mapped.errorClass ?? ServiceUnavailableError,
     secrets: context.secrets,
+    ...(context.partialContent !== undefined && { partialContent: context.partialContent }),
+    ...(context.partialReasoning !== undefined && { partialReasoning: context.partialReasoning }),
   });
 }
 

@@ -224,6 +224,7 @@ export class AnthropicProvider extends BaseProvider<
     let outputTokens: number | undefined;
     let stopReason: string | null | undefined;
     let text = "";
+    let thinking = "";
     for await (const ev of readSseEvents(response, {
       provider,
       secrets,
@@ -240,6 +241,7 @@ export class AnthropicProvider extends BaseProvider<
           const chunk = this.parseStreamChunk(event);
           if (chunk) {
             text += chunk.content;
+            if (chunk.reasoning) thinking += chunk.reasoning;
             yield { ...chunk, model, provider };
           }
           break;
@@ -280,6 +282,7 @@ export class AnthropicProvider extends BaseProvider<
             secrets,
             headers: response.headers,
             ...(text !== "" && { partialContent: text }),
+            ...(thinking !== "" && { partialReasoning: thinking }),
           });
         default:
           // content_block_start/stop and event types added later carry nothing we need.

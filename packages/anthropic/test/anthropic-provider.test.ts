@@ -332,6 +332,8 @@ describe("errors by type", () => {
     expect(error.status).toBe(529);
     expect(error.code).toBe("overloaded_error");
     expect(error.retryable).toBe(true);
+    // The provider itself keeps what was delivered, for callers that use it without LLMClient.
+    expect(error.partialContent).toBe("one ");
 
     server.enqueue({
       chunks: ["x"],

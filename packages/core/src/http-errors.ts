@@ -94,6 +94,10 @@ export interface ResponseErrorInput {
   readonly errorClass?: typeof ProviderError;
   /** Extra data for the error. */
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Text a stream had already delivered when this error arrived. */
+  readonly partialContent?: string;
+  /** Reasoning a stream had already delivered when this error arrived. */
+  readonly partialReasoning?: string;
 }
 
 const REQUEST_ID_HEADERS = [
@@ -140,6 +144,8 @@ export function createErrorFromResponse(input: ResponseErrorInput): RephyscoErro
     ...(input.body !== undefined && { body: scrubValue(input.body, secrets) }),
     ...(input.cause !== undefined && { cause: scrubError(input.cause, secrets) }),
     ...(input.data !== undefined && { data: input.data }),
+    ...(input.partialContent !== undefined && { partialContent: input.partialContent }),
+    ...(input.partialReasoning !== undefined && { partialReasoning: input.partialReasoning }),
   });
 }
 
