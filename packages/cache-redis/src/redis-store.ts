@@ -224,6 +224,14 @@ type OwnClient = RedisStoreClient & {
 
 function ownClient(url: string, options: RedisStoreOptions): OwnClient {
   const attempts = options.reconnectAttempts ?? 2;
+  try {
+    // The URL may hold a password, and a URL parse error keeps the whole input: never let it out.
+    new URL(url);
+  } catch {
+    throw new TypeError(
+      "redisStore: the Redis URL is not a valid URL (expected redis://[[user]:password@]host[:port][/db]).",
+    );
+  }
   const client = createClient({
     url,
     // Queued commands would wait for a Redis that may never come back; reject them at once.

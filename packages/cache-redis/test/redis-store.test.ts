@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { inspect, promisify } from "node:util";
 import type { CacheEntry, CacheStore } from "@rephysco/core";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -204,6 +204,19 @@ describe("redisStore", () => {
     });
     expect(await child("get", "missing")).toEqual({ entry: null });
   }, 30_000);
+
+  it("an invalid URL is a TypeError that does not carry the URL (it may hold a password)", async () => {
+    let error: unknown;
+    try {
+      const s = redisStore({ url: "redis://:hunter2-secret@[bad" });
+      stores.push(s);
+      await s.get("k");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect(inspect(error, { depth: Number.POSITIVE_INFINITY })).not.toContain("hunter2");
+  });
 
   it("an unreachable Redis makes calls reject, and its error names no password", async () => {
     const down = await startRedisServer();

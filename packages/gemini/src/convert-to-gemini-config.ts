@@ -7,7 +7,10 @@ import type { ProviderCallOptions } from "@rephysco/core";
  * `responseMimeType`, `candidateCount`, ...), plus the `includeThoughts` shorthand.
  */
 export interface GeminiProviderOptions
-  extends Omit<GenerateContentConfig, "abortSignal" | "httpOptions" | "automaticContinuation"> {
+  extends Omit<
+    GenerateContentConfig,
+    "abortSignal" | "httpOptions" | "automaticContinuation" | "automaticFunctionCalling"
+  > {
   /** Shorthand for `thinkingConfig.includeThoughts`: ask for thought summaries (returned as `reasoning`). */
   readonly includeThoughts?: boolean;
 }
@@ -16,8 +19,10 @@ export interface GeminiProviderOptions
  * Builds the SDK's per-call config. Named options (`temperature`, `maxTokens`, `topP`, `stop`)
  * win over the same settings in `providerOptions`. Three fields are never taken from
  * `providerOptions`, because they would undo guarantees Rephysco gives:
- * `abortSignal` (always the caller's), `httpOptions` (could turn SDK retries on), and
- * `automaticContinuation` (always `false`: with it on, the SDK sends follow-up requests by itself).
+ * `abortSignal` (always the caller's), `httpOptions` (could turn SDK retries on),
+ * `automaticContinuation` (always `false`: with it on, the SDK sends follow-up requests by itself),
+ * and `automaticFunctionCalling` (always disabled: with callable tools the SDK would loop through
+ * up to ten requests on its own). One call is one HTTP request, under one retry policy.
  */
 export function convertToGeminiConfig(
   options: ProviderCallOptions,
@@ -29,6 +34,7 @@ export function convertToGeminiConfig(
     abortSignal: _signal,
     httpOptions: _http,
     automaticContinuation: _cont,
+    automaticFunctionCalling: _afc,
     ...passthrough
   } = (options.providerOptions ?? {}) as GeminiProviderOptions & Record<string, unknown>;
   const config: GenerateContentConfig = { ...passthrough };
@@ -46,5 +52,6 @@ export function convertToGeminiConfig(
   if (systemInstruction) config.systemInstruction = systemInstruction;
   if (signal) config.abortSignal = signal;
   config.automaticContinuation = false;
+  config.automaticFunctionCalling = { disable: true };
   return config;
 }

@@ -222,4 +222,33 @@ describe("request: generationConfig", () => {
     expect(server.requests).toHaveLength(1);
     expect(bodyOf(server).generationConfig).toEqual({});
   });
+
+  it("never lets the SDK call tools and send follow-up requests by itself", async () => {
+    // A callable tool: with automatic function calling on, the SDK would run it and ask again.
+    let toolCalls = 0;
+    const callable = {
+      tool: async () => ({ functionDeclarations: [{ name: "lookup", description: "Looks up" }] }),
+      callTool: async () => {
+        toolCalls++;
+        return [{ functionResponse: { name: "lookup", response: { ok: true } } }];
+      },
+    };
+    server.enqueue({
+      text: "",
+      extra: {
+        candidates: [
+          {
+            content: { role: "model", parts: [{ functionCall: { name: "lookup", args: {} } }] },
+            finishReason: "STOP",
+            index: 0,
+          },
+        ],
+      },
+    });
+    await provider
+      .generate([user("Hi")], call("gemini-2.5-flash", { providerOptions: { tools: [callable] } }))
+      .catch(() => undefined);
+    expect(toolCalls).toBe(0);
+    expect(server.requests).toHaveLength(1);
+  });
 });
