@@ -6,6 +6,7 @@ import {
   type ModelResponse,
   type ProviderCallOptions,
   type ProviderOptions,
+  ServiceUnavailableError,
   type StreamChunk,
   type Usage,
 } from "@rephysco/core";
@@ -319,6 +320,19 @@ export class GeminiProvider extends BaseProvider<
         }
       }
       drained = true;
+      if (!finished) {
+        // Gemini has no end marker: a body that ends on an event boundary before the finish
+        // reason is a cut answer, never a short one.
+        throw new ServiceUnavailableError(
+          `${this.name}: the stream ended before the model finished.`,
+          {
+            provider: this.name,
+            code: "incomplete_stream",
+            partialContent: content,
+            ...(reasoning && { partialReasoning: reasoning }),
+          },
+        );
+      }
     } catch (e) {
       throw toGeminiError(e, this.#errorContext(options, recorder));
     } finally {

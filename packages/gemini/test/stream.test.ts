@@ -65,10 +65,11 @@ describe("stream", () => {
     expect(chunks.at(-1)!.finishReason).toBe("length");
   });
 
-  it("ends without a finish chunk when the server sends none (the client reports it)", async () => {
+  it("a stream that ends without a finish reason is a cut answer, after the text received", async () => {
     server.enqueue({ chunks: ["a", "b"], omitFinish: true });
     const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
-    expect(error).toBeUndefined();
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
     expect(chunks.map((c) => c.content)).toEqual(["a", "b"]);
     expect(chunks.some((c) => c.finishReason)).toBe(false);
     // Exactly one request: the SDK's automatic continuation is off.

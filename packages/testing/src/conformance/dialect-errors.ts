@@ -42,8 +42,21 @@ const OPENAI_FIELDS: Record<ErrorCase, { type: string; code: string | null }> = 
  */
 export function errorBody(dialect: ConformanceDialect, status: ErrorCase, echo: string): unknown {
   const message = `conformance ${status}: request rejected (key ${echo})`;
-  if (dialect === "gemini")
-    return { error: { code: status, message, status: GEMINI_STATUS[status] } };
+  if (dialect === "gemini") {
+    // Google sends the wait in the body (RetryInfo), not in a Retry-After header.
+    const details =
+      status === 429
+        ? [
+            {
+              "@type": "type.googleapis.com/google.rpc.RetryInfo",
+              retryDelay: `${RETRY_AFTER_SECONDS}s`,
+            },
+          ]
+        : undefined;
+    return {
+      error: { code: status, message, status: GEMINI_STATUS[status], ...(details && { details }) },
+    };
+  }
   if (dialect === "anthropic") {
     return {
       type: "error",
