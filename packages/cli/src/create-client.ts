@@ -16,7 +16,7 @@ export interface ClientFlags {
   readonly cache?: boolean;
   /** Retries after the first attempt (`0` turns retries off). */
   readonly retries?: number;
-  /** Whole-request timeout in milliseconds. */
+  /** Timeout in milliseconds for the whole call (retries included) and for each attempt. */
   readonly timeout?: number;
 }
 

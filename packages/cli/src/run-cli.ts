@@ -20,6 +20,16 @@ export interface RunCliOptions extends CliStreams {
   readonly cwd?: string | false;
 }
 
+/**
+ * `--debug` after the command name too (`rephysco generate hi --debug`). Hidden: help lists the
+ * program's own `--debug` under global options already.
+ */
+function addDebugOption(cmd: Command): Command {
+  return cmd.addOption(
+    new Option("--debug", "show requests, retries and full error stacks").hideHelp(),
+  );
+}
+
 /** The options `generate` and `chat` share. */
 function addModelOptions(cmd: Command): Command {
   return cmd
@@ -36,7 +46,11 @@ function addModelOptions(cmd: Command): Command {
     .option("--base-url <url>", "API base URL (overrides the provider's base URL variable)")
     .option("--cache", "answer repeated requests from the on-disk cache")
     .option("--retries <n>", "retries after a failed attempt (0 turns them off)", parseCount)
-    .option("--timeout <ms>", "whole-request timeout in milliseconds", parsePositiveInt)
+    .option(
+      "--timeout <ms>",
+      "timeout in milliseconds for the whole call, retries included (and for each attempt)",
+      parsePositiveInt,
+    )
     .option("--show-reasoning", "show the model's reasoning (dimmed, on stderr)");
 }
 
@@ -55,7 +69,10 @@ export async function runCli(
   options: RunCliOptions = {},
 ): Promise<ExitCode> {
   const term = createTerminal(options);
-  const debug = argv.includes("--debug");
+  // Set from commander's parsed options just before the command runs: a `--debug` that is an
+  // option's value (`-s --debug`) or a prompt word (after `--`) does not count, and errors raised
+  // while parsing stay one line.
+  let debug = false;
   try {
     if (options.cwd !== false) loadEnvFile(options.cwd ?? process.cwd());
   } catch (error) {
@@ -72,6 +89,12 @@ export async function runCli(
     .version(version, "-V, --version")
     .option("--debug", "show requests, retries and full error stacks on stderr")
     .configureHelp({ showGlobalOptions: true })
+    // Program options only before the command name, so that commander never takes a word meant
+    // for the command (such as the value of -s) as the program's own --debug.
+    .enablePositionalOptions()
+    .hook("preAction", (_program, command) => {
+      debug = command.optsWithGlobals<{ debug?: boolean }>().debug === true;
+    })
     .showSuggestionAfterError()
     .exitOverride()
     .configureOutput({
@@ -81,8 +104,7 @@ export async function runCli(
     });
 
   addModelOptions(
-    program
-      .command("generate")
+    addDebugOption(program.command("generate"))
       .alias("gen")
       .description("generate one answer; the prompt comes from the arguments or stdin")
       .argument("[prompt...]", "the prompt (read from stdin when omitted)")
@@ -93,15 +115,14 @@ export async function runCli(
   });
 
   addModelOptions(
-    program
-      .command("chat")
-      .description("chat with history; commands: system: <prompt>, temp: <value>, clear, exit"),
+    addDebugOption(program.command("chat")).description(
+      "chat with history; commands: system: <prompt>, temp: <value>, clear, exit",
+    ),
   ).action(async (flags: ChatFlags) => {
     exitCode = await runChat(flags, ctx());
   });
 
-  program
-    .command("providers")
+  addDebugOption(program.command("providers"))
     .description("list the providers, their default models, and whether their key is set")
     .action(() => runProviders(term, loadFailures));
 

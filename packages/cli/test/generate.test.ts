@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ANSI, BIN, PNG_1X1, runBin, tempDir, type WireBody } from "./run-bin.js";
+import { ANSI, BIN, PNG_1X1, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
@@ -13,7 +13,10 @@ beforeAll(async () => {
   server = await createMockServer();
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  removeTempDirs();
+});
 beforeEach(() => server.reset());
 
 function body(i = 0): WireBody {
@@ -266,6 +269,67 @@ describe("generate errors", () => {
     expect(r.stderr).toMatch(/^error: .*time/i);
   });
 
+  it("--timeout bounds the whole call, retries included", async () => {
+    // Every attempt is slow; with the default retries, a per-attempt timeout alone would let
+    // the call go on for four attempts.
+    server.enqueue(Array.from({ length: 6 }, () => ({ text: "too late", delayMs: 5_000 })));
+    const r = await runBin(["generate", "hi", "--timeout", "300", ...base], { env: KEY });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: .*--timeout \(300 ms\).*raise --timeout/);
+    expect(lines[0]).not.toMatch(/cancel|abort/i);
+    expect(server.requests.length).toBeLessThanOrEqual(2);
+  });
+
+  it("--timeout bounds the whole call without streaming too", async () => {
+    server.enqueue(Array.from({ length: 6 }, () => ({ text: "too late", delayMs: 5_000 })));
+    const r = await runBin(["generate", "hi", "--no-stream", "--timeout", "300", ...base], {
+      env: KEY,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^error: .*--timeout \(300 ms\)/);
+    expect(server.requests.length).toBeLessThanOrEqual(2);
+  });
+
+  it("reads --debug from the parsed options, not from any word on the command line", async () => {
+    // `-s --debug` is a system prompt, and a word after `--` is part of the prompt.
+    server.enqueue(vendorErrors.openai.serverError(500));
+    const asValue = await runBin(["generate", "hi", "-s", "--debug", "--retries", "0", ...base], {
+      env: KEY,
+    });
+    expect(asValue.code).toBe(1);
+    expect(asValue.stderr.trim().split("\n")).toHaveLength(1);
+    expect(body().messages[0]).toEqual({ role: "system", content: "--debug" });
+
+    server.reset();
+    server.enqueue(vendorErrors.openai.serverError(500));
+    const asWord = await runBin(["generate", "--retries", "0", ...base, "--", "hi", "--debug"], {
+      env: KEY,
+    });
+    expect(asWord.code).toBe(1);
+    expect(asWord.stderr.trim().split("\n")).toHaveLength(1);
+    expect(body().messages.at(-1)!.content).toBe("hi --debug");
+
+    // After the command name it still turns debugging on.
+    server.reset();
+    server.enqueue(vendorErrors.openai.serverError(500));
+    const after = await runBin(["generate", "hi", "--retries", "0", "--debug", ...base], {
+      env: KEY,
+    });
+    expect(after.code).toBe(1);
+    expect(after.stderr).toMatch(/\n\s+at /);
+  });
+
+  it("prints a parse error in one line even with --debug", async () => {
+    const r = await runBin(["--debug", "generate", "hi", "-t", "warm", ...base], { env: KEY });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it.each([
     ["an unknown option", ["generate", "hi", "--bogus"], /unknown option/],
     ["a bad temperature", ["generate", "hi", "-t", "warm"], /temperature/],
@@ -313,21 +377,32 @@ describe("generate errors", () => {
   });
 
   it("stops quietly when stdout is closed early (rephysco ... | head -1)", async () => {
-    server.enqueue({ chunks: ["one ", "two ", "three ", "four"], chunkDelayMs: 100 });
     const child = spawn(process.execPath, [BIN, "generate", "hi", ...base], {
       cwd: tempDir(),
       env: { PATH: process.env.PATH ?? "", HOME: tempDir(), ...KEY },
+    });
+    // The reader goes away before the first chunk arrives, so writing it must fail with EPIPE;
+    // the stream then stalls, so the CLI cannot end by finishing the answer instead.
+    server.enqueue(() => {
+      child.stdout.destroy();
+      return { chunks: ["one ", "two"], stallAfterChunks: 1 };
     });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
     });
-    // Like `head -c 3`: read the first piece of the answer, then close the pipe.
-    child.stdout.once("data", () => child.stdout.destroy());
     child.stdin.end();
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-    expect(stderr).toBe("");
-    expect(code).toBe(0);
+    try {
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      expect(stderr).toBe("");
+      expect(code).toBe(0);
+      // The CLI left while the stream was still open: it hung up on the server.
+      await server.whenIdle();
+      expect(server.requests).toHaveLength(1);
+      expect(server.requests[0]!.aborted).toBe(true);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    }
   });
 
   it("exits with 0 for --help and --version", async () => {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from "vitest";
-import { ANSI, runBin } from "./run-bin.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ANSI, removeTempDirs, runBin, tempDir } from "./run-bin.js";
+
+afterAll(() => removeTempDirs());
 
 function row(stdout: string, id: string): string {
   const line = stdout.split("\n").find((l) => l.split(/\s+/)[0] === id);
@@ -33,10 +37,7 @@ describe("providers", () => {
   });
 
   it("reads keys from .env too", async () => {
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const dir = mkdtempSync(join(tmpdir(), "rephysco-providers-"));
+    const dir = tempDir("rephysco-providers-");
     writeFileSync(join(dir, ".env"), "XAI_API_KEY=xai-from-file\n");
     const r = await runBin(["providers"], { cwd: dir });
     expect(row(r.stdout, "xai")).toMatch(/XAI_API_KEY set$/);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,8 @@ export interface BinResult {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** The temporary directories this run made (HOME, and cwd unless given), removed when it ended. */
+  readonly tempDirs: readonly string[];
 }
 
 /** Options for {@link runBin}. */
@@ -24,17 +26,48 @@ export interface RunBinOptions {
   readonly cwd?: string;
 }
 
-/** A fresh temporary directory. */
+const madeDirs = new Set<string>();
+
+/** A fresh temporary directory, removed by {@link removeTempDirs} (call it in `afterAll`). */
 export function tempDir(prefix = "rephysco-cli-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.add(dir);
+  return dir;
+}
+
+/** Removes the given temporary directories (every one {@link tempDir} made when none given). */
+export function removeTempDirs(dirs: Iterable<string> = [...madeDirs]): void {
+  for (const dir of dirs) {
+    rmSync(dir, { recursive: true, force: true });
+    madeDirs.delete(dir);
+  }
 }
 
 /**
  * Spawns `node dist/bin.js ...args` with a clean environment (none of the developer's keys or
  * NO_COLOR leak in) and collects its output. stdin is a pipe, so the child is never on a TTY.
  */
-export function runBin(args: readonly string[], options: RunBinOptions = {}): Promise<BinResult> {
+export async function runBin(
+  args: readonly string[],
+  options: RunBinOptions = {},
+): Promise<BinResult> {
   const home = tempDir("rephysco-home-");
+  const cwd = options.cwd ?? tempDir();
+  const tempDirs = options.cwd === undefined ? [home, cwd] : [home];
+  try {
+    const out = await spawnBin(args, options, home, cwd);
+    return { ...out, tempDirs };
+  } finally {
+    removeTempDirs(tempDirs);
+  }
+}
+
+function spawnBin(
+  args: readonly string[],
+  options: RunBinOptions,
+  home: string,
+  cwd: string,
+): Promise<Omit<BinResult, "tempDirs">> {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     HOME: home,
@@ -43,7 +76,7 @@ export function runBin(args: readonly string[], options: RunBinOptions = {}): Pr
   };
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? tempDir(),
+      cwd,
       env,
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -1,5 +1,6 @@
 import { createInterface } from "node:readline";
 import { isAbortError, type ModelResponse } from "@rephysco/core";
+import { callDeadline } from "../call-deadline.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseTemperature } from "../parse-number.js";
@@ -40,7 +41,8 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   const rl = createInterface({
     input: term.stdin,
     ...(interactive
-      ? { output: term.stdout, terminal: true, historySize: 200 }
+      ? // Prompts and echo go to stderr, so `rephysco chat > transcript.txt` keeps answers only.
+        { output: term.stderr, terminal: true, historySize: 200 }
       : { terminal: false }),
   });
   let current: AbortController | undefined;
@@ -50,7 +52,7 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
       return;
     }
     // Like the Node REPL: Ctrl+C at the prompt drops the line being typed and says how to leave.
-    term.stdout.write("\n");
+    term.stderr.write("\n");
     note(HINT);
     rl.write(null, { ctrl: true, name: "e" });
     rl.write(null, { ctrl: true, name: "u" });
@@ -61,7 +63,7 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
     note(`Chatting with ${client.provider} (${client.model}).`);
     note("Commands: system: <prompt>, temp: <value>, clear, exit.");
     note("Ctrl+C cancels an answer, Ctrl+D quits.");
-    rl.setPrompt(term.out.bold(term.out.cyan("you> ")));
+    rl.setPrompt(term.err.bold(term.err.cyan("you> ")));
     rl.prompt();
   }
 
@@ -106,8 +108,10 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
       } else {
         const controller = new AbortController();
         current = controller;
+        // --timeout bounds the whole turn (retries included); Ctrl+C still means "cancel".
+        const deadline = callDeadline(flags.timeout, flags.provider, controller.signal);
         const options = {
-          signal: controller.signal,
+          signal: deadline.signal ?? controller.signal,
           ...(temperature !== undefined ? { temperature } : {}),
           ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
         };
@@ -125,10 +129,11 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
             printResponse(term, response, print);
           }
         } catch (error) {
-          if (controller.signal.aborted || isAbortError(error)) {
+          const failure = deadline.translate(error);
+          if (failure === error && (controller.signal.aborted || isAbortError(error))) {
             note("(cancelled)");
           } else {
-            const code = printError(term, error, ctx.debug);
+            const code = printError(term, failure, ctx.debug);
             if (!interactive) {
               exitCode = code;
               break;
@@ -146,7 +151,7 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   }
   // With --cache, answers are written in the background: let them land before the process ends.
   await client.flush();
-  // Ctrl+D leaves the cursor after the prompt; give the shell a fresh line.
-  if (interactive && !typedExit && exitCode === ExitCode.OK) term.stdout.write("\n");
+  // Ctrl+D leaves the cursor after the prompt (on stderr); give the shell a fresh line.
+  if (interactive && !typedExit && exitCode === ExitCode.OK) term.stderr.write("\n");
   return exitCode;
 }

@@ -1,4 +1,5 @@
 import type { ImageInput, LLMClient, ModelResponse } from "@rephysco/core";
+import { callDeadline } from "../call-deadline.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
 import { type PrintOptions, printResponse, printStream, responseJson } from "../print-answer.js";
 import { readImages } from "../read-images.js";
@@ -57,7 +58,10 @@ export async function runGenerate(
     provider: flags.provider,
     ...(flags.model !== undefined ? { model: flags.model } : {}),
   };
+  // --timeout bounds the whole call (retries included); the client's timeoutMs bounds each attempt.
+  const deadline = callDeadline(flags.timeout, flags.provider);
   const callOptions = {
+    ...(deadline.signal ? { signal: deadline.signal } : {}),
     ...(flags.system !== undefined ? { systemPrompt: flags.system } : {}),
     ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
     ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
@@ -65,16 +69,20 @@ export async function runGenerate(
   };
 
   let response: ModelResponse;
-  if (flags.stream) {
-    response = await printStream(term, client.stream(prompt, callOptions), print);
-  } else {
-    const spinner = startSpinner(term, print.waitingText, print.spinner);
-    try {
-      response = await client.generate(prompt, callOptions);
-    } finally {
-      spinner.stop();
+  try {
+    if (flags.stream) {
+      response = await printStream(term, client.stream(prompt, callOptions), print);
+    } else {
+      const spinner = startSpinner(term, print.waitingText, print.spinner);
+      try {
+        response = await client.generate(prompt, callOptions);
+      } finally {
+        spinner.stop();
+      }
+      printResponse(term, response, print);
     }
-    printResponse(term, response, print);
+  } catch (error) {
+    throw deadline.translate(error);
   }
   if (flags.json) term.stdout.write(responseJson(response, ctx.debug));
   // With --cache the answer is written in the background: let it land before the process ends.
