@@ -111,6 +111,31 @@ describe("chat with piped stdin", () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it("puts only the answers on stdout: no prompt, no echo, no escapes", async () => {
+    server.enqueue([{ chunks: ["first ", "answer"] }, { text: "second answer" }]);
+    const r = await runBin(["chat", ...base], { env, input: "one\ntwo\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("first answer\nsecond answer\n");
+    expect(r.stdout + r.stderr).not.toContain("you>");
+    expect(r.stdout).not.toMatch(ANSI);
+  });
+
+  it("bounds each turn by --timeout, retries included, and reports a timeout (exit 1)", async () => {
+    server.enqueue(Array.from({ length: 6 }, () => ({ text: "too late", delayMs: 5_000 })));
+    const r = await runBin(["chat", "--timeout", "300", ...base], { env, input: "hi\nnext\n" });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^error: .*--timeout \(300 ms\)/);
+    expect(r.stderr).not.toContain("cancelled");
+    // The first turn ended the run; "next" was never sent.
+    expect(server.requests.length).toBeLessThanOrEqual(2);
+    for (const q of server.requests) {
+      expect((q.body as WireBody).messages).toEqual([{ role: "user", content: "hi" }]);
+    }
+  });
+
   it("ends cleanly on end of input with nothing typed", async () => {
     const r = await runBin(["chat", ...base], { env, input: "" });
     expect(r.code).toBe(0);
