@@ -25,5 +25,8 @@ export default defineConfig({
     // Tests talk to local servers over real sockets; generous per-test time, never timed assertions.
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // The JSON report lets CI print a plain "N passed, N failed" line.
+    reporters: ["default", "json"],
+    outputFile: { json: ".vitest/report.json" },
   },
 });
