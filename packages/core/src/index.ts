@@ -63,6 +63,7 @@ export {
   registerProvider,
 } from "./registry.js";
 export {
+  abortReason,
   computeRetryDelay,
   DEFAULT_RETRY,
   isAbortError,
@@ -73,6 +74,7 @@ export {
   sleep,
 } from "./retry.js";
 export { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
+export { stableStringify } from "./stable-stringify.js";
 export type {
   FinishReason,
   ImageInput,

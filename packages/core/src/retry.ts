@@ -88,9 +88,12 @@ export function computeRetryDelay(
   return Math.min(opts.maxDelayMs, Math.max(0, base * spread));
 }
 
-/** The platform's abort error for a signal: its reason when set, else a DOMException `AbortError`. */
-export function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+/**
+ * What an abort rejects with, as `fetch` does: the signal's reason when set, else a DOMException
+ * `AbortError` (also when there is no signal, e.g. an SDK reporting its own abort).
+ */
+export function abortReason(signal?: AbortSignal): unknown {
+  return signal?.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
 /** `true` for an abort error (DOMException or any error named `AbortError`). */

@@ -1,6 +1,9 @@
 import { LLMClient, type LLMClientOptions, type RephyscoEvent } from "@rephysco/core";
 import "@rephysco/openai";
 import { createMockServer, type MockServer } from "@rephysco/testing";
+
+export { caught } from "@rephysco/testing";
+
 import { afterAll, afterEach, beforeAll } from "vitest";
 
 /** A 1x1 PNG. */
@@ -63,14 +66,4 @@ export async function collect<T extends { content: string }>(
   const chunks: T[] = [];
   for await (const c of it) chunks.push(c);
   return { chunks, text: chunks.map((c) => c.content).join("") };
-}
-
-/** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-export async function caught(fn: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error & Record<string, unknown>;
-  }
-  throw new Error("expected the call to throw");
 }

@@ -1,4 +1,4 @@
-import { InvalidRequestError, sniffImageType } from "@rephysco/core";
+import { abortReason, InvalidRequestError, sniffImageType } from "@rephysco/core";
 
 /** Default cap on a fetched image: Gemini rejects inline data above 20 MB per request anyway. */
 export const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -28,10 +28,6 @@ const MAX_REDIRECTS = 5;
 export interface FetchedImage {
   readonly mediaType: string;
   readonly base64: string;
-}
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
 /** The URL without query, fragment or credentials: signed URLs carry tokens we must not log. */
@@ -87,7 +83,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
   const fromError = (e: unknown): unknown => {
-    if (opts.signal?.aborted) return abortError(opts.signal);
+    if (opts.signal?.aborted) return abortReason(opts.signal);
     if (timeout.aborted) return fail(`no complete answer within ${opts.timeoutMs} ms.`, e);
     return fail(`the request failed (${e instanceof Error ? e.message : String(e)}).`, e);
   };

@@ -1,6 +1,7 @@
 import type { Candidate, GenerateContentResponsePromptFeedback } from "@google/genai";
 import {
   AuthenticationError,
+  abortReason,
   ContentFilterError,
   createErrorFromResponse,
   excerpt,
@@ -129,9 +130,7 @@ export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown 
   if (error instanceof RephyscoError) return error;
   // As fetch does: a caller's abort rejects with the signal's reason (an `AbortError` unless
   // the caller gave another reason).
-  if (ctx.signal?.aborted) {
-    return ctx.signal.reason ?? new DOMException("This operation was aborted", "AbortError");
-  }
+  if (ctx.signal?.aborted) return abortReason(ctx.signal);
   if (isAbortError(error)) return error;
   if (isApiError(error)) return fromApiError(error, ctx);
   const cause = scrubError(error, ctx.secrets);

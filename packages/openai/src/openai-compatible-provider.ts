@@ -1,4 +1,5 @@
 import {
+  abortReason,
   BaseProvider,
   ConfigurationError,
   ContentFilterError,
@@ -13,6 +14,7 @@ import {
   type StreamChunk,
   scrubError,
   scrubSecrets,
+  stableStringify,
   type Usage,
 } from "@rephysco/core";
 import { readSseEvents } from "@rephysco/core/http";
@@ -33,7 +35,6 @@ import type {
   OpenAICompatibleSettings,
 } from "./openai-compatible-config.js";
 import { mapOpenAIError, OPENAI_ERROR_CODES } from "./openai-error.js";
-import { stableStringify } from "./stable-stringify.js";
 
 const DEFAULT_REASONING_FIELDS = ["reasoning_content", "reasoning"] as const;
 
@@ -322,8 +323,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     } catch (error) {
       throw this.mapError(error, signal, true);
     }
-    if (signal?.aborted)
-      throw signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+    if (signal?.aborted) throw abortReason(signal);
     if (finishReason === "content_filter")
       throw this.#contentFilterError(headers, content, reasoning);
     if (finishReason === undefined || (!sawDone && this.config.requireDoneMarker !== false)) {

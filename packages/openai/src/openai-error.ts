@@ -1,4 +1,5 @@
 import {
+  abortReason,
   createErrorFromResponse,
   ErrorClasses,
   type ErrorClassName,
@@ -108,10 +109,6 @@ function parseBody(text: string): unknown {
   }
 }
 
-function abortError(signal: AbortSignal | undefined): unknown {
-  return signal?.reason ?? new DOMException("This operation was aborted", "AbortError");
-}
-
 /**
  * Turns anything the `openai` SDK (or the stream underneath it) throws into a Rephysco error:
  * HTTP errors by code table, vendor hook, then status; error events inside a stream by code and
@@ -125,7 +122,7 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
   if (error instanceof RephyscoError) return error;
   const { provider, secrets } = options;
   if (options.signal?.aborted || error instanceof APIUserAbortError)
-    return abortError(options.signal);
+    return abortReason(options.signal);
   if (error instanceof APIConnectionTimeoutError) {
     return new TimeoutError(`${provider}: the request timed out.`, {
       provider,

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from "node:crypto";
 import { resolveImage } from "../images.js";
+import { stableStringify } from "../stable-stringify.js";
 import type { Message } from "../types.js";
 
 /** Everything that identifies an answer. Signals, timeouts and retry settings are not part of it. */
@@ -34,17 +35,6 @@ const VERSION = "rephysco-cache-v1";
 function field(h: Hash, s: string): void {
   h.update(`${s.length}:`);
   h.update(s);
-}
-
-function canonical(value: unknown): string {
-  if (value === undefined) return "u";
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  const keys = Object.keys(value as object).sort();
-  return `{${keys
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-    .join(",")}}`;
 }
 
 /**
@@ -91,7 +81,7 @@ export function cacheKey(input: CacheKeyInput): string {
   field(h, input.temperature === undefined ? "u" : String(input.temperature));
   field(h, input.maxTokens === undefined ? "u" : String(input.maxTokens));
   field(h, input.topP === undefined ? "u" : String(input.topP));
-  field(h, input.stop === undefined ? "u" : canonical(input.stop));
-  field(h, canonical(input.providerOptions));
+  field(h, input.stop === undefined ? "u" : stableStringify(input.stop));
+  field(h, input.providerOptions === undefined ? "u" : stableStringify(input.providerOptions));
   return h.digest("hex");
 }

@@ -1,6 +1,6 @@
 /**
  * JSON with object keys sorted at every depth, so that two equal settings objects written in a
- * different key order give the same string (used for the cache identity). `undefined` values
+ * different key order give the same string (used for cache keys and `BaseProvider.cacheIdentity`). `undefined` values
  * are left out, as `JSON.stringify` leaves them out of a request body; arrays keep their order.
  *
  * @example
