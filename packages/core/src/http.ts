@@ -28,6 +28,15 @@ export {
   type TransportErrorContext,
   toTransportError,
 } from "./http/network-error.js";
+export {
+  DEFAULT_MAX_ERROR_BODY_BYTES,
+  DEFAULT_MAX_EVENT_BYTES,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  limitResponseBody,
+  type ResponseBodyLimits,
+  readLimitedText,
+  responseTooLargeError,
+} from "./http/limits.js";
 export { parseJsonEvent } from "./http/parse-json-event.js";
 export { type PostJsonOptions, postJson } from "./http/post-json.js";
 export { type ReadJsonBodyOptions, readJsonBody } from "./http/read-json-body.js";

@@ -120,6 +120,12 @@ export interface ProviderCallOptions {
   readonly signal?: AbortSignal;
   /** Provider-specific parameters, passed through unchanged (for example DashScope's `enable_thinking`). */
   readonly providerOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * Most bytes a non-streamed response body may have; a larger one fails with a `ProviderError`
+   * of code `response_too_large`. The client always sets it (default 64 MiB); providers called
+   * directly fall back to that default when it is absent.
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /** What a provider can do, declared by the provider and used by the client and conformance kit. */

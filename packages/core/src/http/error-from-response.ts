@@ -1,5 +1,6 @@
 import type { ProviderError, RephyscoError } from "../errors.js";
 import { createErrorFromResponse } from "../http-errors.js";
+import { DEFAULT_MAX_ERROR_BODY_BYTES as DEFAULT_MAX_BODY } from "./limits.js";
 import { toTransportError } from "./network-error.js";
 
 /** What a provider's error mapper learns about a failed response. */
@@ -46,7 +47,6 @@ export interface ErrorFromResponseOptions {
   readonly maxBodyBytes?: number;
 }
 
-const DEFAULT_MAX_BODY = 64 * 1024;
 
 /** Reads at most `max` bytes of a body as text, then cancels the rest so the socket is released. */
 export async function readBoundedText(

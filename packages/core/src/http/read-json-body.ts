@@ -1,6 +1,7 @@
 import { ProviderError } from "../errors.js";
 import { excerpt } from "../http-errors.js";
 import { scrubError, scrubSecrets } from "../scrub.js";
+import { readLimitedText } from "./limits.js";
 import { toTransportError } from "./network-error.js";
 
 /** Options of {@link readJsonBody}. */
@@ -11,11 +12,14 @@ export interface ReadJsonBodyOptions {
   readonly secrets?: readonly (string | undefined)[];
   /** The caller's signal, so that an abort during the read surfaces as an abort. */
   readonly signal?: AbortSignal;
+  /** Most bytes of the body; more fails with code `response_too_large`. Default 64 MiB. */
+  readonly maxBytes?: number;
 }
 
 /**
  * Reads a successful response's body as JSON. A body that is not JSON raises a non-retryable
- * `ProviderError` (code `malformed_response`) carrying an excerpt; a connection lost while reading raises
+ * `ProviderError` (code `malformed_response`) carrying an excerpt; a body above `maxBytes` raises
+ * code `response_too_large`; a connection lost while reading raises
  * a retryable `ServiceUnavailableError`; an abort rejects with the abort reason.
  *
  * @example
@@ -30,8 +34,9 @@ export async function readJsonBody<T>(
   const { provider, secrets = [] } = options;
   let text: string;
   try {
-    text = await response.text();
+    text = await readLimitedText(response, provider, options.maxBytes);
   } catch (error) {
+    if (error instanceof ProviderError) throw error;
     throw toTransportError(error, {
       provider,
       secrets,

@@ -1,4 +1,5 @@
 import { EventSourceParserStream } from "eventsource-parser/stream";
+import { DEFAULT_MAX_EVENT_BYTES, responseTooLargeError } from "./limits.js";
 import { incompleteStreamError, toTransportError } from "./network-error.js";
 import { SseTailTracker } from "./sse-tail-tracker.js";
 
@@ -20,12 +21,19 @@ export interface ReadSseEventsOptions {
   readonly secrets?: readonly (string | undefined)[];
   /** Stops reading (and closes the body) when aborted; the iteration rejects with the abort reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Most characters one event (or one unterminated line) may take before the stream fails with
+   * code `response_too_large`. Default 1 MiB. The whole stream is bounded by the timeouts.
+   */
+  readonly maxEventBytes?: number;
 }
 
 /**
  * Reads a `text/event-stream` body as events: `body -> UTF-8 decoding -> EventSourceParserStream`
  * (eventsource-parser), so line endings, multi-line data, comments and BOMs follow the spec.
  *
+ * - an event (or a line) longer than `maxEventBytes` rejects with a `ProviderError` of code
+ *   `response_too_large`;
  * - a body that ends in the middle of an event (data with no closing blank line), or a read that
  *   fails (`ECONNRESET`, `terminated`), rejects with a retryable `ServiceUnavailableError`;
  * - an abort of `signal` rejects with the abort reason;
@@ -55,11 +63,23 @@ export async function* readSseEvents(
   // tracker, cost a stream's worth of buffers and promises each).
   const tail = new SseTailTracker();
   const decoder = new TextDecoder();
+  const maxEvent = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
   const decode = new TransformStream<Uint8Array, string>({
     transform(chunk, controller) {
       const text = decoder.decode(chunk, { stream: true });
       if (text) {
         tail.feed(text);
+        // The parser buffers the current event whole: an event (or a line) without end must
+        // not grow it without limit.
+        if (tail.eventLength > maxEvent) {
+          controller.error(
+            responseTooLargeError(
+              provider,
+              `one stream event exceeds ${maxEvent} characters (no event end received)`,
+            ),
+          );
+          return;
+        }
         controller.enqueue(text);
       }
     },

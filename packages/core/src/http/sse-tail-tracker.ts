@@ -12,6 +12,7 @@ export class SseTailTracker {
   #lineEmpty = true;
   #afterCR = false; // a chunk ended with \r: a leading \n in the next one belongs to it
   #started = false;
+  #eventLength = 0; // characters of the event being received, line ends included
 
   /** Feeds the next piece of decoded text. */
   feed(text: string): void {
@@ -32,6 +33,14 @@ export class SseTailTracker {
     this.#takeLinePart(text, pos, text.length);
   }
 
+  /**
+   * Characters (UTF-16 code units) received since the last blank line: the size of the event
+   * being received, which the parser buffers until the event ends.
+   */
+  get eventLength(): number {
+    return this.#eventLength;
+  }
+
   /** `true` when the input so far ends inside an event that carries data. */
   get inEvent(): boolean {
     return this.#eventHasData || isDataLine(this.#lineHead);
@@ -40,13 +49,20 @@ export class SseTailTracker {
   #takeLinePart(text: string, from: number, to: number): void {
     if (to <= from) return;
     this.#lineEmpty = false;
+    this.#eventLength += to - from;
     if (this.#lineHead.length < 5)
       this.#lineHead += text.slice(from, Math.min(to, from + 5 - this.#lineHead.length));
   }
 
   #endLine(): void {
-    if (this.#lineEmpty) this.#eventHasData = false;
-    else if (isDataLine(this.#lineHead)) this.#eventHasData = true;
+    if (this.#lineEmpty) {
+      // A blank line ends the event.
+      this.#eventHasData = false;
+      this.#eventLength = 0;
+    } else {
+      this.#eventLength += 1; // the line end
+      if (isDataLine(this.#lineHead)) this.#eventHasData = true;
+    }
     this.#lineHead = "";
     this.#lineEmpty = true;
   }
