@@ -139,7 +139,7 @@ export class AnthropicProvider extends BaseProvider<
       ...(signal && { signal }),
       ...(this.#settings.fetch && { fetch: this.#settings.fetch }),
       provider: this.name,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       mapError: mapAnthropicError,
     });
   }
@@ -156,7 +156,7 @@ export class AnthropicProvider extends BaseProvider<
     );
     const raw = await readJsonBody<AnthropicResponse>(response, {
       provider: this.name,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       ...(options.signal && { signal: options.signal }),
     });
     const parsed = this.parseResponse(raw);
@@ -218,7 +218,7 @@ export class AnthropicProvider extends BaseProvider<
     const { signal } = options;
     const response = await this.#post(this.buildBody(messages, options, true), signal, true);
     const provider = this.name;
-    const secrets = [this.apiKey];
+    const secrets = this.secrets;
     let model: string = options.model;
     let inputUsage: Usage | undefined;
     let outputTokens: number | undefined;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { AuthenticationError } from "./errors.js";
+import { AuthenticationError, ConfigurationError } from "./errors.js";
 import type { ProviderOptions } from "./registry.js";
-import { scrubSecrets } from "./scrub.js";
+import { scrubSecrets, urlSecrets } from "./scrub.js";
 import type {
   Message,
   ModelResponse,
@@ -28,7 +28,27 @@ export interface BaseProviderConfig {
   readonly capabilities?: Partial<ProviderCapabilities>;
   /** Set to `false` for providers that need no key (local servers). Default `true`. */
   readonly requireApiKey?: boolean;
+  /**
+   * Names of headers that carry credentials for this provider, besides the standard
+   * `authorization`, `api-key`, `x-api-key`, `x-goog-api-key` and `proxy-authorization`.
+   * Their values are scrubbed from errors and fingerprinted into cache keys like the key.
+   */
+  readonly credentialHeaders?: readonly string[];
+  /**
+   * Other settings that change whose account answers (OpenAI's organization and project):
+   * fingerprinted into cache keys with the key, never stored.
+   */
+  readonly accountIdentity?: readonly (string | undefined | null)[];
 }
+
+/** Headers that carry credentials for every provider (lower case). */
+const STANDARD_CREDENTIAL_HEADERS = [
+  "authorization",
+  "proxy-authorization",
+  "api-key",
+  "x-api-key",
+  "x-goog-api-key",
+];
 
 function readEnv(names: readonly string[] | undefined): string | undefined {
   if (!names || typeof process === "undefined") return undefined;
@@ -73,12 +93,14 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
   readonly baseURL: string;
   /** What this provider supports. */
   readonly capabilities: ProviderCapabilities;
-  /** Extra headers from the settings. */
-  protected readonly headers: Readonly<Record<string, string>>;
-  /** The API key (empty string when the provider needs none). Never log it. */
-  protected readonly apiKey: string;
   /** Environment variables the key is read from. */
   readonly apiKeyEnvVars: readonly string[];
+  // Private fields: `util.inspect` and `JSON.stringify` of a provider never show them.
+  readonly #apiKey: string;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #credentialValues: readonly string[];
+  readonly #accountIdentity: readonly string[];
+  #secrets: readonly string[] | undefined;
   #fingerprint: string | undefined;
 
   constructor(config: BaseProviderConfig) {
@@ -88,7 +110,17 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     const settings = config.settings ?? {};
     const baseURL = settings.baseURL ?? readEnv(config.baseURLEnvVars) ?? config.defaultBaseURL;
     this.baseURL = baseURL.replace(/\/+$/, "");
-    this.headers = settings.headers ?? {};
+    const headers = settings.headers ?? {};
+    this.#headers = headers;
+    const credentialNames = new Set([
+      ...STANDARD_CREDENTIAL_HEADERS,
+      ...(config.credentialHeaders ?? []).map((h) => h.toLowerCase()),
+    ]);
+    this.#credentialValues = Object.keys(headers)
+      .filter((name) => credentialNames.has(name.toLowerCase()))
+      .sort()
+      .map((name) => `${name.toLowerCase()}=${headers[name]}`);
+    this.#accountIdentity = (config.accountIdentity ?? []).map((v) => v ?? "");
     this.capabilities = { images: false, reasoning: false, ...config.capabilities };
     const key = settings.apiKey ?? readEnv(config.apiKeyEnvVars);
     if ((key === undefined || key === "") && config.requireApiKey !== false) {
@@ -98,17 +130,52 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
         { provider: config.id, code: "missing_api_key" },
       );
     }
-    this.apiKey = key ?? "";
+    if (key !== undefined && /[\r\n\0]/.test(key)) {
+      throw new ConfigurationError(
+        `The API key for ${config.id} contains a line break or NUL character; it cannot be sent in a header. Check how it was read (a trailing newline from a file?).`,
+        { provider: config.id, code: "invalid_api_key_format" },
+      );
+    }
+    this.#apiKey = key ?? "";
+    checkBaseURL(config.id, this.baseURL);
+  }
+
+  /** The API key (empty string when the provider needs none). Never log it. */
+  protected get apiKey(): string {
+    return this.#apiKey;
+  }
+
+  /** Extra headers from the settings. */
+  protected get headers(): Readonly<Record<string, string>> {
+    return this.#headers;
   }
 
   /**
-   * A short SHA-256 fingerprint of the API key, used in cache keys so that answers never leak
-   * between accounts. The key itself is never stored.
+   * Everything secret this provider holds: the key, credential header values, and the user
+   * name, password and query values of the base URL. Pass it to `scrubSecrets`/`scrubError`
+   * and to the `@rephysco/core/http` helpers as `secrets`.
+   */
+  protected get secrets(): readonly string[] {
+    this.#secrets ??= [
+      ...(this.#apiKey ? [this.#apiKey] : []),
+      ...this.#credentialValues.map((nv) => nv.slice(nv.indexOf("=") + 1)),
+      ...urlSecrets(this.baseURL),
+    ];
+    return this.#secrets;
+  }
+
+  /**
+   * A short SHA-256 fingerprint of the credentials (the API key, credential-bearing headers,
+   * and account settings such as OpenAI's organization), used in cache keys so that answers
+   * never leak between accounts. The credentials themselves are never stored.
    */
   get keyFingerprint(): string {
-    this.#fingerprint ??= this.apiKey
-      ? createHash("sha256").update(this.apiKey).digest("hex").slice(0, 16)
-      : "none";
+    if (this.#fingerprint === undefined) {
+      const parts = [this.#apiKey, ...this.#credentialValues, ...this.#accountIdentity];
+      this.#fingerprint = parts.some((p) => p !== "")
+        ? createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16)
+        : "none";
+    }
     return this.#fingerprint;
   }
 
@@ -121,9 +188,9 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     return "";
   }
 
-  /** Removes this provider's key (and anything key-shaped) from a string. */
+  /** Removes this provider's secrets (and anything key-shaped) from a string. */
   protected scrub(text: string): string {
-    return scrubSecrets(text, [this.apiKey]);
+    return scrubSecrets(text, this.secrets);
   }
 
   /** Converts Rephysco messages to the provider's message format. */
@@ -146,4 +213,26 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
 
   /** Converts one streamed event to a {@link StreamChunk}, or `undefined` when it carries nothing. */
   abstract parseStreamChunk(raw: TChunk): StreamChunk | undefined;
+}
+
+/**
+ * A base URL must be an absolute `http:` or `https:` URL: anything else (a `file:` URL, a typo)
+ * would fail on every request and look like an outage.
+ */
+function checkBaseURL(provider: string, baseURL: string): void {
+  let url: URL;
+  try {
+    url = new URL(baseURL);
+  } catch {
+    throw new ConfigurationError(
+      `The base URL for ${provider} is not a valid absolute URL; give one such as https://api.example.com/v1.`,
+      { provider, code: "invalid_base_url" },
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigurationError(
+      `The base URL for ${provider} uses ${url.protocol}; only http: and https: are supported.`,
+      { provider, code: "invalid_base_url" },
+    );
+  }
 }

@@ -2,6 +2,19 @@ import { scrubSecrets, scrubValue } from "./scrub.js";
 
 const KINDS = Symbol.for("rephysco.error.kinds");
 
+/**
+ * Longest message kept, in characters. A provider's message is quoted into ours; a hostile or
+ * broken server must not turn a 100 MB body into a 100 MB message (the bounded body stays in
+ * `body`).
+ */
+const MAX_MESSAGE_LENGTH = 1000;
+
+function boundMessage(message: string): string {
+  return message.length > MAX_MESSAGE_LENGTH
+    ? `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length - MAX_MESSAGE_LENGTH} more characters)`
+    : message;
+}
+
 /** Details every Rephysco error carries. All fields but `provider` are optional. */
 export interface ErrorDetails {
   /** Registry id of the provider the error came from (`"client"` for errors raised by Rephysco itself). */
@@ -74,7 +87,7 @@ export class RephyscoError extends Error {
 
   constructor(message: string, details: ErrorDetails) {
     super(
-      scrubSecrets(message),
+      boundMessage(scrubSecrets(message)),
       details.cause === undefined ? undefined : { cause: details.cause },
     );
     const kinds: string[] = [];

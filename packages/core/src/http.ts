@@ -24,11 +24,6 @@ export {
   readBoundedText,
 } from "./http/error-from-response.js";
 export {
-  incompleteStreamError,
-  type TransportErrorContext,
-  toTransportError,
-} from "./http/network-error.js";
-export {
   DEFAULT_MAX_ERROR_BODY_BYTES,
   DEFAULT_MAX_EVENT_BYTES,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -37,8 +32,15 @@ export {
   readLimitedText,
   responseTooLargeError,
 } from "./http/limits.js";
+export { incompleteStreamError } from "./http/network-error.js";
 export { parseJsonEvent } from "./http/parse-json-event.js";
 export { type PostJsonOptions, postJson } from "./http/post-json.js";
 export { type ReadJsonBodyOptions, readJsonBody } from "./http/read-json-body.js";
 export { type ReadSseEventsOptions, readSseEvents, type SseEvent } from "./http/read-sse-events.js";
-export { scrubError, scrubSecrets } from "./scrub.js";
+export { scrubError, scrubSecrets, urlSecrets } from "./scrub.js";
+export {
+  classifyTransportError,
+  type TransportErrorContext,
+  type TransportFailureKind,
+  toTransportError,
+} from "./transport-error.js";

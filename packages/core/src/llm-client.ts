@@ -34,7 +34,7 @@ import {
   resolveRetryOptions,
   sleep,
 } from "./retry.js";
-import { scrubError, scrubSecrets } from "./scrub.js";
+import { toTransportError } from "./transport-error.js";
 import type {
   ImageInput,
   Message,
@@ -161,19 +161,6 @@ interface Prepared {
   readonly timeoutMs: number | undefined;
   readonly firstChunkTimeoutMs: number | undefined;
   readonly idleTimeoutMs: number | undefined;
-}
-
-function isConnectionFailure(error: unknown): boolean {
-  for (let e: unknown = error, d = 0; e && d < 5; e = (e as { cause?: unknown }).cause, d++) {
-    const code = (e as { code?: unknown }).code;
-    if (
-      typeof code === "string" &&
-      /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|UND_ERR_)/.test(code)
-    )
-      return true;
-    if (e instanceof TypeError && e.message === "fetch failed") return true;
-  }
-  return false;
 }
 
 /** Default fallback decision: what is worth trying elsewhere. */
@@ -618,12 +605,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
 
   #normalizeError(error: unknown, provider: BaseProvider): unknown {
     if (error instanceof RephyscoError || isAbortError(error)) return error;
-    const secrets = [(provider as unknown as { apiKey: string }).apiKey];
-    const message = scrubSecrets(error instanceof Error ? error.message : String(error), secrets);
-    const Cls = isConnectionFailure(error) ? ServiceUnavailableError : ProviderError;
-    return new Cls(`${provider.name}: ${message}`, {
+    // A third-party provider let a raw error escape: classify it like every transport error.
+    return toTransportError(error, {
       provider: provider.name,
-      cause: scrubError(error, secrets),
+      secrets: (provider as unknown as { secrets: readonly string[] }).secrets ?? [],
     });
   }
 

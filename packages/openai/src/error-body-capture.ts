@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_ERROR_BODY_BYTES, readBoundedText } from "@rephysco/core/http";
+
 /**
  * Keeps the raw body of error responses. openai-node only keeps `body.error`, so bodies that are
  * not OpenAI-shaped (SiliconFlow's `{"code":20012,...}`, a bare `"Invalid token"` string, xAI's
@@ -15,7 +17,8 @@ export class ErrorBodyCapture {
     return async (input, init) => {
       const response = await baseFetch(input, init);
       if (response.ok) return response;
-      const text = await response.text();
+      // Bounded: a hostile or broken server must not make us hold (or retry) a huge error body.
+      const text = await readBoundedText(response, DEFAULT_MAX_ERROR_BODY_BYTES);
       const copy = new Response(text, {
         status: response.status,
         statusText: response.statusText,

@@ -17,7 +17,7 @@ import {
   stableStringify,
   type Usage,
 } from "@rephysco/core";
-import { readSseEvents } from "@rephysco/core/http";
+import { readLimitedText, readSseEvents } from "@rephysco/core/http";
 import OpenAI, { APIError } from "openai";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
 import { convertToOpenAIMessages } from "./convert-to-openai-messages.js";
@@ -95,10 +95,10 @@ export class OpenAICompatibleProvider extends BaseProvider<
 > {
   /** The vendor description this instance was created from. */
   readonly config: OpenAICompatibleConfig;
-  /** The underlying `openai` SDK client (retries off). */
-  protected readonly client: OpenAI;
-  /** The settings this instance was created with. */
-  protected readonly settings: OpenAICompatibleSettings;
+  // Private fields with getters: the SDK client and the settings hold the key, and
+  // `util.inspect` / `JSON.stringify` of a provider must never show it.
+  readonly #client: OpenAI;
+  readonly #settings: OpenAICompatibleSettings;
   readonly #bodies = new ErrorBodyCapture();
   readonly #errorCodes: Readonly<Record<string, ErrorClassName>>;
   readonly #reasoningFields: readonly string[];
@@ -126,13 +126,15 @@ export class OpenAICompatibleProvider extends BaseProvider<
       settings: { ...settings, baseURL: settings.baseURL ?? regionURL },
       capabilities: { images: true, reasoning: true, ...config.capabilities },
       requireApiKey: config.requireApiKey ?? true,
+      // Organization and project pick the account that answers (and bills): part of the cache key.
+      accountIdentity: [extras.organization, extras.project],
     });
     this.config = config;
-    this.settings = settings;
+    this.#settings = settings;
     this.#errorCodes = { ...OPENAI_ERROR_CODES, ...config.errorCodes };
     this.#reasoningFields = config.reasoningFields ?? DEFAULT_REASONING_FIELDS;
     this.#cacheIdentity = cacheIdentityOf(config, settings);
-    this.client = new OpenAI({
+    this.#client = new OpenAI({
       // The SDK refuses an empty key; a keyless server gets a placeholder and no Authorization header.
       apiKey: this.apiKey || "unused",
       baseURL: this.baseURL,
@@ -149,6 +151,16 @@ export class OpenAICompatibleProvider extends BaseProvider<
       // (which prints raw stream data) stays off unless the user asks for it with OPENAI_LOG.
       ...(readEnvLogLevel() ? {} : { logLevel: "off" as const }),
     });
+  }
+
+  /** The underlying `openai` SDK client (retries off). */
+  protected get client(): OpenAI {
+    return this.#client;
+  }
+
+  /** The settings this instance was created with. */
+  protected get settings(): OpenAICompatibleSettings {
+    return this.#settings;
   }
 
   /**
@@ -230,7 +242,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
           signal: signal ?? null,
         })
         .asResponse();
-      text = await raw.text();
+      text = await readLimitedText(raw, this.name, options.maxResponseBytes);
     } catch (error) {
       throw this.mapError(error, signal, false);
     }
@@ -284,7 +296,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     try {
       const events = readSseEvents(response, {
         provider: this.name,
-        secrets: [this.apiKey],
+        secrets: this.secrets,
         ...(signal && { signal }),
       });
       for await (const event of events) {
@@ -405,7 +417,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
   protected mapError(error: unknown, signal: AbortSignal | undefined, inStream: boolean): unknown {
     return mapOpenAIError(error, {
       provider: this.name,
-      secrets: [this.apiKey],
+      secrets: this.secrets,
       ...(signal && { signal }),
       errorCodes: this.#errorCodes,
       ...(this.config.mapError && { mapError: this.config.mapError }),
@@ -462,7 +474,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
    * answer. The excerpt and cause are scrubbed with the key, which a misbehaving server may echo.
    */
   #malformedError(what: string, text: string, response: Response, cause?: unknown): ProviderError {
-    const secrets = [this.apiKey];
+    const secrets = this.secrets;
     const shown = scrubSecrets(excerpt(text), secrets);
     const requestId = this.#requestId(response.headers);
     return new ProviderError(`${this.name}: ${what}: ${shown}`, {

@@ -11,6 +11,7 @@ import {
   scrubSecrets,
   TimeoutError,
 } from "@rephysco/core";
+import { classifyTransportError, toTransportError } from "@rephysco/core/http";
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ErrorBodyCapture } from "./error-body-capture.js";
 import type {
@@ -131,6 +132,11 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
     });
   }
   if (error instanceof APIConnectionError) {
+    // The SDK wraps whatever fetch threw: a local setup problem (a line break in the key, a
+    // bad base URL) must not be retried as an outage, so the fetch error decides.
+    const cause = (error as { cause?: unknown }).cause ?? error;
+    if (classifyTransportError(cause) === "configuration")
+      return toTransportError(cause, { provider, secrets, during: "sending the request" });
     return new ServiceUnavailableError(
       `${provider}: connection failed (${scrubSecrets(connectionReason(error), secrets)}).`,
       { provider, code: "connection_error", cause: scrubError(error, secrets) },

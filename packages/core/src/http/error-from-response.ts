@@ -47,7 +47,6 @@ export interface ErrorFromResponseOptions {
   readonly maxBodyBytes?: number;
 }
 
-
 /** Reads at most `max` bytes of a body as text, then cancels the rest so the socket is released. */
 export async function readBoundedText(
   response: Response,
