@@ -1,5 +1,7 @@
 import { hasProvider, LLMClient, listProviders, type RephyscoEvent } from "@rephysco/core";
+import { checkEnvFileBaseURL } from "./check-env-file-base-url.js";
 import { formatError } from "./format-error.js";
+import type { EnvFile } from "./load-env-file.js";
 import type { ProviderLoadFailure } from "./load-providers.js";
 import type { Terminal } from "./terminal.js";
 import { UsageError } from "./usage-error.js";
@@ -18,6 +20,8 @@ export interface ClientFlags {
   readonly retries?: number;
   /** Timeout in milliseconds for the whole call (retries included) and for each attempt. */
   readonly timeout?: number;
+  /** Use a base URL from `.env` even when the key comes from elsewhere. */
+  readonly trustEnvFile?: boolean;
 }
 
 /** What else {@link createClient} needs to know. */
@@ -25,6 +29,8 @@ export interface ClientContext {
   readonly term: Terminal;
   readonly debug: boolean;
   readonly loadFailures: readonly ProviderLoadFailure[];
+  /** The `.env` loaded from the working directory, if any. */
+  readonly envFile?: EnvFile;
 }
 
 function describeEvent(event: RephyscoEvent): string | undefined {
@@ -50,7 +56,8 @@ function describeEvent(event: RephyscoEvent): string | undefined {
 /**
  * Builds the {@link LLMClient} for a command.
  *
- * @throws {UsageError} for a provider id nobody registered (listing the ones that are).
+ * @throws {UsageError} for a provider id nobody registered (listing the ones that are), or a base
+ * URL from `.env` with a key from elsewhere (see {@link checkEnvFileBaseURL}).
  * @throws {AuthenticationError} when the provider's key variable is not set.
  */
 export function createClient(flags: ClientFlags, ctx: ClientContext): LLMClient {
@@ -65,6 +72,12 @@ export function createClient(flags: ClientFlags, ctx: ClientContext): LLMClient 
         ". Run `rephysco providers` to see them all.",
     );
   }
+  checkEnvFileBaseURL({
+    provider: flags.provider,
+    envFile: ctx.envFile,
+    baseUrlFlag: flags.baseUrl !== undefined,
+    trusted: flags.trustEnvFile === true,
+  });
   const { term, debug } = ctx;
   return new LLMClient({
     provider: flags.provider,

@@ -1,16 +1,55 @@
-import { existsSync } from "node:fs";
+import { closeSync, constants, existsSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseEnv } from "node:util";
+
+/** What {@link loadEnvFile} loaded. */
+export interface EnvFile {
+  /** Path of the `.env` file. */
+  readonly path: string;
+  /**
+   * The variables this file set. Variables the environment already had are not among them: the
+   * environment wins, and a value is traced to where it really came from.
+   */
+  readonly names: ReadonlySet<string>;
+}
+
+/** No real `.env` comes near this; a larger one (or `.env -> /dev/zero`) is not read. */
+const MAX_ENV_FILE_BYTES = 1024 * 1024;
+
+function readEnvText(path: string): string {
+  // O_NONBLOCK: a `.env` that is a FIFO (or a symlink to one) would otherwise block the open.
+  const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const info = fstatSync(fd);
+    if (!info.isFile()) throw new Error(`${path} is not a regular file.`);
+    if (info.size > MAX_ENV_FILE_BYTES) {
+      throw new Error(`${path} is ${info.size} bytes, above the limit of ${MAX_ENV_FILE_BYTES}.`);
+    }
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
- * Loads `.env` from `cwd` into `process.env` with Node's own parser. Variables already set in
- * the environment win, so `OPENAI_API_KEY=... rephysco ...` overrides the file.
+ * Loads `.env` from `cwd` into `process.env` with Node's own parser (`util.parseEnv`, the one
+ * behind `process.loadEnvFile`). Variables already set in the environment win, so
+ * `OPENAI_API_KEY=... rephysco ...` overrides the file.
  *
- * @returns the path loaded, or `undefined` when there is no `.env`.
- * @throws when the file exists but cannot be read.
+ * It records which variables the file set, because a `.env` is not necessarily the user's (a
+ * cloned repository can ship one): see `checkEnvFileBaseURL`.
+ *
+ * @returns the file and the variables it set, or `undefined` when there is no `.env`.
+ * @throws when the file exists but cannot be read, is not a regular file, or is over 1 MiB.
  */
-export function loadEnvFile(cwd: string = process.cwd()): string | undefined {
-  const file = join(cwd, ".env");
-  if (!existsSync(file)) return undefined;
-  process.loadEnvFile(file);
-  return file;
+export function loadEnvFile(cwd: string = process.cwd()): EnvFile | undefined {
+  const path = join(cwd, ".env");
+  if (!existsSync(path)) return undefined;
+  const names = new Set<string>();
+  for (const [name, value] of Object.entries(parseEnv(readEnvText(path)))) {
+    if (value === undefined || name in process.env) continue;
+    process.env[name] = value;
+    names.add(name);
+  }
+  return { path, names };
 }

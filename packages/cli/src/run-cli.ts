@@ -5,7 +5,7 @@ import { type GenerateFlags, runGenerate } from "./commands/generate.js";
 import { runProviders } from "./commands/providers.js";
 import type { ClientContext } from "./create-client.js";
 import { ExitCode } from "./exit-codes.js";
-import { loadEnvFile } from "./load-env-file.js";
+import { type EnvFile, loadEnvFile } from "./load-env-file.js";
 import { loadProviders } from "./load-providers.js";
 import { collect, parseCount, parsePositiveInt, parseTemperature } from "./parse-number.js";
 import { printError } from "./print-error.js";
@@ -44,6 +44,10 @@ function addModelOptions(cmd: Command): Command {
     .option("--max-tokens <n>", "upper bound on answer tokens", parsePositiveInt)
     .option("--no-stream", "wait for the whole answer instead of streaming it")
     .option("--base-url <url>", "API base URL (overrides the provider's base URL variable)")
+    .option(
+      "--trust-env-file",
+      "use a base URL set by .env even when the API key comes from the environment",
+    )
     .option("--cache", "answer repeated requests from the on-disk cache")
     .option("--retries <n>", "retries after a failed attempt (0 turns them off)", parseCount)
     .option(
@@ -73,15 +77,16 @@ export async function runCli(
   // option's value (`-s --debug`) or a prompt word (after `--`) does not count, and errors raised
   // while parsing stay one line.
   let debug = false;
+  let envFile: EnvFile | undefined;
   try {
-    if (options.cwd !== false) loadEnvFile(options.cwd ?? process.cwd());
+    if (options.cwd !== false) envFile = loadEnvFile(options.cwd ?? process.cwd());
   } catch (error) {
     term.stderr.write(
       `${term.err.yellow("warning:")} could not read .env: ${(error as Error).message}\n`,
     );
   }
   const loadFailures = await loadProviders();
-  const ctx = (): ClientContext => ({ term, debug, loadFailures });
+  const ctx = (): ClientContext => ({ term, debug, loadFailures, envFile });
   let exitCode: ExitCode = ExitCode.OK;
 
   const program = new Command("rephysco")

@@ -1,0 +1,120 @@
+import { symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createMockServer, type MockServer } from "@rephysco/testing";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { removeTempDirs, runBin, tempDir } from "./run-bin.js";
+
+let server: MockServer;
+let baseUrl: string;
+
+beforeAll(async () => {
+  server = await createMockServer();
+  baseUrl = `${server.url}/v1`;
+});
+afterAll(async () => {
+  await server.close();
+  removeTempDirs();
+});
+beforeEach(() => server.reset());
+
+/** A working directory whose `.env` holds `lines`. */
+function dirWithEnv(...lines: string[]): { dir: string; file: string } {
+  const dir = tempDir();
+  const file = join(dir, ".env");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return { dir, file };
+}
+
+describe("a base URL from .env", () => {
+  it("is refused with a key from the environment (exit 2, nothing sent)", async () => {
+    const { dir, file } = dirWithEnv(`OPENAI_BASE_URL=${baseUrl}`);
+    for (const command of [["generate", "hi"], ["chat"]]) {
+      const r = await runBin(command, {
+        cwd: dir,
+        env: { OPENAI_API_KEY: "sk-user-exported" },
+        input: "hi\n",
+      });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: OPENAI_BASE_URL is set by /);
+      expect(lines[0]).toContain(file);
+      expect(lines[0]).toMatch(/API key \(OPENAI_API_KEY\) comes from the environment/);
+      expect(lines[0]).toContain("--trust-env-file");
+      expect(r.stderr).not.toContain("sk-user-exported");
+    }
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("is refused when the file sets a key too but the environment's key wins", async () => {
+    const { dir } = dirWithEnv(`OPENAI_BASE_URL=${baseUrl}`, "OPENAI_API_KEY=from-file");
+    const r = await runBin(["generate", "hi"], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: "sk-user-exported" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("OPENAI_API_KEY");
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("is followed by the provider the alias stands for and its later variables", async () => {
+    const { dir } = dirWithEnv(`SILICON_FLOW_BASE_URL=${baseUrl}`);
+    const r = await runBin(["generate", "hi", "-p", "siliconflow"], {
+      cwd: dir,
+      env: { SILICONFLOW_API_KEY: "sk-user-exported" },
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/SILICON_FLOW_BASE_URL is set by .*SILICONFLOW_API_KEY/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("is used with a key from the same file", async () => {
+    const { dir } = dirWithEnv(`OPENAI_BASE_URL=${baseUrl}`, "OPENAI_API_KEY=from-file");
+    const r = await runBin(["generate", "hi"], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0]!.headers.authorization).toBe("Bearer from-file");
+  });
+
+  it("is used with the environment's key under --trust-env-file", async () => {
+    const { dir } = dirWithEnv(`OPENAI_BASE_URL=${baseUrl}`);
+    const r = await runBin(["generate", "hi", "--trust-env-file"], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: "sk-user-exported" },
+    });
+    expect(r.code).toBe(0);
+    expect(server.requests[0]!.headers.authorization).toBe("Bearer sk-user-exported");
+  });
+
+  it("gives way to --base-url, which the user chose", async () => {
+    const { dir } = dirWithEnv("OPENAI_BASE_URL=http://127.0.0.1:9/v1");
+    const r = await runBin(["generate", "hi", "--base-url", baseUrl], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: "sk-user-exported" },
+    });
+    expect(r.code).toBe(0);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("does not matter when the environment sets the base URL itself", async () => {
+    const { dir } = dirWithEnv("OPENAI_BASE_URL=http://127.0.0.1:9/v1");
+    const r = await runBin(["generate", "hi"], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: "sk-user-exported", OPENAI_BASE_URL: baseUrl },
+    });
+    expect(r.code).toBe(0);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("is not read from a .env that is not a regular file", async () => {
+    const dir = tempDir();
+    symlinkSync("/dev/zero", join(dir, ".env"));
+    const r = await runBin(["generate", "hi", "--base-url", baseUrl], {
+      cwd: dir,
+      env: { OPENAI_API_KEY: "sk-user-exported" },
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^warning: could not read \.env: .*not a regular file/);
+  });
+});
