@@ -1,6 +1,20 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, statSync } from "node:fs";
-import { mkdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  chown,
+  link,
+  lstat,
+  mkdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  truncate,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -327,6 +341,174 @@ describe("fileStore", () => {
     expect(await store.get("live")).toEqual(answer("live"));
     expect(await store.get("later")).toEqual(answer("later"));
     expectPrivate(dir);
+  });
+
+  describe("maintenance touches only what the store wrote", () => {
+    // Victims outside the cache directory, with modes a chmod would visibly change.
+    let outside: { file: string; folder: string; inner: string };
+
+    beforeEach(async () => {
+      const base = join(dir, "..", "outside");
+      const folder = join(base, "open");
+      await mkdir(folder, { recursive: true });
+      await chmod(folder, 0o777);
+      const file = join(base, "setuid-tool");
+      await writeFile(file, "#!/bin/sh\necho precious\n");
+      await chmod(file, 0o4755);
+      const inner = join(folder, "kept.sh");
+      await writeFile(inner, "kept");
+      await chmod(inner, 0o755);
+      outside = { file, folder, inner };
+    });
+
+    const modeOf = async (path: string) => (await stat(path)).mode & 0o7777;
+
+    async function expectOutsideUntouched(): Promise<void> {
+      expect((await modeOf(outside.file)).toString(8)).toBe("4755");
+      expect((await modeOf(outside.folder)).toString(8)).toBe("777");
+      expect((await modeOf(outside.inner)).toString(8)).toBe("755");
+      expect(await readFile(outside.file, "utf8")).toBe("#!/bin/sh\necho precious\n");
+      expect(await readFile(outside.inner, "utf8")).toBe("kept");
+    }
+
+    /** Where cacache files the index of `key`. */
+    function bucketOf(key: string): string {
+      const hex = createHash("sha256").update(key).digest("hex");
+      return join(dir, "index-v5", hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+    }
+
+    it("prune rejects, removing nothing, when a store folder holds links, and never changes what they point to", async () => {
+      await store.set("a", answer("a"));
+      await store.set("b", streamed);
+      const fileLink = join(bucketOf("a"), "..", "planted");
+      const dirLink = join(dir, "content-v2", "sha512", "planted");
+      await symlink(outside.file, fileLink);
+      await symlink(outside.folder, dirLink);
+      await expect(store.prune()).rejects.toThrow(
+        /2 entries the store did not write: .*planted \(a symbolic link\), .*planted \(a symbolic link\)/,
+      );
+      await expectOutsideUntouched();
+      expect((await lstat(fileLink)).isSymbolicLink()).toBe(true);
+      expect((await lstat(dirLink)).isSymbolicLink()).toBe(true);
+      expect(await store.get("a")).toEqual(answer("a"));
+
+      await rm(fileLink);
+      await rm(dirLink);
+      expect(await store.prune()).toEqual({ kept: 2, removed: 0 });
+      expect(await store.get("b")).toEqual(streamed);
+      expectPrivate(dir);
+    });
+
+    it("never writes through a link at an index file's own path (verify truncates and appends there)", async () => {
+      await store.set("k", answer("x"));
+      const bucket = bucketOf("k");
+      // The entry's index line stays readable in a sibling file; its own path leads elsewhere.
+      await rename(bucket, `${bucket}-moved`);
+      const victim = join(dir, "..", "outside", "victim.txt");
+      await writeFile(victim, "precious");
+      await symlink(victim, bucket);
+      await expect(store.prune()).rejects.toThrow(/a symbolic link/);
+      expect(await readFile(victim, "utf8")).toBe("precious");
+    });
+
+    it("never writes through a linked _lastverified stamp", async () => {
+      await store.set("k", answer("x"));
+      const victim = join(dir, "..", "outside", "victim.txt");
+      await writeFile(victim, "precious");
+      await symlink(victim, join(dir, "_lastverified"));
+      await expect(store.prune()).rejects.toThrow(/_lastverified \(a symbolic link\)/);
+      expect(await readFile(victim, "utf8")).toBe("precious");
+    });
+
+    it("leaves a tmp/ that is a link, and what it points to, as they are", async () => {
+      await store.set("k", answer("x"));
+      await rm(join(dir, "tmp"), { recursive: true, force: true });
+      await symlink(outside.folder, join(dir, "tmp"));
+      await expect(store.prune()).rejects.toThrow(/tmp \(a symbolic link\)/);
+      expect((await lstat(join(dir, "tmp"))).isSymbolicLink()).toBe(true);
+      await expectOutsideUntouched();
+    });
+
+    it("leaves another user's file in tmp/, the index or the content as it is (needs root to chown)", async () => {
+      await store.set("k", answer("x"));
+      const planted = [
+        join(dir, "tmp", "someone-elses"),
+        join(bucketOf("k"), "..", "someone-elses"),
+        join(dir, "content-v2", "sha512", "someone-elses"),
+      ];
+      for (const path of planted) {
+        await mkdir(join(path, ".."), { recursive: true });
+        await writeFile(path, "theirs");
+        await chown(path, 1, 1);
+        await chmod(path, 0o755);
+      }
+      await expect(store.prune()).rejects.toThrow(/3 entries .*\(owned by uid 1\)/);
+      for (const path of planted) {
+        const st = await stat(path);
+        expect({ uid: st.uid, mode: (st.mode & 0o7777).toString(8) }).toEqual({
+          uid: 1,
+          mode: "755",
+        });
+        expect(await readFile(path, "utf8")).toBe("theirs");
+      }
+    });
+
+    it("never changes the mode of a file hard-linked into the store", async () => {
+      await store.set("k", answer("x"));
+      await link(outside.file, join(dir, "content-v2", "sha512", "hard"));
+      await expect(store.prune()).rejects.toThrow(/hard \(a file with other hard links\)/);
+      await expectOutsideUntouched();
+    });
+
+    it("keeps the modes of files in the directory that are not the store's", async () => {
+      await store.set("k", answer("x"));
+      await writeFile(join(dir, "run.sh"), "#!/bin/sh\n");
+      await chmod(join(dir, "run.sh"), 0o755);
+      await mkdir(join(dir, "notes"));
+      await chmod(join(dir, "notes"), 0o755);
+      await writeFile(join(dir, "notes", "todo.sh"), "#!/bin/sh\n");
+      await chmod(join(dir, "notes", "todo.sh"), 0o755);
+      await symlink(outside.file, join(dir, "tool"));
+      expect(await store.prune()).toEqual({ kept: 1, removed: 0 });
+      expect((await modeOf(join(dir, "run.sh"))).toString(8)).toBe("755");
+      expect((await modeOf(join(dir, "notes"))).toString(8)).toBe("755");
+      expect((await modeOf(join(dir, "notes", "todo.sh"))).toString(8)).toBe("755");
+      await expectOutsideUntouched();
+      expect(await store.get("k")).toEqual(answer("x"));
+    });
+
+    it("prune rejects a cache directory owned by another user and changes nothing in it (needs root to chown)", async () => {
+      await store.set("k", answer("x"));
+      await symlink(outside.file, join(dir, "index-v5", "planted"));
+      await chown(dir, 1, 1);
+      await chmod(dir, 0o755);
+      await expect(store.prune()).rejects.toThrow(
+        /it is owned by uid 1 \(this process runs as uid 0\)/,
+      );
+      expect((await modeOf(dir)).toString(8)).toBe("755");
+      await expectOutsideUntouched();
+      expect(await store.get("k")).toEqual(answer("x"));
+    });
+
+    it("set never changes modes through a link where the store keeps files", async () => {
+      await mkdir(dir, { recursive: true });
+      await symlink(outside.folder, join(dir, "tmp"));
+      await store.set("k", answer("x"));
+      expect(await store.get("k")).toEqual(answer("x"));
+      await expectOutsideUntouched();
+    });
+
+    it("a cache directory reached through a link the user configured is still made private", async () => {
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await chmod(dir, 0o755);
+      const configured = join(dir, "..", "configured-link");
+      await symlink(dir, configured);
+      const linked = fileStore({ dir: configured });
+      await linked.set("k", answer("x"));
+      expectPrivate(dir);
+      expect(await linked.prune()).toEqual({ kept: 1, removed: 0 });
+      expectPrivate(dir);
+    });
   });
 
   it("several processes writing and reading the same keys in one directory all succeed", async () => {

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { chmod, mkdir, readdir } from "node:fs/promises";
+import { constants as fsConstants, type Stats } from "node:fs";
+import { type FileHandle, lstat, mkdir, open, readdir, realpath } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type CacheEntry, type CacheStore, isCacheEntry } from "./cache-store.js";
 
 /** An index entry as cacache reports it. */
@@ -64,6 +65,13 @@ export interface FileStore extends CacheStore {
    * Removes expired entries, then collects content no entry refers to and compacts the index
    * (`cacache.verify`). Run it when no other process is writing: verification rewrites index
    * files and empties the temporary directory.
+   *
+   * It maintains only what the store writes: the folders `index-v5`, `content-v2` and `tmp` and
+   * the `_lastverified` stamp of a directory the current user owns; it never follows a symbolic
+   * link and leaves every other file in the directory as it is. It rejects, removing nothing,
+   * when the directory belongs to another user, or when those folders hold anything the store
+   * did not write (a symbolic link, a pipe or device, a file with other hard links, an entry of
+   * another user); the error names them.
    */
   prune(): Promise<PruneResult>;
 }
@@ -169,36 +177,163 @@ function bucketPath(dir: string, key: string): string {
   return join(dir, "index-v5", hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
 }
 
-async function chmodIfPresent(path: string, mode: number): Promise<void> {
+/** The folders cacache writes in the cache directory: maintenance touches nothing else there. */
+const CACACHE_FOLDERS = ["index-v5", "content-v2", "tmp"] as const;
+/** The timestamp file `cacache.verify` writes in the cache directory. */
+const VERIFY_STAMP = "_lastverified";
+
+// Modes mean little on Windows (chmod only toggles read-only), and Node has no O_NOFOLLOW there.
+const POSIX_MODES = process.platform !== "win32";
+// Opened only to change the mode through the handle: never through a link (O_NOFOLLOW), never
+// blocking on a pipe, never becoming a controlling terminal.
+const OPEN_TO_CHMOD =
+  fsConstants.O_RDONLY |
+  (fsConstants.O_NOFOLLOW ?? 0) |
+  (fsConstants.O_NONBLOCK ?? 0) |
+  (fsConstants.O_NOCTTY ?? 0);
+
+/** An entry in the store's folders that the store did not write, and why it is not the store's. */
+interface Foreign {
+  readonly path: string;
+  readonly why: string;
+}
+
+/** Why `stats` (from `lstat`) cannot be something the store wrote; `undefined` when it can be. */
+function foreignReason(stats: Stats): string | undefined {
+  if (stats.isSymbolicLink()) return "a symbolic link";
+  if (!stats.isFile() && !stats.isDirectory()) return "not a regular file or directory";
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid) return `owned by uid ${stats.uid}`;
+  // cacache's files have one name once a write is done; another name may be anyone's file.
+  if (stats.isFile() && stats.nlink > 1) return "a file with other hard links";
+  return undefined;
+}
+
+/** What {@link claim} found: gone, one of ours (now tightened), or something to leave alone. */
+type Claim = "gone" | "dir" | "file" | { readonly foreign: string };
+
+/**
+ * Looks at `path` without following a link and, when it is a directory or a regular file of the
+ * current user, sets it to 0700 / 0600 through a handle opened with O_NOFOLLOW and checked to be
+ * the same inode, so a link or another file swapped in after the look is never changed.
+ * Anything else is left exactly as it is and reported.
+ */
+async function claim(path: string): Promise<Claim> {
+  let seen: Stats;
   try {
-    await chmod(path, mode);
+    seen = await lstat(path);
   } catch (error) {
-    // Another process may have removed or replaced it in the meantime; its own writer fixes its modes.
-    if (errorCode(error) !== "ENOENT") throw error;
+    // Another process may have removed it in the meantime.
+    if (errorCode(error) === "ENOENT") return "gone";
+    throw error;
   }
+  const why = foreignReason(seen);
+  if (why) return { foreign: why };
+  const kind = seen.isDirectory() ? "dir" : "file";
+  const mode = kind === "dir" ? DIR_MODE : FILE_MODE;
+  if (!POSIX_MODES || (seen.mode & 0o7777) === mode) return kind;
+  let handle: FileHandle;
+  try {
+    handle = await open(path, OPEN_TO_CHMOD);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") return "gone";
+    if (code === "ELOOP") return { foreign: "a symbolic link" };
+    // One of ours that we may not even read (it was not written by cacache): leave its mode.
+    if (code === "EACCES") return kind;
+    throw error;
+  }
+  try {
+    const now = await handle.stat();
+    if (now.dev !== seen.dev || now.ino !== seen.ino) return { foreign: "replaced while checked" };
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+  return kind;
 }
 
-/** Sets `file` to 0600 and every directory between it and `root` to 0700. */
-async function tighten(root: string, file: string, done: Set<string>): Promise<void> {
-  await chmodIfPresent(file, FILE_MODE);
-  const rel = relative(root, dirname(file));
-  if (rel.startsWith("..") || isAbsolute(rel)) return;
+/**
+ * Claims `path` and, when it is a directory of ours, everything under it, depth first; collects
+ * what is not ours without going into it. A directory is tightened before it is read, so that
+ * (inside a 0700 root of ours) no other user can change what is under it while we walk it.
+ */
+async function claimTree(path: string, foreign: Foreign[], expected?: "dir" | "file") {
+  const found = await claim(path);
+  if (found === "gone") return;
+  if (typeof found === "object") {
+    foreign.push({ path, why: found.foreign });
+    return;
+  }
+  if (expected && found !== expected) {
+    foreign.push({ path, why: expected === "dir" ? "not a directory" : "not a regular file" });
+    return;
+  }
+  if (found !== "dir") return;
+  let names: string[];
+  try {
+    names = await readdir(path);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return;
+    throw error;
+  }
+  for (const name of names) await claimTree(join(path, name), foreign);
+}
+
+/** Tightens what the store writes under `root` (see {@link CACACHE_FOLDERS}); returns the rest. */
+async function claimStoreFiles(root: string): Promise<Foreign[]> {
+  const foreign: Foreign[] = [];
+  for (const name of CACACHE_FOLDERS) await claimTree(join(root, name), foreign, "dir");
+  await claimTree(join(root, VERIFY_STAMP), foreign, "file");
+  return foreign;
+}
+
+/**
+ * Tightens every directory from `root` down to `file`, then `file`, each only if it is ours and
+ * not a link; stops at the first that is not (nothing under a link or a foreign directory is the
+ * store's to change). `seen` remembers directories across calls of one write.
+ */
+async function tighten(root: string, file: string, seen: Map<string, Claim>): Promise<void> {
+  const rel = relative(root, file);
+  if (rel === "" || rel.startsWith("..") || isAbsolute(rel)) return;
   let current = root;
-  for (const part of rel === "" ? [] : rel.split(sep)) {
+  for (const part of rel.split(sep)) {
     current = join(current, part);
-    if (done.has(current)) continue;
-    done.add(current);
-    await chmodIfPresent(current, DIR_MODE);
+    let found = seen.get(current);
+    if (found === undefined) {
+      found = await claim(current);
+      seen.set(current, found);
+    }
+    if (found !== "dir") return;
   }
 }
 
-/** Sets every directory under `root` to 0700 and every file to 0600 (after `verify` rewrote them). */
-async function tightenTree(root: string): Promise<void> {
-  const entries = await readdir(root, { withFileTypes: true, recursive: true });
-  for (const e of entries) {
-    const parent = (e as { parentPath?: string; path?: string }).parentPath ?? e.path;
-    await chmodIfPresent(join(parent, e.name), e.isDirectory() ? DIR_MODE : FILE_MODE);
-  }
+function notOurs(root: string, found: Exclude<Claim, "dir">): Error {
+  const why =
+    typeof found === "object"
+      ? found.foreign
+      : found === "gone"
+        ? "removed while checked"
+        : "not a directory";
+  const uid = process.getuid?.();
+  const runAs = uid === undefined ? "" : ` (this process runs as uid ${uid})`;
+  return new Error(
+    `fileStore.prune: not maintaining ${root}: it is ${why}${runAs}. ` +
+      "Run prune as the user who owns the cache directory.",
+  );
+}
+
+function refusal(root: string, foreign: readonly Foreign[]): Error {
+  const shown = foreign
+    .slice(0, 5)
+    .map((f) => `${relative(root, f.path)} (${f.why})`)
+    .join(", ");
+  const more = foreign.length > 5 ? ` and ${foreign.length - 5} more` : "";
+  return new Error(
+    `fileStore.prune: not maintaining ${root}: its cache folders hold ${foreign.length} ` +
+      `${foreign.length === 1 ? "entry" : "entries"} the store did not write: ${shown}${more}. ` +
+      "Nothing was removed; move them out of the directory, then prune again.",
+  );
 }
 
 /**
@@ -219,10 +354,13 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
   const dir = resolve(options.dir ?? defaultCacheDir());
   const defaultTtl = options.ttlMs;
 
-  async function ensureRoot(): Promise<void> {
+  // Creates the directory and makes it 0700 when it is ours (mkdir leaves an existing directory
+  // as it was, and its mode is filtered by the umask). `dir` may be a link the user configured;
+  // its target is the directory. Returns the target's path and what claim found there.
+  async function ensureRoot(): Promise<{ root: string; found: Claim }> {
     await mkdir(dir, { recursive: true, mode: DIR_MODE });
-    // mkdir leaves an existing directory as it was, and its mode is filtered by the umask.
-    await chmod(dir, DIR_MODE);
+    const root = await realpath(dir);
+    return { root, found: await claim(root) };
   }
 
   // Removes a bad or expired entry: its content, then its index entry unless another writer
@@ -290,10 +428,10 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
       await ensureRoot();
       const previous = await cacache.get.info(dir, key, { memoize: false });
       const integrity = String(await cacache.put(dir, key, JSON.stringify(record), { metadata }));
-      const done = new Set<string>();
-      await tighten(dir, contentPath(dir, integrity), done);
-      await tighten(dir, bucketPath(dir, key), done);
-      await chmodIfPresent(join(dir, "tmp"), DIR_MODE);
+      const seen = new Map<string, Claim>();
+      await tighten(dir, contentPath(dir, integrity), seen);
+      await tighten(dir, bucketPath(dir, key), seen);
+      await tighten(dir, join(dir, "tmp"), seen);
       // The replaced answer's content belongs to this key alone: drop it now rather than leave
       // it for prune(). Should a concurrent writer have just stored that same content again, its
       // entry reads as a miss (content missing), never as a wrong answer.
@@ -317,12 +455,23 @@ export function fileStore(options: FileStoreOptions = {}): FileStore {
 
     async prune() {
       const cacache = await loadCacache();
-      await ensureRoot();
+      const { root, found } = await ensureRoot();
+      // Another user could swap anything in their directory for a link at any moment, and
+      // cacache.verify works by path (it truncates and appends to index files, writes its stamp,
+      // removes tmp/): only a directory of ours, now 0700, holds still while it runs.
+      if (found !== "dir") throw notOurs(root, found);
+      // verify would write through a link planted in the index (truncate, appendFile), overwrite
+      // what a linked _lastverified points to, and remove a tmp/ that is not ours with all it
+      // holds; it has no option to skip entries, so it runs only when there are none to skip.
+      const foreign = await claimStoreFiles(root);
+      if (foreign.length > 0) throw refusal(root, foreign);
       const now = Date.now();
-      const stats = await cacache.verify(dir, {
+      const stats = await cacache.verify(root, {
         filter: (entry) => isExpired(entry.metadata, now) === false,
       });
-      await tightenTree(dir);
+      // verify rewrote index files and wrote its stamp with the umask's modes. Anything foreign
+      // now appeared while verify ran, so was put there by this same user: it is left alone.
+      await claimStoreFiles(root);
       return { kept: stats.totalEntries ?? 0, removed: stats.rejectedEntries ?? 0 };
     },
   };
