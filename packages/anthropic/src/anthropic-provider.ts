@@ -158,6 +158,7 @@ export class AnthropicProvider extends BaseProvider<
       provider: this.name,
       secrets: this.secrets,
       ...(options.signal && { signal: options.signal }),
+      ...(options.maxResponseBytes !== undefined && { maxBytes: options.maxResponseBytes }),
     });
     const parsed = this.parseResponse(raw);
     if (parsed.finishReason === "content_filter") {

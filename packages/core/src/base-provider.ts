@@ -229,6 +229,13 @@ function checkBaseURL(provider: string, baseURL: string): void {
       { provider, code: "invalid_base_url" },
     );
   }
+  if (url.username !== "" || url.password !== "") {
+    // fetch refuses such URLs on every request; credentials belong in `apiKey` or `headers`.
+    throw new ConfigurationError(
+      `The base URL for ${provider} contains a user name or password, which fetch cannot send; pass credentials with apiKey or headers instead.`,
+      { provider, code: "invalid_base_url" },
+    );
+  }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigurationError(
       `The base URL for ${provider} uses ${url.protocol}; only http: and https: are supported.`,

@@ -66,9 +66,15 @@ export function resolveImage(input: ImageInput, provider = "client"): ResolvedIm
       if (!m) throw fail("malformed data: URL (expected data:<type>;base64,<data>).");
       const payload = input.slice(m[0].length);
       const mediaType = m[1] ?? "application/octet-stream";
-      const base64 = m[3]
-        ? payload
-        : Buffer.from(decodeURIComponent(payload), "utf8").toString("base64");
+      let base64: string;
+      if (m[3]) base64 = payload;
+      else {
+        try {
+          base64 = Buffer.from(decodeURIComponent(payload), "utf8").toString("base64");
+        } catch {
+          throw fail("the data: URL has malformed percent-encoding (such as a lone %).");
+        }
+      }
       if (!base64) throw fail("the data: URL is empty.");
       return { kind: "data", mediaType, base64 };
     }
@@ -103,4 +109,63 @@ export function resolveImage(input: ImageInput, provider = "client"): ResolvedIm
 export function imageToUrl(input: ImageInput, provider?: string): string {
   const r = resolveImage(input, provider);
   return r.kind === "url" ? r.url : `data:${r.mediaType};base64,${r.base64}`;
+}
+
+/**
+ * Checks the shape of an image without converting it (no base64 copy of its bytes): the same
+ * errors {@link resolveImage} would raise for a malformed `data:` URL, a local path, a wrong type
+ * or an empty value, raised before anything is hashed or sent.
+ *
+ * @throws {InvalidRequestError} (code `invalid_image`) naming `where`.
+ */
+export function validateImage(input: unknown, where: string, provider = "client"): void {
+  if (input instanceof Uint8Array) {
+    if (input.byteLength === 0)
+      throw new InvalidRequestError(`Invalid image ${where}: the image bytes are empty.`, {
+        provider,
+        code: "invalid_image",
+      });
+    return;
+  }
+  if (typeof input === "string" || input instanceof URL) {
+    // Strings are checked in full (cheap: only non-base64 data: URLs are decoded).
+    try {
+      resolveImage(input, provider);
+    } catch (e) {
+      if (e instanceof InvalidRequestError) {
+        throw new InvalidRequestError(
+          `${e.message.replace("Invalid image:", `Invalid image ${where}:`)}`,
+          {
+            provider,
+            code: "invalid_image",
+          },
+        );
+      }
+      throw e;
+    }
+    return;
+  }
+  if (input && typeof input === "object" && "data" in input) {
+    const { data, mediaType } = input as { data: unknown; mediaType: unknown };
+    if (typeof data !== "string" && !(data instanceof Uint8Array))
+      throw new InvalidRequestError(
+        `Invalid image ${where}: data must be bytes or a base64 string; got ${typeof data}.`,
+        { provider, code: "invalid_image" },
+      );
+    if (typeof mediaType !== "string" || !mediaType.includes("/"))
+      throw new InvalidRequestError(
+        `Invalid image ${where}: mediaType must be a media type such as "image/png"; got ${JSON.stringify(mediaType) ?? typeof mediaType}.`,
+        { provider, code: "invalid_image" },
+      );
+    if ((typeof data === "string" ? data.length : data.byteLength) === 0)
+      throw new InvalidRequestError(`Invalid image ${where}: the image data is empty.`, {
+        provider,
+        code: "invalid_image",
+      });
+    return;
+  }
+  throw new InvalidRequestError(
+    `Invalid image ${where}: expected a URL string, a data: URL, a URL, bytes, or { data, mediaType }; got ${input === null ? "null" : typeof input}.`,
+    { provider, code: "invalid_image" },
+  );
 }

@@ -1,12 +1,18 @@
 import type { BaseProvider } from "./base-provider.js";
-import { cacheKey } from "./cache/cache-key.js";
+import { type CacheKeyTarget, cacheKey } from "./cache/cache-key.js";
 import type { CachedResponse, CacheEntry, CacheStore } from "./cache/cache-store.js";
 import { isCacheEntry } from "./cache/cache-store.js";
 import { defaultStore } from "./cache/default-store.js";
 import { assembleChunks, responseToChunks } from "./client/assemble.js";
 import { attemptScope } from "./client/attempt-scope.js";
 import { type EventListener, emit, type RephyscoEvent, type Target } from "./client/events.js";
-import { normalizeInput, validateParams, validateTimeout } from "./client/normalize-input.js";
+import {
+  normalizeInput,
+  validateMaxResponseBytes,
+  validateParams,
+  validateProviderOptions,
+  validateTimeout,
+} from "./client/normalize-input.js";
 import { SharedCall, SharedStream } from "./client/shared-call.js";
 import {
   AuthenticationError,
@@ -18,6 +24,7 @@ import {
   ServiceUnavailableError,
   TimeoutError,
 } from "./errors.js";
+import { DEFAULT_MAX_RESPONSE_BYTES } from "./http/limits.js";
 import {
   createProvider,
   type ProviderId,
@@ -105,6 +112,12 @@ export interface LLMClientOptions<Id extends ProviderId = ProviderId> {
   readonly onEvent?: EventListener;
   /** Default system prompt for `chat()` and `chatStream()`. */
   readonly systemPrompt?: string;
+  /**
+   * Most bytes a non-streamed answer body may have; a larger one fails with a `ProviderError`
+   * of code `response_too_large` (not retried; it may fall back). Default 64 MiB. Streams are
+   * bounded by the timeouts, and each streamed event by 1 MiB.
+   */
+  readonly maxResponseBytes?: number;
 }
 
 /** Options of one `generate`/`stream`/`chat` call. They override the client's settings. */
@@ -137,6 +150,8 @@ export interface GenerateOptions {
   readonly firstChunkTimeoutMs?: number;
   /** Overrides the client's `idleTimeoutMs`. */
   readonly idleTimeoutMs?: number;
+  /** Overrides the client's `maxResponseBytes`. */
+  readonly maxResponseBytes?: number;
 }
 
 interface UpstreamResult {
@@ -240,14 +255,12 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         code: "invalid_option",
       });
     }
-    for (const name of [
-      "timeoutMs",
-      "firstChunkTimeoutMs",
-      "idleTimeoutMs",
-      "cacheTtlMs",
-    ] as const) {
+    for (const name of ["timeoutMs", "firstChunkTimeoutMs", "idleTimeoutMs"] as const) {
       validateTimeout(name, options[name], ConfigurationError);
     }
+    // A TTL is no timer: any positive length is fine.
+    validateTimeout("cacheTtlMs", options.cacheTtlMs, ConfigurationError, false);
+    validateMaxResponseBytes(options.maxResponseBytes, ConfigurationError);
     const cache = options.cache;
     this.#store = cache === true ? defaultStore() : cache ? cache : undefined;
     if (
@@ -487,7 +500,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     validateTimeout("timeoutMs", o.timeoutMs);
     validateTimeout("firstChunkTimeoutMs", o.firstChunkTimeoutMs);
     validateTimeout("idleTimeoutMs", o.idleTimeoutMs);
-    validateTimeout("cacheTtlMs", o.cacheTtlMs);
+    validateTimeout("cacheTtlMs", o.cacheTtlMs, InvalidRequestError, false);
+    validateProviderOptions(o.providerOptions);
+    validateMaxResponseBytes(o.maxResponseBytes, InvalidRequestError);
     const messages = normalizeInput(input, o.systemPrompt, o.images);
     const model = o.model ?? this.#model;
     const targets: ResolvedTarget[] = [{ provider: this.#provider, model }, ...this.#fallbacks];
@@ -497,6 +512,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       ...(o.topP !== undefined && { topP: o.topP }),
       ...(o.stop !== undefined && { stop: o.stop }),
       ...(o.providerOptions !== undefined && { providerOptions: o.providerOptions }),
+      maxResponseBytes:
+        o.maxResponseBytes ?? this.#options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     };
     const cacheMode =
       !this.#store || o.cache === false ? "off" : o.cache === "refresh" ? "refresh" : "use";
@@ -509,6 +526,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
             keyFingerprint: this.#provider.keyFingerprint,
             providerIdentity: this.#provider.cacheIdentity,
             model,
+            ...(this.#fallbacks.length > 0 && { fallbacks: this.#fallbackKeys() }),
             messages,
             ...call,
           });
@@ -524,6 +542,19 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       firstChunkTimeoutMs: o.firstChunkTimeoutMs ?? this.#options.firstChunkTimeoutMs,
       idleTimeoutMs: o.idleTimeoutMs ?? this.#options.idleTimeoutMs,
     };
+  }
+
+  #fallbackKeyTargets: CacheKeyTarget[] | undefined;
+  /** The fallbacks as cache-key targets; computed once (they never change). */
+  #fallbackKeys(): CacheKeyTarget[] {
+    this.#fallbackKeyTargets ??= this.#fallbacks.map((f) => ({
+      provider: f.provider.name,
+      baseURL: f.provider.baseURL,
+      keyFingerprint: f.provider.keyFingerprint,
+      providerIdentity: f.provider.cacheIdentity,
+      model: f.model,
+    }));
+    return this.#fallbackKeyTargets;
   }
 
   /** `true` when someone listens: events (and what they need) are only built then. */

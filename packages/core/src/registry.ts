@@ -111,13 +111,14 @@ export function createProvider<Id extends ProviderId>(
 ): BaseProvider {
   const entry = registry().get(id);
   if (!entry) {
-    const pkg = PROVIDER_PACKAGES[id];
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's functions.
+    const pkg = Object.hasOwn(PROVIDER_PACKAGES, id) ? PROVIDER_PACKAGES[id] : undefined;
     const known = [...registry().keys()];
     const hint = pkg
       ? `Install "${pkg}" and import it once (import "${pkg}";) to register it.`
       : "Import the package that provides it so that it registers itself.";
     throw new ConfigurationError(
-      `Unknown provider "${id}". ${hint} Registered providers: ${known.length ? known.join(", ") : "none"}.`,
+      `Unknown provider ${JSON.stringify(String(id)).slice(0, 100)}. ${hint} Registered providers: ${known.length ? known.join(", ") : "none"}.`,
       { provider: "client", code: "unknown_provider" },
     );
   }

@@ -1,10 +1,12 @@
 import {
   AuthenticationError,
+  ConfigurationError,
   ContentFilterError,
   InvalidRequestError,
   QuotaExceededError,
   RephyscoError,
 } from "./errors.js";
+import { MAX_TIMEOUT_MS } from "./http/limits.js";
 
 /** How the client retries a failed call. Every field is optional; defaults are listed. */
 export interface RetryOptions {
@@ -45,7 +47,16 @@ export function resolveRetryOptions(opts: RetryOptions | false | undefined): Res
   const r = { ...DEFAULT_RETRY, ...given } as ResolvedRetryOptions;
   for (const [k, v] of Object.entries(r)) {
     if (typeof v !== "number" || Number.isNaN(v) || v < 0) {
-      throw new TypeError(`retry.${k} must be a non-negative number, got ${String(v)}.`);
+      throw new ConfigurationError(`retry.${k} must be a non-negative number, got ${String(v)}.`, {
+        provider: "client",
+        code: "invalid_option",
+      });
+    }
+    if ((k === "baseDelayMs" || k === "maxDelayMs") && v > MAX_TIMEOUT_MS) {
+      throw new ConfigurationError(
+        `retry.${k} must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), the longest timer Node can arm; got ${v}.`,
+        { provider: "client", code: "invalid_option" },
+      );
     }
   }
   return r;

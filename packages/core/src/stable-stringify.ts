@@ -11,7 +11,8 @@
 export function stableStringify(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
+    // No prototype: an own "__proto__" key (from JSON.parse) stays a key instead of being lost.
+    const sorted: Record<string, unknown> = Object.create(null);
     for (const key of Object.keys(v).sort()) sorted[key] = (v as Record<string, unknown>)[key];
     return sorted;
   });

@@ -3,6 +3,20 @@ import { resolveImage } from "../images.js";
 import { stableStringify } from "../stable-stringify.js";
 import type { Message } from "../types.js";
 
+/** One provider a request may be answered by: who is asked, with which credentials and model. */
+export interface CacheKeyTarget {
+  /** Registry id. */
+  readonly provider: string;
+  /** Base URL. */
+  readonly baseURL: string;
+  /** Fingerprint of the credentials (see `BaseProvider.keyFingerprint`); never the key. */
+  readonly keyFingerprint: string;
+  /** Provider settings that change answers (see `BaseProvider.cacheIdentity`). */
+  readonly providerIdentity?: string;
+  /** Model id. */
+  readonly model: string;
+}
+
 /** Everything that identifies an answer. Signals, timeouts and retry settings are not part of it. */
 export interface CacheKeyInput {
   /** Registry id of the provider asked first. */
@@ -15,6 +29,11 @@ export interface CacheKeyInput {
   readonly providerIdentity?: string;
   /** Model id. */
   readonly model: string;
+  /**
+   * The fallbacks, in order: an answer may come from any of them, so two clients whose chains
+   * differ never share entries.
+   */
+  readonly fallbacks?: readonly CacheKeyTarget[];
   /** The full conversation sent, system prompt included. */
   readonly messages: readonly Message[];
   /** Sampling temperature. */
@@ -29,7 +48,9 @@ export interface CacheKeyInput {
   readonly providerOptions?: Readonly<Record<string, unknown>>;
 }
 
-const VERSION = "rephysco-cache-v1";
+// v2: credential headers and account settings in the fingerprint, the whole target chain.
+// Entries written under other rules are never read.
+const VERSION = "rephysco-cache-v2";
 
 // Length-prefixed fields make the serialization unambiguous without escaping anything.
 function field(h: Hash, s: string): void {
@@ -39,7 +60,7 @@ function field(h: Hash, s: string): void {
 
 /**
  * The cache key of a request: SHA-256 (hex) over a length-prefixed canonical serialization of
- * provider, base URL, key fingerprint, model, every message (image bytes are fed to the hash, not
+ * provider, base URL, credential fingerprint, model, every fallback (the same fields), every message (image bytes are fed to the hash, not
  * stored) and every generation parameter. The hash is updated field by field, so no copy of a
  * large conversation is built.
  *
@@ -56,6 +77,15 @@ export function cacheKey(input: CacheKeyInput): string {
   field(h, input.keyFingerprint);
   field(h, input.providerIdentity ?? "");
   field(h, input.model);
+  const fallbacks = input.fallbacks ?? [];
+  field(h, String(fallbacks.length));
+  for (const f of fallbacks) {
+    field(h, f.provider);
+    field(h, f.baseURL);
+    field(h, f.keyFingerprint);
+    field(h, f.providerIdentity ?? "");
+    field(h, f.model);
+  }
   field(h, String(input.messages.length));
   for (const m of input.messages) {
     field(h, m.role);

@@ -19,6 +19,8 @@ export interface MemoryStore extends CacheStore {
 
 /**
  * An in-process LRU cache store (on `lru-cache`): bounded by entry count, with per-entry TTL.
+ * Like every other store it keeps a copy: changing an entry after `set`, or one that `get`
+ * returned, never changes what later hits return.
  *
  * @example
  * ```ts
@@ -29,17 +31,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const max = options.max ?? 1000;
   if (!Number.isInteger(max) || max < 1)
     throw new TypeError(`memoryStore: max must be a positive integer, got ${max}.`);
-  const lru = new LRUCache<string, CacheEntry>({
+  // Entries are kept as their JSON text, the way the disk and Redis stores keep them: a value
+  // handed in or out can never alias what the store holds, and each operation copies once
+  // (stringify on set, parse on get), which is cheaper than structuredClone on both sides and
+  // gives the same values as the other stores (CacheEntry is plain JSON by contract).
+  const lru = new LRUCache<string, string>({
     max,
     ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
     ttlAutopurge: false,
   });
   return {
     async get(key) {
-      return lru.get(key);
+      const text = lru.get(key);
+      return text === undefined ? undefined : (JSON.parse(text) as CacheEntry);
     },
     async set(key, value, ttlMs) {
-      lru.set(key, value, ttlMs ? { ttl: ttlMs } : undefined);
+      lru.set(key, JSON.stringify(value), ttlMs ? { ttl: ttlMs } : undefined);
     },
     async delete(key) {
       return lru.delete(key);

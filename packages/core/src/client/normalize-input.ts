@@ -1,4 +1,6 @@
-import { InvalidRequestError, type RephyscoError } from "../errors.js";
+import { ConfigurationError, InvalidRequestError, type RephyscoError } from "../errors.js";
+import { MAX_TIMEOUT_MS } from "../http/limits.js";
+import { validateImage } from "../images.js";
 import type { ImageInput, Message, Role } from "../types.js";
 
 const ROLES: ReadonlySet<Role> = new Set(["system", "user", "assistant", "tool"]);
@@ -18,6 +20,7 @@ export function normalizeInput(
   systemPrompt: string | undefined,
   images: readonly ImageInput[] | undefined,
 ): Message[] {
+  if (images !== undefined) checkImages(images, "options.images");
   const out: Message[] = [];
   if (systemPrompt !== undefined) {
     if (typeof systemPrompt !== "string") throw bad("systemPrompt must be a string.");
@@ -42,8 +45,9 @@ export function normalizeInput(
       );
     if (typeof m.content !== "string")
       throw bad(`messages[${i}].content must be a string; got ${typeof m.content}.`);
-    if (m.images !== undefined && !Array.isArray(m.images))
-      throw bad(`messages[${i}].images must be an array.`);
+    if (m.name !== undefined && typeof m.name !== "string")
+      throw bad(`messages[${i}].name must be a string; got ${typeof m.name}.`);
+    if (m.images !== undefined) checkImages(m.images, `messages[${i}].images`);
     out.push(m);
   });
   if (images?.length) {
@@ -59,6 +63,59 @@ export function normalizeInput(
     out[idx] = { ...target, images: [...(target.images ?? []), ...images] };
   }
   return out;
+}
+
+function checkImages(images: unknown, where: string): void {
+  if (!Array.isArray(images)) {
+    throw bad(
+      `${where} must be an array of images; got ${typeof images === "string" ? "a string (wrap a single image in [ ])" : typeof images}.`,
+    );
+  }
+  for (let i = 0; i < images.length; i++) validateImage(images[i], `${where}[${i}]`);
+}
+
+/**
+ * Checks that `providerOptions` is JSON data: plain objects, arrays, strings, finite numbers,
+ * booleans and null (`undefined` fields are left out, as in a request body). A BigInt, a
+ * function, a symbol, a class instance, a non-finite number or a cycle would fail later or be
+ * dropped silently; it fails here instead.
+ */
+export function validateProviderOptions(value: unknown): void {
+  if (value === undefined) return;
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    throw bad("providerOptions must be a plain object of JSON values.");
+  const stack = new Set<object>();
+  const walk = (v: unknown, path: string): void => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+      case "undefined":
+        return;
+      case "number":
+        if (!Number.isFinite(v)) throw bad(`${path} must be a finite number; got ${v}.`);
+        return;
+      case "object": {
+        if (v === null) return;
+        const proto = Object.getPrototypeOf(v);
+        const isArray = Array.isArray(v);
+        if (!isArray && proto !== Object.prototype && proto !== null)
+          throw bad(
+            `${path} must be JSON data; got an instance of ${proto?.constructor?.name ?? "a class"}.`,
+          );
+        if (stack.has(v))
+          throw bad(`${path} refers back to itself (a cycle); it cannot be sent as JSON.`);
+        stack.add(v);
+        if (isArray) for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`);
+        else
+          for (const k of Object.keys(v)) walk((v as Record<string, unknown>)[k], `${path}.${k}`);
+        stack.delete(v);
+        return;
+      }
+      default:
+        throw bad(`${path} must be JSON data; got a ${typeof v}.`);
+    }
+  };
+  walk(value, "providerOptions");
 }
 
 /** Checks generation parameters, so that a typo fails here with a clear message, not upstream. */
@@ -90,13 +147,22 @@ export function validateParams(p: {
 
 /**
  * Checks a timeout option: undefined or a positive finite number of milliseconds. Per-call
- * options fail with {@link InvalidRequestError}, client options with `ConfigurationError`.
+ * options fail with {@link InvalidRequestError}, client options with `ConfigurationError`; a
+ * timer (`timer`, the default) above 2^31-1 ms always with `ConfigurationError`.
  */
 export function validateTimeout(
   name: string,
   value: number | undefined,
   ErrorClass: typeof RephyscoError = InvalidRequestError,
+  timer = true,
 ): void {
+  if (timer && typeof value === "number" && value > MAX_TIMEOUT_MS && Number.isFinite(value)) {
+    // Node arms a longer timer as 1 ms: the call would time out at once.
+    throw new ConfigurationError(
+      `${name} must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), the longest timer Node can arm; got ${value}. Leave it unset for no limit.`,
+      { provider: "client", code: "invalid_option" },
+    );
+  }
   if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
     throw new ErrorClass(
       `${name} must be a positive number of milliseconds; got ${String(value)}.`,
@@ -105,5 +171,18 @@ export function validateTimeout(
         code: "invalid_option",
       },
     );
+  }
+}
+
+/** Checks `maxResponseBytes`: undefined or a positive integer. */
+export function validateMaxResponseBytes(
+  value: number | undefined,
+  ErrorClass: typeof RephyscoError,
+): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
+    throw new ErrorClass(`maxResponseBytes must be a positive integer; got ${String(value)}.`, {
+      provider: "client",
+      code: "invalid_option",
+    });
   }
 }
