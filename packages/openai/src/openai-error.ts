@@ -151,6 +151,9 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
       cause: scrubError(error, secrets),
     });
   }
+  // The SDK validates headers before fetch and throws fetch's own TypeError, unwrapped.
+  if (classifyTransportError(error) === "configuration")
+    return toTransportError(error, { provider, secrets, during: "sending the request" });
   // Anything else thrown while a stream is read (undici's "terminated", ECONNRESET) is a cut stream.
   return new ServiceUnavailableError(
     options.inStream
