@@ -45,7 +45,7 @@ describe("error bodies are read up to 64 KiB", () => {
         tail: '"}}',
       });
     });
-    const error = await caught(() => openai(server.url).generate("hi"));
+    const error = await caught(() => openai(server!.url).generate("hi"));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ProviderError).status).toBe(500);
     expect((error as Error).message.length).toBeLessThan(1200);
@@ -65,7 +65,7 @@ describe("error bodies are read up to 64 KiB", () => {
         tail: '"}}',
       });
     });
-    const error = await caught(() => anthropic(server.url).generate("hi"));
+    const error = await caught(() => anthropic(server!.url).generate("hi"));
     expect((error as ProviderError).status).toBe(400);
     expect((error as Error).message.length).toBeLessThan(1200);
     expect(server.requests).toHaveLength(1);
@@ -85,7 +85,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
 
   it("openai: a 200 MB answer fails with response_too_large at the 64 MiB default, once, never retried", async () => {
     server = await hostileServer((_req, res) => huge(res, 200 * MB));
-    const error = await caught(() => openai(server.url).generate("hi"));
+    const error = await caught(() => openai(server!.url).generate("hi"));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
     expect((error as ProviderError).code).toBe("response_too_large");
@@ -110,7 +110,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
       });
       res.write("{");
     });
-    const error = await caught(() => openai(server.url, { maxResponseBytes: MB }).generate("hi"));
+    const error = await caught(() => openai(server!.url, { maxResponseBytes: MB }).generate("hi"));
     expect((error as ProviderError).code).toBe("response_too_large");
     expect((error as Error).message).toContain("content-length");
   });
@@ -121,7 +121,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
       writeLazily(res, { head: '{"content":[{"type":"text","text":"', filler: "q", total: 8 * MB });
     });
     const error = await caught(() =>
-      anthropic(server.url).generate("hi", { maxResponseBytes: MB }),
+      anthropic(server!.url).generate("hi", { maxResponseBytes: MB }),
     );
     expect((error as ProviderError).code).toBe("response_too_large");
     expect(server.requests).toHaveLength(1);
@@ -167,7 +167,7 @@ describe("one streamed event or line is capped at 1 MiB", () => {
     });
     const chunks: string[] = [];
     const error = await caught(async () => {
-      for await (const c of openai(server.url).stream("hi")) chunks.push(c.content);
+      for await (const c of openai(server!.url).stream("hi")) chunks.push(c.content);
     });
     expect((error as ProviderError).code).toBe("response_too_large");
     expect(chunks.join("")).toBe("");
@@ -185,7 +185,7 @@ describe("one streamed event or line is capped at 1 MiB", () => {
       });
     });
     const error = await caught(async () => {
-      for await (const _ of anthropic(server.url).stream("hi")) {
+      for await (const _ of anthropic(server!.url).stream("hi")) {
         // nothing arrives
       }
     });
