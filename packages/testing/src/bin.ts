@@ -42,7 +42,14 @@ async function main(): Promise<void> {
     const text = fixedText ?? `Echo: ${requestText(request.dialect, request.body).lastUser}`;
     return { chunks: splitIntoChunks(text, chunks) };
   };
-  const server = await createMockServer({ port, host: values.host, defaultReply: reply });
+  // Nothing outside this process can read the recorded requests, and it may serve for hours
+  // (benchmarks): keep none.
+  const server = await createMockServer({
+    port,
+    host: values.host,
+    defaultReply: reply,
+    maxRecordedRequests: 0,
+  });
   process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 
   const stop = () => {

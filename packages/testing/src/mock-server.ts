@@ -21,7 +21,24 @@ export interface MockServerOptions {
   host?: string;
   /** Reply used when the queue is empty (default: text `Echo: <last user message>`). */
   defaultReply?: MockReplySource;
+  /**
+   * Most requests kept in {@link MockServer.requests}; once there are more, the oldest are
+   * dropped first. A recorded request holds its whole parsed body, so a long-running server
+   * (a benchmark target, the `rephysco-mock-server` bin) must not keep them all. `0` records
+   * none (reply functions still get each request); `Infinity` keeps every one. Default
+   * `10_000`: more than a test's load run sends, a bound for a server left running.
+   *
+   * @example
+   * ```ts
+   * const server = await createMockServer({ maxRecordedRequests: 10 });
+   * // after 15 requests: server.requests holds the 10 most recent, oldest first
+   * ```
+   */
+  maxRecordedRequests?: number;
 }
+
+/** Default of {@link MockServerOptions.maxRecordedRequests}. */
+const MAX_RECORDED_REQUESTS = 10_000;
 
 /** A running mock server. */
 export interface MockServer {
@@ -29,7 +46,11 @@ export interface MockServer {
   readonly url: string;
   /** Port the server listens on. */
   readonly port: number;
-  /** Every request received, in arrival order (cleared by {@link MockServer.reset}). */
+  /**
+   * The requests received, in arrival order: the most recent
+   * {@link MockServerOptions.maxRecordedRequests} (default 10,000). Cleared by
+   * {@link MockServer.reset}.
+   */
   readonly requests: RecordedRequest[];
   /** Replies queued and not used yet. */
   readonly pending: number;
@@ -105,6 +126,14 @@ function jsonHeaders(extra?: Record<string, string>): Record<string, string> {
  */
 export async function createMockServer(options: MockServerOptions = {}): Promise<MockServer> {
   const host = options.host ?? "127.0.0.1";
+  const maxRecorded = options.maxRecordedRequests ?? MAX_RECORDED_REQUESTS;
+  if (
+    !(Number.isInteger(maxRecorded) || maxRecorded === Number.POSITIVE_INFINITY) ||
+    maxRecorded < 0
+  )
+    throw new TypeError(
+      `createMockServer: maxRecordedRequests must be an integer >= 0 or Infinity, got ${maxRecorded}.`,
+    );
   const queue: MockReplySource[] = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -156,7 +185,11 @@ export async function createMockServer(options: MockServerOptions = {}): Promise
       stream,
       aborted: false,
     };
-    requests.push(record);
+    if (maxRecorded > 0) {
+      // Oldest first out; `requests` is the caller's array too, so trim whatever is over.
+      if (requests.length >= maxRecorded) requests.splice(0, requests.length - maxRecorded + 1);
+      requests.push(record);
+    }
 
     if (route.dialect === "unknown") {
       const message = `Unknown request URL: ${method} ${url.pathname}. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.`;

@@ -107,6 +107,58 @@ describe("createMockServer", () => {
     }
   });
 
+  describe("maxRecordedRequests", () => {
+    const ask = (url: string, n: number) =>
+      postJson(`${url}/v1/chat/completions`, {
+        model: "m",
+        messages: [{ role: "user", content: `request ${n}` }],
+      });
+    const asked = (record: { body: unknown }) =>
+      (record.body as { messages: { content: string }[] }).messages[0]!.content;
+
+    it("keeps only the most recent requests, oldest dropped first", async () => {
+      const local = await createMockServer({ maxRecordedRequests: 5 });
+      try {
+        const kept = local.requests;
+        for (let n = 1; n <= 8; n++) {
+          const response = await ask(local.url, n);
+          // Every request is still answered, recorded or not.
+          expect(await content(response)).toBe(`Echo: request ${n}`);
+          expect(local.requests).toHaveLength(Math.min(n, 5));
+        }
+        expect(local.requests.map(asked)).toEqual([4, 5, 6, 7, 8].map((n) => `request ${n}`));
+        // The same array throughout: a reference taken before still sees the latest requests.
+        expect(kept).toBe(local.requests);
+        local.reset();
+        await ask(local.url, 9);
+        expect(local.requests.map(asked)).toEqual(["request 9"]);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it("0 records nothing, while reply functions still get each request", async () => {
+      const local = await createMockServer({
+        maxRecordedRequests: 0,
+        defaultReply: (req) => ({ text: `seen ${asked(req)}` }),
+      });
+      try {
+        expect(await content(await ask(local.url, 1))).toBe("seen request 1");
+        expect(local.requests).toEqual([]);
+      } finally {
+        await local.close();
+      }
+    });
+
+    it("rejects a bound that is not a whole number of requests", async () => {
+      for (const bad of [-1, 1.5, Number.NaN]) {
+        await expect(createMockServer({ maxRecordedRequests: bad })).rejects.toThrow(
+          /maxRecordedRequests must be an integer >= 0 or Infinity/,
+        );
+      }
+    });
+  });
+
   it("close() is idempotent", async () => {
     const local = await createMockServer();
     await Promise.all([local.close(), local.close()]);
