@@ -178,6 +178,11 @@ interface Prepared {
   readonly idleTimeoutMs: number | undefined;
 }
 
+/** A chunk with its own `usage` object (the only object a chunk holds). */
+function copyUsage(chunk: StreamChunk): StreamChunk {
+  return chunk.usage ? { ...chunk, usage: { ...chunk.usage } } : chunk;
+}
+
 /** Default fallback decision: what is worth trying elsewhere. */
 function defaultShouldFallback(error: unknown): boolean {
   if (!(error instanceof ProviderError)) return false;
@@ -332,8 +337,12 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       const upstream = this.#generateUpstream(req, req.signal);
       result = await (this.#listening ? this.#observe(upstream, primary, started) : upstream);
     }
+    // Each caller gets its own objects: answers are shared by coalesced calls, pending cache
+    // writes and memory-store hits, and a caller may change what it was given.
+    const usage = result.response.usage;
     return {
       ...result.response,
+      ...(usage && { usage: { ...usage } }),
       cached: result.cached,
       ...(result.raw !== undefined && { raw: result.raw }),
     };
@@ -364,6 +373,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
           () => {
             if (this.#inflightStreams.get(key) === created) this.#inflightStreams.delete(key);
           },
+          copyUsage,
         );
         this.#inflightStreams.set(key, created);
         shared = created;
@@ -397,7 +407,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       return;
     }
     for (const c of hit.kind === "stream" ? hit.chunks : responseToChunks(hit.response))
-      yield { ...c, cached: true };
+      yield { ...copyUsage(c), cached: true };
   }
 
   /**
@@ -749,7 +759,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
             ...(chunk.model && { model: chunk.model }),
             ...(chunk.provider && { provider: chunk.provider }),
             ...(chunk.finishReason && { finishReason: chunk.finishReason }),
-            ...(chunk.usage && { usage: chunk.usage }),
+            // A copy: the caller may change the usage it was given; the stored one stays.
+            ...(chunk.usage && { usage: { ...chunk.usage } }),
           });
           yield chunk;
         }

@@ -78,14 +78,24 @@ export class SharedStream<T> {
   #wake: (() => void)[] = [];
   #subscribers = 0;
   readonly #onSettle: () => void;
+  readonly #copy: ((chunk: T) => T) | undefined;
 
   /** `true` once every subscriber left before the end: a new identical call must not join it. */
   get abandoned(): boolean {
     return this.controller.signal.aborted;
   }
 
-  constructor(source: (signal: AbortSignal) => AsyncIterable<T>, onSettle: () => void) {
+  /**
+   * @param copy Gives each subscriber its own copy of a chunk that holds objects (so that one
+   *   caller changing what it got does not change what the others get); identity when absent.
+   */
+  constructor(
+    source: (signal: AbortSignal) => AsyncIterable<T>,
+    onSettle: () => void,
+    copy?: (chunk: T) => T,
+  ) {
     this.#onSettle = onSettle;
+    this.#copy = copy;
     (async () => {
       try {
         for await (const chunk of source(this.controller.signal)) {
@@ -117,7 +127,8 @@ export class SharedStream<T> {
       while (true) {
         if (signal?.aborted) throw abortReason(signal);
         if (i < this.#chunks.length) {
-          yield this.#chunks[i++]!;
+          const chunk = this.#chunks[i++]!;
+          yield this.#copy ? this.#copy(chunk) : chunk;
           continue;
         }
         if (this.#done) {

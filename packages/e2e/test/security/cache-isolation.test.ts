@@ -111,3 +111,65 @@ describe("the key covers the whole target chain", () => {
     );
   });
 });
+
+describe("callers never share answer objects", () => {
+  const USAGE = { promptTokens: 7, completionTokens: 3, totalTokens: 10 };
+
+  it("coalesced calls and hits served from a pending write each get their own usage", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const entries = new Map<string, unknown>();
+    // A slow store: writes stay pending, so hits come from the client's pending-write map.
+    const slow = {
+      get: async (k: string) => entries.get(k),
+      set: async (k: string, v: unknown) => {
+        await gate;
+        entries.set(k, v);
+      },
+      delete: async (k: string) => entries.delete(k),
+    };
+    ctx.server.enqueue({ text: "shared", usage: { promptTokens: 7, completionTokens: 3 } });
+    const client = new LLMClient({
+      provider: "openai",
+      apiKey: TEST_KEY,
+      baseURL: `${ctx.server.url}/v1`,
+      cache: slow,
+    });
+    const [a, b] = await Promise.all([client.generate("q"), client.generate("q")]);
+    (a.usage as { promptTokens: number }).promptTokens = 999;
+    expect(b.usage).toMatchObject(USAGE);
+    const c = await client.generate("q"); // from the pending write
+    expect(c).toMatchObject({ cached: true, usage: USAGE });
+    (c.usage as { totalTokens: number }).totalTokens = 0;
+    release();
+    await client.flush();
+    expect((await client.generate("q")).usage).toMatchObject(USAGE);
+    expect(ctx.server.requests).toHaveLength(1);
+  });
+
+  it("two coalesced streams each get their own usage", async () => {
+    ctx.server.enqueue({
+      chunks: ["a", "b"],
+      finishReason: "stop",
+      usage: { promptTokens: 7, completionTokens: 3 },
+    });
+    const client = new LLMClient({
+      provider: "openai",
+      apiKey: TEST_KEY,
+      baseURL: `${ctx.server.url}/v1`,
+      cache: memoryStore(),
+    });
+    const read = async () => {
+      const out = [];
+      for await (const c of client.stream("s")) out.push(c);
+      return out;
+    };
+    const [x, y] = await Promise.all([read(), read()]);
+    const lastX = x.at(-1)!;
+    (lastX.usage as { promptTokens: number }).promptTokens = 999;
+    expect(y.at(-1)!.usage).toMatchObject(USAGE);
+    expect(ctx.server.requests).toHaveLength(1);
+  });
+});
