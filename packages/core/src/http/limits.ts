@@ -60,6 +60,12 @@ function lastLineBreak(chunk: Uint8Array): number {
   return Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
 }
 
+function firstLineBreak(chunk: Uint8Array): number {
+  const lf = chunk.indexOf(LF);
+  const cr = chunk.indexOf(CR);
+  return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+}
+
 /**
  * Returns a `Response` whose body errors with {@link responseTooLargeError} as soon as it exceeds
  * `maxBytes` in total or `maxLineBytes` in one line, for transports that read the body themselves
@@ -102,9 +108,13 @@ export function limitResponseBody(response: Response, limits: ResponseBodyLimits
           return;
         }
         if (maxLineBytes !== undefined) {
-          const at = lastLineBreak(chunk);
-          line = at < 0 ? line + chunk.byteLength : chunk.byteLength - at - 1;
-          if (line > maxLineBytes) {
+          // The line carried over plus this chunk's head, then this chunk's tail. Lines wholly
+          // inside one chunk are bounded by the chunk itself.
+          const first = firstLineBreak(chunk);
+          const head = first < 0 ? chunk.byteLength : first;
+          const tooLong = line + head > maxLineBytes;
+          line = first < 0 ? line + chunk.byteLength : chunk.byteLength - lastLineBreak(chunk) - 1;
+          if (tooLong || line > maxLineBytes) {
             controller.error(
               responseTooLargeError(
                 provider,
@@ -128,13 +138,46 @@ export function limitResponseBody(response: Response, limits: ResponseBodyLimits
 
 /**
  * Reads a whole body as text, failing with {@link responseTooLargeError} past `maxBytes`
- * (checked against `content-length` first, then while reading). The text is decoded once, at
- * the end, from the collected chunks.
+ * (checked against `content-length` first, then while reading). A plain reader loop (no extra
+ * stream stage on the hot path); the text is decoded once, at the end.
  */
 export async function readLimitedText(
   response: Response,
   provider: string,
   maxBytes: number = DEFAULT_MAX_RESPONSE_BYTES,
 ): Promise<string> {
-  return limitResponseBody(response, { provider, maxBytes }).text();
+  const body = response.body;
+  if (!body) return "";
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    body.cancel().catch(() => {});
+    throw responseTooLargeError(
+      provider,
+      `content-length ${declared} is above the limit of ${maxBytes} bytes (setting maxResponseBytes)`,
+      response.status,
+    );
+  }
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw responseTooLargeError(
+          provider,
+          `the body exceeds the limit of ${maxBytes} bytes (setting maxResponseBytes)`,
+          response.status,
+        );
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  // TextDecoder, like Response.text(): invalid bytes become U+FFFD and a BOM is dropped.
+  return new TextDecoder().decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, total));
 }
