@@ -4,6 +4,7 @@ import { formatError } from "./format-error.js";
 import type { EnvFile } from "./load-env-file.js";
 import type { ProviderLoadFailure } from "./load-providers.js";
 import type { Terminal } from "./terminal.js";
+import { oneLine } from "./terminal-text.js";
 import { UsageError } from "./usage-error.js";
 
 /** The options `generate` and `chat` share for reaching a provider. */
@@ -92,7 +93,8 @@ export function createClient(flags: ClientFlags, ctx: ClientContext): LLMClient 
       ? {
           onEvent(event: RephyscoEvent) {
             const line = describeEvent(event);
-            if (line) term.stderr.write(`${term.err.dim(`[rephysco] ${line}`)}\n`);
+            // Models and keys in events can come from the server: nothing raw to the terminal.
+            if (line) term.stderr.write(`${term.err.dim(`[rephysco] ${oneLine(line, 2000)}`)}\n`);
           },
         }
       : {}),

@@ -12,11 +12,21 @@ import {
 } from "@rephysco/core";
 import { CommanderError } from "commander";
 import { ExitCode } from "./exit-codes.js";
+import { oneLine } from "./terminal-text.js";
 import { UsageError } from "./usage-error.js";
+
+/**
+ * Longest error message printed, in characters. Providers have sent megabytes of HTML or JSON
+ * as an error message; past this much it only buries the hint that follows.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 500;
 
 /** An error reduced to what the CLI prints and how it exits. */
 export interface FormattedError {
-  /** One line, no stack, that says what went wrong and what to do. */
+  /**
+   * One line, no stack, that says what went wrong and what to do: no control characters or
+   * escape sequences, the error's own message cut at {@link MAX_ERROR_MESSAGE_CHARS}.
+   */
   readonly message: string;
   /** The exit code: 2 for usage errors, 1 for everything else. */
   readonly exitCode: ExitCode;
@@ -34,9 +44,9 @@ function orList(names: readonly string[]): string {
     : (names[0] ?? "");
 }
 
-function firstLine(text: string): string {
-  const line = text.split(/\r?\n/).find((l) => l.trim() !== "") ?? text;
-  return line.trim();
+/** An error's own message (a provider's words, a path, a URL) made safe to print as one line. */
+function safeMessage(text: string): string {
+  return oneLine(text, MAX_ERROR_MESSAGE_CHARS);
 }
 
 /** What to do next, by error class (never by the provider's wording). */
@@ -75,7 +85,7 @@ export function formatError(error: unknown): FormattedError {
   const exitCode = isUsageError(error) ? ExitCode.USAGE_ERROR : ExitCode.PROVIDER_ERROR;
   if (error instanceof CommanderError) {
     return {
-      message: firstLine(error.message.replace(/^error:\s*/i, "")),
+      message: safeMessage(error.message.replace(/^error:\s*/i, "")),
       exitCode: ExitCode.USAGE_ERROR,
     };
   }
@@ -89,7 +99,7 @@ export function formatError(error: unknown): FormattedError {
     }
   }
   if (error instanceof RephyscoError) {
-    let message = firstLine(error.message).replace(/[.\s]+$/, "");
+    let message = safeMessage(error.message).replace(/[.\s]+$/, "");
     if (
       error.provider !== "client" &&
       !message.toLowerCase().startsWith(error.provider.toLowerCase())
@@ -98,12 +108,14 @@ export function formatError(error: unknown): FormattedError {
     }
     // Status and code let the user look the error up; skip what the message already says.
     const tags = [error.status, error.code]
-      .filter((t) => t !== undefined && t !== "" && !message.includes(String(t)))
+      .map((t) => (t === undefined ? "" : oneLine(String(t), 100)))
+      .filter((t) => t !== "" && !message.includes(t))
       .join(" ");
     if (tags) message += ` (${tags})`;
     const hint = hintFor(error);
     return { message: `${message}.${hint ? ` ${hint}` : ""}`, exitCode };
   }
-  if (error instanceof Error) return { message: firstLine(error.message || error.name), exitCode };
-  return { message: firstLine(String(error)), exitCode };
+  if (error instanceof Error)
+    return { message: safeMessage(error.message || error.name), exitCode };
+  return { message: safeMessage(String(error)), exitCode };
 }

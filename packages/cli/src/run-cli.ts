@@ -5,11 +5,13 @@ import { type GenerateFlags, runGenerate } from "./commands/generate.js";
 import { runProviders } from "./commands/providers.js";
 import type { ClientContext } from "./create-client.js";
 import { ExitCode } from "./exit-codes.js";
+import { formatError } from "./format-error.js";
 import { type EnvFile, loadEnvFile } from "./load-env-file.js";
 import { loadProviders } from "./load-providers.js";
 import { collect, parseCount, parsePositiveInt, parseTemperature } from "./parse-number.js";
 import { printError } from "./print-error.js";
 import { type CliStreams, createTerminal } from "./terminal.js";
+import { stripTerminalControls } from "./terminal-text.js";
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions extends CliStreams {
@@ -82,7 +84,7 @@ export async function runCli(
     if (options.cwd !== false) envFile = loadEnvFile(options.cwd ?? process.cwd());
   } catch (error) {
     term.stderr.write(
-      `${term.err.yellow("warning:")} could not read .env: ${(error as Error).message}\n`,
+      `${term.err.yellow("warning:")} could not read .env: ${formatError(error).message}\n`,
     );
   }
   const loadFailures = await loadProviders();
@@ -105,7 +107,9 @@ export async function runCli(
     .configureOutput({
       writeOut: (s) => term.stdout.write(s),
       writeErr: (s) => term.stderr.write(s),
-      outputError: (s, write) => write(s.replace(/^error:/, term.err.red(term.err.bold("error:")))),
+      // Commander's messages quote the command line, which a script may have built from input.
+      outputError: (s, write) =>
+        write(stripTerminalControls(s).replace(/^error:/, term.err.red(term.err.bold("error:")))),
     });
 
   addModelOptions(
