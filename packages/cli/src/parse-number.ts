@@ -13,17 +13,36 @@ export function parseTemperature(value: string): number {
   return n;
 }
 
+/**
+ * Longest `--timeout`, in milliseconds: Node's timers hold a signed 32-bit count, and a longer
+ * delay fires after about 1 ms (with a TimeoutOverflowWarning) instead of never.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** Commander parser for a count such as `--retries`: an integer >= 0. */
 export function parseCount(value: string): number {
-  if (!INTEGER.test(value.trim())) throw new InvalidArgumentError("Expected a whole number >= 0.");
-  return Number(value);
+  const n = Number(value);
+  if (!INTEGER.test(value.trim()) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError("Expected a whole number >= 0.");
+  return n;
 }
 
-/** Commander parser for `--max-tokens` and `--timeout`: an integer >= 1. */
+/** Commander parser for `--max-tokens`: an integer >= 1. */
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
-  if (!INTEGER.test(value.trim()) || n < 1)
+  if (!INTEGER.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
     throw new InvalidArgumentError("Expected a whole number >= 1.");
+  return n;
+}
+
+/** Commander parser for `--timeout`: whole milliseconds from 1 to {@link MAX_TIMEOUT_MS}. */
+export function parseTimeout(value: string): number {
+  const n = Number(value);
+  if (!INTEGER.test(value.trim()) || n < 1 || n > MAX_TIMEOUT_MS) {
+    throw new InvalidArgumentError(
+      `Expected whole milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days, the most Node's timers can wait).`,
+    );
+  }
   return n;
 }
 

@@ -8,7 +8,13 @@ import { ExitCode } from "./exit-codes.js";
 import { formatError } from "./format-error.js";
 import { type EnvFile, loadEnvFile } from "./load-env-file.js";
 import { loadProviders } from "./load-providers.js";
-import { collect, parseCount, parsePositiveInt, parseTemperature } from "./parse-number.js";
+import {
+  collect,
+  parseCount,
+  parsePositiveInt,
+  parseTemperature,
+  parseTimeout,
+} from "./parse-number.js";
 import { printError } from "./print-error.js";
 import { type CliStreams, createTerminal } from "./terminal.js";
 import { stripTerminalControls } from "./terminal-text.js";
@@ -55,7 +61,7 @@ function addModelOptions(cmd: Command): Command {
     .option(
       "--timeout <ms>",
       "timeout in milliseconds for the whole call, retries included (and for each attempt)",
-      parsePositiveInt,
+      parseTimeout,
     )
     .option("--show-reasoning", "show the model's reasoning (dimmed, on stderr)");
 }
