@@ -4,8 +4,8 @@ import { type ImageInput, sniffImageType } from "@rephysco/core";
 import { UsageError } from "./usage-error.js";
 
 /**
- * Largest `--image` file read, in bytes: 20 MiB, the cap the providers put on images they
- * download from URLs (`DEFAULT_MAX_IMAGE_BYTES` in @rephysco/gemini; core has no shared one).
+ * Largest `--image` file read, in bytes: 20 MiB, the cap the Gemini provider puts on images it
+ * downloads from URLs (`DEFAULT_MAX_IMAGE_BYTES` in @rephysco/gemini, not exported; core has none).
  */
 export const MAX_IMAGE_FILE_BYTES = 20 * 1024 * 1024;
 
