@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { AuthenticationError, ConfigurationError } from "./errors.js";
-import type { ProviderOptions } from "./registry.js";
-import { scrubSecrets, urlSecrets } from "./scrub.js";
+import type { Provider, ProviderOptions } from "./provider.js";
+import { scrubError, scrubSecrets, scrubValue, urlSecrets } from "./scrub.js";
+import type { StreamPart } from "./stream-part.js";
 import type {
   Message,
   ModelResponse,
@@ -84,7 +85,9 @@ function readEnv(names: readonly string[] | undefined): string | undefined {
  * }
  * ```
  */
-export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TChunk = unknown> {
+export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TChunk = unknown>
+  implements Provider
+{
   /** Registry id of this provider. */
   readonly name: string;
   /** Model used when the caller names none. */
@@ -188,9 +191,14 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     return "";
   }
 
-  /** Removes this provider's secrets (and anything key-shaped) from a string. */
-  protected scrub(text: string): string {
-    return scrubSecrets(text, this.secrets);
+  /**
+   * Removes this provider's secrets (and anything key-shaped) from a string, or in place from an
+   * error and its cause chain, or from a JSON-like value (a copy where something changed).
+   */
+  scrub<T>(value: T): T {
+    if (typeof value === "string") return scrubSecrets(value, this.secrets) as T;
+    if (value instanceof Error) return scrubError(value, this.secrets);
+    return scrubValue(value, this.secrets);
   }
 
   /** Converts Rephysco messages to the provider's message format. */
@@ -202,11 +210,14 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     options: ProviderCallOptions,
   ): Promise<ModelResponse>;
 
-  /** Sends one streaming request and yields its chunks. */
+  /**
+   * Sends one streaming request and yields its parts, ending with one `finish` part. Legacy
+   * `StreamChunk`s are still accepted (the client adapts them).
+   */
   abstract stream(
     messages: readonly Message[],
     options: ProviderCallOptions,
-  ): AsyncIterable<StreamChunk>;
+  ): AsyncIterable<StreamPart | StreamChunk>;
 
   /** Converts the provider's response body to a {@link ModelResponse}. */
   abstract parseResponse(raw: TResponse): ModelResponse;

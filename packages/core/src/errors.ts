@@ -115,6 +115,31 @@ export class RephyscoError extends Error {
   /** Whether errors of this class are retried unless told otherwise. */
   protected static readonly defaultRetryable: boolean = false;
 
+  /**
+   * The same error (same class, message, details and cause) carrying the output a stream had
+   * already delivered when it failed. Returns `this` when it already carries partial output.
+   */
+  withPartialOutput(content: string, reasoning?: string): this {
+    if (this.partialContent !== undefined) return this;
+    const Cls = this.constructor as new (message: string, details: ErrorDetails) => this;
+    const copy = new Cls(this.message, {
+      provider: this.provider,
+      ...(this.status !== undefined && { status: this.status }),
+      ...(this.code !== undefined && { code: this.code }),
+      ...(this.requestId !== undefined && { requestId: this.requestId }),
+      ...(this.retryAfterMs !== undefined && { retryAfterMs: this.retryAfterMs }),
+      ...(this.cause !== undefined && { cause: this.cause }),
+      ...(this.body !== undefined && { body: this.body }),
+      ...(this.data !== undefined && { data: this.data }),
+      retryable: this.retryable,
+      partialContent: content,
+      ...(reasoning && { partialReasoning: reasoning }),
+    });
+    copy.message = this.message; // already scrubbed and bounded; keep it byte for byte
+    if (this.stack !== undefined) copy.stack = this.stack;
+    return copy;
+  }
+
   /** A JSON view with no secrets, for logs. */
   toJSON(): Record<string, unknown> {
     return {

@@ -49,7 +49,24 @@ export {
   LLMClient,
   type LLMClientOptions,
 } from "./llm-client.js";
+export type {
+  AttemptInfo,
+  CallMode,
+  CallParams,
+  Middleware,
+  WrapGenerateOptions,
+  WrapStreamOptions,
+} from "./client/middleware.js";
 export { ModelProvider } from "./model-provider.js";
+export { isRetryableError, shouldFallbackByDefault } from "./policy.js";
+export { isProvider, type Provider } from "./provider.js";
+export type {
+  FinishPart,
+  MetadataPart,
+  ReasoningPart,
+  StreamPart,
+  TextPart,
+} from "./stream-part.js";
 export {
   createProvider,
   hasProvider,
@@ -67,7 +84,6 @@ export {
   computeRetryDelay,
   DEFAULT_RETRY,
   isAbortError,
-  isRetryableError,
   type ResolvedRetryOptions,
   type RetryOptions,
   resolveRetryOptions,

@@ -1,18 +1,8 @@
-import type { BaseProvider } from "./base-provider.js";
 import { ConfigurationError } from "./errors.js";
 import { PROVIDER_PACKAGES } from "./model-provider.js";
+import type { Provider, ProviderOptions } from "./provider.js";
 
-/** Settings every provider accepts. Providers extend this with their own fields. */
-export interface ProviderOptions {
-  /** API key. When omitted, the provider's environment variable is read when the provider is created. */
-  readonly apiKey?: string;
-  /** Base URL of the API (for proxies, gateways, regional endpoints, or the local mock server). */
-  readonly baseURL?: string;
-  /** Extra HTTP headers sent with every request. */
-  readonly headers?: Readonly<Record<string, string>>;
-  /** A `fetch` implementation to use instead of the global one (providers that use `fetch`). */
-  readonly fetch?: typeof globalThis.fetch;
-}
+export type { ProviderOptions } from "./provider.js";
 
 /**
  * Maps each registered provider id to its settings type. Provider packages add themselves by
@@ -39,7 +29,7 @@ export type ProviderSettings<Id extends string> = Id extends keyof ProviderRegis
 /** Creates a provider instance from settings. */
 export type ProviderFactory<S extends ProviderOptions = ProviderOptions> = (
   settings: S,
-) => BaseProvider;
+) => Provider;
 
 /** What a provider package tells the registry about itself (shown by `listProviders()` and the CLI). */
 export interface ProviderInfo {
@@ -108,7 +98,7 @@ export function registerProvider<Id extends string>(
 export function createProvider<Id extends ProviderId>(
   id: Id,
   settings?: ProviderSettings<Id>,
-): BaseProvider {
+): Provider {
   const entry = registry().get(id);
   if (!entry) {
     // Own keys only: "constructor" or "toString" must not find Object.prototype's functions.

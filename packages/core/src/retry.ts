@@ -1,11 +1,4 @@
-import {
-  AuthenticationError,
-  ConfigurationError,
-  ContentFilterError,
-  InvalidRequestError,
-  QuotaExceededError,
-  RephyscoError,
-} from "./errors.js";
+import { ConfigurationError, RephyscoError } from "./errors.js";
 import { MAX_TIMEOUT_MS } from "./http/limits.js";
 
 /** How the client retries a failed call. Every field is optional; defaults are listed. */
@@ -60,23 +53,6 @@ export function resolveRetryOptions(opts: RetryOptions | false | undefined): Res
     }
   }
   return r;
-}
-
-/**
- * The retry policy: may this error be retried? Rate limits (not quota), timeouts, 408/409/5xx and
- * connection failures yes; authentication, invalid request, content filter, quota and aborts never.
- */
-export function isRetryableError(error: unknown): boolean {
-  if (!(error instanceof RephyscoError)) return false;
-  if (
-    error instanceof AuthenticationError ||
-    error instanceof InvalidRequestError ||
-    error instanceof ContentFilterError ||
-    error instanceof QuotaExceededError
-  ) {
-    return false;
-  }
-  return error.retryable;
 }
 
 /**

@@ -1,0 +1,181 @@
+import { RephyscoError, ServiceUnavailableError, TimeoutError } from "../errors.js";
+import type { Provider } from "../provider.js";
+import { isAbortError } from "../retry.js";
+import { isStreamPart, LegacyChunkAdapter, type StreamPart } from "../stream-part.js";
+import { toTransportError } from "../transport-error.js";
+import type { ProviderCallOptions, StreamChunk } from "../types.js";
+import { attemptScope } from "./attempt-scope.js";
+import type { EventListener } from "./events.js";
+import { emit } from "./events.js";
+import type { Next, PipelinePart, PipelineRequest, ResolvedTarget } from "./pipeline.js";
+import type { Targets } from "./targets.js";
+
+/**
+ * The attempt stage, the innermost: one call to one provider. It owns the attempt's abort scope
+ * and timeouts (whole attempt, first chunk, idle gap), and it is the one place that enforces the
+ * stream contract for every provider, ours and third parties': what was passed on stays passed
+ * on; a stream that ends without a finish part is `incomplete_stream`; an error after output
+ * carries that output (`partialContent`, `partialReasoning`); metadata never goes up alone (so
+ * that a failure before any text can still be retried); a slow tail after the finish is not a
+ * failure. Raw errors a provider let escape are classified like transport errors and scrubbed.
+ */
+export function attemptStage(targets: Targets, listener: EventListener | undefined): Next {
+  return (req) => {
+    const target = req.target ?? targets.primary;
+    if (listener)
+      emit(listener, {
+        type: "request",
+        provider: target.provider.name,
+        model: req.params.model,
+        attempt: req.attempt ?? 1,
+        stream: req.params.mode === "stream",
+      });
+    return req.params.mode === "generate" ? generateOnce(req, target) : streamOnce(req, target);
+  };
+}
+
+function callOptions(req: PipelineRequest, signal: AbortSignal | undefined): ProviderCallOptions {
+  const p = req.params;
+  return {
+    // The params carry the model of the target being tried (the fallback stage sets it).
+    model: p.model,
+    ...(p.temperature !== undefined && { temperature: p.temperature }),
+    ...(p.maxTokens !== undefined && { maxTokens: p.maxTokens }),
+    ...(p.topP !== undefined && { topP: p.topP }),
+    ...(p.stop !== undefined && { stop: p.stop }),
+    ...(p.providerOptions !== undefined && { providerOptions: p.providerOptions }),
+    maxResponseBytes: p.maxResponseBytes,
+    ...(signal && { signal }),
+  };
+}
+
+/** A raw error a provider let escape, made a Rephysco error; Rephysco errors and aborts pass. */
+function normalizeError(error: unknown, provider: Provider): unknown {
+  if (error instanceof RephyscoError || isAbortError(error)) return error;
+  return provider.scrub(toTransportError(error, { provider: provider.name }));
+}
+
+async function* generateOnce(
+  req: PipelineRequest,
+  target: ResolvedTarget,
+): AsyncGenerator<PipelinePart, void, undefined> {
+  const scope = attemptScope(req.signal, req.timeoutMs, false, target.provider.name);
+  let part: PipelinePart;
+  try {
+    const r = await target.provider.generate(req.params.messages, callOptions(req, scope.signal));
+    req.trace.provider = r.provider ?? target.provider.name;
+    req.trace.model = r.model;
+    part = {
+      type: "response",
+      response: r.provider ? r : { ...r, provider: target.provider.name },
+    };
+  } catch (raw) {
+    throw normalizeError(scope.translate(raw), target.provider);
+  } finally {
+    // Before the yield: the timers must not wait for the consumer to come back.
+    scope.dispose();
+  }
+  yield part;
+}
+
+async function* streamOnce(
+  req: PipelineRequest,
+  target: ResolvedTarget,
+): AsyncGenerator<PipelinePart, void, undefined> {
+  const name = target.provider.name;
+  const firstMs = req.firstChunkTimeoutMs;
+  const idleMs = req.idleTimeoutMs;
+  const scope = attemptScope(
+    req.signal,
+    req.timeoutMs,
+    firstMs !== undefined || idleMs !== undefined,
+    name,
+  );
+  req.trace.provider = name;
+  let content = "";
+  let reasoning = "";
+  let finished = false;
+  let metadata: StreamPart | undefined; // held until the first text, reasoning or finish
+  let legacy: LegacyChunkAdapter | undefined;
+  let iterator: AsyncIterator<StreamPart | StreamChunk> | undefined;
+  let done = false;
+  try {
+    iterator = target.provider
+      .stream(req.params.messages, callOptions(req, scope.signal))
+      [Symbol.asyncIterator]();
+    let waitingFirst = true;
+    for (;;) {
+      const r = await scope.next(
+        iterator,
+        waitingFirst ? firstMs : idleMs,
+        waitingFirst ? "first chunk" : "chunk",
+      );
+      if (r.done) {
+        done = true;
+        break;
+      }
+      let parts: readonly StreamPart[] | StreamPart;
+      if (isStreamPart(r.value)) parts = r.value;
+      else {
+        legacy ??= new LegacyChunkAdapter();
+        parts = legacy.push(r.value);
+      }
+      for (const part of Array.isArray(parts) ? parts : [parts]) {
+        if (part.type === "metadata") {
+          if (part.model) req.trace.model = part.model;
+          metadata = part;
+          continue;
+        }
+        if (part.type === "text") {
+          if (!part.text) continue;
+          content += part.text;
+        } else if (part.type === "reasoning") {
+          if (!part.text) continue;
+          reasoning += part.text;
+        } else if (part.type === "finish") {
+          finished = true;
+          if (part.model) req.trace.model = part.model;
+        }
+        waitingFirst = false;
+        if (metadata) {
+          yield metadata;
+          metadata = undefined;
+        }
+        yield part;
+      }
+    }
+    if (legacy && !finished) {
+      const end = legacy.end();
+      if (end) {
+        finished = true;
+        if (metadata) yield metadata;
+        yield end;
+      }
+    }
+    if (!finished) {
+      throw new ServiceUnavailableError(
+        `${name}: the stream ended without a finish reason (the answer may be cut short).`,
+        { provider: name, code: "incomplete_stream" },
+      );
+    }
+  } catch (raw) {
+    const error = normalizeError(scope.translate(raw), target.provider);
+    // The answer was complete; only the tail (usage, end marker) was slow: not a failure.
+    if (error instanceof TimeoutError) {
+      if (finished) return;
+      const end = legacy?.end();
+      if (end) {
+        if (metadata) yield metadata;
+        yield end;
+        return;
+      }
+    }
+    if ((content || reasoning) && error instanceof RephyscoError)
+      throw error.withPartialOutput(content, reasoning || undefined);
+    throw error;
+  } finally {
+    scope.dispose();
+    // Close the provider's stream (and its socket) when we stop early.
+    if (iterator && !done) await iterator.return?.().catch(() => {});
+  }
+}

@@ -1,0 +1,235 @@
+import type { CachedResponse, CacheEntry, CacheStore } from "../cache/cache-store.js";
+import { isCacheEntry } from "../cache/cache-store.js";
+import type { StreamPart } from "../stream-part.js";
+import type { FinishReason, StreamChunk, Usage } from "../types.js";
+import type { EventListener } from "./events.js";
+import { emit } from "./events.js";
+import type { CallMode, PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
+
+/** The cache stage with the means to wait for its background writes. */
+export interface CacheStage {
+  readonly stage: Stage;
+  /** Resolves once every write started so far has landed (or failed and been reported). */
+  flush(): Promise<void>;
+}
+
+/**
+ * The cache stage: reads the store (replaying a stored stream as parts, or a stored answer as one
+ * response, whichever the call wants), and writes complete answers in the background (a slow
+ * store never delays a caller; hits are served from the pending write meanwhile). A failing
+ * store never fails a call: it is a `cache_error` event (or one process warning when nobody
+ * listens) and the call goes upstream. Absent when the client has no cache.
+ */
+export function cacheStage(
+  store: CacheStore,
+  listener: EventListener | undefined,
+  primaryName: string,
+): CacheStage {
+  const pending = new Map<string, CacheEntry>();
+  const writes = new Set<Promise<unknown>>();
+  let warned = false;
+
+  const failed = (operation: "get" | "set", key: string, error: unknown) => {
+    emit(listener, { type: "cache_error", operation, key, error });
+    if (listener || warned) return;
+    warned = true;
+    process.emitWarning(
+      `rephysco: the cache store failed, requests go upstream: ${String((error as Error)?.message ?? error)}`,
+      "RephyscoWarning",
+    );
+  };
+
+  const read = async (key: string, stream: boolean): Promise<CacheEntry | undefined> => {
+    let value: unknown = pending.get(key);
+    if (value === undefined) {
+      try {
+        value = await store.get(key);
+      } catch (error) {
+        failed("get", key, error);
+        return undefined;
+      }
+      if (value !== undefined && value !== null && !isCacheEntry(value)) {
+        // Not ours or damaged: a miss, and make room for a good entry.
+        store.delete(key).catch(() => {});
+        value = undefined;
+      }
+    }
+    if (listener) emit(listener, { type: value ? "cache_hit" : "cache_miss", key, stream });
+    return (value as CacheEntry | undefined) ?? undefined;
+  };
+
+  const write = (key: string, entry: CacheEntry, ttlMs: number | undefined): void => {
+    pending.set(key, entry);
+    let op: Promise<unknown>;
+    try {
+      op = store.set(key, entry, ttlMs);
+    } catch (error) {
+      op = Promise.reject(error);
+    }
+    const done = Promise.resolve(op)
+      .catch((error: unknown) => failed("set", key, error))
+      .finally(() => {
+        if (pending.get(key) === entry) pending.delete(key);
+        writes.delete(done);
+      });
+    writes.add(done);
+  };
+
+  async function* cached(
+    req: PipelineRequest,
+    next: (r: PipelineRequest) => AsyncIterable<PipelinePart>,
+  ): AsyncGenerator<PipelinePart, void, undefined> {
+    const key = req.key!;
+    const mode = req.params.mode;
+    if (req.cacheMode === "use") {
+      const hit = await read(key, mode === "stream");
+      if (hit) {
+        req.trace.cached = true;
+        yield* replay(hit, mode, req, primaryName);
+        return;
+      }
+    }
+    const collected: PipelinePart[] = [];
+    for await (const part of next(req)) {
+      collected.push(part);
+      yield part;
+    }
+    const entry = toEntry(collected, mode, req);
+    if (entry) write(key, entry, req.ttlMs);
+  }
+
+  return {
+    stage: (next) => (req) =>
+      req.cacheMode === "off" || req.key === undefined ? next(req) : cached(req, next),
+    async flush() {
+      while (writes.size > 0) await Promise.all(writes);
+    },
+  };
+}
+
+/** What is stored of a completed call: the answer, or the stream's parts as chunks. */
+function toEntry(
+  parts: readonly PipelinePart[],
+  mode: CallMode,
+  req: PipelineRequest,
+): CacheEntry | undefined {
+  if (mode === "generate") {
+    const part = parts.find((p) => p.type === "response");
+    if (!part || part.type !== "response") return undefined;
+    const r = part.response;
+    // Only the documented fields, with a usage object of its own: the caller may change theirs.
+    const response: CachedResponse = {
+      content: r.content,
+      ...(r.reasoning !== undefined && { reasoning: r.reasoning }),
+      model: r.model,
+      provider: r.provider,
+      ...(r.usage !== undefined && { usage: { ...r.usage } }),
+      ...(r.finishReason !== undefined && { finishReason: r.finishReason }),
+    };
+    return { v: 1, kind: "response", response };
+  }
+  const provider = req.trace.provider;
+  let model = req.trace.model;
+  const chunks: StreamChunk[] = [];
+  for (const p of parts) {
+    if (p.type === "metadata") {
+      if (p.model) model = p.model;
+    } else if (p.type === "text" || p.type === "reasoning") {
+      chunks.push({
+        content: p.type === "text" ? p.text : "",
+        ...(p.type === "reasoning" && { reasoning: p.text }),
+        ...(model && { model }),
+        ...(provider && { provider }),
+      });
+    } else if (p.type === "finish") {
+      chunks.push({
+        content: "",
+        ...((p.model ?? model) && { model: p.model ?? model }),
+        ...(provider && { provider }),
+        finishReason: p.reason,
+        ...(p.usage && { usage: { ...p.usage } }),
+      });
+    }
+  }
+  return { v: 1, kind: "stream", chunks };
+}
+
+/** A stored entry as the parts this call wants; records who answered on the trace. */
+function* replay(
+  entry: CacheEntry,
+  mode: CallMode,
+  req: PipelineRequest,
+  primaryName: string,
+): Generator<PipelinePart, void, undefined> {
+  if (entry.kind === "response") {
+    const r = entry.response;
+    req.trace.provider = r.provider;
+    req.trace.model = r.model;
+    if (mode === "generate") {
+      yield {
+        type: "response",
+        response: { ...r, ...(r.usage && { usage: { ...r.usage } }), cached: true },
+      };
+      return;
+    }
+    yield { type: "metadata", model: r.model };
+    if (r.reasoning) yield { type: "reasoning", text: r.reasoning };
+    yield { type: "text", text: r.content };
+    yield {
+      type: "finish",
+      reason: r.finishReason ?? "stop",
+      ...(r.usage && { usage: { ...r.usage } }),
+      model: r.model,
+    };
+    return;
+  }
+  const chunks = entry.chunks;
+  let content = "";
+  let reasoning = "";
+  let usage: Usage | undefined;
+  let reason: FinishReason | undefined;
+  let model = req.params.model;
+  let provider: string | undefined;
+  for (const c of chunks) {
+    if (c.model) model = c.model;
+    if (c.provider) provider ??= c.provider;
+    if (mode === "generate") {
+      content += c.content;
+      if (c.reasoning) reasoning += c.reasoning;
+    }
+    if (c.usage) usage = c.usage;
+    if (c.finishReason) reason = c.finishReason;
+  }
+  req.trace.provider = provider;
+  req.trace.model = model;
+  if (mode === "generate") {
+    yield {
+      type: "response",
+      response: {
+        content,
+        ...(reasoning && { reasoning }),
+        model,
+        provider: provider ?? primaryName,
+        ...(usage && { usage: { ...usage } }),
+        ...(reason && { finishReason: reason }),
+        cached: true,
+      },
+    };
+    return;
+  }
+  let current: string | undefined;
+  for (const c of chunks) {
+    if (c.model && c.model !== current) {
+      current = c.model;
+      yield { type: "metadata", model: c.model } satisfies StreamPart;
+    }
+    if (c.reasoning) yield { type: "reasoning", text: c.reasoning };
+    if (c.content) yield { type: "text", text: c.content };
+  }
+  yield {
+    type: "finish",
+    reason: reason ?? "stop",
+    ...(usage && { usage: { ...usage } }),
+    ...(model && { model }),
+  };
+}

@@ -1,0 +1,118 @@
+import type { StreamPart } from "../stream-part.js";
+import type { ModelResponse } from "../types.js";
+import type { CallParams, PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
+
+export type { CallMode, CallParams } from "./pipeline.js";
+
+/** The provider, model and try number an attempt-level middleware runs for. */
+export interface AttemptInfo {
+  /** Registry id of the provider being tried. */
+  readonly provider: string;
+  /** Model asked of it. */
+  readonly model: string;
+  /** 1 for the first try of this provider, then 2, 3, ... */
+  readonly attempt: number;
+  /** 0 for the provider asked first, 1 for the first fallback, ... */
+  readonly targetIndex: number;
+}
+
+/** What `wrapGenerate` receives. */
+export interface WrapGenerateOptions {
+  /** Runs the rest of the pipeline; pass changed params to change what is keyed and sent. */
+  readonly doGenerate: (params?: CallParams) => Promise<ModelResponse>;
+  /** The call's parameters. */
+  readonly params: CallParams;
+  /** Set for attempt-level middleware: which provider, model and try this is. */
+  readonly attempt?: AttemptInfo;
+}
+
+/** What `wrapStream` receives. */
+export interface WrapStreamOptions {
+  /** Runs the rest of the pipeline; pass changed params to change what is keyed and sent. */
+  readonly doStream: (params?: CallParams) => AsyncIterable<StreamPart>;
+  /** The call's parameters. */
+  readonly params: CallParams;
+  /** Set for attempt-level middleware: which provider, model and try this is. */
+  readonly attempt?: AttemptInfo;
+}
+
+/**
+ * Code that runs around every call (`level: "call"`, the default) or around every attempt of
+ * every provider (`level: "attempt"`, inside fallback and retry), with the shape the built-in
+ * stages use. Leave out what you do not need: a middleware without `wrapStream` lets streams pass.
+ *
+ * - Call level runs first, before the cache key is computed: a redactor that changes the
+ *   messages changes what is keyed and what is sent; a middleware may answer without calling
+ *   `doGenerate` at all (its own cache, a guardrail's refusal).
+ * - Attempt level runs once per try and learns the provider, model and try number: the place for
+ *   telemetry, rate limits and budgets.
+ * - Several middleware compose in order: the first in the list is the outermost.
+ * - What a middleware throws reaches the caller as thrown (at attempt level, the retry and
+ *   fallback policies see it first).
+ *
+ * @example
+ * ```ts
+ * const maskEmails: Middleware = {
+ *   wrapGenerate: ({ doGenerate, params }) => doGenerate(mask(params)),
+ *   wrapStream: ({ doStream, params }) => doStream(mask(params)),
+ * };
+ * new LLMClient({ provider: "openai", middleware: [maskEmails] });
+ * ```
+ */
+export interface Middleware {
+  /** `"call"` (default): around the whole call. `"attempt"`: around each try of each provider. */
+  readonly level?: "call" | "attempt";
+  /** Wraps a `generate` (and `chat`) call or attempt. */
+  wrapGenerate?(options: WrapGenerateOptions): Promise<ModelResponse>;
+  /** Wraps a `stream` (and `chatStream`) call or attempt. */
+  wrapStream?(options: WrapStreamOptions): AsyncIterable<StreamPart>;
+}
+
+/** Collects the pipeline's answer to a `generate` call. */
+async function answerOf(parts: AsyncIterable<PipelinePart>): Promise<ModelResponse> {
+  let response: ModelResponse | undefined;
+  for await (const part of parts) if (part.type === "response") response = part.response;
+  if (!response) throw new TypeError("rephysco: the pipeline ended without an answer");
+  return response;
+}
+
+/** The stream parts of the pipeline, without its internal parts. */
+async function* streamPartsOf(parts: AsyncIterable<PipelinePart>): AsyncGenerator<StreamPart> {
+  for await (const part of parts) if (part.type !== "response") yield part;
+}
+
+function attemptInfo(req: PipelineRequest, level: Middleware["level"]): AttemptInfo | undefined {
+  if (level !== "attempt") return undefined;
+  return {
+    provider: req.target?.provider.name ?? "",
+    model: req.params.model,
+    attempt: req.attempt ?? 1,
+    targetIndex: req.targetIndex ?? 0,
+  };
+}
+
+/** A user middleware as a pipeline stage. */
+export function middlewareStage(middleware: Middleware): Stage {
+  const { level } = middleware;
+  return (next) => (req) => {
+    const withParams = (params?: CallParams) =>
+      next(params === undefined || params === req.params ? req : { ...req, params });
+    if (req.params.mode === "generate") {
+      if (!middleware.wrapGenerate) return next(req);
+      return (async function* () {
+        const response = await middleware.wrapGenerate!({
+          doGenerate: (params) => answerOf(withParams(params)),
+          params: req.params,
+          ...(level === "attempt" && { attempt: attemptInfo(req, level)! }),
+        });
+        yield { type: "response", response } satisfies PipelinePart;
+      })();
+    }
+    if (!middleware.wrapStream) return next(req);
+    return middleware.wrapStream({
+      doStream: (params) => streamPartsOf(withParams(params)),
+      params: req.params,
+      ...(level === "attempt" && { attempt: attemptInfo(req, level)! }),
+    });
+  };
+}

@@ -1,0 +1,98 @@
+import type { FinishReason, StreamChunk, Usage } from "./types.js";
+
+/** A piece of answer text. */
+export interface TextPart {
+  readonly type: "text";
+  /** The new text (never empty). */
+  readonly text: string;
+}
+
+/** A piece of reasoning ("thinking") text, kept apart from the answer. */
+export interface ReasoningPart {
+  readonly type: "reasoning";
+  /** The new reasoning text (never empty). */
+  readonly text: string;
+}
+
+/**
+ * What the provider reports about the answer before it ends: the model that answers. A provider
+ * may send it any time; the client passes it on with the next text.
+ */
+export interface MetadataPart {
+  readonly type: "metadata";
+  /** The model that answers, as the provider names it. */
+  readonly model?: string;
+}
+
+/**
+ * The end of the answer: why the model stopped and what it cost. A provider yields it once, last,
+ * after it saw its dialect's end marker (`[DONE]`, `message_stop`, a finish reason); a stream
+ * without it is an error (`incomplete_stream`), never a short answer.
+ */
+export interface FinishPart {
+  readonly type: "finish";
+  /** Why the model stopped. */
+  readonly reason: FinishReason;
+  /** Token counts for the whole request, when the provider reports them. */
+  readonly usage?: Usage;
+  /** The model that answered, when known. */
+  readonly model?: string;
+}
+
+/**
+ * One typed piece of a streamed answer, as providers yield it and stream middleware sees it.
+ * The union grows with the library (tool-call and structured-object parts come next); switch on
+ * `type` and pass on the parts you do not know.
+ *
+ * @example
+ * ```ts
+ * async *stream(messages, options): AsyncIterable<StreamPart> {
+ *   yield { type: "text", text: "Hello" };
+ *   yield { type: "finish", reason: "stop", usage };
+ * }
+ * ```
+ */
+export type StreamPart = TextPart | ReasoningPart | MetadataPart | FinishPart;
+
+/** `true` for a {@link StreamPart}, `false` for a legacy {@link StreamChunk}. */
+export function isStreamPart(value: StreamPart | StreamChunk): value is StreamPart {
+  return typeof (value as { type?: unknown }).type === "string";
+}
+
+/**
+ * Turns legacy {@link StreamChunk}s (the shape providers yielded before parts existed, still
+ * accepted from third parties) into {@link StreamPart}s, one chunk at a time: model changes
+ * become metadata parts, text and reasoning become their parts, and `finishReason` and `usage`
+ * are held and become the one finish part when the source ends (so usage sent after the finish
+ * reason is kept). No generator layer: the caller feeds it inline.
+ */
+export class LegacyChunkAdapter {
+  #reason: FinishReason | undefined;
+  #usage: Usage | undefined;
+  #model: string | undefined;
+
+  /** The parts one chunk stands for (often one; an empty array for a usage-only chunk). */
+  push(chunk: StreamChunk): StreamPart[] {
+    const parts: StreamPart[] = [];
+    if (chunk.model !== undefined && chunk.model !== this.#model) {
+      this.#model = chunk.model;
+      parts.push({ type: "metadata", model: chunk.model });
+    }
+    if (chunk.reasoning) parts.push({ type: "reasoning", text: chunk.reasoning });
+    if (chunk.content) parts.push({ type: "text", text: chunk.content });
+    if (chunk.finishReason) this.#reason = chunk.finishReason;
+    if (chunk.usage) this.#usage = chunk.usage;
+    return parts;
+  }
+
+  /** The finish part, once the source has ended; `undefined` when no chunk carried a finish reason. */
+  end(): FinishPart | undefined {
+    if (this.#reason === undefined) return undefined;
+    return {
+      type: "finish",
+      reason: this.#reason,
+      ...(this.#usage && { usage: this.#usage }),
+      ...(this.#model && { model: this.#model }),
+    };
+  }
+}
