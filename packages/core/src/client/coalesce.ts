@@ -1,5 +1,5 @@
 import type { PipelinePart, PipelineRequest, Stage, Trace } from "./pipeline.js";
-import { SharedStream } from "./shared-call.js";
+import { SharedStream } from "./shared-stream.js";
 
 /** A part with its own `usage` object, so that callers sharing one upstream never share objects. */
 function ownPart(part: PipelinePart): PipelinePart {
