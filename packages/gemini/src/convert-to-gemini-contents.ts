@@ -14,8 +14,13 @@ export interface GeminiPrompt {
 export interface ConvertToGeminiContentsOptions {
   /** Registry id put on errors. */
   readonly provider: string;
-  /** Downloads an `http(s)` image so it can be inlined (see `fetchImage`). */
-  readonly loadImage: (url: string) => Promise<FetchedImage>;
+  /**
+   * Downloads an `http(s)` image so it can be inlined (see `fetchImage`); must stop when
+   * `signal` aborts.
+   */
+  readonly loadImage: (url: string, signal: AbortSignal) => Promise<FetchedImage>;
+  /** The caller's signal: aborting it stops the downloads. */
+  readonly signal?: AbortSignal;
 }
 
 const FILE_EXTENSION_TYPES: Readonly<Record<string, string>> = {
@@ -48,7 +53,11 @@ function fileDataPart(fileUri: string, mimeType?: string): Part {
   return { fileData: type ? { fileUri, mimeType: type } : { fileUri } };
 }
 
-async function imagePart(image: ImageInput, opts: ConvertToGeminiContentsOptions): Promise<Part> {
+async function imagePart(
+  image: ImageInput,
+  provider: string,
+  load: (url: string) => Promise<FetchedImage>,
+): Promise<Part> {
   const asUrl = image instanceof URL ? image.href : typeof image === "string" ? image : undefined;
   if (asUrl !== undefined && isGoogleFileUri(asUrl)) return fileDataPart(asUrl);
   // `{ data: "gs://...", mediaType }` is the only way to give a file URI an explicit type.
@@ -61,12 +70,39 @@ async function imagePart(image: ImageInput, opts: ConvertToGeminiContentsOptions
   ) {
     return fileDataPart(image.data, image.mediaType);
   }
-  const resolved = resolveImage(image, opts.provider);
+  const resolved = resolveImage(image, provider);
   if (resolved.kind === "url") {
-    const fetched = await opts.loadImage(resolved.url);
+    const fetched = await load(resolved.url);
     return { inlineData: { mimeType: fetched.mediaType, data: fetched.base64 } };
   }
   return { inlineData: { mimeType: resolved.mediaType, data: resolved.base64 } };
+}
+
+/**
+ * The image parts of every user and assistant message (indexed like `messages`), all loaded at
+ * once. The first failure fails the call, so it aborts the downloads still running at once
+ * rather than leaving them open until their own timeouts.
+ */
+async function imageParts(
+  messages: readonly Message[],
+  opts: ConvertToGeminiContentsOptions,
+): Promise<(Part[] | undefined)[]> {
+  if (!messages.some((m) => m.role !== "system" && m.images?.length)) return [];
+  const siblings = new AbortController();
+  const signal = opts.signal ? AbortSignal.any([opts.signal, siblings.signal]) : siblings.signal;
+  const load = (url: string) => opts.loadImage(url, signal);
+  try {
+    return await Promise.all(
+      messages.map((m) =>
+        m.role !== "system" && m.images?.length
+          ? Promise.all(m.images.map((img) => imagePart(img, opts.provider, load)))
+          : undefined,
+      ),
+    );
+  } catch (e) {
+    siblings.abort();
+    throw e;
+  }
 }
 
 /**
@@ -76,7 +112,8 @@ async function imagePart(image: ImageInput, opts: ConvertToGeminiContentsOptions
  * - consecutive turns of the same role are merged into one turn, because Gemini requires
  *   user/model alternation;
  * - images come before the message text (Google's prompting advice) as `inlineData`, or as
- *   `fileData` for `gs://` and Files API URIs; `http(s)` URLs are downloaded and inlined;
+ *   `fileData` for `gs://` and Files API URIs; `http(s)` URLs are downloaded (all at once) and
+ *   inlined;
  * - empty texts are left out (Gemini rejects empty text parts);
  * - a conversation made only of system messages is sent as one user turn with that text, since
  *   Gemini needs at least one turn to answer.
@@ -87,6 +124,15 @@ export async function convertToGeminiContents(
   messages: readonly Message[],
   opts: ConvertToGeminiContentsOptions,
 ): Promise<GeminiPrompt> {
+  for (const [i, message] of messages.entries()) {
+    if (message.role !== "system" && message.role !== "user" && message.role !== "assistant") {
+      throw new InvalidRequestError(
+        `Message ${i} has role "${message.role}", which the Gemini provider does not support (use system, user or assistant).`,
+        { provider: opts.provider, code: "unsupported_role" },
+      );
+    }
+  }
+  const images = await imageParts(messages, opts);
   const system: Part[] = [];
   const contents: Content[] = [];
   for (const [i, message] of messages.entries()) {
@@ -94,15 +140,7 @@ export async function convertToGeminiContents(
       if (message.content !== "") system.push({ text: message.content });
       continue;
     }
-    if (message.role !== "user" && message.role !== "assistant") {
-      throw new InvalidRequestError(
-        `Message ${i} has role "${message.role}", which the Gemini provider does not support (use system, user or assistant).`,
-        { provider: opts.provider, code: "unsupported_role" },
-      );
-    }
-    const parts: Part[] = message.images?.length
-      ? await Promise.all(message.images.map((img) => imagePart(img, opts)))
-      : [];
+    const parts: Part[] = images[i] ?? [];
     if (message.content !== "") parts.push({ text: message.content });
     if (parts.length === 0) continue;
     const role = message.role === "assistant" ? "model" : "user";

@@ -1,4 +1,5 @@
 import { abortReason, InvalidRequestError, sniffImageType } from "@rephysco/core";
+import { type ImageResponse, openImageUrl } from "./open-image-url.js";
 
 /** Default cap on a fetched image: Gemini rejects inline data above 20 MB per request anyway. */
 export const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -14,15 +15,18 @@ export interface FetchImageOptions {
   readonly maxBytes: number;
   /** Time allowed for the whole fetch, in milliseconds. */
   readonly timeoutMs: number;
-  /** The caller's signal: aborting it aborts the fetch with the platform `AbortError`. */
+  /** Aborts the fetch; it then rejects with the signal's reason (the platform `AbortError`). */
   readonly signal?: AbortSignal;
-  /** `fetch` to use; defaults to the global one. */
+  /** `fetch` to use instead of Node's `http`/`https` (the address check is weaker then). */
   readonly fetch?: typeof globalThis.fetch;
   /** When set, every URL (the first and each redirect) must pass it. */
   readonly allowUrl?: (url: URL) => boolean;
+  /** Let downloads reach private, loopback and link-local addresses. Default `false`. */
+  readonly allowPrivateHosts?: boolean;
 }
 
 const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 /** A fetched image, ready for a Gemini `inlineData` part. */
 export interface FetchedImage {
@@ -31,7 +35,7 @@ export interface FetchedImage {
 }
 
 /** The URL without query, fragment or credentials: signed URLs carry tokens we must not log. */
-function describe(url: string): string {
+function describe(url: string | URL): string {
   try {
     const u = new URL(url);
     return `${u.origin}${u.pathname}`;
@@ -40,37 +44,23 @@ function describe(url: string): string {
   }
 }
 
-/** Fetches `url`; with an `allowUrl` check, redirects are followed by hand so each hop is checked. */
-async function fetchFollowing(
-  url: string,
-  opts: FetchImageOptions,
-  signal: AbortSignal,
-  fail: (why: string) => InvalidRequestError,
-): Promise<Response> {
-  const doFetch = opts.fetch ?? globalThis.fetch;
-  if (!opts.allowUrl) return doFetch(url, { signal, redirect: "follow" });
-  let current = new URL(url);
-  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    if (!opts.allowUrl(current))
-      throw fail(
-        `the URL ${current.origin}${current.pathname} is not allowed (setting allowImageUrl).`,
-      );
-    const res = await doFetch(current, { signal, redirect: "manual" });
-    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
-    if (!location) return res;
-    await res.body?.cancel().catch(() => {});
-    current = new URL(location, current);
-  }
-  throw fail(`more than ${MAX_REDIRECTS} redirects.`);
+async function discard(res: ImageResponse): Promise<void> {
+  await res.body?.cancel().catch(() => {});
 }
 
 /**
  * Downloads an `http(s)` image so that it can be sent inline, since the Gemini Developer API
- * does not fetch arbitrary URLs itself. Bounded in size and time; honours the caller's signal.
+ * does not fetch arbitrary URLs itself. Bounded in size and time; honours the signal.
+ *
+ * Redirects are followed here, one hop at a time (at most 5): each hop must be `http(s)`, pass
+ * `allowUrl`, and (unless `allowPrivateHosts`) reach a public address (see `openImageUrl`).
+ * Every failure before an answer arrives (private address, refused, reset, no answer in time,
+ * unknown name, TLS failure) gets one and the same message without a cause, so that errors
+ * cannot be used to tell which hosts and ports exist behind the server.
  *
  * @throws {InvalidRequestError} (code `image_fetch_failed`) when the image cannot be fetched,
  * is too large, times out, or is not an image.
- * @throws the caller's abort reason (an `AbortError`) when the caller aborts.
+ * @throws the signal's reason (an `AbortError`) when the signal aborts.
  */
 export async function fetchImage(url: string, opts: FetchImageOptions): Promise<FetchedImage> {
   const where = describe(url);
@@ -82,21 +72,49 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
     });
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
-  const fromError = (e: unknown): unknown => {
-    if (opts.signal?.aborted) return abortReason(opts.signal);
-    if (timeout.aborted) return fail(`no complete answer within ${opts.timeoutMs} ms.`, e);
-    return fail(`the request failed (${e instanceof Error ? e.message : String(e)}).`, e);
-  };
+  const unreachable = () =>
+    fail(
+      `the image host is not reachable or not allowed (it refused the connection, did not answer within ${opts.timeoutMs} ms, or has a private address, which needs the setting allowPrivateImageHosts).`,
+    );
 
-  let res: Response;
+  let current: URL;
   try {
-    res = await fetchFollowing(url, opts, signal, fail);
-  } catch (e) {
-    if (e instanceof InvalidRequestError) throw e;
-    throw fromError(e);
+    current = new URL(url);
+  } catch {
+    throw fail("it is not a valid URL.");
   }
-  if (!res.ok) {
-    await res.body?.cancel().catch(() => {});
+  let res: ImageResponse | undefined;
+  for (let hop = 0; ; hop++) {
+    if (hop > MAX_REDIRECTS) throw fail(`more than ${MAX_REDIRECTS} redirects.`);
+    if (current.protocol !== "http:" && current.protocol !== "https:") {
+      throw fail(`a redirect to a ${current.protocol} URL is not followed.`);
+    }
+    if (opts.allowUrl && !opts.allowUrl(current)) {
+      throw fail(`the URL ${describe(current)} is not allowed (setting allowImageUrl).`);
+    }
+    try {
+      res = await openImageUrl(current, {
+        signal,
+        headers: { accept: "image/*, */*;q=0.5" },
+        allowPrivateHosts: opts.allowPrivateHosts === true,
+        ...(opts.fetch && { fetch: opts.fetch }),
+      });
+    } catch {
+      if (opts.signal?.aborted) throw abortReason(opts.signal);
+      throw unreachable();
+    }
+    const location = REDIRECT_STATUSES.has(res.status) ? res.headers.get("location") : null;
+    if (location === null) break;
+    await discard(res);
+    try {
+      current = new URL(location, current);
+    } catch {
+      throw fail("the server sent a redirect to an invalid URL.");
+    }
+  }
+
+  if (res.status < 200 || res.status > 299) {
+    await discard(res);
     throw fail(`the server answered HTTP ${res.status}.`);
   }
   const declared = res.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
@@ -104,12 +122,12 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
   const generic =
     !declared || declared === "application/octet-stream" || declared === "binary/octet-stream";
   if (!generic && !declared.startsWith("image/")) {
-    await res.body?.cancel().catch(() => {});
+    await discard(res);
     throw fail(`the content type is "${declared}", not an image.`);
   }
   const length = Number(res.headers.get("content-length"));
   if (Number.isFinite(length) && length > opts.maxBytes) {
-    await res.body?.cancel().catch(() => {});
+    await discard(res);
     throw fail(
       `it is ${length} bytes, above the limit of ${opts.maxBytes} (setting maxImageBytes).`,
     );
@@ -135,7 +153,9 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
     }
   } catch (e) {
     if (e instanceof InvalidRequestError) throw e;
-    throw fromError(e);
+    if (opts.signal?.aborted) throw abortReason(opts.signal);
+    if (timeout.aborted) throw fail(`no complete answer within ${opts.timeoutMs} ms.`);
+    throw fail("the download was cut off.", e);
   }
   const bytes = Buffer.concat(chunks, total);
   if (bytes.byteLength === 0) throw fail("the body is empty.");

@@ -57,7 +57,13 @@ export interface GeminiProviderSettings extends ProviderOptions {
   readonly baseURL?: string;
   /** Extra headers sent with every request. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** `fetch` used by the SDK and for downloading images. Default: the global `fetch`. */
+  /**
+   * `fetch` used by the SDK, and for downloading images instead of Node's `http`/`https`.
+   * Default: the global `fetch` for the SDK, Node's `http`/`https` for images. With a custom
+   * `fetch`, an image host given by name is resolved and checked just before the `fetch`, which
+   * then resolves it again itself (or hands it to a proxy): a DNS answer that changes in between
+   * is not seen, so the private-address guard is weaker than with the default.
+   */
   readonly fetch?: typeof globalThis.fetch;
   /** API version path segment. Default `"v1beta"` (pinned, so SDK upgrades do not change it). */
   readonly apiVersion?: string;
@@ -67,11 +73,26 @@ export interface GeminiProviderSettings extends ProviderOptions {
   readonly imageFetchTimeoutMs?: number;
   /**
    * Decides which `http(s)` image URLs may be downloaded, checked for the URL and for every
-   * redirect. Set it when image URLs come from your users, so that they cannot make your server
-   * fetch internal addresses (for example: allow only `https:` on hosts you trust). Default:
-   * every URL is allowed.
+   * redirect, before the built-in private-address guard (which applies as well). Use it to
+   * narrow further, for example to `https:` on hosts you trust. Default: every URL passes.
    */
   readonly allowImageUrl?: (url: URL) => boolean;
+  /**
+   * Lets image downloads reach private addresses: loopback (`127.0.0.0/8`, `::1`), private
+   * (`10/8`, `172.16/12`, `192.168/16`, CGNAT `100.64/10`, IPv6 `fc00::/7`), link-local
+   * (`169.254/16` with cloud metadata `169.254.169.254`, `fe80::/10`), unspecified (`0.0.0.0`,
+   * `::`), multicast and reserved, in IPv4, IPv4-mapped IPv6, NAT64 and 6to4 forms. Default
+   * `false`: such addresses are refused without connecting, for the URL and each redirect, and
+   * checked on the address actually connected to, so a public name that resolves to a private
+   * address is refused too. Turn it on only when image URLs never come from untrusted users
+   * (a local image server in development, an intranet).
+   *
+   * @example
+   * ```ts
+   * createGemini({ allowPrivateImageHosts: process.env.NODE_ENV === "development" });
+   * ```
+   */
+  readonly allowPrivateImageHosts?: boolean;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -185,12 +206,14 @@ export class GeminiProvider extends BaseProvider<
   #convert(messages: readonly Message[], signal: AbortSignal | undefined): Promise<GeminiPrompt> {
     return convertToGeminiContents(messages, {
       provider: this.name,
-      loadImage: (url) =>
+      ...(signal && { signal }),
+      loadImage: (url, loadSignal) =>
         fetchImage(url, {
           provider: this.name,
           maxBytes: this.#maxImageBytes,
           timeoutMs: this.#imageFetchTimeoutMs,
-          ...(signal && { signal }),
+          signal: loadSignal,
+          allowPrivateHosts: this.#settings.allowPrivateImageHosts === true,
           ...(this.#settings.allowImageUrl && { allowUrl: this.#settings.allowImageUrl }),
           ...(this.#settings.fetch && { fetch: this.#settings.fetch }),
         }),

@@ -78,19 +78,24 @@ export function everythingIn(error: unknown): string {
   return out.join("\n");
 }
 
-/** A tiny HTTP server for image URLs; the handler decides what each path returns. */
+/**
+ * A tiny HTTP server for image URLs; the handler decides what each path returns. On `host` `"::"`
+ * it answers on every local address (127.0.0.1, 127.0.0.2, ::1, 0.0.0.0, localhost...).
+ */
 export async function startImageServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+  host = "127.0.0.1",
+): Promise<{ url: string; port: number; hits: string[]; close: () => Promise<void> }> {
   const hits: string[] = [];
   const server = createServer((req, res) => {
     hits.push(req.url ?? "");
     handler(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    port,
     hits,
     close: () =>
       new Promise<void>((resolve) => {

@@ -16,14 +16,19 @@ import {
 let server: MockServer;
 let provider: GeminiProvider;
 let images: Awaited<ReturnType<typeof startImageServer>>;
-/** Requests to /hang are held here until the test ends, so the image fetch must time out. */
+/** Requests to /hang and /slow-body are held here until the test ends, so the fetch times out. */
 const held: Array<() => void> = [];
 
 const PNG_B64 = PNG_1X1.toString("base64");
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46]);
 
 beforeAll(async () => {
-  ({ server, provider } = await setup({ maxImageBytes: 1024, imageFetchTimeoutMs: 200 }));
+  // The image server is on 127.0.0.1, which the built-in guard refuses unless told otherwise.
+  ({ server, provider } = await setup({
+    maxImageBytes: 1024,
+    imageFetchTimeoutMs: 200,
+    allowPrivateImageHosts: true,
+  }));
   images = await startImageServer((req, res) => {
     switch (req.url) {
       case "/cat.png":
@@ -73,6 +78,11 @@ beforeAll(async () => {
         res.end("not found");
         return;
       case "/hang":
+        held.push(() => res.end());
+        return;
+      case "/slow-body":
+        res.writeHead(200, { "content-type": "image/png" });
+        res.write(PNG_1X1.subarray(0, 8));
         held.push(() => res.end());
         return;
       default:
@@ -165,6 +175,7 @@ describe("images: allowImageUrl guards what the server may fetch", () => {
     const guarded = new GeminiProvider({
       apiKey: TEST_KEY,
       baseURL: server.url,
+      allowPrivateImageHosts: true,
       allowImageUrl: (u) => {
         seen.push(`${u.hostname}${u.pathname}`);
         return u.hostname === "127.0.0.1";
@@ -222,7 +233,9 @@ describe("images: http(s) URLs are downloaded and inlined", () => {
     ["/big-declared", /4096 bytes, above the limit of 1024/],
     ["/big-chunked", /larger than the limit of 1024/],
     ["/missing.png", /HTTP 404/],
-    ["/hang", /within 200 ms/],
+    // No answer at all reads like a refused or private host: errors must not map the network.
+    ["/hang", /the image host is not reachable or not allowed/],
+    ["/slow-body", /no complete answer within 200 ms/],
   ])("rejects %s with a clear InvalidRequestError and sends nothing", async (path, why) => {
     const e = (await rejection(
       provider.generate([user("Describe", { images: [`${images.url}${path}`] })], call()),
@@ -250,6 +263,7 @@ describe("images: http(s) URLs are downloaded and inlined", () => {
       apiKey: TEST_KEY,
       baseURL: server.url,
       imageFetchTimeoutMs: 60_000,
+      allowPrivateImageHosts: true,
     });
     const pending = p.generate(
       [user("x", { images: [`${images.url}/hang`] })],

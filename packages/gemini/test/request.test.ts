@@ -84,7 +84,12 @@ describe("request: fetch setting", () => {
       res.end(PNG_1X1);
     });
     try {
-      const p = new GeminiProvider({ apiKey: TEST_KEY, baseURL: s.url, fetch: counting });
+      const p = new GeminiProvider({
+        apiKey: TEST_KEY,
+        baseURL: s.url,
+        fetch: counting,
+        allowPrivateImageHosts: true,
+      });
       await p.generate([user("Hi", { images: [`${images.url}/a.png`] })], call());
       for await (const _ of p.stream([user("Hi")], call())) {
         // drain
