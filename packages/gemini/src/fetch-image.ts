@@ -1,5 +1,6 @@
 import { abortReason, InvalidRequestError, sniffImageType } from "@rephysco/core";
 import { type ImageResponse, openImageUrl } from "./open-image-url.js";
+import { scrubErrorUrls, urlCredentials } from "./scrub-url-secrets.js";
 
 /** Default cap on a fetched image: Gemini rejects inline data above 20 MB per request anyway. */
 export const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -44,6 +45,29 @@ function describe(url: string | URL): string {
   }
 }
 
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/**
+ * The URL without its user info, and that user info as a Basic `authorization` header (what
+ * browsers and curl do with `https://user:pw@host/`; `fetch` refuses such URLs outright).
+ */
+function requestFor(url: URL): { readonly url: URL; readonly headers: Record<string, string> } {
+  const headers: Record<string, string> = { accept: "image/*, */*;q=0.5" };
+  if (!url.username && !url.password) return { url, headers };
+  const bare = new URL(url);
+  bare.username = "";
+  bare.password = "";
+  const credentials = `${decoded(url.username)}:${decoded(url.password)}`;
+  headers.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
+  return { url: bare, headers };
+}
+
 async function discard(res: ImageResponse): Promise<void> {
   await res.body?.cancel().catch(() => {});
 }
@@ -56,7 +80,8 @@ async function discard(res: ImageResponse): Promise<void> {
  * `allowUrl`, and (unless `allowPrivateHosts`) reach a public address (see `openImageUrl`).
  * Every failure before an answer arrives (private address, refused, reset, no answer in time,
  * unknown name, TLS failure) gets one and the same message without a cause, so that errors
- * cannot be used to tell which hosts and ports exist behind the server.
+ * cannot be used to tell which hosts and ports exist behind the server. No error carries the
+ * URL's user info or query.
  *
  * @throws {InvalidRequestError} (code `image_fetch_failed`) when the image cannot be fetched,
  * is too large, times out, or is not an image.
@@ -64,11 +89,12 @@ async function discard(res: ImageResponse): Promise<void> {
  */
 export async function fetchImage(url: string, opts: FetchImageOptions): Promise<FetchedImage> {
   const where = describe(url);
+  const secrets = urlCredentials(url);
   const fail = (why: string, cause?: unknown) =>
     new InvalidRequestError(`Could not use the image at ${where}: ${why}`, {
       provider: opts.provider,
       code: "image_fetch_failed",
-      ...(cause !== undefined && { cause }),
+      ...(cause !== undefined && { cause: scrubErrorUrls(cause, secrets) }),
     });
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
@@ -92,10 +118,11 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
     if (opts.allowUrl && !opts.allowUrl(current)) {
       throw fail(`the URL ${describe(current)} is not allowed (setting allowImageUrl).`);
     }
+    const request = requestFor(current);
     try {
-      res = await openImageUrl(current, {
+      res = await openImageUrl(request.url, {
         signal,
-        headers: { accept: "image/*, */*;q=0.5" },
+        headers: request.headers,
         allowPrivateHosts: opts.allowPrivateHosts === true,
         ...(opts.fetch && { fetch: opts.fetch }),
       });

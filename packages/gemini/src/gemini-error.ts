@@ -11,9 +11,8 @@ import {
   parseDurationMs,
   RephyscoError,
   ServiceUnavailableError,
-  scrubError,
-  scrubSecrets,
 } from "@rephysco/core";
+import { scrubErrorUrls, scrubUrlSecrets } from "./scrub-url-secrets.js";
 
 /** One entry of a Google RPC error's `details` (ErrorInfo, RetryInfo, QuotaFailure, ...). */
 interface GoogleErrorDetail {
@@ -36,7 +35,10 @@ export interface GoogleErrorBody {
 export interface GeminiErrorContext {
   /** Registry id put on errors. */
   readonly provider: string;
-  /** Secrets (the API key) scrubbed from messages, bodies and causes. */
+  /**
+   * Secrets scrubbed from messages, bodies and causes: the API key and the credentials of the
+   * base URL (`urlCredentials`). User info and query of any URL are scrubbed as well.
+   */
   readonly secrets: readonly string[];
   /** The caller's signal: when it fired, the platform abort error is rethrown as is. */
   readonly signal?: AbortSignal | undefined;
@@ -84,7 +86,7 @@ function isNetworkError(e: unknown): boolean {
 }
 
 function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): RephyscoError {
-  const body = parseGeminiErrorBody(e.message);
+  const body = parseGeminiErrorBody(scrubUrlSecrets(e.message, ctx.secrets));
   const err =
     typeof body === "object" && body !== null ? (body as GoogleErrorBody).error : undefined;
   const details = Array.isArray(err?.details) ? err.details : [];
@@ -106,7 +108,7 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
       err.message !== "" && { message: `Gemini: ${err.message}` }),
     ...(code !== undefined && { code }),
     ...(retryAfterMs !== undefined && { retryAfterMs }),
-    cause: e,
+    cause: scrubErrorUrls(e, ctx.secrets),
     secrets: ctx.secrets,
     // Gemini reports a bad key as 400 INVALID_ARGUMENT, told apart only by the ErrorInfo reason.
     ...(e.status === 400 && reason === "API_KEY_INVALID" && { errorClass: AuthenticationError }),
@@ -124,7 +126,8 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
  * - connection failures, before or during a stream: `ServiceUnavailableError`;
  * - a stream cut inside an event, or an unparsable body: see the inline notes.
  *
- * Returns the error to throw; the key never appears in it or in its cause chain.
+ * Returns the error to throw; the secrets in `ctx`, and the user info and query of any URL,
+ * never appear in it or in its cause chain.
  */
 export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown {
   if (error instanceof RephyscoError) return error;
@@ -133,8 +136,11 @@ export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown 
   if (ctx.signal?.aborted) return abortReason(ctx.signal);
   if (isAbortError(error)) return error;
   if (isApiError(error)) return fromApiError(error, ctx);
-  const cause = scrubError(error, ctx.secrets);
-  const detail = cause instanceof Error ? scrubSecrets(cause.message, ctx.secrets) : String(cause);
+  const cause = scrubErrorUrls(error, ctx.secrets);
+  const detail =
+    cause instanceof Error
+      ? scrubUrlSecrets(cause.message, ctx.secrets)
+      : scrubUrlSecrets(String(cause), ctx.secrets);
   if (isNetworkError(error)) {
     const code = errorCode(error) ?? errorCode((error as Error).cause);
     return new ServiceUnavailableError(`Gemini: the connection failed (${code ?? detail}).`, {

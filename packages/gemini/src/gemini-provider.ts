@@ -27,6 +27,7 @@ import {
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { type ErrorHeaderRecorder, recordErrorHeaders } from "./record-error-headers.js";
+import { urlCredentials } from "./scrub-url-secrets.js";
 
 /** Registry id of the Gemini provider. */
 export const GEMINI_PROVIDER_ID = "gemini";
@@ -153,6 +154,8 @@ export class GeminiProvider extends BaseProvider<
   readonly #apiVersion: string;
   readonly #maxImageBytes: number;
   readonly #imageFetchTimeoutMs: number;
+  /** The key and the base URL's user info and query values, kept out of every error. */
+  readonly #secrets: readonly string[];
   #client: Promise<GoogleGenAI> | undefined;
 
   constructor(settings: GeminiProviderSettings = {}) {
@@ -177,6 +180,7 @@ export class GeminiProvider extends BaseProvider<
       settings.imageFetchTimeoutMs,
       DEFAULT_IMAGE_FETCH_TIMEOUT_MS,
     );
+    this.#secrets = [this.apiKey, ...urlCredentials(this.baseURL)];
   }
 
   #sdk(): Promise<GoogleGenAI> {
@@ -240,7 +244,7 @@ export class GeminiProvider extends BaseProvider<
   #errorContext(options: ProviderCallOptions, recorder: ErrorHeaderRecorder) {
     return {
       provider: this.name,
-      secrets: [this.apiKey],
+      secrets: this.#secrets,
       signal: options.signal,
       headers: recorder.headers,
     };
