@@ -5,13 +5,14 @@ import {
   ContentFilterError,
   createErrorFromResponse,
   excerpt,
-  type HeaderSource,
   isAbortError,
   ProviderError,
   parseDurationMs,
   RephyscoError,
   ServiceUnavailableError,
 } from "@rephysco/core";
+import { DEFAULT_MAX_ERROR_BODY_BYTES } from "@rephysco/core/http";
+import type { RecordedErrorResponse } from "./call-fetch.js";
 import { scrubErrorUrls, scrubUrlSecrets } from "./scrub-url-secrets.js";
 
 /** One entry of a Google RPC error's `details` (ErrorInfo, RetryInfo, QuotaFailure, ...). */
@@ -42,9 +43,12 @@ export interface GeminiErrorContext {
   readonly secrets: readonly string[];
   /** The caller's signal: when it fired, the platform abort error is rethrown as is. */
   readonly signal?: AbortSignal | undefined;
-  /** Headers of the HTTP error response, when the call got one (for Retry-After and request ids). */
-  readonly headers?: HeaderSource;
+  /** The HTTP error response of the call, when it got one (body, Retry-After, request ids). */
+  readonly response?: RecordedErrorResponse | undefined;
 }
+
+/** Longest provider message put in an error's message; the body keeps the rest (bounded). */
+const MAX_MESSAGE_CHARS = 500;
 
 /** Error codes of Node's socket layer and undici that mean "the connection failed". */
 const NETWORK_CODES =
@@ -53,6 +57,14 @@ const NETWORK_CODES =
 function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : undefined;
+}
+
+function parseJsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /**
@@ -85,27 +97,75 @@ function isNetworkError(e: unknown): boolean {
   return e instanceof TypeError && e.cause instanceof Error;
 }
 
-function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): RephyscoError {
-  const body = parseGeminiErrorBody(scrubUrlSecrets(e.message, ctx.secrets));
-  const err =
-    typeof body === "object" && body !== null ? (body as GoogleErrorBody).error : undefined;
+/** The fields of a Google error that decide the Rephysco error. */
+interface GoogleErrorFields {
+  readonly message?: string | undefined;
+  readonly status?: string | undefined;
+  readonly reason?: string | undefined;
+  readonly retryDelay?: string | undefined;
+}
+
+function fieldsOf(body: GoogleErrorBody): GoogleErrorFields {
+  const err = body.error;
   const details = Array.isArray(err?.details) ? err.details : [];
-  const reason = details.find((d) => d?.["@type"]?.endsWith("google.rpc.ErrorInfo"))?.reason;
-  const retryDelay = details.find((d) =>
-    d?.["@type"]?.endsWith("google.rpc.RetryInfo"),
-  )?.retryDelay;
-  // Non-JSON bodies are wrapped by the SDK with the HTTP status text ("Bad Gateway") as
-  // `status`: only an RPC code name (UPPER_SNAKE) is a Google status worth keeping.
+  return {
+    message: typeof err?.message === "string" ? err.message : undefined,
+    status: typeof err?.status === "string" ? err.status : undefined,
+    reason: details.find((d) => d?.["@type"]?.endsWith("google.rpc.ErrorInfo"))?.reason,
+    retryDelay: details.find((d) => d?.["@type"]?.endsWith("google.rpc.RetryInfo"))?.retryDelay,
+  };
+}
+
+/**
+ * The same fields read from the first 64 KiB of a body too large to read whole: Google puts
+ * `code` and `status` before `details`, so a cut-off body usually still says what went wrong.
+ */
+function salvageFields(text: string): GoogleErrorFields {
+  const grab = (name: string, value: string) =>
+    new RegExp(`"${name}"\\s*:\\s*"(${value})`).exec(text)?.[1];
+  const rawMessage = grab("message", `(?:[^"\\\\]|\\\\.){0,${MAX_MESSAGE_CHARS}}`);
+  let message = rawMessage;
+  try {
+    if (rawMessage !== undefined) message = JSON.parse(`"${rawMessage}"`) as string;
+  } catch {
+    // Cut inside an escape: the raw text is close enough for a message.
+  }
+  return {
+    message,
+    status: grab("status", "[A-Z_]+"),
+    reason: grab("reason", "[A-Z_]+"),
+    retryDelay: grab("retryDelay", "\\d+(?:\\.\\d+)?s"),
+  };
+}
+
+function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): RephyscoError {
+  // The body as the server sent it (read by our fetch wrapper, at most 64 KiB), or for an
+  // error event inside a stream, as the SDK put it in its message.
+  const recorded = ctx.response?.status === e.status ? ctx.response : undefined;
+  let text = scrubUrlSecrets(recorded?.text ?? e.message, ctx.secrets);
+  if (text.length > DEFAULT_MAX_ERROR_BODY_BYTES) {
+    text = `${text.slice(0, DEFAULT_MAX_ERROR_BODY_BYTES)}…`;
+  }
+  const body = recorded ? parseJsonOrText(text) : parseGeminiErrorBody(text);
+  const fields =
+    typeof body === "object" && body !== null
+      ? fieldsOf(body as GoogleErrorBody)
+      : salvageFields(text);
+  const { reason } = fields;
+  // A body that is not Google's JSON (an HTML page from a proxy, plain text) is its own message.
+  const message =
+    fields.message || (typeof body === "string" && body.trim() !== "" ? body.trim() : undefined);
+  // Only an RPC code name (UPPER_SNAKE) is a Google status worth keeping: the SDK, and some
+  // proxies, put the HTTP status text ("Bad Gateway") there.
   const code =
-    typeof err?.status === "string" && /^[A-Z_]+$/.test(err.status) ? err.status : undefined;
-  const retryAfterMs = parseDurationMs(retryDelay);
+    fields.status !== undefined && /^[A-Z_]+$/.test(fields.status) ? fields.status : undefined;
+  const retryAfterMs = parseDurationMs(fields.retryDelay);
   return createErrorFromResponse({
     provider: ctx.provider,
     status: e.status,
-    headers: ctx.headers,
-    body,
-    ...(typeof err?.message === "string" &&
-      err.message !== "" && { message: `Gemini: ${err.message}` }),
+    headers: recorded?.headers,
+    ...(body !== "" && { body }),
+    ...(message !== undefined && { message: `Gemini: ${excerpt(message, MAX_MESSAGE_CHARS)}` }),
     ...(code !== undefined && { code }),
     ...(retryAfterMs !== undefined && { retryAfterMs }),
     cause: scrubErrorUrls(e, ctx.secrets),
@@ -122,7 +182,11 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
  * - `ApiError` (HTTP error or error event in a stream): the class its status implies, except
  *   400 with reason `API_KEY_INVALID` -> `AuthenticationError`; 429 carries `retryAfterMs` from
  *   `RetryInfo.retryDelay`, else from `retry-after-ms` / `Retry-After` headers (sent by proxies);
- *   `code` is the Google status (`RESOURCE_EXHAUSTED`, ...);
+ *   `code` is the Google status (`RESOURCE_EXHAUSTED`, ...), read from the body our fetch
+ *   wrapper kept (at most 64 KiB), even when it was cut off; the message carries at most 500
+ *   characters of Google's message;
+ * - a Rephysco error (`response_too_large` from the size caps, an image download error): as is,
+ *   so that the SDK passing it through cannot turn it into a retryable failure;
  * - connection failures, before or during a stream: `ServiceUnavailableError`;
  * - a stream cut inside an event, or an unparsable body: see the inline notes.
  *

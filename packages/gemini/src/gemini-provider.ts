@@ -10,6 +10,7 @@ import {
   type StreamChunk,
   type Usage,
 } from "@rephysco/core";
+import { type CallFetch, createCallFetch } from "./call-fetch.js";
 import { convertGeminiUsage } from "./convert-gemini-usage.js";
 import { convertToGeminiConfig } from "./convert-to-gemini-config.js";
 import { convertToGeminiContents, type GeminiPrompt } from "./convert-to-gemini-contents.js";
@@ -26,7 +27,6 @@ import {
 } from "./gemini-error.js";
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
-import { type ErrorHeaderRecorder, recordErrorHeaders } from "./record-error-headers.js";
 import { urlCredentials } from "./scrub-url-secrets.js";
 
 /** Registry id of the Gemini provider. */
@@ -135,9 +135,10 @@ function plainBody(raw: GenerateContentResponse): Record<string, unknown> {
  * The SDK is told: the base URL and API version (`httpOptions.baseUrl`, `apiVersion`), the key
  * (sent as `x-goog-api-key`), never to retry (no `retryOptions`) and never to send follow-up
  * requests on its own (`automaticContinuation: false`); the caller's signal goes to every
- * request as `abortSignal`; a per-call `fetch` wrapper keeps the headers of error responses
- * (Retry-After, request ids), which the SDK's `ApiError` drops. The SDK is loaded on the first
- * request, not at import.
+ * request as `abortSignal`; a per-call `fetch` wrapper (`createCallFetch`) keeps the error
+ * response (bounded body, Retry-After, request ids), which the SDK's `ApiError` drops, and bounds
+ * what the SDK reads: 64 KiB of an error body, `maxResponseBytes` of an answer, 1 MiB per
+ * streamed event. The SDK is loaded on the first request, not at import.
  *
  * @example
  * ```ts
@@ -228,25 +229,29 @@ export class GeminiProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
     signal: AbortSignal | undefined,
-    recorder: ErrorHeaderRecorder,
+    callFetch: CallFetch,
   ) {
     const prompt = await this.#convert(messages, signal);
     const config = convertToGeminiConfig(options, prompt.systemInstruction, signal);
-    // Per call, so that an error can be matched with its own response headers.
-    config.httpOptions = { fetch: recorder.fetch };
+    // Per call, so that an error can be matched with its own response, and bounded by its limits.
+    config.httpOptions = { fetch: callFetch.fetch };
     return { model: options.model, contents: prompt.contents, config };
   }
 
-  #recorder(): ErrorHeaderRecorder {
-    return recordErrorHeaders(() => this.#settings.fetch ?? globalThis.fetch);
+  #callFetch(options: ProviderCallOptions, stream: boolean): CallFetch {
+    return createCallFetch(() => this.#settings.fetch ?? globalThis.fetch, {
+      provider: this.name,
+      stream,
+      maxResponseBytes: options.maxResponseBytes,
+    });
   }
 
-  #errorContext(options: ProviderCallOptions, recorder: ErrorHeaderRecorder) {
+  #errorContext(options: ProviderCallOptions, callFetch: CallFetch) {
     return {
       provider: this.name,
       secrets: this.#secrets,
       signal: options.signal,
-      headers: recorder.headers,
+      response: callFetch.error,
     };
   }
 
@@ -272,16 +277,16 @@ export class GeminiProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
   ): Promise<ModelResponse> {
-    const recorder = this.#recorder();
+    const callFetch = this.#callFetch(options, false);
     try {
       const [sdk, params] = await Promise.all([
         this.#sdk(),
-        this.#params(messages, options, options.signal, recorder),
+        this.#params(messages, options, options.signal, callFetch),
       ]);
       const raw = await sdk.models.generateContent(params);
       return this.#toResponse(raw, options.model);
     } catch (e) {
-      throw toGeminiError(e, this.#errorContext(options, recorder));
+      throw toGeminiError(e, this.#errorContext(options, callFetch));
     }
   }
 
@@ -294,7 +299,7 @@ export class GeminiProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
   ): AsyncIterable<StreamChunk> {
-    const recorder = this.#recorder();
+    const callFetch = this.#callFetch(options, true);
     // Our own controller, so that a stream left before its end (consumer stopped, filter
     // error, malformed event) closes its socket instead of leaving the body unread.
     const controller = new AbortController();
@@ -309,7 +314,7 @@ export class GeminiProvider extends BaseProvider<
       let finished = false;
       const [sdk, params] = await Promise.all([
         this.#sdk(),
-        this.#params(messages, options, controller.signal, recorder),
+        this.#params(messages, options, controller.signal, callFetch),
       ]);
       const events = await sdk.models.generateContentStream(params);
       for await (const raw of events) {
@@ -361,7 +366,7 @@ export class GeminiProvider extends BaseProvider<
         );
       }
     } catch (e) {
-      throw toGeminiError(e, this.#errorContext(options, recorder));
+      throw toGeminiError(e, this.#errorContext(options, callFetch));
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       if (!drained) controller.abort();
