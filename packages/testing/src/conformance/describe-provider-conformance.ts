@@ -1,6 +1,5 @@
 import {
   AuthenticationError,
-  type BaseProvider,
   ContentFilterError,
   cacheKey,
   createProvider,
@@ -9,11 +8,13 @@ import {
   LLMClient,
   type Message,
   memoryStore,
+  type Provider,
   type ProviderCallOptions,
   ProviderError,
   RateLimitError,
   ServiceUnavailableError,
   type StreamChunk,
+  type StreamPart,
 } from "@rephysco/core";
 import { createMockServer, type MockServer } from "../mock-server.js";
 import { findSecret } from "../test-utils.js";
@@ -35,11 +36,38 @@ async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
   throw new Error("expected the call to fail, but it succeeded");
 }
 
+/**
+ * A provider's stream in the chunk shape the checks read: providers may yield stream parts or
+ * legacy chunks (the client accepts both), so parts are shown as the chunks they stand for.
+ */
+async function* asChunks(
+  iterable: AsyncIterable<StreamPart | StreamChunk>,
+): AsyncGenerator<StreamChunk, void, undefined> {
+  for await (const item of iterable) {
+    if (typeof (item as { type?: unknown }).type !== "string") {
+      yield item as StreamChunk;
+      continue;
+    }
+    const part = item as StreamPart;
+    if (part.type === "text") yield { content: part.text };
+    else if (part.type === "reasoning") yield { content: "", reasoning: part.text };
+    else if (part.type === "metadata")
+      yield { content: "", ...(part.model && { model: part.model }) };
+    else if (part.type === "finish")
+      yield {
+        content: "",
+        finishReason: part.reason,
+        ...(part.usage && { usage: part.usage }),
+        ...(part.model && { model: part.model }),
+      };
+  }
+}
+
 async function collect(
-  iterable: AsyncIterable<StreamChunk>,
+  iterable: AsyncIterable<StreamPart | StreamChunk>,
   into: StreamChunk[] = [],
 ): Promise<StreamChunk[]> {
-  for await (const chunk of iterable) into.push(chunk);
+  for await (const chunk of asChunks(iterable)) into.push(chunk);
   return into;
 }
 
@@ -76,7 +104,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
 
   describe(`${options.name} provider conformance (${dialect} dialect)`, () => {
     let server: MockServer;
-    let provider: BaseProvider;
+    let provider: Provider;
     let apiKey = "";
 
     const call = (extra: Partial<ProviderCallOptions> = {}): ProviderCallOptions => ({
@@ -375,9 +403,8 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         server.enqueue({ chunks: ["one ", "two"], stallAfterChunks: 1 });
         const chunks: StreamChunk[] = [];
         const error = await rejectionOf(async () => {
-          for await (const chunk of provider.stream(
-            [user("Hi")],
-            call({ signal: controller.signal }),
+          for await (const chunk of asChunks(
+            provider.stream([user("Hi")], call({ signal: controller.signal })),
           )) {
             chunks.push(chunk);
             if (chunk.content !== "") controller.abort();
@@ -393,7 +420,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         const settings = options.settings(server);
         const again = createProvider(providerId, settings);
         const other = createProvider(providerId, { ...settings, apiKey: `${apiKey}-other` });
-        const key = (p: BaseProvider) =>
+        const key = (p: Provider) =>
           cacheKey({
             provider: p.name,
             baseURL: p.baseURL,
