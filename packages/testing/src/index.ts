@@ -1,4 +1,21 @@
 export * from "./conformance/index.js";
+export {
+  describeStoreConformance,
+  type StoreCapabilities,
+  type StoreConformanceOptions,
+} from "./describe-store-conformance.js";
+export {
+  createFakeProvider,
+  type FakeCall,
+  type FakeErrorReply,
+  type FakePartsReply,
+  type FakeProvider,
+  type FakeProviderOptions,
+  type FakeReply,
+  type FakeReplySource,
+  type FakeTextReply,
+  type FakeTiming,
+} from "./fake-provider.js";
 export type {
   MockErrorReply,
   MockMalformedReply,

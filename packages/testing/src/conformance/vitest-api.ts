@@ -14,10 +14,10 @@ try {
 }
 
 /** The caller's vitest, or a clear error when it is not installed. */
-export function vitest(): typeof Vitest {
+export function vitest(caller = "describeProviderConformance"): typeof Vitest {
   if (!api) {
     throw new Error(
-      "describeProviderConformance needs vitest: install it as a dev dependency (npm i -D vitest) and call it from a test file.",
+      `${caller} needs vitest: install it as a dev dependency (npm i -D vitest) and call it from a test file.`,
       { cause: loadError },
     );
   }
