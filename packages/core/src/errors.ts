@@ -15,6 +15,53 @@ function boundMessage(message: string): string {
     : message;
 }
 
+/**
+ * Why Rephysco raised or classified an error, in its own words (the provider's own code stays in
+ * `code`). One list for every provider:
+ *
+ * | reason | meaning |
+ * | --- | --- |
+ * | `missing_api_key` | no key in the options or the environment |
+ * | `invalid_api_key` | the key cannot be sent (a line break or NUL in it) |
+ * | `invalid_base_url` | not an absolute http(s) URL, or it carries a user name or password |
+ * | `unknown_provider` | no provider registered under the id |
+ * | `unknown_region` | a `region` setting the provider does not know |
+ * | `invalid_option` | a client or call option out of range or of the wrong type |
+ * | `invalid_setup` | the transport refused the request before connecting (a bad header value) |
+ * | `invalid_input` | malformed messages, parameters or `providerOptions` |
+ * | `invalid_image` | an image that is not of an accepted form |
+ * | `unsupported_role` | a message role the provider cannot take |
+ * | `connection_failed` | refused, reset, DNS or TLS failure (the errno is on `cause`) |
+ * | `timeout`, `first_chunk_timeout`, `idle_timeout` | one of the three timeouts expired |
+ * | `incomplete_stream` | a stream cut or ended before its finish |
+ * | `malformed_response` | a body or event that is not what the dialect promises |
+ * | `response_too_large` | a body or event above its size cap |
+ * | `image_fetch_failed` | an image URL could not be downloaded (Gemini) |
+ * | `content_filter` | the answer was stopped on content grounds (no vendor error code) |
+ * | `refusal` | the model refused (Anthropic's `refusal` stop reason) |
+ */
+export type ErrorReason =
+  | "missing_api_key"
+  | "invalid_api_key"
+  | "invalid_base_url"
+  | "unknown_provider"
+  | "unknown_region"
+  | "invalid_option"
+  | "invalid_setup"
+  | "invalid_input"
+  | "invalid_image"
+  | "unsupported_role"
+  | "connection_failed"
+  | "timeout"
+  | "first_chunk_timeout"
+  | "idle_timeout"
+  | "incomplete_stream"
+  | "malformed_response"
+  | "response_too_large"
+  | "image_fetch_failed"
+  | "content_filter"
+  | "refusal";
+
 /** Details every Rephysco error carries. All fields but `provider` are optional. */
 export interface ErrorDetails {
   /** Registry id of the provider the error came from (`"client"` for errors raised by Rephysco itself). */
@@ -23,6 +70,12 @@ export interface ErrorDetails {
   readonly status?: number;
   /** The provider's own error code (`invalid_api_key`, `RESOURCE_EXHAUSTED`, `20012`, ...). */
   readonly code?: string;
+  /** Rephysco's own reason, when Rephysco raised or classified the error. */
+  readonly reason?: ErrorReason;
+  /** The request URL, with credentials scrubbed. */
+  readonly url?: string;
+  /** The response headers (lower-case names), with credentials scrubbed. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The provider's request id (`x-request-id`, DashScope `request_id`, SiliconFlow trace id, ...). */
   readonly requestId?: string;
   /** How long the provider asked us to wait before retrying, in milliseconds. */
@@ -68,8 +121,14 @@ export class RephyscoError extends Error {
   readonly provider: string;
   /** HTTP status, when there was a response. */
   readonly status?: number;
-  /** The provider's error code. */
+  /** The provider's own error code (never one of Rephysco's: see `reason`). */
   readonly code?: string;
+  /** Rephysco's own reason ({@link ErrorReason}), when Rephysco raised or classified the error. */
+  readonly reason?: ErrorReason;
+  /** The request URL, credentials scrubbed, when there was a request. */
+  readonly url?: string;
+  /** The response headers (lower-case names), credentials scrubbed, when there was a response. */
+  readonly headers?: Readonly<Record<string, string>>;
   /** The provider's request id, for support tickets. */
   readonly requestId?: string;
   /** Requested wait before a retry, in milliseconds. */
@@ -103,6 +162,9 @@ export class RephyscoError extends Error {
     this.provider = details.provider;
     if (details.status !== undefined) this.status = details.status;
     if (details.code !== undefined) this.code = details.code;
+    if (details.reason !== undefined) this.reason = details.reason;
+    if (details.url !== undefined) this.url = scrubSecrets(details.url);
+    if (details.headers !== undefined) this.headers = scrubValue(details.headers);
     if (details.requestId !== undefined) this.requestId = details.requestId;
     if (details.retryAfterMs !== undefined) this.retryAfterMs = details.retryAfterMs;
     if (details.body !== undefined) this.body = scrubValue(details.body);
@@ -126,6 +188,9 @@ export class RephyscoError extends Error {
       provider: this.provider,
       ...(this.status !== undefined && { status: this.status }),
       ...(this.code !== undefined && { code: this.code }),
+      ...(this.reason !== undefined && { reason: this.reason }),
+      ...(this.url !== undefined && { url: this.url }),
+      ...(this.headers !== undefined && { headers: this.headers }),
       ...(this.requestId !== undefined && { requestId: this.requestId }),
       ...(this.retryAfterMs !== undefined && { retryAfterMs: this.retryAfterMs }),
       ...(this.cause !== undefined && { cause: this.cause }),
@@ -148,6 +213,8 @@ export class RephyscoError extends Error {
       provider: this.provider,
       status: this.status,
       code: this.code,
+      reason: this.reason,
+      url: this.url,
       requestId: this.requestId,
       retryAfterMs: this.retryAfterMs,
       retryable: this.retryable,

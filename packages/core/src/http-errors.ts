@@ -1,6 +1,7 @@
 import {
   AuthenticationError,
   ContentFilterError,
+  type ErrorReason,
   InvalidRequestError,
   ProviderError,
   QuotaExceededError,
@@ -8,6 +9,7 @@ import {
   type RephyscoError,
   ServiceUnavailableError,
 } from "./errors.js";
+import { REQUEST_ID_HEADERS } from "./policy.js";
 import { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
 
 /** Any header container: a `Headers`, a plain record, or nothing. */
@@ -23,10 +25,9 @@ export function getHeader(headers: HeaderSource, name: string): string | undefin
   if (typeof (headers as Headers).get === "function")
     return (headers as Headers).get(name) ?? undefined;
   const rec = headers as Record<string, string | string[] | undefined>;
+  const lower = name.toLowerCase();
   const v =
-    rec[name] ??
-    rec[name.toLowerCase()] ??
-    Object.entries(rec).find(([k]) => k.toLowerCase() === name)?.[1];
+    rec[name] ?? rec[lower] ?? Object.entries(rec).find(([k]) => k.toLowerCase() === lower)?.[1];
   return Array.isArray(v) ? v[0] : v;
 }
 
@@ -96,17 +97,13 @@ export interface ResponseErrorInput {
   readonly data?: Readonly<Record<string, unknown>>;
   /** Text a stream had already delivered when this error arrived. */
   readonly partialContent?: string;
+  /** The request URL (scrubbed before it is kept). */
+  readonly url?: string;
+  /** Rephysco's own reason, when it classified the error itself. */
+  readonly reason?: ErrorReason;
   /** Reasoning a stream had already delivered when this error arrived. */
   readonly partialReasoning?: string;
 }
-
-const REQUEST_ID_HEADERS = [
-  "x-request-id",
-  "request-id",
-  "x-siliconcloud-trace-id",
-  "x-goog-request-id",
-  "x-dashscope-request-id",
-];
 
 /** Trims a body to a short excerpt for error messages. */
 export function excerpt(body: unknown, max = 200): string {
@@ -130,6 +127,7 @@ export function createErrorFromResponse(input: ResponseErrorInput): RephyscoErro
     }
   }
   const retryAfterMs = input.retryAfterMs ?? parseRetryAfter(input.headers);
+  const headers = headerRecord(input.headers, secrets);
   const message =
     input.message ??
     `${input.provider} request failed${input.status ? ` with HTTP ${input.status}` : ""}${
@@ -145,6 +143,9 @@ export function createErrorFromResponse(input: ResponseErrorInput): RephyscoErro
     ...(input.cause !== undefined && { cause: scrubError(input.cause, secrets) }),
     ...(input.data !== undefined && { data: input.data }),
     ...(input.partialContent !== undefined && { partialContent: input.partialContent }),
+    ...(input.url !== undefined && { url: scrubSecrets(input.url, secrets) }),
+    ...(input.reason !== undefined && { reason: input.reason }),
+    ...(headers !== undefined && { headers }),
     ...(input.partialReasoning !== undefined && { partialReasoning: input.partialReasoning }),
   });
 }
@@ -162,3 +163,28 @@ export const ErrorClasses = {
 
 /** A name in {@link ErrorClasses}, for code -> class tables. */
 export type ErrorClassName = keyof typeof ErrorClasses;
+
+/** Response headers as a plain record (lower-case names), every value scrubbed. */
+function headerRecord(
+  source: HeaderSource,
+  secrets: readonly (string | undefined)[],
+): Record<string, string> | undefined {
+  if (!source) return undefined;
+  const out: Record<string, string> = {};
+  const entries: Iterable<[string, unknown]> =
+    typeof (source as Headers).entries === "function" &&
+    typeof (source as Headers).get === "function"
+      ? (source as Headers).entries()
+      : Object.entries(source);
+  for (const [name, value] of entries) {
+    if (value === undefined) continue;
+    const v = Array.isArray(value) ? value.join(", ") : String(value);
+    Object.defineProperty(out, name.toLowerCase(), {
+      value: scrubSecrets(v, secrets),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}

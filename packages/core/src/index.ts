@@ -16,6 +16,14 @@ export {
 } from "./cache/file-store.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
 export type { EventListener, RephyscoEvent, Target } from "./client/events.js";
+export type {
+  AttemptInfo,
+  CallMode,
+  CallParams,
+  Middleware,
+  WrapGenerateOptions,
+  WrapStreamOptions,
+} from "./client/middleware.js";
 export {
   AuthenticationError,
   ConfigurationError,
@@ -49,24 +57,9 @@ export {
   LLMClient,
   type LLMClientOptions,
 } from "./llm-client.js";
-export type {
-  AttemptInfo,
-  CallMode,
-  CallParams,
-  Middleware,
-  WrapGenerateOptions,
-  WrapStreamOptions,
-} from "./client/middleware.js";
 export { ModelProvider } from "./model-provider.js";
 export { isRetryableError, shouldFallbackByDefault } from "./policy.js";
 export { isProvider, type Provider } from "./provider.js";
-export type {
-  FinishPart,
-  MetadataPart,
-  ReasoningPart,
-  StreamPart,
-  TextPart,
-} from "./stream-part.js";
 export {
   createProvider,
   hasProvider,
@@ -91,6 +84,13 @@ export {
 } from "./retry.js";
 export { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
 export { stableStringify } from "./stable-stringify.js";
+export type {
+  FinishPart,
+  MetadataPart,
+  ReasoningPart,
+  StreamPart,
+  TextPart,
+} from "./stream-part.js";
 export type {
   FinishReason,
   ImageInput,

@@ -6,11 +6,12 @@ const KEY_PATTERNS =
   /\b(?:sk-(?:ant-|proj-|svcacct-)?[A-Za-z0-9_-]{8,}|xai-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|Bearer\s+[A-Za-z0-9._~+/-]{8,}=*)/g;
 
 /**
- * Credentials inside URLs, whatever their length: the `user:password@` of an authority, and
- * the value of query parameters that carry tokens (`?key=`, `&token=`, `sig=`...).
+ * Credentials inside URLs, whatever their length: the `user:password@` of an authority, and the
+ * value of every query parameter of a URL (signed URLs and gateways put tokens under any name),
+ * plus token-like parameters (`key=`, `token=`, `sig=`...) wherever they appear.
  */
 const URL_PATTERNS =
-  /(?<=[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@|(?<=[?&](?:key|api[_-]?key|apikey|token|access[_-]?token|auth|authorization|sig|signature|password|pass|secret|x-goog-api-key|code)=)[^&\s#"'<>]+/gi;
+  /(?<=[a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@|(?<=[a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*\?(?:[^\s#"'<>]*&)?[^\s=&#"'<>]+=)[^&\s#;"'<>]+|(?<=[?&](?:key|api[_-]?key|apikey|token|access[_-]?token|auth|authorization|sig|signature|password|pass|secret|x-goog-api-key|code)=)[^&\s#;"'<>]+/gi;
 
 const REDACTED = "[REDACTED]";
 

@@ -83,7 +83,8 @@ export function classifyTransportError(error: unknown): TransportFailureKind {
   // No code anywhere: fetch's own validation (a bad header value, credentials in the URL, an
   // unknown scheme, a blocked port) or a serialization failure (a BigInt, a cycle).
   for (let e: unknown = error, d = 0; e instanceof Error && d < MAX_CHAIN; d++) {
-    if (e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError) {
+    // (A SyntaxError is a body that did not parse: a malformed answer, not a setup problem.)
+    if (e instanceof TypeError || e instanceof RangeError) {
       // undici's `TypeError: terminated` (a body cut mid-read) always carries a socket cause
       // with a code, so it was classified above.
       return "configuration";

@@ -43,14 +43,22 @@ describe("readLimitedText", () => {
 });
 
 describe("limitResponseBody", () => {
-  it("caps one line, whatever the total", async () => {
-    const ok = limitResponseBody(bodyOf(["aaaa\n", "bbbb\n", "cccc\n"]), {
+  it("caps one event (up to its blank line), whatever the total", async () => {
+    const ok = limitResponseBody(bodyOf(["d: 1\n\n", "d: 2\r\n\r\n", "d: 3\r\r"]), {
       provider: "p",
-      maxLineBytes: 4,
+      maxEventBytes: 7,
     });
-    expect(await ok.text()).toBe("aaaa\nbbbb\ncccc\n");
-    const bad = limitResponseBody(bodyOf(["aa", "aa", "a\n"]), { provider: "p", maxLineBytes: 4 });
-    expect((await rejection(bad.text())).code).toBe("response_too_large");
+    expect(await ok.text()).toBe("d: 1\n\nd: 2\r\n\r\nd: 3\r\r");
+    const line = limitResponseBody(bodyOf(["aa", "aa", "a\n"]), {
+      provider: "p",
+      maxEventBytes: 4,
+    });
+    expect((await rejection(line.text())).code).toBe("response_too_large");
+    const shortLines = limitResponseBody(bodyOf(["d: 1\n", "d: 2\n", "d: 3\n"]), {
+      provider: "p",
+      maxEventBytes: 12,
+    });
+    expect((await rejection(shortLines.text())).code).toBe("response_too_large");
   });
 
   it("caps the total", async () => {
@@ -80,10 +88,13 @@ describe("readSseEvents maxEventBytes", () => {
 });
 
 describe("scrubbing", () => {
-  it("URL credentials of any length and token-like query values", () => {
-    expect(scrubSecrets("see http://a:b@h/x?key=k&x=1 and https://h2/?access_token=t")).toBe(
-      "see http://[REDACTED]@h/x?key=[REDACTED]&x=1 and https://h2/?access_token=[REDACTED]",
+  it("URL credentials of any length, every query value of a URL, token-like parameters anywhere", () => {
+    expect(
+      scrubSecrets("see http://a:b@h/x?key=k&x=1#f and https://h2/?access_token=t; key=v"),
+    ).toBe(
+      "see http://[REDACTED]@h/x?key=[REDACTED]&x=[REDACTED]#f and https://h2/?access_token=[REDACTED]; key=v",
     );
+    expect(scrubSecrets("form a=1&token=zz")).toBe("form a=1&token=[REDACTED]");
   });
 
   it("headers kept on an error, at any depth", () => {

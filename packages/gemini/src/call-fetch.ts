@@ -5,7 +5,6 @@ import {
   limitResponseBody,
   readBoundedText,
 } from "@rephysco/core/http";
-import { limitStreamEvents } from "./limit-stream-events.js";
 
 /** The error response of a call, as far as it was read. */
 export interface RecordedErrorResponse {
@@ -80,7 +79,7 @@ export function createCallFetch(
       // A stream is bounded per event (the SDK buffers events, not lines), not in total: its
       // length is the timeouts' business.
       return options.stream
-        ? limitStreamEvents(response, provider, DEFAULT_MAX_EVENT_BYTES)
+        ? limitResponseBody(response, { provider, maxEventBytes: DEFAULT_MAX_EVENT_BYTES })
         : limitResponseBody(response, {
             provider,
             maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,

@@ -1,6 +1,6 @@
-import { abortReason, InvalidRequestError, sniffImageType } from "@rephysco/core";
+import { abortReason, InvalidRequestError, scrubError, sniffImageType } from "@rephysco/core";
+import { urlSecrets } from "@rephysco/core/http";
 import { type ImageResponse, openImageUrl } from "./open-image-url.js";
-import { scrubErrorUrls, urlCredentials } from "./scrub-url-secrets.js";
 
 /** Default cap on a fetched image: Gemini rejects inline data above 20 MB per request anyway. */
 export const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -89,12 +89,12 @@ async function discard(res: ImageResponse): Promise<void> {
  */
 export async function fetchImage(url: string, opts: FetchImageOptions): Promise<FetchedImage> {
   const where = describe(url);
-  const secrets = urlCredentials(url);
+  const secrets = urlSecrets(url);
   const fail = (why: string, cause?: unknown) =>
     new InvalidRequestError(`Could not use the image at ${where}: ${why}`, {
       provider: opts.provider,
       code: "image_fetch_failed",
-      ...(cause !== undefined && { cause: scrubErrorUrls(cause, secrets) }),
+      ...(cause !== undefined && { cause: scrubError(cause, secrets) }),
     });
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;

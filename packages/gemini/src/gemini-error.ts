@@ -10,10 +10,15 @@ import {
   parseDurationMs,
   RephyscoError,
   ServiceUnavailableError,
+  scrubError,
+  scrubSecrets,
 } from "@rephysco/core";
-import { DEFAULT_MAX_ERROR_BODY_BYTES } from "@rephysco/core/http";
+import {
+  classifyTransportError,
+  DEFAULT_MAX_ERROR_BODY_BYTES,
+  toTransportError,
+} from "@rephysco/core/http";
 import type { RecordedErrorResponse } from "./call-fetch.js";
-import { scrubErrorUrls, scrubUrlSecrets } from "./scrub-url-secrets.js";
 
 /** One entry of a Google RPC error's `details` (ErrorInfo, RetryInfo, QuotaFailure, ...). */
 interface GoogleErrorDetail {
@@ -50,15 +55,6 @@ export interface GeminiErrorContext {
 /** Longest provider message put in an error's message; the body keeps the rest (bounded). */
 const MAX_MESSAGE_CHARS = 500;
 
-/** Error codes of Node's socket layer and undici that mean "the connection failed". */
-const NETWORK_CODES =
-  /^(?:E(?:CONNRESET|CONNREFUSED|CONNABORTED|PIPE|TIMEDOUT|NOTFOUND|AI_AGAIN|HOSTUNREACH|NETUNREACH)|UND_ERR_\w+)$/;
-
-function errorCode(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
 function parseJsonOrText(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -88,13 +84,6 @@ function isApiError(e: unknown): e is Error & { status: number } {
     e.name === "ApiError" &&
     typeof (e as { status?: unknown }).status === "number"
   );
-}
-
-/** fetch reports connection failures as a `TypeError` whose `cause` is the socket error. */
-function isNetworkError(e: unknown): boolean {
-  if (!(e instanceof Error)) return false;
-  if (NETWORK_CODES.test(errorCode(e) ?? "")) return true;
-  return e instanceof TypeError && e.cause instanceof Error;
 }
 
 /** The fields of a Google error that decide the Rephysco error. */
@@ -142,7 +131,7 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
   // The body as the server sent it (read by our fetch wrapper, at most 64 KiB), or for an
   // error event inside a stream, as the SDK put it in its message.
   const recorded = ctx.response?.status === e.status ? ctx.response : undefined;
-  let text = scrubUrlSecrets(recorded?.text ?? e.message, ctx.secrets);
+  let text = scrubSecrets(recorded?.text ?? e.message, ctx.secrets);
   if (text.length > DEFAULT_MAX_ERROR_BODY_BYTES) {
     text = `${text.slice(0, DEFAULT_MAX_ERROR_BODY_BYTES)}…`;
   }
@@ -168,7 +157,7 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
     ...(message !== undefined && { message: `Gemini: ${excerpt(message, MAX_MESSAGE_CHARS)}` }),
     ...(code !== undefined && { code }),
     ...(retryAfterMs !== undefined && { retryAfterMs }),
-    cause: scrubErrorUrls(e, ctx.secrets),
+    cause: scrubError(e, ctx.secrets),
     secrets: ctx.secrets,
     // Gemini reports a bad key as 400 INVALID_ARGUMENT, told apart only by the ErrorInfo reason.
     ...(e.status === 400 && reason === "API_KEY_INVALID" && { errorClass: AuthenticationError }),
@@ -200,19 +189,16 @@ export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown 
   if (ctx.signal?.aborted) return abortReason(ctx.signal);
   if (isAbortError(error)) return error;
   if (isApiError(error)) return fromApiError(error, ctx);
-  const cause = scrubErrorUrls(error, ctx.secrets);
+  const cause = scrubError(error, ctx.secrets);
   const detail =
     cause instanceof Error
-      ? scrubUrlSecrets(cause.message, ctx.secrets)
-      : scrubUrlSecrets(String(cause), ctx.secrets);
-  if (isNetworkError(error)) {
-    const code = errorCode(error) ?? errorCode((error as Error).cause);
-    return new ServiceUnavailableError(`Gemini: the connection failed (${code ?? detail}).`, {
-      provider: ctx.provider,
-      ...(code !== undefined && { code }),
-      cause,
-    });
-  }
+      ? scrubSecrets(cause.message, ctx.secrets)
+      : scrubSecrets(String(cause), ctx.secrets);
+  // Below HTTP, the one classification every provider uses (a bad header value is a
+  // ConfigurationError, never retried; a reset or refused connection is retried).
+  const kind = classifyTransportError(error);
+  if (kind !== "connection" || hasNetworkCode(error))
+    return toTransportError(cause, { provider: ctx.provider, secrets: ctx.secrets });
   if (error instanceof Error) {
     // The SDK gives these two failures no type or code, only its own wording, so the text is
     // the only thing to go by: a body that ends inside an event is a cut stream, a chunk that
@@ -284,4 +270,16 @@ export function malformedResponseError(raw: unknown, provider: string): Provider
     `Gemini returned a response with no candidates and no prompt feedback: ${excerpt(raw)}`,
     { provider, code: "malformed_response", body: raw },
   );
+}
+
+/**
+ * `true` when a network code (errno, undici) is somewhere in the cause chain: the SDK's own
+ * errors without one ("Incomplete JSON segment", a parse failure) are told apart below.
+ */
+function hasNetworkCode(error: unknown): boolean {
+  for (let e: unknown = error, d = 0; e && typeof e === "object" && d < 8; d++) {
+    if (typeof (e as { code?: unknown }).code === "string") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -27,7 +27,6 @@ import {
 } from "./gemini-error.js";
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
-import { urlCredentials } from "./scrub-url-secrets.js";
 
 /** Registry id of the Gemini provider. */
 export const GEMINI_PROVIDER_ID = "gemini";
@@ -156,7 +155,6 @@ export class GeminiProvider extends BaseProvider<
   readonly #maxImageBytes: number;
   readonly #imageFetchTimeoutMs: number;
   /** The key and the base URL's user info and query values, kept out of every error. */
-  readonly #secrets: readonly string[];
   #client: Promise<GoogleGenAI> | undefined;
 
   constructor(settings: GeminiProviderSettings = {}) {
@@ -181,7 +179,6 @@ export class GeminiProvider extends BaseProvider<
       settings.imageFetchTimeoutMs,
       DEFAULT_IMAGE_FETCH_TIMEOUT_MS,
     );
-    this.#secrets = [this.apiKey, ...urlCredentials(this.baseURL)];
   }
 
   #sdk(): Promise<GoogleGenAI> {
@@ -249,7 +246,7 @@ export class GeminiProvider extends BaseProvider<
   #errorContext(options: ProviderCallOptions, callFetch: CallFetch) {
     return {
       provider: this.name,
-      secrets: this.#secrets,
+      secrets: this.secrets,
       signal: options.signal,
       response: callFetch.error,
     };

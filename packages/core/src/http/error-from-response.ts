@@ -1,5 +1,6 @@
 import type { ProviderError, RephyscoError } from "../errors.js";
 import { createErrorFromResponse } from "../http-errors.js";
+import { readErrorFields } from "../policy.js";
 import { DEFAULT_MAX_ERROR_BODY_BYTES as DEFAULT_MAX_BODY } from "./limits.js";
 import { toTransportError } from "./network-error.js";
 
@@ -85,26 +86,6 @@ function parseMaybeJson(text: string): unknown {
   return text;
 }
 
-function str(value: unknown): string | undefined {
-  return typeof value === "string" && value !== ""
-    ? value
-    : typeof value === "number"
-      ? String(value)
-      : undefined;
-}
-
-/** The message and code most providers put in an error body: `{error:{message,code|type|status}}` or `{message,code}`. */
-function defaultFields(body: unknown): { message?: string; code?: string } {
-  if (!body || typeof body !== "object") return {};
-  const b = body as Record<string, unknown>;
-  const inner =
-    b.error && typeof b.error === "object" ? (b.error as Record<string, unknown>) : undefined;
-  const message = str(inner?.message) ?? str(b.message) ?? str(b.error);
-  const code =
-    str(inner?.code) ?? str(inner?.type) ?? str(inner?.status) ?? str(b.code) ?? str(b.type);
-  return { ...(message !== undefined && { message }), ...(code !== undefined && { code }) };
-}
-
 /**
  * Builds the right error class from a non-2xx `Response`: reads the body (JSON or text, at most
  * `maxBodyBytes`), picks the class from the status (401/403 auth, 429 rate limit, 408/409/5xx
@@ -142,9 +123,9 @@ export async function errorFromResponse(
   }
   const info: ErrorResponseInfo = { status: response.status, headers: response.headers, body };
   const mapped = options.mapError?.(info) ?? {};
-  const fields = defaultFields(body);
+  const fields = typeof body === "string" ? {} : readErrorFields(body);
   const providerMessage = mapped.message ?? fields.message;
-  const code = mapped.code ?? fields.code;
+  const code = mapped.code ?? fields.code ?? fields.type;
   return createErrorFromResponse({
     provider,
     status: response.status,
@@ -154,7 +135,10 @@ export async function errorFromResponse(
       message: `${provider} HTTP ${response.status}: ${providerMessage}`,
     }),
     ...(code !== undefined && { code }),
-    ...(mapped.requestId !== undefined && { requestId: mapped.requestId }),
+    ...((mapped.requestId ?? fields.requestId) !== undefined && {
+      requestId: mapped.requestId ?? fields.requestId,
+    }),
+    ...(response.url && { url: response.url }),
     ...(mapped.retryAfterMs !== undefined && { retryAfterMs: mapped.retryAfterMs }),
     ...(mapped.errorClass !== undefined && { errorClass: mapped.errorClass }),
     ...(mapped.data !== undefined && { data: mapped.data }),

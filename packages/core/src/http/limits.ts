@@ -47,8 +47,12 @@ export interface ResponseBodyLimits {
   readonly provider: string;
   /** Most bytes of the whole body (non-streamed answers); unset means no total cap. */
   readonly maxBytes?: number;
-  /** Most bytes between two line breaks (streams); unset means no line cap. */
-  readonly maxLineBytes?: number;
+  /**
+   * Most bytes of one server-sent event, up to its blank line (`\n\n`, `\r\r`, `\r\n\r\n`),
+   * for streams read by a vendor SDK (which holds a whole pending event in one string): caps an
+   * endless line and an endless run of short lines alike. Unset means no event cap.
+   */
+  readonly maxEventBytes?: number;
   /** Name of the setting that raises `maxBytes`, for the message. Default `maxResponseBytes`. */
   readonly setting?: string;
 }
@@ -56,21 +60,11 @@ export interface ResponseBodyLimits {
 const LF = 0x0a;
 const CR = 0x0d;
 
-function lastLineBreak(chunk: Uint8Array): number {
-  return Math.max(chunk.lastIndexOf(LF), chunk.lastIndexOf(CR));
-}
-
-function firstLineBreak(chunk: Uint8Array): number {
-  const lf = chunk.indexOf(LF);
-  const cr = chunk.indexOf(CR);
-  return lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
-}
-
 /**
  * Returns a `Response` whose body errors with {@link responseTooLargeError} as soon as it exceeds
- * `maxBytes` in total or `maxLineBytes` in one line, for transports that read the body themselves
- * (a vendor SDK). A `content-length` above `maxBytes` fails before any byte is read. The check is
- * one pass over each chunk's tail, no copy.
+ * `maxBytes` in total or `maxEventBytes` in one event, for transports that read the body
+ * themselves (a vendor SDK). A `content-length` above `maxBytes` fails before any byte is read.
+ * Chunks without a line break (most of a long event) are counted, not scanned; no copy.
  *
  * @example
  * ```ts
@@ -79,8 +73,8 @@ function firstLineBreak(chunk: Uint8Array): number {
  * ```
  */
 export function limitResponseBody(response: Response, limits: ResponseBodyLimits): Response {
-  const { provider, maxBytes, maxLineBytes } = limits;
-  if (!response.body || (maxBytes === undefined && maxLineBytes === undefined)) return response;
+  const { provider, maxBytes, maxEventBytes } = limits;
+  if (!response.body || (maxBytes === undefined && maxEventBytes === undefined)) return response;
   const setting = limits.setting ?? "maxResponseBytes";
   const declared = Number(response.headers.get("content-length"));
   if (maxBytes !== undefined && Number.isFinite(declared) && declared > maxBytes) {
@@ -92,7 +86,11 @@ export function limitResponseBody(response: Response, limits: ResponseBodyLimits
     );
   }
   let total = 0;
-  let line = 0;
+  // Bytes since the last event boundary, and the last three bytes seen (only CR and LF matter).
+  let pending = 0;
+  let b1 = -1;
+  let b2 = -1;
+  let b3 = -1;
   const body = response.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
@@ -107,18 +105,27 @@ export function limitResponseBody(response: Response, limits: ResponseBodyLimits
           );
           return;
         }
-        if (maxLineBytes !== undefined) {
-          // The line carried over plus this chunk's head, then this chunk's tail. Lines wholly
-          // inside one chunk are bounded by the chunk itself.
-          const first = firstLineBreak(chunk);
-          const head = first < 0 ? chunk.byteLength : first;
-          const tooLong = line + head > maxLineBytes;
-          line = first < 0 ? line + chunk.byteLength : chunk.byteLength - lastLineBreak(chunk) - 1;
-          if (tooLong || line > maxLineBytes) {
+        if (maxEventBytes !== undefined) {
+          if (chunk.indexOf(LF) < 0 && chunk.indexOf(CR) < 0) {
+            pending += chunk.byteLength;
+            b1 = b2 = b3 = -1;
+          } else {
+            for (const b of chunk) {
+              const boundary =
+                (b === LF && (b1 === LF || (b1 === CR && b2 === LF && b3 === CR))) ||
+                (b === CR && b1 === CR);
+              pending = boundary ? 0 : pending + 1;
+              b3 = b2;
+              b2 = b1;
+              b1 = b;
+              if (pending > maxEventBytes) break;
+            }
+          }
+          if (pending > maxEventBytes) {
             controller.error(
               responseTooLargeError(
                 provider,
-                `one line of the stream exceeds ${maxLineBytes} bytes`,
+                `one event of the stream exceeds ${maxEventBytes} bytes`,
                 response.status,
               ),
             );
