@@ -29,6 +29,7 @@ export {
   ConfigurationError,
   ContentFilterError,
   type ErrorDetails,
+  type ErrorReason,
   InvalidRequestError,
   ProviderError,
   QuotaExceededError,
