@@ -11,7 +11,17 @@ export interface EnvFile {
    * environment wins, and a value is traced to where it really came from.
    */
   readonly names: ReadonlySet<string>;
+  /** Variables in the file that were not loaded because they control the runtime (TLS, proxies, Node). */
+  readonly ignored: readonly string[];
 }
+
+/**
+ * Variables that change how the process itself behaves (TLS checks, proxies, certificates,
+ * Node's options) rather than which provider is asked: a `.env` that is not necessarily the
+ * user's must not set them. `NODE_TLS_REJECT_UNAUTHORIZED=0` would turn off certificate checks
+ * for the run; a proxy variable would route requests, keys included, elsewhere.
+ */
+const RUNTIME_CONTROL = /^(?:NODE_|UV_|OPENSSL_|SSL_CERT_)|_PROXY$/i;
 
 /** No real `.env` comes near this; a larger one (or `.env -> /dev/zero`) is not read. */
 const MAX_ENV_FILE_BYTES = 1024 * 1024;
@@ -39,6 +49,9 @@ function readEnvText(path: string): string {
  * It records which variables the file set, because a `.env` is not necessarily the user's (a
  * cloned repository can ship one): see `checkEnvFileBaseURL`.
  *
+ * Variables that control the runtime rather than Rephysco (`NODE_*`, `*_PROXY`, `SSL_CERT_*`,
+ * `OPENSSL_*`, `UV_*`) are never taken from the file: they are listed in `ignored`.
+ *
  * @returns the file and the variables it set, or `undefined` when there is no `.env`.
  * @throws when the file exists but cannot be read, is not a regular file, or is over 1 MiB.
  */
@@ -46,10 +59,15 @@ export function loadEnvFile(cwd: string = process.cwd()): EnvFile | undefined {
   const path = join(cwd, ".env");
   if (!existsSync(path)) return undefined;
   const names = new Set<string>();
+  const ignored: string[] = [];
   for (const [name, value] of Object.entries(parseEnv(readEnvText(path)))) {
     if (value === undefined || name in process.env) continue;
+    if (RUNTIME_CONTROL.test(name)) {
+      ignored.push(name);
+      continue;
+    }
     process.env[name] = value;
     names.add(name);
   }
-  return { path, names };
+  return { path, names, ignored };
 }

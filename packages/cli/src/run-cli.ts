@@ -88,6 +88,12 @@ export async function runCli(
   let envFile: EnvFile | undefined;
   try {
     if (options.cwd !== false) envFile = loadEnvFile(options.cwd ?? process.cwd());
+    if (envFile && envFile.ignored.length > 0) {
+      term.stderr.write(
+        `${term.err.yellow("warning:")} ${stripTerminalControls(envFile.path)} sets ${envFile.ignored.map(stripTerminalControls).join(", ")}, which control the runtime (TLS, proxies, Node); they were not loaded. Set them in your environment if you mean them.
+`,
+      );
+    }
   } catch (error) {
     term.stderr.write(
       `${term.err.yellow("warning:")} could not read .env: ${formatError(error).message}\n`,

@@ -118,3 +118,24 @@ describe("a base URL from .env", () => {
     expect(r.stderr).toMatch(/^warning: could not read \.env: .*not a regular file/);
   });
 });
+
+describe("variables that control the runtime", () => {
+  it("are never taken from .env (TLS checks, proxies, Node options), with a warning", async () => {
+    const { dir } = dirWithEnv(
+      `OPENAI_BASE_URL=${baseUrl}`,
+      "OPENAI_API_KEY=sk-from-the-file-000",
+      "NODE_TLS_REJECT_UNAUTHORIZED=0",
+      "HTTPS_PROXY=http://127.0.0.1:9",
+      "NODE_OPTIONS=--require=/tmp/evil.js",
+    );
+    server.enqueue({ text: "fine" });
+    const r = await runBin(["generate", "hi"], { cwd: dir, env: {} });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("fine");
+    for (const name of ["NODE_TLS_REJECT_UNAUTHORIZED", "HTTPS_PROXY", "NODE_OPTIONS"])
+      expect(r.stderr).toContain(name);
+    expect(r.stderr).toContain("not loaded");
+    // The key and base URL from the same file still work.
+    expect(server.requests).toHaveLength(1);
+  });
+});
