@@ -6,8 +6,8 @@ import {
   type ModelResponse,
   type ProviderCallOptions,
   type ProviderOptions,
-  ServiceUnavailableError,
   type StreamChunk,
+  type StreamPart,
   type Usage,
 } from "@rephysco/core";
 import { type CallFetch, createCallFetch } from "./call-fetch.js";
@@ -295,7 +295,7 @@ export class GeminiProvider extends BaseProvider<
   async *stream(
     messages: readonly Message[],
     options: ProviderCallOptions,
-  ): AsyncIterable<StreamChunk> {
+  ): AsyncIterable<StreamPart> {
     const callFetch = this.#callFetch(options, true);
     // Our own controller, so that a stream left before its end (consumer stopped, filter
     // error, malformed event) closes its socket instead of leaving the body unread.
@@ -308,6 +308,7 @@ export class GeminiProvider extends BaseProvider<
       let content = "";
       let reasoning = "";
       let usage: Usage | undefined;
+      let model: string | undefined;
       let finished = false;
       const [sdk, params] = await Promise.all([
         this.#sdk(),
@@ -327,41 +328,32 @@ export class GeminiProvider extends BaseProvider<
           if (raw.usageMetadata) continue;
           throw malformedResponseError(plainBody(raw), this.name);
         }
-        const chunk = this.#toChunk(raw, candidate, options.model);
+        const eventModel = raw.modelVersion ?? options.model;
+        if (eventModel !== model) {
+          model = eventModel;
+          yield { type: "metadata", model };
+        }
+        const text = splitParts(candidate.content?.parts);
+        if (text.reasoning !== "") {
+          reasoning += text.reasoning;
+          yield { type: "reasoning", text: text.reasoning };
+        }
+        if (text.content !== "") {
+          content += text.content;
+          yield { type: "text", text: text.content };
+        }
         if (isGeminiContentFilterReason(candidate.finishReason)) {
           // Text already received stays delivered, then the error: the rule for every provider.
-          if (chunk.content !== "" || chunk.reasoning) {
-            const { finishReason: _f, usage: _u, ...text } = chunk;
-            yield text;
-          }
-          throw answerFilteredError(candidate, this.name, {
-            content: content + chunk.content,
-            reasoning: reasoning + (chunk.reasoning ?? ""),
-          });
+          throw answerFilteredError(candidate, this.name, { content, reasoning });
         }
-        content += chunk.content;
-        reasoning += chunk.reasoning ?? "";
-        if (chunk.finishReason) {
+        // Gemini has no end marker of its own: the finish reason is the end.
+        const reason = mapGeminiFinishReason(candidate.finishReason);
+        if (reason) {
           finished = true;
-          yield usage ? { ...chunk, usage } : chunk;
-        } else if (chunk.content !== "" || chunk.reasoning) {
-          yield chunk;
+          yield { type: "finish", reason, ...(usage && { usage }), model };
         }
       }
       drained = true;
-      if (!finished) {
-        // Gemini has no end marker: a body that ends on an event boundary before the finish
-        // reason is a cut answer, never a short one.
-        throw new ServiceUnavailableError(
-          `${this.name}: the stream ended before the model finished.`,
-          {
-            provider: this.name,
-            code: "incomplete_stream",
-            partialContent: content,
-            ...(reasoning && { partialReasoning: reasoning }),
-          },
-        );
-      }
     } catch (e) {
       throw toGeminiError(e, this.#errorContext(options, callFetch));
     } finally {

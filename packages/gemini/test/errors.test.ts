@@ -8,7 +8,16 @@ import {
 import { type MockErrorReply, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { GeminiProvider } from "../src/index.js";
-import { call, collect, everythingIn, rejection, setup, TEST_KEY, user } from "./helpers.js";
+import {
+  call,
+  collect,
+  everythingIn,
+  rejection,
+  setup,
+  streamOf,
+  TEST_KEY,
+  user,
+} from "./helpers.js";
 
 let server: MockServer;
 let provider: GeminiProvider;
@@ -26,7 +35,7 @@ async function failGenerate(reply: MockErrorReply) {
 
 async function failStream(reply: MockErrorReply) {
   server.enqueue(reply);
-  const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
+  const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
   expect(chunks).toEqual([]);
   return error as ProviderError;
 }
@@ -100,7 +109,7 @@ describe("errors: transport and edge cases", () => {
     server.enqueue(vendorErrors.gemini.resourceExhausted({ retryDelay: "0s" }));
     await rejection(provider.generate([user("Hi")], call()));
     server.enqueue(vendorErrors.gemini.unavailable());
-    await collect(provider.stream([user("Hi")], call()));
+    await collect(streamOf(provider, [user("Hi")], call()));
     expect(server.requests).toHaveLength(2);
   });
 
@@ -116,7 +125,7 @@ describe("errors: transport and edge cases", () => {
 
     const withInfo = vendorErrors.gemini.resourceExhausted({ retryDelay: "2s" });
     server.enqueue({ error: { ...withInfo.error, headers: { "retry-after": "30" } } });
-    const { error } = await collect(provider.stream([user("Hi")], call()));
+    const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect((error as RateLimitError).retryAfterMs).toBe(2000);
   });
 
@@ -135,7 +144,7 @@ describe("errors: transport and edge cases", () => {
     expect(e).toBeInstanceOf(ServiceUnavailableError);
     expect(e.status).toBeUndefined();
     server.enqueue({ reset: true });
-    const { error } = await collect(provider.stream([user("Hi")], call()));
+    const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
   });
 
@@ -171,7 +180,7 @@ describe("errors: transport and edge cases", () => {
     expect(everythingIn(e)).toContain("[REDACTED]");
 
     server.enqueue({ chunks: ["a", "b"], midStreamError: { afterChunks: 1, body: echo } });
-    const { error } = await collect(provider.stream([user("Hi")], call()));
+    const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(everythingIn(error)).not.toContain(TEST_KEY);
   });
@@ -207,7 +216,8 @@ describe("errors: abort", () => {
     server.enqueue({ chunks: ["a", "b"], stallAfterChunks: 1 });
     const seen: string[] = [];
     const e = await rejection(async () => {
-      for await (const c of provider.stream(
+      for await (const c of streamOf(
+        provider,
         [user("Hi")],
         call("gemini-2.5-flash", { signal: ac.signal }),
       )) {
@@ -242,7 +252,7 @@ describe("errors: abort", () => {
     );
     expect((e as Error).name).toBe("AbortError");
     const { error } = await collect(
-      provider.stream([user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })),
+      streamOf(provider, [user("Hi")], call("gemini-2.5-flash", { signal: ac.signal })),
     );
     expect((error as Error).name).toBe("AbortError");
     expect(server.requests).toHaveLength(0);

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Message, ProviderCallOptions, StreamChunk } from "@rephysco/core";
+import {
+  LLMClient,
+  type Message,
+  type Provider,
+  type ProviderCallOptions,
+  type StreamChunk,
+} from "@rephysco/core";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { GeminiProvider, type GeminiProviderSettings } from "../src/index.js";
 
@@ -28,6 +34,30 @@ export const call = (model = "gemini-2.5-flash", extra: Partial<ProviderCallOpti
 /** The body the mock server received for request `i`. */
 export function bodyOf(server: MockServer, i = 0): Record<string, unknown> {
   return server.requests[i]!.body as Record<string, unknown>;
+}
+
+/**
+ * Streams through the provider as a caller does: the provider's parts, with the stream contract
+ * the client enforces for every provider (a stream without a finish is `incomplete_stream`),
+ * as public chunks. No retries, no cache.
+ */
+export function streamOf(
+  provider: Provider,
+  messages: readonly Message[],
+  options: ProviderCallOptions,
+): AsyncGenerator<StreamChunk, void, undefined> {
+  const { model, signal, temperature, maxTokens, topP, stop, providerOptions, maxResponseBytes } =
+    options;
+  return new LLMClient({ provider, retry: false }).stream(messages, {
+    model,
+    ...(signal && { signal }),
+    ...(temperature !== undefined && { temperature }),
+    ...(maxTokens !== undefined && { maxTokens }),
+    ...(topP !== undefined && { topP }),
+    ...(stop !== undefined && { stop }),
+    ...(providerOptions !== undefined && { providerOptions }),
+    ...(maxResponseBytes !== undefined && { maxResponseBytes }),
+  });
 }
 
 /** Collects a stream's chunks, and the error it ended with (if any). */

@@ -9,6 +9,7 @@ import {
   rejection,
   setup,
   startImageServer,
+  streamOf,
   TEST_KEY,
   user,
 } from "./helpers.js";
@@ -34,7 +35,7 @@ describe("request: transport", () => {
   });
 
   it("streams from :streamGenerateContent?alt=sse", async () => {
-    for await (const _ of provider.stream([user("Hi")], call())) {
+    for await (const _ of streamOf(provider, [user("Hi")], call())) {
       // drain
     }
     const req = server.requests[0]!;

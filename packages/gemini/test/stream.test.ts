@@ -7,7 +7,7 @@ import {
 import type { MockServer } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { GeminiProvider } from "../src/index.js";
-import { call, collect, setup, user } from "./helpers.js";
+import { call, collect, setup, streamOf, user } from "./helpers.js";
 
 let server: MockServer;
 let provider: GeminiProvider;
@@ -24,7 +24,7 @@ describe("stream", () => {
       chunks: ["There are ", "3 r's ", "in strawberry."],
       usage: { promptTokens: 9, completionTokens: 23 },
     });
-    const { chunks, error } = await collect(provider.stream([user("How many r's?")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("How many r's?")], call()));
     expect(error).toBeUndefined();
     expect(chunks.map((c) => c.content)).toEqual(["There are ", "3 r's ", "in strawberry.", ""]);
     expect(
@@ -44,7 +44,7 @@ describe("stream", () => {
       chunks: ["3"],
       usage: { promptTokens: 9, completionTokens: 1, reasoningTokens: 185 },
     });
-    const { chunks } = await collect(provider.stream([user("How many r's?")], call()));
+    const { chunks } = await collect(streamOf(provider, [user("How many r's?")], call()));
     expect(chunks.map((c) => [c.reasoning ?? null, c.content])).toEqual([
       ["Let me count. ", ""],
       ["s-t-r-a-w...", ""],
@@ -61,13 +61,13 @@ describe("stream", () => {
 
   it("maps MAX_TOKENS to length on the last chunk", async () => {
     server.enqueue({ chunks: ["a", "b"], finishReason: "MAX_TOKENS" });
-    const { chunks } = await collect(provider.stream([user("Hi")], call()));
+    const { chunks } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(chunks.at(-1)!.finishReason).toBe("length");
   });
 
   it("a stream that ends without a finish reason is a cut answer, after the text received", async () => {
     server.enqueue({ chunks: ["a", "b"], omitFinish: true });
-    const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
     expect(chunks.map((c) => c.content)).toEqual(["a", "b"]);
@@ -80,7 +80,7 @@ describe("stream", () => {
     "on a %s stop, yields the text already received, then throws ContentFilterError",
     async (reason) => {
       server.enqueue({ chunks: ["Once upon ", "a time"], finishReason: reason });
-      const { chunks, error } = await collect(provider.stream([user("Tell a story")], call()));
+      const { chunks, error } = await collect(streamOf(provider, [user("Tell a story")], call()));
       expect(chunks.map((c) => c.content)).toEqual(["Once upon ", "a time"]);
       expect(chunks.some((c) => c.finishReason)).toBe(false);
       expect(error).toBeInstanceOf(ContentFilterError);
@@ -113,7 +113,7 @@ describe("stream", () => {
         ],
       },
     });
-    const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(chunks.map((c) => c.content)).toEqual(["Hello ", "there"]);
     expect(error).toBeInstanceOf(ContentFilterError);
     expect((error as ContentFilterError).partialContent).toBe("Hello there");
@@ -128,7 +128,7 @@ describe("stream", () => {
       chunks: [],
       extra: { candidates: undefined, promptFeedback: { blockReason: "PROHIBITED_CONTENT" } },
     });
-    const { chunks, error } = await collect(provider.stream([user("bad")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("bad")], call()));
     expect(chunks).toEqual([]);
     expect(error).toBeInstanceOf(ContentFilterError);
     expect((error as ContentFilterError).code).toBe("PROHIBITED_CONTENT");
@@ -140,7 +140,7 @@ describe("stream", () => {
 
   it("throws ServiceUnavailableError when the socket is cut mid-stream, after yielding what arrived", async () => {
     server.enqueue({ chunks: ["one ", "two ", "three"], resetAfterChunks: 2 });
-    const { chunks, error } = await collect(provider.stream([user("Count")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("Count")], call()));
     expect(chunks.map((c) => c.content)).toEqual(["one ", "two "]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).retryable).toBe(true);
@@ -158,7 +158,7 @@ describe("stream", () => {
         body: [`data: ${event}\r\n\r\n`, 'data: {"candidates":[{"content":'],
       },
     });
-    const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(chunks.map((c) => c.content)).toEqual(["Hel"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).code).toBe("stream_cut");
@@ -174,7 +174,7 @@ describe("stream", () => {
         },
       },
     });
-    const { chunks, error } = await collect(provider.stream([user("Hi")], call()));
+    const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(chunks.map((c) => c.content)).toEqual(["a"]);
     expect(error).toBeInstanceOf(RateLimitError);
     expect((error as RateLimitError).code).toBe("RESOURCE_EXHAUSTED");
@@ -183,14 +183,14 @@ describe("stream", () => {
 
   it("maps the default mid-stream error (500 INTERNAL) to ServiceUnavailableError", async () => {
     server.enqueue({ chunks: ["a", "b"], midStreamError: { afterChunks: 1 } });
-    const { error } = await collect(provider.stream([user("Hi")], call()));
+    const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).code).toBe("INTERNAL");
   });
 
   it("throws a malformed-response ProviderError for an event that is not JSON", async () => {
     server.enqueue({ malformed: "{not json" });
-    const { error } = await collect(provider.stream([user("Hi")], call()));
+    const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe("malformed_response");
   });
@@ -203,7 +203,7 @@ describe("stream", () => {
         body: ['data: {"modelVersion":"x"}\r\n\r\n'],
       },
     });
-    const { error } = await collect(provider.stream([user("Hi")], call()));
+    const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).code).toBe("malformed_response");
     expect((error as ProviderError).message).toContain("modelVersion");
@@ -211,7 +211,7 @@ describe("stream", () => {
 
   it("closes the connection when the consumer stops early", async () => {
     server.enqueue({ chunks: ["a", "b", "c"], stallAfterChunks: 1 });
-    for await (const chunk of provider.stream([user("Hi")], call())) {
+    for await (const chunk of streamOf(provider, [user("Hi")], call())) {
       expect(chunk.content).toBe("a");
       break;
     }

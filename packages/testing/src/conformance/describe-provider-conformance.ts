@@ -374,12 +374,15 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
       });
 
       it("never reports a finish for a stream that ends without one", async () => {
+        // The provider reports no finish part; the client (the one place that enforces the
+        // stream contract) turns that into incomplete_stream with the text received.
         server.enqueue({ chunks: ["one ", "two"], omitFinish: true, omitDone: true });
         const chunks: StreamChunk[] = [];
-        const error = await rejectionOf(() =>
-          collect(provider.stream([user("Hi")], call()), chunks),
-        );
+        const client = new LLMClient({ provider, model, retry: false });
+        const error = await rejectionOf(() => collect(client.stream([user("Hi")]), chunks));
         expect(error).toBeInstanceOf(ServiceUnavailableError);
+        expect((error as ServiceUnavailableError).code).toBe("incomplete_stream");
+        expect((error as ServiceUnavailableError).partialContent).toBe("one two");
         expect(chunks.some((c) => c.finishReason !== undefined)).toBe(false);
       });
     });
