@@ -13,8 +13,13 @@
  * }
  * ```
  *
+ * It also holds what provider and cache-store authors need beyond HTTP: `BaseProvider`, error
+ * construction, image resolution, secret scrubbing, and the policy tables.
+ *
  * @packageDocumentation
  */
+export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
+export { isCacheEntry } from "./cache/cache-store.js";
 export {
   type ErrorFromResponseOptions,
   type ErrorMapper,
@@ -37,7 +42,28 @@ export { parseJsonEvent } from "./http/parse-json-event.js";
 export { type PostJsonOptions, postJson } from "./http/post-json.js";
 export { type ReadJsonBodyOptions, readJsonBody } from "./http/read-json-body.js";
 export { type ReadSseEventsOptions, readSseEvents, type SseEvent } from "./http/read-sse-events.js";
-export { scrubError, scrubSecrets, urlSecrets } from "./scrub.js";
+export {
+  createErrorFromResponse,
+  ErrorClasses,
+  type ErrorClassName,
+  errorClassForStatus,
+  excerpt,
+  getHeader,
+  type HeaderSource,
+  parseDurationMs,
+  parseRetryAfter,
+  type ResponseErrorInput,
+} from "./http-errors.js";
+export { imageToUrl, type ResolvedImage, resolveImage, sniffImageType } from "./images.js";
+export {
+  type ErrorBodyFields,
+  REQUEST_ID_HEADERS,
+  readErrorFields,
+} from "./policy.js";
+export { abortReason } from "./retry.js";
+export { scrubError, scrubSecrets, scrubValue, urlSecrets } from "./scrub.js";
+export { stableStringify } from "./stable-stringify.js";
+export { isStreamPart, LegacyChunkAdapter } from "./stream-part.js";
 export {
   classifyTransportError,
   type TransportErrorContext,

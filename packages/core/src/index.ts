@@ -1,11 +1,11 @@
-export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
-export { type CacheKeyInput, cacheKey } from "./cache/cache-key.js";
-export {
-  type CachedResponse,
-  type CacheEntry,
-  type CacheStore,
-  isCacheEntry,
-} from "./cache/cache-store.js";
+/**
+ * `@rephysco/core`: what an application uses. The client and its options, middleware, the
+ * `Provider` interface, messages and answers, errors, cache stores, and the provider registry.
+ * What provider and store authors need lives in `@rephysco/core/http`.
+ *
+ * @packageDocumentation
+ */
+export type { CachedResponse, CacheEntry, CacheStore } from "./cache/cache-store.js";
 export {
   type CacheDirContext,
   defaultCacheDir,
@@ -24,6 +24,7 @@ export type {
   WrapGenerateOptions,
   WrapStreamOptions,
 } from "./client/middleware.js";
+export * from "./deprecated.js";
 export {
   AuthenticationError,
   ConfigurationError,
@@ -38,19 +39,6 @@ export {
   ServiceUnavailableError,
   TimeoutError,
 } from "./errors.js";
-export {
-  createErrorFromResponse,
-  ErrorClasses,
-  type ErrorClassName,
-  errorClassForStatus,
-  excerpt,
-  getHeader,
-  type HeaderSource,
-  parseDurationMs,
-  parseRetryAfter,
-  type ResponseErrorInput,
-} from "./http-errors.js";
-export { imageToUrl, type ResolvedImage, resolveImage, sniffImageType } from "./images.js";
 export {
   type AnyFallbackTarget,
   type FallbackTarget,
@@ -73,18 +61,7 @@ export {
   type ProviderSettings,
   registerProvider,
 } from "./registry.js";
-export {
-  abortReason,
-  computeRetryDelay,
-  DEFAULT_RETRY,
-  isAbortError,
-  type ResolvedRetryOptions,
-  type RetryOptions,
-  resolveRetryOptions,
-  sleep,
-} from "./retry.js";
-export { scrubError, scrubSecrets, scrubValue } from "./scrub.js";
-export { stableStringify } from "./stable-stringify.js";
+export { isAbortError, type RetryOptions } from "./retry.js";
 export type {
   FinishPart,
   MetadataPart,

@@ -83,7 +83,7 @@ async function collect(
   return into;
 }
 
-function sse(chunks: string[], end: "end" | "destroy" | "stall" = "end"): Handler {
+function sse(chunks: (string | Uint8Array)[], end: "end" | "destroy" | "stall" = "end"): Handler {
   return (_req, res) => {
     res.writeHead(200, { "content-type": "text/event-stream" });
     // Each piece is flushed as its own write so that the client sees arbitrary split points.
@@ -362,6 +362,68 @@ describe("readSseEvents", () => {
     const error = await rejection(iteration);
     expect(events).toEqual([{ data: "a" }]);
     expect(isAbortError(error)).toBe(true);
+  });
+
+  it("drops a BOM split across reads and joins a CRLF split across reads", async () => {
+    const bytes = new TextEncoder().encode("\uFEFFdata: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n");
+    // The BOM's three bytes in three reads, and the first CR apart from its LF.
+    handler = sse([
+      bytes.subarray(0, 1),
+      bytes.subarray(1, 2),
+      bytes.subarray(2, 11),
+      bytes.subarray(11),
+    ]);
+    const response = await postJson({ url: base, body: {}, provider: "test" });
+    expect(await collect(readSseEvents(response, { provider: "test" }))).toEqual([
+      { data: "a\nb" },
+      { data: "c" },
+    ]);
+  });
+
+  it("an abort while the consumer handles one of several events of one read stops at once", async () => {
+    handler = sse(["data: a\n\ndata: b\n\ndata: c\n\n"], "stall");
+    const controller = new AbortController();
+    const response = await postJson({
+      url: base,
+      body: {},
+      provider: "test",
+      signal: controller.signal,
+    });
+    const reason = new DOMException("stop", "AbortError");
+    const events: SseEvent[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const ev of readSseEvents(response, {
+          provider: "test",
+          signal: controller.signal,
+        })) {
+          events.push(ev);
+          controller.abort(reason);
+        }
+      })(),
+    );
+    expect(events).toEqual([{ data: "a" }]);
+    expect(error).toBe(reason);
+  });
+
+  it("an event over maxEventBytes is response_too_large, and the connection is closed", async () => {
+    let closed!: () => void;
+    const socketClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    handler = (req, res) => {
+      req.socket.on("close", closed);
+      sse(["data: ok\n\n", `data: ${"x".repeat(40)}`, "x".repeat(40)], "stall")(req, res, "");
+    };
+    const response = await postJson({ url: base, body: {}, provider: "test" });
+    const events: SseEvent[] = [];
+    const error = await rejection(
+      collect(readSseEvents(response, { provider: "test", maxEventBytes: 64 }), events),
+    );
+    expect(events).toEqual([{ data: "ok" }]);
+    expect(error).toBeInstanceOf(ProviderError);
+    expect((error as ProviderError).code).toBe("response_too_large");
+    await socketClosed; // hangs (and the test times out) if the body were left open
   });
 
   it("closes the connection when the consumer stops early", async () => {

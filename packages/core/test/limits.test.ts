@@ -1,5 +1,12 @@
-import { ProviderError, scrubError, scrubSecrets, scrubValue } from "@rephysco/core";
-import { limitResponseBody, readLimitedText, readSseEvents } from "@rephysco/core/http";
+import { ProviderError } from "@rephysco/core";
+import {
+  limitResponseBody,
+  readLimitedText,
+  readSseEvents,
+  scrubError,
+  scrubSecrets,
+  scrubValue,
+} from "@rephysco/core/http";
 import { describe, expect, it } from "vitest";
 
 function bodyOf(parts: (string | Uint8Array)[], headers: Record<string, string> = {}): Response {

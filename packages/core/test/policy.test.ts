@@ -1,23 +1,19 @@
 import { describe, expect, it } from "vitest";
+// Internal units (the cache key, the retry arithmetic) are imported from their modules: they are
+// not part of the public surface.
+import { type CacheKeyInput, cacheKey } from "../src/cache/cache-key.js";
+import { imageToUrl, resolveImage, scrubSecrets, sniffImageType } from "../src/http.js";
 import {
   AuthenticationError,
-  type CacheKeyInput,
   ContentFilterError,
-  cacheKey,
-  computeRetryDelay,
-  DEFAULT_RETRY,
   InvalidRequestError,
-  imageToUrl,
   isRetryableError,
   memoryStore,
   QuotaExceededError,
   RateLimitError,
-  resolveImage,
   ServiceUnavailableError,
-  scrubSecrets,
-  sleep,
-  sniffImageType,
 } from "../src/index.js";
+import { computeRetryDelay, DEFAULT_RETRY, sleep } from "../src/retry.js";
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
 

@@ -4,7 +4,6 @@ import {
   abortReason,
   ContentFilterError,
   createErrorFromResponse,
-  excerpt,
   isAbortError,
   ProviderError,
   parseDurationMs,
@@ -16,6 +15,7 @@ import {
 import {
   classifyTransportError,
   DEFAULT_MAX_ERROR_BODY_BYTES,
+  excerpt,
   toTransportError,
 } from "@rephysco/core/http";
 import type { RecordedErrorResponse } from "./call-fetch.js";

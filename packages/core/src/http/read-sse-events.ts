@@ -1,4 +1,4 @@
-import { EventSourceParserStream } from "eventsource-parser/stream";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
 import { DEFAULT_MAX_EVENT_BYTES, responseTooLargeError } from "./limits.js";
 import { incompleteStreamError, toTransportError } from "./network-error.js";
 import { SseTailTracker } from "./sse-tail-tracker.js";
@@ -29,15 +29,18 @@ export interface ReadSseEventsOptions {
 }
 
 /**
- * Reads a `text/event-stream` body as events: `body -> UTF-8 decoding -> EventSourceParserStream`
- * (eventsource-parser), so line endings, multi-line data, comments and BOMs follow the spec.
+ * Reads a `text/event-stream` body as events: a plain reader loop over the body, one UTF-8
+ * `TextDecoder`, and eventsource-parser's `createParser`, so line endings (CR, LF, CRLF, also
+ * split across reads), multi-line data, comments and a leading BOM follow the spec.
  *
  * - an event (or a line) longer than `maxEventBytes` rejects with a `ProviderError` of code
  *   `response_too_large`;
  * - a body that ends in the middle of an event (data with no closing blank line), or a read that
  *   fails (`ECONNRESET`, `terminated`), rejects with a retryable `ServiceUnavailableError`;
- * - an abort of `signal` rejects with the abort reason;
+ * - an abort of `signal` rejects with the abort reason (events already read are not yielded);
  * - leaving the loop early (`break`, `return`, a throw) cancels the body, which closes the socket.
+ *
+ * Events are the parser's own objects, yielded as they are (no copy per event).
  *
  * Whether the stream reached its terminal event (`[DONE]`, `message_stop`) is the provider's call:
  * see `incompleteStreamError`.
@@ -59,42 +62,16 @@ export async function* readSseEvents(
   if (signal?.aborted) throw signal.reason;
   if (!response.body) throw incompleteStreamError(provider, "the response has no body");
 
-  // One stage decodes and watches for a cut mid-event (two stages, TextDecoderStream plus a
-  // tracker, cost a stream's worth of buffers and promises each).
+  // No stream stages (TextDecoderStream, EventSourceParserStream): each is a readable/writable
+  // pair with its controllers, queues and pipe promises, held for the whole life of a stream
+  // that may stay open for minutes. A reader loop holds one reader, one decoder and the parser.
   const tail = new SseTailTracker();
   const decoder = new TextDecoder();
   const maxEvent = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const decode = new TransformStream<Uint8Array, string>({
-    transform(chunk, controller) {
-      const text = decoder.decode(chunk, { stream: true });
-      if (text) {
-        tail.feed(text);
-        // The parser buffers the current event whole: an event (or a line) without end must
-        // not grow it without limit.
-        if (tail.eventLength > maxEvent) {
-          controller.error(
-            responseTooLargeError(
-              provider,
-              `one stream event exceeds ${maxEvent} characters (no event end received)`,
-            ),
-          );
-          return;
-        }
-        controller.enqueue(text);
-      }
-    },
-    flush(controller) {
-      const text = decoder.decode();
-      if (text) {
-        tail.feed(text);
-        controller.enqueue(text);
-      }
-    },
-  });
-  const reader = response.body
-    .pipeThrough(decode)
-    .pipeThrough(new EventSourceParserStream())
-    .getReader();
+  // The events of one read, yielded before the next read; one array for the whole stream.
+  const ready: EventSourceMessage[] = [];
+  const parser = createParser({ onEvent: (event) => ready.push(event) });
+  const reader = response.body.getReader();
 
   const onAbort = () => {
     reader.cancel(signal?.reason).catch(() => {});
@@ -103,11 +80,7 @@ export async function* readSseEvents(
   let done = false;
   try {
     for (;;) {
-      let result: ReadableStreamReadResult<{
-        event?: string | undefined;
-        data: string;
-        id?: string | undefined;
-      }>;
+      let result: ReadableStreamReadResult<Uint8Array>;
       try {
         result = await reader.read();
       } catch (error) {
@@ -123,19 +96,38 @@ export async function* readSseEvents(
         done = true;
         throw signal.reason;
       }
+      const text = result.done ? decoder.decode() : decoder.decode(result.value, { stream: true });
+      if (text !== "") {
+        tail.feed(text);
+        // The parser buffers the current event whole: an event (or a line) without end must
+        // not grow it without limit.
+        if (tail.eventLength > maxEvent) {
+          throw responseTooLargeError(
+            provider,
+            `one stream event exceeds ${maxEvent} characters (no event end received)`,
+          );
+        }
+        parser.feed(text);
+      }
+      for (let i = 0; i < ready.length; i++) {
+        // The consumer may have aborted while it handled the previous event.
+        if (signal?.aborted) throw signal.reason;
+        yield ready[i] as EventSourceMessage;
+      }
+      ready.length = 0;
       if (result.done) {
         done = true;
         break;
       }
-      // The parser's own object, as it is: no copy per event.
-      yield result.value;
     }
+    // eventsource-parser has no flush: a last event without its blank line would vanish.
     if (tail.inEvent) {
       throw incompleteStreamError(provider, "the body ended in the middle of an event");
     }
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    // The consumer stopped early: cancel so that the connection is closed, not left to drain.
+    // The consumer stopped early, or the stream failed: cancel so that the connection is
+    // closed, not left to drain.
     if (!done) await reader.cancel().catch(() => {});
   }
 }

@@ -1,14 +1,8 @@
 // No credential in any error: keys echoed at any depth of a body or in a header, tokens in a
 // base URL, and the provider objects themselves.
 import { inspect } from "node:util";
-import {
-  ConfigurationError,
-  createProvider,
-  LLMClient,
-  type ProviderError,
-  scrubError,
-  scrubValue,
-} from "@rephysco/core";
+import { ConfigurationError, createProvider, LLMClient, type ProviderError } from "@rephysco/core";
+import { scrubError, scrubValue } from "@rephysco/core/http";
 import "@rephysco/anthropic";
 import "@rephysco/openai";
 import "@rephysco/xai";

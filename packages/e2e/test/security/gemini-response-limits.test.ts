@@ -93,9 +93,11 @@ describe("Gemini: a 120 MB error body", () => {
     [
       "stream",
       (p: GeminiProvider) =>
-        drain(p.stream(hi, { model: MODEL })).then((d) => {
-          throw d.error;
-        }),
+        drain(new LLMClient({ provider: p, retry: false }).stream(hi, { model: MODEL })).then(
+          (d) => {
+            throw d.error;
+          },
+        ),
     ],
   ] as const)(
     "%s: is read up to 64 KiB; status and code kept, message short",
@@ -171,7 +173,9 @@ describe.each([
   });
 
   it("fails with response_too_large after 1 MiB, with nothing yielded", async () => {
-    const { chunks, error } = await drain(gemini().stream(hi, { model: MODEL }));
+    const { chunks, error } = await drain(
+      new LLMClient({ provider: gemini(), retry: false }).stream(hi, { model: MODEL }),
+    );
     expect(chunks).toEqual([]);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);

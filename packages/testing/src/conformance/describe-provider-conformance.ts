@@ -1,7 +1,6 @@
 import {
   AuthenticationError,
   ContentFilterError,
-  cacheKey,
   createProvider,
   InvalidRequestError,
   isAbortError,
@@ -419,21 +418,24 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
     });
 
     describe("cache compatibility", () => {
-      it("gives identical input an identical cache key, and another key a different one", () => {
+      it("shares cache entries between identical settings, never with another key", async () => {
+        // The cache identity (base URL, credential fingerprint, settings identity) decides: an
+        // identically configured provider hits the entry, one with another key misses.
         const settings = options.settings(server);
-        const again = createProvider(providerId, settings);
-        const other = createProvider(providerId, { ...settings, apiKey: `${apiKey}-other` });
-        const key = (p: Provider) =>
-          cacheKey({
-            provider: p.name,
-            baseURL: p.baseURL,
-            keyFingerprint: p.keyFingerprint,
-            providerIdentity: p.cacheIdentity,
-            model,
-            messages: [{ role: "system", content: "S" }, user("Hi")],
-          });
-        expect(key(again)).toBe(key(provider));
-        expect(key(other)).not.toBe(key(provider));
+        const store = memoryStore();
+        const ask = (s: typeof settings) =>
+          new LLMClient({ provider: createProvider(providerId, s), model, cache: store }).generate([
+            { role: "system", content: "S" },
+            user("Hi"),
+          ]);
+        server.enqueue([{ text: "first" }, { text: "second" }]);
+        expect((await ask(settings)).cached).toBe(false);
+        expect(await ask(settings)).toMatchObject({ content: "first", cached: true });
+        expect(await ask({ ...settings, apiKey: `${apiKey}-other` })).toMatchObject({
+          content: "second",
+          cached: false,
+        });
+        expect(provider.keyFingerprint).not.toContain(apiKey);
       });
 
       it("replays a generated answer from LLMClient's cache without a second request", async () => {
