@@ -66,6 +66,7 @@ export { stableStringify } from "./stable-stringify.js";
 export { isStreamPart, LegacyChunkAdapter } from "./stream-part.js";
 export {
   classifyTransportError,
+  hasTransportCode,
   type TransportErrorContext,
   type TransportFailureKind,
   toTransportError,

@@ -63,6 +63,14 @@ function chainCodes(error: unknown): string[] {
 }
 
 /**
+ * `true` when a code (errno, undici, Node `ERR_*`) is somewhere in the cause chain: a failure of
+ * the transport, as opposed to an error a library raised on its own.
+ */
+export function hasTransportCode(error: unknown): boolean {
+  return chainCodes(error).length > 0;
+}
+
+/**
  * Classifies an error thrown by `fetch`, a vendor SDK's transport, or a body read. Decided by
  * error names and codes (errno, undici, Node `ERR_*`), never by message text: `fetch` rejects
  * local problems with a `TypeError` that carries no network code, and network failures with a

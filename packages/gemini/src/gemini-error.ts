@@ -16,6 +16,7 @@ import {
   classifyTransportError,
   DEFAULT_MAX_ERROR_BODY_BYTES,
   excerpt,
+  hasTransportCode,
   toTransportError,
 } from "@rephysco/core/http";
 import type { RecordedErrorResponse } from "./call-fetch.js";
@@ -197,7 +198,7 @@ export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown 
   // Below HTTP, the one classification every provider uses (a bad header value is a
   // ConfigurationError, never retried; a reset or refused connection is retried).
   const kind = classifyTransportError(error);
-  if (kind !== "connection" || hasNetworkCode(error))
+  if (kind !== "connection" || hasTransportCode(error))
     return toTransportError(cause, { provider: ctx.provider, secrets: ctx.secrets });
   if (error instanceof Error) {
     // The SDK gives these two failures no type or code, only its own wording, so the text is
@@ -270,16 +271,4 @@ export function malformedResponseError(raw: unknown, provider: string): Provider
     `Gemini returned a response with no candidates and no prompt feedback: ${excerpt(raw)}`,
     { provider, code: "malformed_response", body: raw },
   );
-}
-
-/**
- * `true` when a network code (errno, undici) is somewhere in the cause chain: the SDK's own
- * errors without one ("Incomplete JSON segment", a parse failure) are told apart below.
- */
-function hasNetworkCode(error: unknown): boolean {
-  for (let e: unknown = error, d = 0; e && typeof e === "object" && d < 8; d++) {
-    if (typeof (e as { code?: unknown }).code === "string") return true;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return false;
 }

@@ -1,8 +1,8 @@
-import { RephyscoError, ServiceUnavailableError, TimeoutError } from "../errors.js";
+import { ProviderError, RephyscoError, ServiceUnavailableError, TimeoutError } from "../errors.js";
 import type { Provider } from "../provider.js";
 import { isAbortError } from "../retry.js";
 import { isStreamPart, LegacyChunkAdapter, type StreamPart } from "../stream-part.js";
-import { toTransportError } from "../transport-error.js";
+import { classifyTransportError, hasTransportCode, toTransportError } from "../transport-error.js";
 import type { ProviderCallOptions, StreamChunk } from "../types.js";
 import { attemptScope } from "./attempt-scope.js";
 import type { EventListener } from "./events.js";
@@ -49,9 +49,24 @@ function callOptions(req: PipelineRequest, signal: AbortSignal | undefined): Pro
   };
 }
 
-/** A raw error a provider let escape, made a Rephysco error; Rephysco errors and aborts pass. */
+/**
+ * A raw error a provider let escape, made a Rephysco error; Rephysco errors and aborts pass.
+ * Transport failures are classified as everywhere (retried when they are connection failures);
+ * anything else (a provider's own bug or an unmapped error) is a plain, non-retried
+ * `ProviderError` that keeps the original as `cause`.
+ */
 function normalizeError(error: unknown, provider: Provider): unknown {
   if (error instanceof RephyscoError || isAbortError(error)) return error;
+  const kind = classifyTransportError(error);
+  if (kind === "connection" && !hasTransportCode(error)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return provider.scrub(
+      new ProviderError(`${provider.name}: the provider failed: ${message}`, {
+        provider: provider.name,
+        cause: error,
+      }),
+    );
+  }
   return provider.scrub(toTransportError(error, { provider: provider.name }));
 }
 

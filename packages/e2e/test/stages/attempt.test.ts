@@ -8,6 +8,7 @@ import {
   type LLMClientOptions,
   memoryStore,
   type Provider,
+  ProviderError,
   RephyscoError,
   ServiceUnavailableError,
   type StreamChunk,
@@ -143,7 +144,11 @@ describe("attempt stage: partial output", () => {
   it("a raw error a provider lets escape is classified as a connection failure and scrubbed by the provider", async () => {
     const fake = createFakeProvider({
       replies: [
-        { parts: [{ type: "text", text: "Hel" }], error: new Error("socket hang up sk-SECRET") },
+        {
+          parts: [{ type: "text", text: "Hel" }],
+          // As Node reports it: a socket error carries its errno code.
+          error: Object.assign(new Error("socket hang up sk-SECRET"), { code: "ECONNRESET" }),
+        },
       ],
     });
     const scrubbing: Provider = {
@@ -159,6 +164,19 @@ describe("attempt stage: partial output", () => {
     expect(error?.message).toContain("socket hang up");
     expect(error?.message).not.toContain("sk-SECRET");
     expect(error?.partialContent).toBe("Hel");
+  });
+
+  it("a raw error without a transport code (a provider's own bug) is a plain ProviderError, not retried", async () => {
+    const fake = createFakeProvider({
+      replies: [{ error: new Error("cannot read the answer") }, { text: "never asked" }],
+    });
+    const c = new LLMClient({ provider: fake, retry: { baseDelayMs: 1 } });
+    const error = await caught(() => c.generate("Hi"));
+    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).not.toBeInstanceOf(ServiceUnavailableError);
+    expect(error.retryable).toBe(false);
+    expect((error.cause as Error).message).toBe("cannot read the answer");
+    expect(fake.calls).toHaveLength(1);
   });
 });
 
