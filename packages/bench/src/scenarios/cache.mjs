@@ -7,11 +7,14 @@ import * as core from "@rephysco/core";
 import "@rephysco/openai";
 import OpenAI from "openai";
 import { API_KEY, MODEL, ROUNDS, size } from "../lib/config.mjs";
+import { importCoreInternal } from "../lib/internal.mjs";
 import { log } from "../lib/log.mjs";
 import { micro } from "../lib/micro.mjs";
 import { startServer } from "../lib/server-process.mjs";
 
-const { LLMClient, cacheKey, memoryStore } = core;
+const { LLMClient, memoryStore } = core;
+// cacheKey() is internal since the public surface was narrowed; measured from core's source.
+const { cacheKey } = core.cacheKey ? core : await importCoreInternal("cache/cache-key.ts");
 
 /** A conversation of about `bytes` characters: a system prompt and alternating turns of 1 KB. */
 function conversation(bytes) {
