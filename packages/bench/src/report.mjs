@@ -234,6 +234,31 @@ export function renderReport({ machine: m, scenarios: s }) {
         ]),
       ),
     );
+    if (cs.firstCallMs) {
+      out.push(
+        "",
+        "The first call in a fresh process, after the imports (a lazily loaded SDK is loaded here), against the local server:",
+        "",
+        table(
+          ["First call", "ms (median)", "[min–max]"],
+          Object.entries(cs.firstCallMs).map(([n, v]) => [
+            n === "raw" ? "raw `openai` SDK" : "Rephysco (`@rephysco/openai`)",
+            f(v.median, 1),
+            `${f(v.min, 1)}–${f(v.max, 1)}`,
+          ]),
+        ),
+      );
+    }
+    const core = cs.contenders.core?.importMs.median;
+    const both = cs.contenders.rephysco?.importMs.median;
+    if (core !== undefined && both !== undefined) {
+      checks.push([
+        "Import `@rephysco/core` + `@rephysco/openai`",
+        "<= 15 ms and <= 1.5x core alone",
+        `${f(both, 1)} ms, ${f(both / core)}x core (${f(core, 1)} ms)`,
+        verdict(both <= 15 && both <= 1.5 * core),
+      ]);
+    }
   }
   if (s["bundle-size"]) {
     const b = s["bundle-size"];

@@ -2,8 +2,9 @@
 // exits; we record the whole process's wall time and, inside it, the time of the imports alone.
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { size } from "../lib/config.mjs";
+import { API_KEY, MODEL, size } from "../lib/config.mjs";
 import { log } from "../lib/log.mjs";
+import { startServer } from "../lib/server-process.mjs";
 import { ratioSummary, rotate, summarize } from "../lib/stats.mjs";
 
 const CWD = fileURLToPath(new URL("../..", import.meta.url));
@@ -31,6 +32,26 @@ function sample(imports) {
   return { wall, imports: Number(r.stdout) };
 }
 
+/**
+ * The first call in a fresh process, after the imports: what a lazily loaded SDK costs the first
+ * request (it is loaded then), measured from the call to its answer against the local server.
+ */
+const FIRST_CALLS = {
+  raw: (url) =>
+    `const { default: OpenAI } = await import("openai"); const c = new OpenAI({ apiKey: "${API_KEY}", baseURL: "${url}/v1", maxRetries: 0 }); const t = performance.now(); await c.chat.completions.create({ model: "${MODEL}", messages: [{ role: "user", content: "hi" }] }); process.stdout.write(String(performance.now() - t));`,
+  rephysco: (url) =>
+    `const { LLMClient } = await import("@rephysco/core"); await import("@rephysco/openai"); const c = new LLMClient({ provider: "openai", apiKey: "${API_KEY}", baseURL: "${url}/v1", model: "${MODEL}", retry: false }); const t = performance.now(); await c.generate("hi"); process.stdout.write(String(performance.now() - t));`,
+};
+
+function firstCall(code) {
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+    cwd: CWD,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`first call failed: ${r.stderr}`);
+  return Number(r.stdout);
+}
+
 export async function run() {
   const rounds = Number(process.env.BENCH_COLD_ROUNDS ?? size(15, 6));
   const names = Object.keys(APPS);
@@ -55,5 +76,17 @@ export async function run() {
       ...(n !== "baseline" && { ratio: ratioSummary(imports[n], imports.raw, false) }),
     };
   }
-  return { rounds, contenders: out };
+  const server = await startServer();
+  const first = { raw: [], rephysco: [] };
+  try {
+    for (const n of Object.keys(first)) firstCall(FIRST_CALLS[n](server.url));
+    for (let r = 0; r < rounds; r++) {
+      for (const n of rotate(Object.keys(first), r))
+        first[n].push(firstCall(FIRST_CALLS[n](server.url)));
+    }
+  } finally {
+    await server.close();
+  }
+  const firstCallMs = Object.fromEntries(Object.entries(first).map(([n, v]) => [n, summarize(v)]));
+  return { rounds, contenders: out, firstCallMs };
 }
