@@ -16,14 +16,3 @@ export const ModelProvider = {
 
 /** One of the built-in provider ids. */
 export type ModelProvider = (typeof ModelProvider)[keyof typeof ModelProvider];
-
-/** Package that registers each known id, used in "unknown provider" errors. */
-export const PROVIDER_PACKAGES: Readonly<Record<string, string>> = {
-  openai: "@rephysco/openai",
-  gemini: "@rephysco/gemini",
-  aliyun: "@rephysco/aliyun",
-  silicon_flow: "@rephysco/siliconflow",
-  siliconflow: "@rephysco/siliconflow",
-  xai: "@rephysco/xai",
-  anthropic: "@rephysco/anthropic",
-};

@@ -1,5 +1,4 @@
 import { ConfigurationError } from "./errors.js";
-import { PROVIDER_PACKAGES } from "./model-provider.js";
 import type { Provider, ProviderOptions } from "./provider.js";
 
 export type { ProviderOptions } from "./provider.js";
@@ -89,6 +88,16 @@ export function registerProvider<Id extends string>(
 }
 
 /**
+ * The package that registers `id` by our naming convention: `@rephysco/` and the id without
+ * underscores (`silicon_flow` -> `@rephysco/siliconflow`). Core keeps no list of vendors, so a
+ * new provider package needs no change here; an id that cannot be a package name gets no guess.
+ */
+function conventionalPackage(id: string): string | undefined {
+  const name = String(id).replaceAll("_", "");
+  return /^[a-z0-9][a-z0-9.-]{0,100}$/.test(name) ? `@rephysco/${name}` : undefined;
+}
+
+/**
  * Creates a provider from the registry.
  *
  * @throws {ConfigurationError} when no provider is registered under `id`; the message names the
@@ -101,11 +110,10 @@ export function createProvider<Id extends ProviderId>(
 ): Provider {
   const entry = registry().get(id);
   if (!entry) {
-    // Own keys only: "constructor" or "toString" must not find Object.prototype's functions.
-    const pkg = Object.hasOwn(PROVIDER_PACKAGES, id) ? PROVIDER_PACKAGES[id] : undefined;
     const known = [...registry().keys()];
+    const pkg = conventionalPackage(id);
     const hint = pkg
-      ? `Install "${pkg}" and import it once (import "${pkg}";) to register it.`
+      ? `Install and import "${pkg}" (import "${pkg}";), or the package that provides it.`
       : "Import the package that provides it so that it registers itself.";
     throw new ConfigurationError(
       `Unknown provider ${JSON.stringify(String(id)).slice(0, 100)}. ${hint} Registered providers: ${known.length ? known.join(", ") : "none"}.`,

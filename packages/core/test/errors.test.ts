@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { createErrorFromResponse } from "../src/http.js";
 import {
   AuthenticationError,
   ContentFilterError,
-  createErrorFromResponse,
   InvalidRequestError,
   ProviderError,
   QuotaExceededError,

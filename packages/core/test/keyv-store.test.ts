@@ -1,6 +1,7 @@
 import Keyv from "keyv";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type CacheEntry, type CacheStore, isCacheEntry } from "../src/index.js";
+import { isCacheEntry } from "../src/http.js";
+import type { CacheEntry, CacheStore } from "../src/index.js";
 
 const entry: CacheEntry = {
   v: 1,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { BaseProvider } from "../src/http.js";
 import {
   AuthenticationError,
-  BaseProvider,
   ConfigurationError,
   createProvider,
   hasProvider,
@@ -65,16 +65,32 @@ describe("provider registry", () => {
     expect(p.keyFingerprint).not.toContain("k-123456");
   });
 
-  it("names the package to install for a known but unregistered id, and lists what is registered", () => {
+  it("names the package to install by the naming convention, and lists what is registered", () => {
     try {
       createProvider("gemini");
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigurationError);
-      expect((e as Error).message).toContain('Install "@rephysco/gemini"');
-      expect((e as Error).message).toContain("echo-test");
+      expect((e as ConfigurationError).code).toBe("unknown_provider");
+      expect((e as Error).message).toMatch(
+        /^Unknown provider "gemini"\. Install and import "@rephysco\/gemini" \(import "@rephysco\/gemini";\), or the package that provides it\. Registered providers: .*echo-test/,
+      );
     }
+    // Underscores are dropped: the package of "silicon_flow" is "@rephysco/siliconflow".
+    expect(() => createProvider("silicon_flow")).toThrow(
+      'Install and import "@rephysco/siliconflow"',
+    );
     expect(() => createProvider("nope")).toThrow(/Unknown provider "nope"/);
+  });
+
+  it("guesses no package for an id that cannot be a package name", () => {
+    for (const id of ["My LLM", "a/b", "toString", "constructor"]) {
+      expect(() => createProvider(id)).toThrow(ConfigurationError);
+    }
+    expect(() => createProvider("My LLM")).toThrow(
+      /^Unknown provider "My LLM"\. Import the package that provides it so that it registers itself\./,
+    );
+    expect(() => createProvider("a/b")).not.toThrow(/@rephysco/);
   });
 
   it("a missing key is an AuthenticationError naming the variables, raised before any request", () => {
