@@ -60,6 +60,7 @@ export {
   REQUEST_ID_HEADERS,
   readErrorFields,
 } from "./policy.js";
+export { providerInfoOf } from "./registry.js";
 export { abortReason } from "./retry.js";
 export { scrubError, scrubSecrets, scrubValue, urlSecrets } from "./scrub.js";
 export { stableStringify } from "./stable-stringify.js";

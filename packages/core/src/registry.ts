@@ -46,6 +46,28 @@ export interface ProviderInfo {
   readonly aliasOf?: string;
 }
 
+/**
+ * The registration info of a provider, taken from the configuration it is built from, so that
+ * the defaults `listProviders()` and the CLI show cannot drift from those the provider uses.
+ * `BaseProviderConfig` and `OpenAICompatibleConfig` both fit.
+ *
+ * @example
+ * ```ts
+ * registerProvider("my-llm", (s) => new MyLLMProvider(s), providerInfoOf(MY_LLM_CONFIG, "my-llm-rephysco"));
+ * ```
+ */
+export function providerInfoOf(
+  config: Pick<ProviderInfo, "defaultModel" | "apiKeyEnvVars" | "baseURLEnvVars">,
+  packageName: string,
+): Omit<ProviderInfo, "id"> {
+  return {
+    ...(config.defaultModel !== undefined && { defaultModel: config.defaultModel }),
+    apiKeyEnvVars: config.apiKeyEnvVars ?? [],
+    baseURLEnvVars: config.baseURLEnvVars ?? [],
+    packageName,
+  };
+}
+
 interface Entry {
   readonly factory: ProviderFactory<never>;
   readonly info: ProviderInfo;

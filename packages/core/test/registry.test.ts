@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BaseProvider } from "../src/http.js";
+import { BaseProvider, providerInfoOf } from "../src/http.js";
 import {
   AuthenticationError,
   ConfigurationError,
@@ -91,6 +91,30 @@ describe("provider registry", () => {
       /^Unknown provider "My LLM"\. Import the package that provides it so that it registers itself\./,
     );
     expect(() => createProvider("a/b")).not.toThrow(/@rephysco/);
+  });
+
+  it("providerInfoOf takes the registration info from the provider's configuration", () => {
+    const config = {
+      id: "echo-test",
+      defaultModel: "echo-1",
+      defaultBaseURL: "http://127.0.0.1:1/v1/",
+      apiKeyEnvVars: ["ECHO_TEST_API_KEY"],
+      capabilities: { images: true },
+    };
+    expect(providerInfoOf(config, "@acme/echo")).toEqual({
+      defaultModel: "echo-1",
+      apiKeyEnvVars: ["ECHO_TEST_API_KEY"],
+      baseURLEnvVars: [],
+      packageName: "@acme/echo",
+    });
+    registerProvider("echo-info", (s) => new EchoProvider(s), providerInfoOf(config, "@acme/echo"));
+    expect(listProviders().find((p) => p.id === "echo-info")).toEqual({
+      id: "echo-info",
+      defaultModel: "echo-1",
+      apiKeyEnvVars: ["ECHO_TEST_API_KEY"],
+      baseURLEnvVars: [],
+      packageName: "@acme/echo",
+    });
   });
 
   it("a missing key is an AuthenticationError naming the variables, raised before any request", () => {
