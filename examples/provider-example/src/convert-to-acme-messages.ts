@@ -1,4 +1,5 @@
-import { InvalidRequestError, imageToUrl, type Message } from "@rephysco/core";
+import { InvalidRequestError, type Message } from "@rephysco/core";
+import { imageToUrl } from "@rephysco/core/http";
 import type { AcmeMessage } from "./acme-api-types.js";
 
 /** Converts Rephysco messages to Acme's (OpenAI-style) messages; images become `image_url` parts. */

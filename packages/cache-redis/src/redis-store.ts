@@ -1,4 +1,5 @@
-import { type CacheEntry, type CacheStore, isCacheEntry } from "@rephysco/core";
+import type { CacheEntry, CacheStore } from "@rephysco/core";
+import { isCacheEntry } from "@rephysco/core/http";
 import { createClient } from "redis";
 
 /**

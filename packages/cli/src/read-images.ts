@@ -1,6 +1,7 @@
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import { type ImageInput, sniffImageType } from "@rephysco/core";
+import type { ImageInput } from "@rephysco/core";
+import { sniffImageType } from "@rephysco/core/http";
 import { UsageError } from "./usage-error.js";
 
 /**

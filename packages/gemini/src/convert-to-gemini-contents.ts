@@ -1,5 +1,6 @@
 import type { Content, Part } from "@google/genai";
-import { type ImageInput, InvalidRequestError, type Message, resolveImage } from "@rephysco/core";
+import { type ImageInput, InvalidRequestError, type Message } from "@rephysco/core";
+import { resolveImage } from "@rephysco/core/http";
 import type { FetchedImage } from "./fetch-image.js";
 
 /** A conversation in Gemini's shape: the turns, and the system prompt kept apart. */

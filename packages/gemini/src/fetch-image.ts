@@ -1,5 +1,5 @@
-import { abortReason, InvalidRequestError, scrubError, sniffImageType } from "@rephysco/core";
-import { urlSecrets } from "@rephysco/core/http";
+import { InvalidRequestError } from "@rephysco/core";
+import { abortReason, scrubError, sniffImageType, urlSecrets } from "@rephysco/core/http";
 import { type ImageResponse, openImageUrl } from "./open-image-url.js";
 
 /** Default cap on a fetched image: Gemini rejects inline data above 20 MB per request anyway. */

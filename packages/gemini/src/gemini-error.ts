@@ -1,22 +1,22 @@
 import type { Candidate, GenerateContentResponsePromptFeedback } from "@google/genai";
 import {
   AuthenticationError,
-  abortReason,
   ContentFilterError,
-  createErrorFromResponse,
   isAbortError,
   ProviderError,
-  parseDurationMs,
   RephyscoError,
   ServiceUnavailableError,
-  scrubError,
-  scrubSecrets,
 } from "@rephysco/core";
 import {
+  abortReason,
   classifyTransportError,
+  createErrorFromResponse,
   DEFAULT_MAX_ERROR_BODY_BYTES,
   excerpt,
   hasTransportCode,
+  parseDurationMs,
+  scrubError,
+  scrubSecrets,
   toTransportError,
 } from "@rephysco/core/http";
 import type { RecordedErrorResponse } from "./call-fetch.js";

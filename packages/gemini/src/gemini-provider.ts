@@ -1,6 +1,5 @@
 import type { Candidate, GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
 import {
-  BaseProvider,
   ConfigurationError,
   type Message,
   type ModelResponse,
@@ -10,6 +9,7 @@ import {
   type StreamPart,
   type Usage,
 } from "@rephysco/core";
+import { BaseProvider, type BaseProviderConfig } from "@rephysco/core/http";
 import { type CallFetch, createCallFetch } from "./call-fetch.js";
 import { convertGeminiUsage } from "./convert-gemini-usage.js";
 import { convertToGeminiConfig } from "./convert-to-gemini-config.js";
@@ -28,20 +28,20 @@ import {
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 
-/** Registry id of the Gemini provider. */
-export const GEMINI_PROVIDER_ID = "gemini";
-
-/** Where the Gemini Developer API lives (the API version is added by the SDK). */
-export const GEMINI_DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
-
-/** Environment variables read for the key, in order. */
-export const GEMINI_API_KEY_ENV_VARS: readonly string[] = ["GEMINI_API_KEY", "GOOGLE_API_KEY"];
-
-/** Environment variables read for the base URL, in order (the second is the SDK's own name). */
-export const GEMINI_BASE_URL_ENV_VARS: readonly string[] = [
-  "GEMINI_BASE_URL",
-  "GOOGLE_GEMINI_BASE_URL",
-];
+/**
+ * Who the Gemini provider is: its id, defaults and environment variables. The one source of
+ * these values: the provider is built from it and `index.ts` registers what it declares.
+ */
+export const GEMINI_CONFIG = {
+  id: "gemini",
+  defaultModel: GEMINI_DEFAULT_MODEL,
+  /** Where the Gemini Developer API lives (the API version is added by the SDK). */
+  defaultBaseURL: "https://generativelanguage.googleapis.com",
+  apiKeyEnvVars: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+  /** The second is the SDK's own name. */
+  baseURLEnvVars: ["GEMINI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"],
+  capabilities: { images: true, reasoning: true },
+} as const satisfies Omit<BaseProviderConfig, "settings">;
 
 /** Settings of the Gemini provider. */
 export interface GeminiProviderSettings extends ProviderOptions {
@@ -100,9 +100,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
     throw new ConfigurationError(
       `Gemini setting ${name} must be a positive number, got ${String(value)}.`,
-      {
-        provider: GEMINI_PROVIDER_ID,
-      },
+      { provider: GEMINI_CONFIG.id },
     );
   }
   return value;
@@ -158,15 +156,7 @@ export class GeminiProvider extends BaseProvider<
   #client: Promise<GoogleGenAI> | undefined;
 
   constructor(settings: GeminiProviderSettings = {}) {
-    super({
-      id: GEMINI_PROVIDER_ID,
-      defaultModel: GEMINI_DEFAULT_MODEL,
-      defaultBaseURL: GEMINI_DEFAULT_BASE_URL,
-      apiKeyEnvVars: GEMINI_API_KEY_ENV_VARS,
-      baseURLEnvVars: GEMINI_BASE_URL_ENV_VARS,
-      settings,
-      capabilities: { images: true, reasoning: true },
-    });
+    super({ ...GEMINI_CONFIG, settings });
     this.#settings = settings;
     this.#apiVersion = settings.apiVersion ?? "v1beta";
     this.#maxImageBytes = positive(

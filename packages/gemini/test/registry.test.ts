@@ -1,13 +1,9 @@
 import { createProvider, hasProvider, listProviders } from "@rephysco/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  convertGeminiUsage,
-  createGemini,
-  GEMINI_DEFAULT_MODEL,
-  GeminiModels,
-  GeminiProvider,
-  mapGeminiFinishReason,
-} from "../src/index.js";
+import { convertGeminiUsage } from "../src/convert-gemini-usage.js";
+import { GEMINI_DEFAULT_MODEL } from "../src/gemini-models.js";
+import { createGemini, GeminiModels, GeminiProvider } from "../src/index.js";
+import { mapGeminiFinishReason } from "../src/map-gemini-finish-reason.js";
 import { call, setup, TEST_KEY, user } from "./helpers.js";
 
 let ctx: Awaited<ReturnType<typeof setup>>;
@@ -47,6 +43,14 @@ describe("registry", () => {
     expect(p).toBeInstanceOf(GeminiProvider);
     expect(p.baseURL).toBe("https://generativelanguage.googleapis.com");
     expect(p.keyFingerprint).not.toContain(TEST_KEY);
+  });
+
+  it("exports the factory, the class and the model ids, nothing else", async () => {
+    expect(Object.keys(await import("../src/index.js")).sort()).toEqual([
+      "GeminiModels",
+      "GeminiProvider",
+      "createGemini",
+    ]);
   });
 
   it("exports model constants, the seed's models included", () => {
