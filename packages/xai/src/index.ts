@@ -5,11 +5,11 @@
  * @packageDocumentation
  */
 import { registerProvider } from "@rephysco/core";
+import { providerInfoOf } from "@rephysco/core/http";
 import { XAI_CONFIG, XAIProvider, type XAIProviderSettings } from "./xai-provider.js";
 
-export { mapXAIError, XAI_ERROR_CODES } from "./xai-error.js";
 export { type XAIModelId, XAIModels } from "./xai-models.js";
-export { createXAI, XAI_CONFIG, XAIProvider, type XAIProviderSettings } from "./xai-provider.js";
+export { createXAI, XAIProvider, type XAIProviderSettings } from "./xai-provider.js";
 
 declare module "@rephysco/core" {
   interface ProviderRegistry {
@@ -18,9 +18,8 @@ declare module "@rephysco/core" {
   }
 }
 
-registerProvider("xai", (settings) => new XAIProvider(settings), {
-  defaultModel: XAI_CONFIG.defaultModel,
-  apiKeyEnvVars: XAI_CONFIG.apiKeyEnvVars,
-  baseURLEnvVars: XAI_CONFIG.baseURLEnvVars ?? [],
-  packageName: "@rephysco/xai",
-});
+registerProvider(
+  "xai",
+  (settings) => new XAIProvider(settings),
+  providerInfoOf(XAI_CONFIG, "@rephysco/xai"),
+);
