@@ -10,7 +10,7 @@ import {
 } from "@rephysco/core";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { caught, drain, expectNoSecret, PNG } from "./helpers.js";
+import { caught, drain, expectNoSecret, PNG, streamOf } from "./helpers.js";
 
 // Not shaped like any known key pattern: only exact-value scrubbing can hide it.
 const KEY = "dashscope-test-key-0123456789";
@@ -159,7 +159,10 @@ describe("null fields", () => {
   it("treats content: null and reasoning_content: null as nothing new in a stream", async () => {
     server.enqueue({ chunks: ["A", "B"], reasoningChunks: ["r1", "r2"], nullFields: true });
     const { chunks, error } = await drain(
-      qwen.stream(user("Hi"), { model: "qwen-plus", providerOptions: { enable_thinking: true } }),
+      streamOf(qwen, user("Hi"), {
+        model: "qwen-plus",
+        providerOptions: { enable_thinking: true },
+      }),
     );
     expect(error).toBeUndefined();
     expect(chunks.map((c) => [c.content, c.reasoning])).toEqual([
@@ -208,7 +211,7 @@ describe("errors", () => {
         },
       },
     });
-    const { chunks, error } = await drain(qwen.stream(user("Hi"), { model: "qwen-plus" }));
+    const { chunks, error } = await drain(streamOf(qwen, user("Hi"), { model: "qwen-plus" }));
     expect(chunks.map((c) => c.content)).toEqual(["a"]);
     expect(error).toBeInstanceOf(ContentFilterError);
   });

@@ -1,4 +1,5 @@
-import { InvalidRequestError, imageToUrl, type Message } from "@rephysco/core";
+import { InvalidRequestError, type Message } from "@rephysco/core";
+import { imageToUrl } from "@rephysco/core/http";
 import type { OpenAIChatMessage, OpenAIContentPart } from "./openai-chat-types.js";
 
 /** Options for {@link convertToOpenAIMessages}. */

@@ -1,9 +1,5 @@
-import type {
-  ErrorClassName,
-  ProviderCallOptions,
-  ProviderCapabilities,
-  ProviderOptions,
-} from "@rephysco/core";
+import type { ProviderCallOptions, ProviderCapabilities, ProviderOptions } from "@rephysco/core";
+import type { ErrorClassName } from "@rephysco/core/http";
 import type { OpenAIChatRequestBody } from "./openai-chat-types.js";
 
 /**

@@ -1,24 +1,31 @@
 import {
-  abortReason,
-  BaseProvider,
   ConfigurationError,
   ContentFilterError,
-  type ErrorClassName,
-  excerpt,
-  getHeader,
+  type FinishPart,
+  type FinishReason,
   type Message,
   type ModelResponse,
   type ProviderCallOptions,
   ProviderError,
   ServiceUnavailableError,
   type StreamChunk,
+  type StreamPart,
+  type Usage,
+} from "@rephysco/core";
+import {
+  abortReason,
+  BaseProvider,
+  type ErrorClassName,
+  excerpt,
+  getHeader,
+  readLimitedText,
+  readSseEvents,
   scrubError,
   scrubSecrets,
   stableStringify,
-  type Usage,
-} from "@rephysco/core";
-import { readLimitedText, readSseEvents } from "@rephysco/core/http";
-import OpenAI, { APIError } from "openai";
+  toTransportError,
+} from "@rephysco/core/http";
+import type OpenAI from "openai";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
 import { convertToOpenAIMessages } from "./convert-to-openai-messages.js";
 import { ErrorBodyCapture } from "./error-body-capture.js";
@@ -34,7 +41,7 @@ import type {
   OpenAICompatibleConfig,
   OpenAICompatibleSettings,
 } from "./openai-compatible-config.js";
-import { mapOpenAIError, OPENAI_ERROR_CODES } from "./openai-error.js";
+import { mapOpenAIError, OPENAI_ERROR_CODES, type OpenAISdkErrors } from "./openai-error.js";
 
 const DEFAULT_REASONING_FIELDS = ["reasoning_content", "reasoning"] as const;
 
@@ -51,6 +58,12 @@ const REQUEST_ID_HEADERS = [
   "request-id",
 ];
 
+/** The SDK client and the module it came from (whose error classes the mapper matches). */
+interface LoadedSdk {
+  readonly client: OpenAI;
+  readonly errors: OpenAISdkErrors;
+}
+
 /** Extra options the `openai` SDK client is created with (subclasses add OpenAI's own). */
 export interface OpenAIClientExtras {
   /** `OpenAI-Organization` header value. */
@@ -62,8 +75,9 @@ export interface OpenAIClientExtras {
 /**
  * A provider for any service that speaks the OpenAI chat-completions dialect, built on the
  * official `openai` SDK with its retries off (the client runs the one retry policy) and its
- * timeout out of the way. Vendor differences come from an {@link OpenAICompatibleConfig}; the
- * instance-level settings are an {@link OpenAICompatibleSettings}.
+ * timeout out of the way. The SDK is loaded on the first request, not when the package is
+ * imported. Vendor differences come from an {@link OpenAICompatibleConfig}; the instance-level
+ * settings are an {@link OpenAICompatibleSettings}.
  *
  * What every instance does:
  * - text-only messages are sent as string content, messages with images as `text` + `image_url`
@@ -71,9 +85,11 @@ export interface OpenAIClientExtras {
  * - streams always ask for usage (`stream_options.include_usage`);
  * - `providerOptions` are merged into the request body unchanged;
  * - reasoning fields go to `reasoning`, never `content`; `null` means nothing new;
+ * - streams yield parts: `metadata` (the model), `reasoning`, `text`, and one `finish` last;
  * - `finish_reason: "content_filter"` raises `ContentFilterError` (in a stream, after the text
  *   already received has been yielded);
- * - a stream that is cut or ends without a finish reason raises `ServiceUnavailableError`;
+ * - a stream that is cut, or ends without `[DONE]` (unless `requireDoneMarker` is `false`),
+ *   raises `ServiceUnavailableError`;
  * - HTTP and stream error events become the matching error class, keys scrubbed.
  *
  * @example A local vLLM server
@@ -95,9 +111,11 @@ export class OpenAICompatibleProvider extends BaseProvider<
 > {
   /** The vendor description this instance was created from. */
   readonly config: OpenAICompatibleConfig;
-  // Private fields with getters: the SDK client and the settings hold the key, and
-  // `util.inspect` / `JSON.stringify` of a provider must never show it.
-  readonly #client: OpenAI;
+  // Private fields: the SDK client and the settings hold the key, and `util.inspect` /
+  // `JSON.stringify` of a provider must never show it.
+  #sdk: Promise<LoadedSdk> | undefined;
+  #sdkErrors: OpenAISdkErrors | undefined;
+  readonly #extras: OpenAIClientExtras;
   readonly #settings: OpenAICompatibleSettings;
   readonly #bodies = new ErrorBodyCapture();
   readonly #errorCodes: Readonly<Record<string, ErrorClassName>>;
@@ -134,28 +152,61 @@ export class OpenAICompatibleProvider extends BaseProvider<
     this.#errorCodes = { ...OPENAI_ERROR_CODES, ...config.errorCodes };
     this.#reasoningFields = config.reasoningFields ?? DEFAULT_REASONING_FIELDS;
     this.#cacheIdentity = cacheIdentityOf(config, settings);
-    this.#client = new OpenAI({
-      // The SDK refuses an empty key; a keyless server gets a placeholder and no Authorization header.
-      apiKey: this.apiKey || "unused",
-      baseURL: this.baseURL,
-      maxRetries: 0,
-      timeout: SDK_TIMEOUT_MS,
-      fetch: this.#bodies.wrap(settings.fetch ?? globalThis.fetch),
-      // Explicit nulls stop the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID / OPENAI_ADMIN_KEY
-      // and sending them to a vendor that is not OpenAI.
-      organization: extras.organization ?? null,
-      project: extras.project ?? null,
-      adminAPIKey: null,
-      defaultHeaders: { ...(this.apiKey ? {} : { Authorization: null }), ...this.headers },
-      // Every failure is thrown to the caller as a mapped error; the SDK's own console logging
-      // (which prints raw stream data) stays off unless the user asks for it with OPENAI_LOG.
-      ...(readEnvLogLevel() ? {} : { logLevel: "off" as const }),
-    });
+    this.#extras = extras;
   }
 
-  /** The underlying `openai` SDK client (retries off). */
-  protected get client(): OpenAI {
-    return this.#client;
+  /**
+   * The `openai` SDK client (retries off), created on the first request: importing the SDK
+   * costs several times what the rest of the package does, and an app that never calls this
+   * provider should not pay for it.
+   */
+  protected async client(): Promise<OpenAI> {
+    return (await this.#loadSdk()).client;
+  }
+
+  /** Loads the SDK once; a failed load is forgotten, so that the next request tries again. */
+  #loadSdk(): Promise<LoadedSdk> {
+    this.#sdk ??= this.#createClient().catch((error: unknown) => {
+      this.#sdk = undefined;
+      throw error;
+    });
+    return this.#sdk;
+  }
+
+  async #createClient(): Promise<LoadedSdk> {
+    const extras = this.#extras;
+    try {
+      const sdk = await import("openai");
+      const client = new sdk.OpenAI({
+        // The SDK refuses an empty key; a keyless server gets a placeholder and no Authorization header.
+        apiKey: this.apiKey || "unused",
+        baseURL: this.baseURL,
+        maxRetries: 0,
+        timeout: SDK_TIMEOUT_MS,
+        fetch: this.#bodies.wrap(this.#settings.fetch ?? globalThis.fetch),
+        // Explicit nulls stop the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID /
+        // OPENAI_ADMIN_KEY and sending them to a vendor that is not OpenAI.
+        organization: extras.organization ?? null,
+        project: extras.project ?? null,
+        adminAPIKey: null,
+        defaultHeaders: { ...(this.apiKey ? {} : { Authorization: null }), ...this.headers },
+        // Every failure is thrown to the caller as a mapped error; the SDK's own console logging
+        // (which prints raw stream data) stays off unless the user asks for it with OPENAI_LOG.
+        ...(readEnvLogLevel() ? {} : { logLevel: "off" as const }),
+      });
+      this.#sdkErrors = sdk;
+      return { client, errors: sdk };
+    } catch (error) {
+      // A missing or broken install (or an SDK that refuses this runtime): the same on every
+      // request, so not retried; the next request still tries to load it again.
+      throw new ConfigurationError(
+        scrubSecrets(
+          `${this.name}: the "openai" SDK, which @rephysco/openai sends requests with, could not be loaded (${error instanceof Error ? error.message : String(error)}); check that the "openai" package is installed.`,
+          this.secrets,
+        ),
+        { provider: this.name, code: "sdk_unavailable", cause: scrubError(error, this.secrets) },
+      );
+    }
   }
 
   /** The settings this instance was created with. */
@@ -230,21 +281,18 @@ export class OpenAICompatibleProvider extends BaseProvider<
     options: ProviderCallOptions,
   ): Promise<ModelResponse> {
     if (this.isStreamOnly(options)) return this.#generateByStreaming(messages, options);
-    const body = this.buildRequestBody(messages, options, false);
     const signal = options.signal;
+    const { response: raw } = await this.#send(messages, options, false);
     let text: string;
-    let raw: Response;
     try {
-      // The raw Response: the SDK still sends the request and maps non-2xx answers, but the
-      // body is parsed here, so that a broken one is reported with a (scrubbed) excerpt.
-      raw = await this.client.chat.completions
-        .create(body as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming, {
-          signal: signal ?? null,
-        })
-        .asResponse();
       text = await readLimitedText(raw, this.name, options.maxResponseBytes);
     } catch (error) {
-      throw this.mapError(error, signal, false);
+      throw toTransportError(error, {
+        provider: this.name,
+        secrets: this.secrets,
+        ...(signal && { signal }),
+        during: "reading the response",
+      });
     }
     let data: OpenAIChatCompletion;
     try {
@@ -260,36 +308,30 @@ export class OpenAICompatibleProvider extends BaseProvider<
   }
 
   /**
-   * Streams one request. Text and reasoning are yielded as they arrive; the last chunk carries
-   * the finish reason and usage. The SDK only sends the request (and maps HTTP errors); the body
-   * is read with core's SSE reader, which copies nothing per event and reports a body cut in the
-   * middle of an event.
+   * Streams one request as parts: a `metadata` part when the model is first named (or changes),
+   * `reasoning` and `text` parts as they arrive, and one `finish` part (reason, usage, model)
+   * last, once the dialect's end is seen (`data: [DONE]`; the end of the body when
+   * `requireDoneMarker` is `false`) and a finish reason was received. A stream that ends
+   * without a finish reason ends without a finish part: no reason is invented, and `LLMClient`
+   * reports it as `incomplete_stream`. The SDK only sends the request (and maps HTTP errors);
+   * the body is read with core's SSE reader, which reports a body cut in the middle of an event.
    *
    * @throws {ContentFilterError} after yielding what was received, when the answer was filtered.
-   * @throws {ServiceUnavailableError} when the stream is cut, ends without a finish reason, or
-   *   (unless `requireDoneMarker` is `false`) ends without `data: [DONE]`.
+   * @throws {ServiceUnavailableError} when the stream is cut or (unless `requireDoneMarker` is
+   *   `false`) ends without `data: [DONE]`.
    * @throws {ProviderError} `malformed_response` when an event is not a JSON object.
    */
   async *stream(
     messages: readonly Message[],
     options: ProviderCallOptions,
-  ): AsyncGenerator<StreamChunk> {
-    const body = this.buildRequestBody(messages, options, true);
+  ): AsyncGenerator<StreamPart, void, undefined> {
     const signal = options.signal;
-    let response: Response;
-    try {
-      response = await this.client.chat.completions
-        .create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, {
-          signal: signal ?? null,
-        })
-        .asResponse();
-    } catch (error) {
-      throw this.mapError(error, signal, false);
-    }
+    const { response, errors } = await this.#send(messages, options, true);
     const headers = response.headers;
+    // Kept for the errors this method builds itself (content filter, missing [DONE]).
     let content = "";
     let reasoning = "";
-    let finishReason: StreamChunk["finishReason"];
+    let finishReason: FinishReason | undefined;
     let usage: Usage | undefined;
     let model: string | undefined;
     let sawDone = false;
@@ -310,27 +352,24 @@ export class OpenAICompatibleProvider extends BaseProvider<
         const payload = this.#parseEvent(data, response);
         if (payload.error || event.event === "error") {
           // The same error the SDK builds for an error event, so that mapping is unchanged.
-          throw new APIError(undefined, payload.error ?? payload, undefined, headers);
+          throw new errors.APIError(undefined, payload.error ?? payload, undefined, headers);
         }
         const chunk = this.parseStreamChunk(payload);
         if (!chunk) continue;
-        model ??= chunk.model;
+        if (chunk.model !== undefined && chunk.model !== model) {
+          model = chunk.model;
+          yield { type: "metadata", model };
+        }
+        if (chunk.reasoning) {
+          reasoning += chunk.reasoning;
+          yield { type: "reasoning", text: chunk.reasoning };
+        }
+        if (chunk.content) {
+          content += chunk.content;
+          yield { type: "text", text: chunk.content };
+        }
         if (chunk.finishReason) finishReason = chunk.finishReason;
         if (chunk.usage) usage = chunk.usage;
-        if (chunk.content || chunk.reasoning) {
-          content += chunk.content;
-          if (chunk.reasoning) reasoning += chunk.reasoning;
-          // Finish reason and usage belong to the last chunk only; a text chunk that carries
-          // them (some vendors send both at once) is yielded without them.
-          yield chunk.finishReason || chunk.usage || chunk.model !== model
-            ? {
-                content: chunk.content,
-                ...(chunk.reasoning && { reasoning: chunk.reasoning }),
-                ...(model && { model }),
-                provider: this.name,
-              }
-            : chunk;
-        }
       }
     } catch (error) {
       throw this.mapError(error, signal, true);
@@ -338,12 +377,10 @@ export class OpenAICompatibleProvider extends BaseProvider<
     if (signal?.aborted) throw abortReason(signal);
     if (finishReason === "content_filter")
       throw this.#contentFilterError(headers, content, reasoning);
-    if (finishReason === undefined || (!sawDone && this.config.requireDoneMarker !== false)) {
+    if (!sawDone && this.config.requireDoneMarker !== false) {
       const requestId = this.#requestId(headers);
       throw new ServiceUnavailableError(
-        finishReason === undefined
-          ? `${this.name}: the stream ended before the model finished.`
-          : `${this.name}: the stream ended without its [DONE] marker (cut before the end).`,
+        `${this.name}: the stream ended without its [DONE] marker (cut before the end).`,
         {
           provider: this.name,
           code: "incomplete_stream",
@@ -353,13 +390,36 @@ export class OpenAICompatibleProvider extends BaseProvider<
         },
       );
     }
+    if (finishReason === undefined) return;
     yield {
-      content: "",
-      ...(model && { model }),
-      provider: this.name,
-      finishReason,
+      type: "finish",
+      reason: finishReason,
       ...(usage && { usage }),
+      ...(model !== undefined && { model }),
     };
+  }
+
+  /**
+   * Sends one request through the SDK and returns the raw `Response`: the SDK sends it and maps
+   * non-2xx answers; the body is read here. (A method of its own, so that the request body is
+   * not held by a stream's generator for the life of the stream.)
+   */
+  async #send(
+    messages: readonly Message[],
+    options: ProviderCallOptions,
+    stream: boolean,
+  ): Promise<{ response: Response; errors: OpenAISdkErrors }> {
+    const body = this.buildRequestBody(messages, options, stream);
+    const signal = options.signal;
+    try {
+      const { client, errors } = await this.#loadSdk();
+      const response = await client.chat.completions
+        .create(body as unknown as OpenAI.ChatCompletionCreateParams, { signal: signal ?? null })
+        .asResponse();
+      return { response, errors };
+    } catch (error) {
+      throw this.mapError(error, signal, false);
+    }
   }
 
   /** Converts a non-streaming response body. */
@@ -418,6 +478,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     return mapOpenAIError(error, {
       provider: this.name,
       secrets: this.secrets,
+      ...(this.#sdkErrors && { sdk: this.#sdkErrors }),
       ...(signal && { signal }),
       errorCodes: this.#errorCodes,
       ...(this.config.mapError && { mapError: this.config.mapError }),
@@ -427,6 +488,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     });
   }
 
+  /** `generate()` for stream-only calls: the answer assembled from the stream's parts. */
   async #generateByStreaming(
     messages: readonly Message[],
     options: ProviderCallOptions,
@@ -434,22 +496,32 @@ export class OpenAICompatibleProvider extends BaseProvider<
     let content = "";
     let reasoning = "";
     let model: string | undefined;
-    let usage: Usage | undefined;
-    let finishReason: ModelResponse["finishReason"];
-    for await (const chunk of this.stream(messages, options)) {
-      content += chunk.content;
-      if (chunk.reasoning) reasoning += chunk.reasoning;
-      model ??= chunk.model;
-      if (chunk.usage) usage = chunk.usage;
-      if (chunk.finishReason) finishReason = chunk.finishReason;
+    let finish: FinishPart | undefined;
+    for await (const part of this.stream(messages, options)) {
+      if (part.type === "text") content += part.text;
+      else if (part.type === "reasoning") reasoning += part.text;
+      else if (part.type === "metadata") model = part.model ?? model;
+      else if (part.type === "finish") finish = part;
+    }
+    // No client stage checks a generate call's stream: a stream without a finish is a cut answer.
+    if (finish === undefined) {
+      throw new ServiceUnavailableError(
+        `${this.name}: the stream ended without a finish reason (the answer may be cut short).`,
+        {
+          provider: this.name,
+          code: "incomplete_stream",
+          partialContent: content,
+          ...(reasoning && { partialReasoning: reasoning }),
+        },
+      );
     }
     return {
       content,
       ...(reasoning && { reasoning }),
-      model: model ?? options.model,
+      model: finish.model ?? model ?? options.model,
       provider: this.name,
-      ...(usage && { usage }),
-      ...(finishReason && { finishReason }),
+      ...(finish.usage && { usage: finish.usage }),
+      finishReason: finish.reason,
       cached: false,
     };
   }

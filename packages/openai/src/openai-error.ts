@@ -1,18 +1,16 @@
+import { RephyscoError, ServiceUnavailableError, TimeoutError } from "@rephysco/core";
 import {
   abortReason,
+  classifyTransportError,
   createErrorFromResponse,
   ErrorClasses,
   type ErrorClassName,
   errorClassForStatus,
-  ProviderError,
-  RephyscoError,
-  ServiceUnavailableError,
   scrubError,
   scrubSecrets,
-  TimeoutError,
-} from "@rephysco/core";
-import { classifyTransportError, toTransportError } from "@rephysco/core/http";
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+  toTransportError,
+} from "@rephysco/core/http";
+import type { APIConnectionError, APIError } from "openai";
 import type { ErrorBodyCapture } from "./error-body-capture.js";
 import type {
   OpenAICompatibleErrorContext,
@@ -42,12 +40,27 @@ const STREAM_ERROR_TYPES: Readonly<Record<string, ErrorClassName>> = {
   server_error: "unavailable",
 };
 
+/**
+ * The `openai` SDK's error classes that {@link mapOpenAIError} tells apart: pass the module the
+ * provider loaded (`await import("openai")`), so that `instanceof` sees the very classes that
+ * module throws.
+ */
+export type OpenAISdkErrors = Pick<
+  typeof import("openai"),
+  "APIError" | "APIConnectionError" | "APIConnectionTimeoutError" | "APIUserAbortError"
+>;
+
 /** Options for {@link mapOpenAIError}. */
 export interface MapOpenAIErrorOptions {
   /** Registry id of the provider. */
   readonly provider: string;
   /** The API key and anything else to scrub. */
   readonly secrets: readonly (string | undefined)[];
+  /**
+   * The loaded `openai` module. Absent when the SDK has not been loaded (it failed to load, or
+   * the failure came first): then no SDK error can exist, and only other errors are mapped.
+   */
+  readonly sdk?: OpenAISdkErrors;
   /** The caller's signal: when it aborted, the abort wins over whatever the SDK reports. */
   readonly signal?: AbortSignal;
   /** Code / type -> class table (already merged with {@link OPENAI_ERROR_CODES}). */
@@ -60,7 +73,7 @@ export interface MapOpenAIErrorOptions {
   readonly bodies: ErrorBodyCapture;
   /** Headers tried first for the request id. */
   readonly requestIdHeaders?: readonly string[];
-  /** `true` once a stream has started delivering chunks. */
+  /** `true` once a stream's body is being read (only changes the wording of a failure). */
   readonly inStream: boolean;
 }
 
@@ -113,25 +126,30 @@ function parseBody(text: string): unknown {
 /**
  * Turns anything the `openai` SDK (or the stream underneath it) throws into a Rephysco error:
  * HTTP errors by code table, vendor hook, then status; error events inside a stream by code and
- * type; connection failures and cut streams as {@link ServiceUnavailableError}. A user abort is
- * returned as the platform's abort error (the signal's reason, or a DOMException `AbortError`)
- * rather than wrapped. Secrets are scrubbed from the message, body and cause.
+ * type; connection failures as {@link ServiceUnavailableError}; anything else through core's one
+ * transport classifier. A user abort is returned as the platform's abort error (the signal's
+ * reason, or a DOMException `AbortError`) rather than wrapped. Secrets are scrubbed from the
+ * message, body and cause.
  *
  * Returns the error to throw.
  */
 export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): unknown {
   if (error instanceof RephyscoError) return error;
-  const { provider, secrets } = options;
-  if (options.signal?.aborted || error instanceof APIUserAbortError)
+  const { provider, secrets, sdk } = options;
+  if (options.signal?.aborted || (sdk && error instanceof sdk.APIUserAbortError))
     return abortReason(options.signal);
-  if (error instanceof APIConnectionTimeoutError) {
-    return new TimeoutError(`${provider}: the request timed out.`, {
+  if (sdk && error instanceof sdk.APIConnectionTimeoutError) {
+    // Not the SDK's own timeout (one day, out of the way), but what the SDK makes of a connect
+    // timeout (undici's ConnectTimeoutError, ETIMEDOUT) or of a custom fetch that timed out: it
+    // matches /timed? ?out/ on the fetch error and drops that error. Core classes those as
+    // timeouts too.
+    return new TimeoutError(`${provider}: the connection timed out.`, {
       provider,
       code: "timeout",
       cause: scrubError(error, secrets),
     });
   }
-  if (error instanceof APIConnectionError) {
+  if (sdk && error instanceof sdk.APIConnectionError) {
     // The SDK wraps whatever fetch threw: a local setup problem (a line break in the key, a
     // bad base URL) must not be retried as an outage, so the fetch error decides.
     const cause = (error as { cause?: unknown }).cause ?? error;
@@ -142,29 +160,15 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
       { provider, code: "connection_error", cause: scrubError(error, secrets) },
     );
   }
-  if (error instanceof APIError) return mapApiError(error, options);
-  if (error instanceof SyntaxError) {
-    // Not retried: the same request would get the same broken answer from a misbehaving server.
-    return new ProviderError(`${provider}: the response was not valid JSON (${error.message}).`, {
-      provider,
-      code: "malformed_response",
-      cause: scrubError(error, secrets),
-    });
-  }
-  // The SDK validates headers before fetch and throws fetch's own TypeError, unwrapped.
-  if (classifyTransportError(error) === "configuration")
-    return toTransportError(error, { provider, secrets, during: "sending the request" });
-  // Anything else thrown while a stream is read (undici's "terminated", ECONNRESET) is a cut stream.
-  return new ServiceUnavailableError(
-    options.inStream
-      ? `${provider}: the stream was cut before it finished.`
-      : `${provider}: the request failed before a response arrived.`,
-    {
-      provider,
-      code: options.inStream ? "stream_interrupted" : "connection_error",
-      cause: scrubError(error, secrets),
-    },
-  );
+  if (sdk && error instanceof sdk.APIError) return mapApiError(error, options);
+  // What is left: fetch's own TypeError for a header the SDK validates before fetch (unwrapped),
+  // a body read that failed in `generate` (stream bodies fail inside core's SSE reader, already
+  // mapped), an error thrown by a subclass hook. Core's classifier decides, like everywhere.
+  return toTransportError(error, {
+    provider,
+    secrets,
+    during: options.inStream ? "reading the stream" : "sending the request",
+  });
 }
 
 function connectionReason(error: APIConnectionError): string {

@@ -5,6 +5,7 @@ import {
   hasProvider,
   InvalidRequestError,
   QuotaExceededError,
+  ServiceUnavailableError,
 } from "@rephysco/core";
 import {
   createOpenAICompatible,
@@ -13,7 +14,7 @@ import {
 } from "@rephysco/openai/compatible";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { caught, drain, KEY } from "./helpers.js";
+import { caught, drainParts, KEY } from "./helpers.js";
 
 let server: MockServer;
 
@@ -142,21 +143,26 @@ describe("reasoning", () => {
     expect(res.reasoning).toBe("Because");
 
     server.enqueue({ chunks: ["An", "swer"], reasoningChunks: ["Be", "cause"] });
-    const { chunks } = await drain(p().stream(user("Hi"), { model: "m" }));
-    expect(chunks.map((c) => c.reasoning ?? "").join("")).toBe("Because");
-    expect(chunks.map((c) => c.content).join("")).toBe("Answer");
-    expect(chunks.findIndex((c) => c.content !== "")).toBeGreaterThan(
-      chunks.findLastIndex((c) => c.reasoning),
-    );
+    const { parts } = await drainParts(p().stream(user("Hi"), { model: "m" }));
+    expect(parts.filter((x) => x.type === "reasoning" || x.type === "text")).toEqual([
+      { type: "reasoning", text: "Be" },
+      { type: "reasoning", text: "cause" },
+      { type: "text", text: "An" },
+      { type: "text", text: "swer" },
+    ]);
   });
 
   it("treats null content / reasoning_content as nothing new, never the text null", async () => {
     server.enqueue({ chunks: ["A", "B"], reasoningChunks: ["x", "y"], nullFields: true });
-    const { chunks, error } = await drain(p().stream(user("Hi"), { model: "m" }));
+    const { parts, error } = await drainParts(p().stream(user("Hi"), { model: "m" }));
     expect(error).toBeUndefined();
-    expect(chunks.map((c) => c.content).join("")).toBe("AB");
-    expect(chunks.map((c) => c.reasoning ?? "").join("")).toBe("xy");
-    expect(JSON.stringify(chunks)).not.toContain("null");
+    expect(parts.filter((x) => x.type === "reasoning" || x.type === "text")).toEqual([
+      { type: "reasoning", text: "x" },
+      { type: "reasoning", text: "y" },
+      { type: "text", text: "A" },
+      { type: "text", text: "B" },
+    ]);
+    expect(JSON.stringify(parts)).not.toContain("null");
   });
 
   it('reads the "reasoning" field name too (vLLM, OpenRouter style)', async () => {
@@ -222,6 +228,13 @@ describe("stream-only calls", () => {
     server.enqueue({ chunks: ["x"], finishReason: "content_filter" });
     const error = await caught(() => streamOnly.generate(user("Hi"), { model: "so-1" }));
     expect(error).toBeInstanceOf(ContentFilterError);
+  });
+
+  it("rejects an assembled generate whose stream has [DONE] but no finish reason, with the text", async () => {
+    server.enqueue({ chunks: ["x", "y"], omitFinish: true });
+    const error = await caught(() => streamOnly.generate(user("Hi"), { model: "so-1" }));
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "xy" });
   });
 });
 

@@ -12,7 +12,7 @@ import {
 import { OpenAIModels, OpenAIProvider } from "@rephysco/openai";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { caught, drain, expectNoSecret, KEY, PNG } from "./helpers.js";
+import { caught, drainParts, expectNoSecret, KEY, PNG } from "./helpers.js";
 
 let server: MockServer;
 let provider: OpenAIProvider;
@@ -251,31 +251,36 @@ describe("generate", () => {
 });
 
 describe("stream", () => {
-  it("asks for usage and yields text in order, finish reason and usage on the last chunk", async () => {
+  it("asks for usage and yields the model, the text in order, then one finish part with usage", async () => {
     server.enqueue({
       chunks: ["Hel", "lo", " world"],
       model: "gpt-4o-mini-2024-07-18",
       usage: { promptTokens: 5, completionTokens: 3 },
     });
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o-mini" }));
+    const { parts, error } = await drainParts(
+      provider.stream(user("Hi"), { model: "gpt-4o-mini" }),
+    );
     expect(error).toBeUndefined();
     expect(server.requests[0]!.body).toMatchObject({
       stream: true,
       stream_options: { include_usage: true },
     });
-    expect(chunks.map((c) => c.content)).toEqual(["Hel", "lo", " world", ""]);
-    expect(chunks.at(-1)).toEqual({
-      content: "",
-      model: "gpt-4o-mini-2024-07-18",
-      provider: "openai",
-      finishReason: "stop",
-      usage: { promptTokens: 5, completionTokens: 3, totalTokens: 8, reasoningTokens: 0 },
-    });
-    expect(chunks.slice(0, -1).every((c) => c.finishReason === undefined)).toBe(true);
+    expect(parts).toEqual([
+      { type: "metadata", model: "gpt-4o-mini-2024-07-18" },
+      { type: "text", text: "Hel" },
+      { type: "text", text: "lo" },
+      { type: "text", text: " world" },
+      {
+        type: "finish",
+        reason: "stop",
+        usage: { promptTokens: 5, completionTokens: 3, totalTokens: 8, reasoningTokens: 0 },
+        model: "gpt-4o-mini-2024-07-18",
+      },
+    ]);
   });
 
   it("keeps stream_options given in providerOptions but always asks for usage", async () => {
-    await drain(
+    await drainParts(
       provider.stream(user("Hi"), {
         model: "gpt-4o",
         providerOptions: { stream_options: { include_obfuscation: false, include_usage: false } },
@@ -288,16 +293,16 @@ describe("stream", () => {
 
   it("yields the text received, then raises ContentFilterError", async () => {
     server.enqueue({ chunks: ["one ", "two"], finishReason: "content_filter" });
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["one ", "two"]);
+    const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(texts).toEqual(["one ", "two"]);
     expect(error).toBeInstanceOf(ContentFilterError);
     expect(error?.partialContent).toBe("one two");
   });
 
   it("turns a mid-stream error event into the matching class after the chunks before it", async () => {
     server.enqueue({ chunks: ["a", "b", "c"], midStreamError: { afterChunks: 2 } });
-    const first = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(first.chunks.map((c) => c.content)).toEqual(["a", "b"]);
+    const first = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(first.texts).toEqual(["a", "b"]);
     expect(first.error).toBeInstanceOf(ServiceUnavailableError);
     expect(first.error?.message).toContain("The server had an error");
 
@@ -315,29 +320,29 @@ describe("stream", () => {
         },
       },
     });
-    const second = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    const second = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(second.error).toBeInstanceOf(RateLimitError);
     expect(second.error).toMatchObject({ code: "rate_limit_exceeded", status: undefined });
   });
 
   it("raises ServiceUnavailableError when the connection is reset mid-stream", async () => {
     server.enqueue({ chunks: ["a", "b", "c"], resetAfterChunks: 2 });
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["a", "b"]);
+    const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(texts).toEqual(["a", "b"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
   });
 
-  it("raises ServiceUnavailableError when the stream ends without a finish reason", async () => {
+  it("raises ServiceUnavailableError when the stream ends without a finish reason or [DONE]", async () => {
     server.enqueue({ chunks: ["a", "b"], omitFinish: true, omitDone: true });
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["a", "b"]);
+    const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(texts).toEqual(["a", "b"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
   });
 
   it("raises ServiceUnavailableError when the connection is reset before any response", async () => {
     server.enqueue({ reset: true });
-    const { error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    const { error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error?.code).toBe("connection_error");
   });
@@ -468,8 +473,8 @@ describe("errors", () => {
         code: "invalid_api_key",
       }),
     );
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks).toHaveLength(0);
+    const { parts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(parts).toHaveLength(0);
     expect(error).toBeInstanceOf(AuthenticationError);
     expect(error?.status).toBe(401);
   });
@@ -500,11 +505,12 @@ describe("abort", () => {
     const chunks: string[] = [];
     let error: unknown;
     try {
-      for await (const chunk of provider.stream(user("Hi"), {
+      for await (const part of provider.stream(user("Hi"), {
         model: "gpt-4o",
         signal: controller.signal,
       })) {
-        chunks.push(chunk.content);
+        if (part.type !== "text") continue;
+        chunks.push(part.text);
         controller.abort();
       }
     } catch (e) {

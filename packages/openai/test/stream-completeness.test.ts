@@ -8,7 +8,7 @@ import { OpenAIProvider } from "@rephysco/openai";
 import { OpenAICompatibleProvider } from "@rephysco/openai/compatible";
 import { createMockServer, findSecret, type MockServer } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { drain, KEY } from "./helpers.js";
+import { drain, drainParts, KEY, streamOf } from "./helpers.js";
 
 let server: MockServer;
 let provider: OpenAIProvider;
@@ -22,15 +22,100 @@ afterAll(() => server.close());
 
 const user = (content: string) => [{ role: "user" as const, content }];
 const sse = (...events: string[]) => events.map((e) => `data: ${e}\n\n`);
-const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+const chunk = (
+  delta: Record<string, unknown>,
+  finish: string | null = null,
+  model: string | undefined = "m-real",
+) =>
   JSON.stringify({
     id: "c1",
     object: "chat.completion.chunk",
-    model: "m-real",
+    ...(model !== undefined && { model }),
     choices: [{ index: 0, delta, finish_reason: finish }],
   });
+const lenientProvider = () =>
+  new OpenAICompatibleProvider(
+    {
+      id: "nodone",
+      defaultModel: "m",
+      defaultBaseURL: "http://x.invalid",
+      apiKeyEnvVars: [],
+      requireDoneMarker: false,
+    },
+    { apiKey: KEY, baseURL: `${server.url}/v1` },
+  );
 const rawStream = (body: string | string[]) => ({
   raw: { status: 200, headers: { "content-type": "text/event-stream" }, body },
+});
+
+describe("stream parts", () => {
+  it("metadata when the model is first named and when it changes, text as it comes, one finish last", async () => {
+    server.enqueue(
+      rawStream(
+        sse(
+          chunk({ role: "assistant", content: "" }, null, "m-1"),
+          chunk({ content: "a" }, null, "m-1"),
+          chunk({ content: "b" }, null, "m-2"),
+          chunk({}, "stop", "m-2"),
+          "[DONE]",
+        ),
+      ),
+    );
+    const { parts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeUndefined();
+    expect(parts).toEqual([
+      { type: "metadata", model: "m-1" },
+      { type: "text", text: "a" },
+      { type: "metadata", model: "m-2" },
+      { type: "text", text: "b" },
+      { type: "finish", reason: "stop", model: "m-2" },
+    ]);
+  });
+
+  it("text and finish reason in one chunk: the text part, then the finish part last", async () => {
+    server.enqueue(
+      rawStream(sse(chunk({ content: "a" }), chunk({ content: "b" }, "length"), "[DONE]")),
+    );
+    const { parts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeUndefined();
+    expect(parts).toEqual([
+      { type: "metadata", model: "m-real" },
+      { type: "text", text: "a" },
+      { type: "text", text: "b" },
+      { type: "finish", reason: "length", model: "m-real" },
+    ]);
+  });
+
+  it("usage sent after the finish reason is on the finish part", async () => {
+    server.enqueue({
+      chunks: ["Hel", "lo"],
+      model: "m-real",
+      usage: { promptTokens: 2, completionTokens: 2 },
+    });
+    const { parts } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(parts.at(-1)).toEqual({
+      type: "finish",
+      reason: "stop",
+      usage: { promptTokens: 2, completionTokens: 2, totalTokens: 4, reasoningTokens: 0 },
+      model: "m-real",
+    });
+    expect(parts.filter((p) => p.type === "finish")).toHaveLength(1);
+  });
+
+  it("ignores events after [DONE]", async () => {
+    server.enqueue(
+      rawStream(
+        sse(chunk({ content: "a" }), chunk({}, "stop"), "[DONE]", chunk({ content: "late" })),
+      ),
+    );
+    const { parts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(error).toBeUndefined();
+    expect(parts).toEqual([
+      { type: "metadata", model: "m-real" },
+      { type: "text", text: "a" },
+      { type: "finish", reason: "stop", model: "m-real" },
+    ]);
+  });
 });
 
 describe("stream completeness", () => {
@@ -41,9 +126,11 @@ describe("stream completeness", () => {
       omitDone: true,
       headers: { "x-request-id": "req_cut" },
     });
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["Hel", "lo"]);
-    expect(chunks.every((c) => c.finishReason === undefined)).toBe(true);
+    const { parts, texts, error } = await drainParts(
+      provider.stream(user("Hi"), { model: "gpt-4o" }),
+    );
+    expect(texts).toEqual(["Hel", "lo"]);
+    expect(parts.some((p) => p.type === "finish")).toBe(false);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({
       code: "incomplete_stream",
@@ -53,44 +140,49 @@ describe("stream completeness", () => {
     });
   });
 
+  it("[DONE] without any finish reason: no finish is invented, and the client reports incomplete_stream", async () => {
+    server.enqueue(rawStream(sse(chunk({ content: "a" }), "[DONE]")));
+    const direct = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(direct.error).toBeUndefined();
+    expect(direct.parts).toEqual([
+      { type: "metadata", model: "m-real" },
+      { type: "text", text: "a" },
+    ]);
+
+    server.enqueue(rawStream(sse(chunk({ content: "a" }), "[DONE]")));
+    const { chunks, error } = await drain(streamOf(provider, user("Hi"), { model: "gpt-4o" }));
+    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "a" });
+  });
+
   it("requireDoneMarker: false accepts a stream without [DONE]", async () => {
-    const lenient = new OpenAICompatibleProvider(
-      {
-        id: "nodone",
-        defaultModel: "m",
-        defaultBaseURL: "http://x.invalid",
-        apiKeyEnvVars: [],
-        requireDoneMarker: false,
-      },
-      { apiKey: KEY, baseURL: `${server.url}/v1` },
-    );
     server.enqueue({
       chunks: ["Hel", "lo"],
       usage: { promptTokens: 2, completionTokens: 2 },
       omitDone: true,
     });
-    const { chunks, error } = await drain(lenient.stream(user("Hi"), { model: "m" }));
+    const { parts, texts, error } = await drainParts(
+      lenientProvider().stream(user("Hi"), { model: "m" }),
+    );
     expect(error).toBeUndefined();
-    expect(chunks.map((c) => c.content).join("")).toBe("Hello");
-    expect(chunks.at(-1)).toMatchObject({
-      finishReason: "stop",
+    expect(texts.join("")).toBe("Hello");
+    expect(parts.at(-1)).toMatchObject({
+      type: "finish",
+      reason: "stop",
       usage: { promptTokens: 2, completionTokens: 2, totalTokens: 4 },
     });
   });
 
-  it("requireDoneMarker: false still rejects a stream without a finish reason", async () => {
-    const lenient = new OpenAICompatibleProvider(
-      {
-        id: "nodone",
-        defaultModel: "m",
-        defaultBaseURL: "http://x.invalid",
-        apiKeyEnvVars: [],
-        requireDoneMarker: false,
-      },
-      { apiKey: KEY, baseURL: `${server.url}/v1` },
-    );
+  it("requireDoneMarker: false and no finish reason: no finish part, and the client reports incomplete_stream", async () => {
     server.enqueue({ chunks: ["a"], omitFinish: true, omitDone: true });
-    const { error } = await drain(lenient.stream(user("Hi"), { model: "m" }));
+    const direct = await drainParts(lenientProvider().stream(user("Hi"), { model: "m" }));
+    expect(direct.error).toBeUndefined();
+    expect(direct.texts).toEqual(["a"]);
+    expect(direct.parts.some((p) => p.type === "finish")).toBe(false);
+
+    server.enqueue({ chunks: ["a"], omitFinish: true, omitDone: true });
+    const { error } = await drain(streamOf(lenientProvider(), user("Hi"), { model: "m" }));
     expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "a" });
   });
 
@@ -98,41 +190,17 @@ describe("stream completeness", () => {
     server.enqueue(
       rawStream([...sse(chunk({ content: "a" })), `data: ${chunk({ content: "b" })}`]),
     );
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(texts).toEqual(["a"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error?.code).toBe("incomplete_stream");
-  });
-
-  it("ignores events after [DONE]", async () => {
-    server.enqueue(
-      rawStream(
-        sse(chunk({ content: "a" }), chunk({}, "stop"), "[DONE]", chunk({ content: "late" })),
-      ),
-    );
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(error).toBeUndefined();
-    expect(chunks.map((c) => c.content)).toEqual(["a", ""]);
-  });
-
-  it("text and finish reason in one chunk: the finish reason goes on the last chunk only", async () => {
-    server.enqueue(
-      rawStream(sse(chunk({ content: "a" }), chunk({ content: "b" }, "length"), "[DONE]")),
-    );
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(error).toBeUndefined();
-    expect(chunks).toEqual([
-      { content: "a", model: "m-real", provider: "openai" },
-      { content: "b", model: "m-real", provider: "openai" },
-      { content: "", model: "m-real", provider: "openai", finishReason: "length" },
-    ]);
   });
 });
 
 describe("malformed stream events", () => {
   it("an event that is not JSON is a non-retryable ProviderError malformed_response", async () => {
     server.enqueue({ malformed: "{not json" });
-    const { error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    const { error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ code: "malformed_response", retryable: false });
@@ -141,8 +209,8 @@ describe("malformed stream events", () => {
 
   it("JSON that is not an object (null, a number) is malformed too, after the text before it", async () => {
     server.enqueue(rawStream(sse(chunk({ content: "a" }), "null", "[DONE]")));
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(texts).toEqual(["a"]);
     expect(error).toMatchObject({ code: "malformed_response", retryable: false });
   });
 
@@ -150,7 +218,7 @@ describe("malformed stream events", () => {
     const plainKey = "plainkey0123456789XYZ";
     const p = new OpenAIProvider({ apiKey: plainKey, baseURL: `${server.url}/v1` });
     server.enqueue({ malformed: `${plainKey} {"oops"` });
-    const { error } = await drain(p.stream(user("Hi"), { model: "gpt-4o" }));
+    const { error } = await drainParts(p.stream(user("Hi"), { model: "gpt-4o" }));
     expect(error).toMatchObject({ code: "malformed_response" });
     expect(error?.cause).toBeDefined();
     expect(findSecret(error, plainKey)).toBeUndefined();
@@ -173,8 +241,8 @@ describe("stream error events", () => {
         ),
       ),
     );
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["a"]);
+    const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
+    expect(texts).toEqual(["a"]);
     expect(error).toBeInstanceOf(QuotaExceededError);
     expect(error).toMatchObject({ code: "insufficient_quota", retryable: false });
     expect(error?.message).toContain("quota gone");
@@ -182,8 +250,11 @@ describe("stream error events", () => {
 
   it("content filter: yields the text, then throws ContentFilterError even without [DONE]", async () => {
     server.enqueue({ chunks: ["x", "y"], finishReason: "content_filter", omitDone: true });
-    const { chunks, error } = await drain(provider.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(chunks.map((c) => c.content)).toEqual(["x", "y"]);
+    const { parts, texts, error } = await drainParts(
+      provider.stream(user("Hi"), { model: "gpt-4o" }),
+    );
+    expect(texts).toEqual(["x", "y"]);
+    expect(parts.some((p) => p.type === "finish")).toBe(false);
     expect(error).toBeInstanceOf(ContentFilterError);
     expect(error?.partialContent).toBe("xy");
   });
@@ -193,8 +264,9 @@ describe("early stop", () => {
   it("closes the connection when the consumer stops reading", async () => {
     server.enqueue({ chunks: ["a", "b", "c"], stallAfterChunks: 1 });
     const seen: string[] = [];
-    for await (const c of provider.stream(user("Hi"), { model: "gpt-4o" })) {
-      seen.push(c.content);
+    for await (const part of provider.stream(user("Hi"), { model: "gpt-4o" })) {
+      if (part.type !== "text") continue;
+      seen.push(part.text);
       break;
     }
     expect(seen).toEqual(["a"]);
@@ -209,7 +281,8 @@ describe("early stop", () => {
     const iterator = provider
       .stream(user("Hi"), { model: "gpt-4o", signal: controller.signal })
       [Symbol.asyncIterator]();
-    expect((await iterator.next()).value?.content).toBe("a");
+    expect((await iterator.next()).value).toMatchObject({ type: "metadata" });
+    expect((await iterator.next()).value).toEqual({ type: "text", text: "a" });
     const next = iterator.next();
     controller.abort(reason);
     await expect(next).rejects.toBe(reason);

@@ -15,7 +15,7 @@ import {
 } from "@rephysco/siliconflow";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { caught, drain, expectNoSecret } from "./helpers.js";
+import { caught, drain, expectNoSecret, streamOf } from "./helpers.js";
 
 const KEY = "sk-siliconflow-test-0123456789SECRET";
 
@@ -105,7 +105,7 @@ describe("requests and responses", () => {
       usage: { promptTokens: 3, completionTokens: 2, reasoningTokens: 9 },
     });
     const { chunks, error } = await drain(
-      sf.stream(user("Q"), { model: SiliconFlowModels.DEEPSEEK_R1 }),
+      streamOf(sf, user("Q"), { model: SiliconFlowModels.DEEPSEEK_R1 }),
     );
     expect(error).toBeUndefined();
     expect(chunks.map((c) => c.reasoning ?? "").join("")).toBe("Let me compute");
@@ -173,7 +173,7 @@ describe("errors (not OpenAI-shaped)", () => {
 
   it("503 code 50505 (overloaded) is a retryable ServiceUnavailableError", async () => {
     server.enqueue(vendorErrors.siliconflow.overloaded());
-    const { error } = await drain(sf.stream(user("Hi"), { model: "deepseek-ai/DeepSeek-V3" }));
+    const { error } = await drain(streamOf(sf, user("Hi"), { model: "deepseek-ai/DeepSeek-V3" }));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({ status: 503, code: "50505" });
     expect(isRetryableError(error)).toBe(true);

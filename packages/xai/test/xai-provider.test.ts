@@ -10,7 +10,7 @@ import {
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { XAIModels, XAIProvider } from "@rephysco/xai";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { caught, drain, expectNoSecret, PNG } from "./helpers.js";
+import { caught, drain, expectNoSecret, PNG, streamOf } from "./helpers.js";
 
 const KEY = "xai-test-0123456789abcdefSECRET";
 
@@ -85,7 +85,7 @@ describe("requests and responses", () => {
 
     server.enqueue({ chunks: ["Hel", "lo"], reasoningChunks: ["First", ", the user"] });
     const { chunks, error } = await drain(
-      grok.stream(user("Say a word"), { model: "grok-3-mini" }),
+      streamOf(grok, user("Say a word"), { model: "grok-3-mini" }),
     );
     expect(error).toBeUndefined();
     expect(chunks.map((c) => c.reasoning ?? "").join("")).toBe("First, the user");
