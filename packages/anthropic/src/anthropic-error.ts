@@ -1,7 +1,6 @@
 import {
   AuthenticationError,
   ContentFilterError,
-  createErrorFromResponse,
   InvalidRequestError,
   type ProviderError,
   QuotaExceededError,
@@ -9,7 +8,11 @@ import {
   type RephyscoError,
   ServiceUnavailableError,
 } from "@rephysco/core";
-import type { ErrorResponseInfo, MappedError } from "@rephysco/core/http";
+import {
+  createErrorFromResponse,
+  type ErrorResponseInfo,
+  type MappedError,
+} from "@rephysco/core/http";
 import type { AnthropicErrorBody } from "./anthropic-api-types.js";
 
 /** Anthropic `error.type` values and the class each becomes. */
@@ -101,10 +104,18 @@ export function anthropicStreamError(
   });
 }
 
-/** The error for `stop_reason: "refusal"`: Claude declined to answer on safety grounds. */
+/**
+ * The error for `stop_reason: "refusal"`: Claude declined to answer on safety grounds. In a
+ * stream it carries the text and thinking delivered before the refusal.
+ */
 export function anthropicRefusalError(
   provider: string,
-  details: { partialContent?: string; requestId?: string; body?: unknown },
+  details: {
+    partialContent?: string;
+    partialReasoning?: string;
+    requestId?: string;
+    body?: unknown;
+  },
 ): ContentFilterError {
   return new ContentFilterError(
     `${provider}: the model refused to answer (stop_reason "refusal").`,
@@ -114,6 +125,8 @@ export function anthropicRefusalError(
       ...(details.requestId !== undefined && { requestId: details.requestId }),
       ...(details.partialContent !== undefined &&
         details.partialContent !== "" && { partialContent: details.partialContent }),
+      ...(details.partialReasoning !== undefined &&
+        details.partialReasoning !== "" && { partialReasoning: details.partialReasoning }),
       ...(details.body !== undefined && { body: details.body }),
     },
   );

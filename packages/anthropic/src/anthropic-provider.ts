@@ -1,14 +1,16 @@
 import {
-  BaseProvider,
+  type FinishReason,
   type Message,
   type ModelResponse,
   type ProviderCallOptions,
   ProviderError,
   type ProviderOptions,
   type StreamChunk,
+  type StreamPart,
   type Usage,
 } from "@rephysco/core";
 import {
+  BaseProvider,
   incompleteStreamError,
   parseJsonEvent,
   postJson,
@@ -64,9 +66,11 @@ export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
 
 /**
  * Claude through Anthropic's Messages API, on plain `fetch` with the `@rephysco/core/http` toolkit
- * (no vendor SDK). Streams are read event by event: text and thinking deltas are yielded as they
- * arrive, the last chunk carries the finish reason and usage, an `error` event raises the class
- * its `error.type` implies, and a stream without `message_stop` is a `ServiceUnavailableError`.
+ * (no vendor SDK). Streams are read event by event and yielded as parts: the model from
+ * `message_start` as a `metadata` part, text and thinking deltas as `text` and `reasoning` parts,
+ * and one `finish` part (stop reason, usage, model) at `message_stop`. An `error` event raises the
+ * class its `error.type` implies, and a stream without `message_stop` is a
+ * `ServiceUnavailableError`.
  *
  * @example
  * ```ts
@@ -211,11 +215,19 @@ export class AnthropicProvider extends BaseProvider<
     return undefined;
   }
 
-  /** Sends one streaming request and yields text and thinking as it arrives. */
+  /**
+   * Sends one streaming request and yields its parts: `metadata` (the model, from
+   * `message_start`), `reasoning` and `text` deltas as they arrive, and one `finish` part at
+   * `message_stop`, Anthropic's end marker. A `message_stop` that no stop reason came before ends
+   * the stream without a finish part (none is invented; `LLMClient` reports `incomplete_stream`).
+   *
+   * @throws {ContentFilterError} at a `refusal` stop, carrying the text and thinking received.
+   * @throws {ServiceUnavailableError} when the body ends before `message_stop`.
+   */
   async *stream(
     messages: readonly Message[],
     options: ProviderCallOptions,
-  ): AsyncIterable<StreamChunk> {
+  ): AsyncGenerator<StreamPart, void, undefined> {
     const { signal } = options;
     const response = await this.#post(this.buildBody(messages, options, true), signal, true);
     const provider = this.name;
@@ -223,7 +235,8 @@ export class AnthropicProvider extends BaseProvider<
     let model: string = options.model;
     let inputUsage: Usage | undefined;
     let outputTokens: number | undefined;
-    let stopReason: string | null | undefined;
+    let stopReason: string | undefined;
+    // Kept for the errors built here (refusal, error events), which carry what was delivered.
     let text = "";
     let thinking = "";
     for await (const ev of readSseEvents(response, {
@@ -235,20 +248,26 @@ export class AnthropicProvider extends BaseProvider<
       const event = parseJsonEvent<AnthropicStreamEvent>(ev.data, provider, secrets);
       switch (event.type) {
         case "message_start":
-          if (event.message.model) model = event.message.model;
           inputUsage = convertAnthropicUsage(event.message.usage);
+          if (event.message.model) {
+            model = event.message.model;
+            yield { type: "metadata", model };
+          }
           break;
         case "content_block_delta": {
           const chunk = this.parseStreamChunk(event);
-          if (chunk) {
+          if (chunk?.reasoning) {
+            thinking += chunk.reasoning;
+            yield { type: "reasoning", text: chunk.reasoning };
+          }
+          if (chunk?.content) {
             text += chunk.content;
-            if (chunk.reasoning) thinking += chunk.reasoning;
-            yield { ...chunk, model, provider };
+            yield { type: "text", text: chunk.content };
           }
           break;
         }
         case "message_delta":
-          if (event.delta.stop_reason !== undefined) stopReason = event.delta.stop_reason;
+          if (typeof event.delta.stop_reason === "string") stopReason = event.delta.stop_reason;
           if (typeof event.usage?.output_tokens === "number")
             outputTokens = event.usage.output_tokens;
           // Newer API versions repeat (and finalize) input counts here.
@@ -257,10 +276,12 @@ export class AnthropicProvider extends BaseProvider<
           }
           break;
         case "message_stop": {
-          const finishReason = mapAnthropicFinishReason(stopReason);
-          if (finishReason === "content_filter") {
+          if (stopReason === undefined) return;
+          const reason: FinishReason = mapAnthropicFinishReason(stopReason);
+          if (reason === "content_filter") {
             throw anthropicRefusalError(provider, {
               partialContent: text,
+              partialReasoning: thinking,
               ...(response.headers.get("request-id") && {
                 requestId: response.headers.get("request-id")!,
               }),
@@ -269,11 +290,10 @@ export class AnthropicProvider extends BaseProvider<
           const promptTokens = inputUsage?.promptTokens ?? 0;
           const completionTokens = outputTokens ?? inputUsage?.completionTokens ?? 0;
           yield {
-            content: "",
-            model,
-            provider,
-            finishReason,
+            type: "finish",
+            reason,
             usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
+            model,
           };
           return;
         }

@@ -1,4 +1,5 @@
-import { InvalidRequestError, type Message, resolveImage } from "@rephysco/core";
+import { InvalidRequestError, type Message } from "@rephysco/core";
+import { resolveImage } from "@rephysco/core/http";
 import type {
   AnthropicMessage,
   AnthropicPrompt,

@@ -9,13 +9,14 @@ import {
   ContentFilterError,
   createProvider,
   InvalidRequestError,
+  LLMClient,
   listProviders,
   type Message,
   type ProviderError,
   QuotaExceededError,
   RateLimitError,
   ServiceUnavailableError,
-  type StreamChunk,
+  type StreamPart,
 } from "@rephysco/core";
 import { createMockServer, type MockReply, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -45,10 +46,13 @@ async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
   throw new Error("expected a failure");
 }
 
-async function collect(iterable: AsyncIterable<StreamChunk>, into: StreamChunk[] = []) {
+async function collect<T>(iterable: AsyncIterable<T>, into: T[] = []): Promise<T[]> {
   for await (const c of iterable) into.push(c);
   return into;
 }
+
+const textsOf = (parts: readonly StreamPart[]) =>
+  parts.flatMap((p) => (p.type === "text" ? [p.text] : []));
 
 describe("request", () => {
   it("posts to <baseURL>/messages with x-api-key, anthropic-version and a default max_tokens", async () => {
@@ -182,26 +186,33 @@ describe("responses", () => {
     expect(r.usage).toEqual({ promptTokens: 100, completionTokens: 5, totalTokens: 105 });
   });
 
-  it("streams thinking deltas before text deltas, ignoring signature deltas and pings", async () => {
+  it("streams the model, thinking deltas before text deltas (no signature deltas or pings), then one finish", async () => {
     server.enqueue({
       reasoningChunks: ["a", "b"],
       chunks: ["X", "Y"],
       usage: { promptTokens: 3, completionTokens: 4 },
     });
-    const chunks = await collect(claude.stream(hi, { model: MODEL }));
-    expect(chunks.map((c) => [c.reasoning ?? "", c.content])).toEqual([
-      ["a", ""],
-      ["b", ""],
-      ["", "X"],
-      ["", "Y"],
-      ["", ""],
+    const parts = await collect(claude.stream(hi, { model: MODEL }));
+    expect(parts).toEqual([
+      { type: "metadata", model: MODEL },
+      { type: "reasoning", text: "a" },
+      { type: "reasoning", text: "b" },
+      { type: "text", text: "X" },
+      { type: "text", text: "Y" },
+      {
+        type: "finish",
+        reason: "stop",
+        usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 },
+        model: MODEL,
+      },
     ]);
-    expect(chunks.at(-1)).toMatchObject({
-      finishReason: "stop",
-      usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 },
-      provider: "anthropic",
-      model: MODEL,
-    });
+  });
+
+  it("reports the model of message_start, not the one asked for", async () => {
+    server.enqueue({ chunks: ["X"], model: "claude-haiku-4-5-20251001" });
+    const parts = await collect(claude.stream(hi, { model: MODEL }));
+    expect(parts[0]).toEqual({ type: "metadata", model: "claude-haiku-4-5-20251001" });
+    expect(parts.at(-1)).toMatchObject({ type: "finish", model: "claude-haiku-4-5-20251001" });
   });
 
   it("maps stop reasons", () => {
@@ -214,22 +225,42 @@ describe("responses", () => {
     expect(mapAnthropicFinishReason(null)).toBe("other");
   });
 
-  it("raises ContentFilterError with the partial text for a streamed refusal", async () => {
-    server.enqueue({ chunks: ["I can", "not"], finishReason: "refusal" });
-    const chunks: StreamChunk[] = [];
-    const error = await rejectionOf(() => collect(claude.stream(hi, { model: MODEL }), chunks));
+  it("raises ContentFilterError with the partial text and thinking for a streamed refusal", async () => {
+    server.enqueue({ reasoningChunks: ["hm"], chunks: ["I can", "not"], finishReason: "refusal" });
+    const parts: StreamPart[] = [];
+    const error = await rejectionOf(() => collect(claude.stream(hi, { model: MODEL }), parts));
+    expect(textsOf(parts)).toEqual(["I can", "not"]);
+    expect(parts.some((p) => p.type === "finish")).toBe(false);
     expect(error).toBeInstanceOf(ContentFilterError);
     expect((error as ContentFilterError).partialContent).toBe("I cannot");
+    expect((error as ContentFilterError).partialReasoning).toBe("hm");
     expect((error as ContentFilterError).requestId).toMatch(/^req_/);
   });
 
   it("raises ServiceUnavailableError when message_stop never comes", async () => {
     server.enqueue({ chunks: ["a"], omitDone: true });
-    const chunks: StreamChunk[] = [];
-    const error = await rejectionOf(() => collect(claude.stream(hi, { model: MODEL }), chunks));
+    const parts: StreamPart[] = [];
+    const error = await rejectionOf(() => collect(claude.stream(hi, { model: MODEL }), parts));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect((error as ServiceUnavailableError).code).toBe("incomplete_stream");
-    expect(chunks.some((c) => c.finishReason)).toBe(false);
+    expect(textsOf(parts)).toEqual(["a"]);
+    expect(parts.some((p) => p.type === "finish")).toBe(false);
+  });
+
+  it("message_stop with no stop reason before it: no finish is invented, and the client reports incomplete_stream", async () => {
+    server.enqueue({ chunks: ["a", "b"], omitFinish: true });
+    const parts = await collect(claude.stream(hi, { model: MODEL }));
+    expect(parts).toEqual([
+      { type: "metadata", model: MODEL },
+      { type: "text", text: "a" },
+      { type: "text", text: "b" },
+    ]);
+
+    server.enqueue({ chunks: ["a", "b"], omitFinish: true });
+    const client = new LLMClient({ provider: claude, model: MODEL, retry: false });
+    const error = await rejectionOf(() => collect(client.stream(hi)));
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
   });
 });
 
@@ -323,11 +354,11 @@ describe("errors by type", () => {
 
   it("raises the class of an error event received mid-stream, after the text so far", async () => {
     server.enqueue({ chunks: ["one ", "two"], midStreamError: { afterChunks: 1 } });
-    const chunks: StreamChunk[] = [];
+    const parts: StreamPart[] = [];
     const error = (await rejectionOf(() =>
-      collect(claude.stream(hi, { model: MODEL }), chunks),
+      collect(claude.stream(hi, { model: MODEL }), parts),
     )) as ServiceUnavailableError;
-    expect(chunks.map((c) => c.content).join("")).toBe("one ");
+    expect(textsOf(parts)).toEqual(["one "]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error.status).toBe(529);
     expect(error.code).toBe("overloaded_error");
