@@ -150,7 +150,13 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
     return { content, ...(reasoning !== "" && { reasoning }), provider: this.name };
   }
 
-  /** Streams one answer; the last chunk carries the finish reason and usage. */
+  /**
+   * Streams one answer; the last chunk carries the finish reason and usage.
+   *
+   * This example yields legacy `StreamChunk`s on purpose: `LLMClient` adapts them to stream
+   * parts. New providers should yield `StreamPart`s (`text`, `reasoning`, `metadata`, one
+   * `finish` last), the shape ours use; see docs/implementing-providers.md.
+   */
   async *stream(
     messages: readonly Message[],
     options: ProviderCallOptions,
