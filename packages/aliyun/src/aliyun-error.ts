@@ -1,4 +1,4 @@
-import type { ErrorClassName } from "@rephysco/core";
+import type { ErrorClassName } from "@rephysco/core/http";
 import type {
   OpenAICompatibleErrorContext,
   OpenAICompatibleErrorMapping,

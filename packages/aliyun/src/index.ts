@@ -4,18 +4,11 @@
  * @packageDocumentation
  */
 import { registerProvider } from "@rephysco/core";
+import { providerInfoOf } from "@rephysco/core/http";
 import { ALIYUN_CONFIG, AliyunProvider, type AliyunProviderSettings } from "./aliyun-provider.js";
 
-export { DASHSCOPE_ERROR_CODES, mapDashScopeError } from "./aliyun-error.js";
 export { type AliyunModelId, AliyunModels } from "./aliyun-models.js";
-export {
-  ALIYUN_CONFIG,
-  AliyunProvider,
-  type AliyunProviderSettings,
-  createAliyun,
-  DASHSCOPE_BASE_URLS,
-} from "./aliyun-provider.js";
-export { isDashScopeStreamOnly } from "./is-dashscope-stream-only.js";
+export { AliyunProvider, type AliyunProviderSettings, createAliyun } from "./aliyun-provider.js";
 
 declare module "@rephysco/core" {
   interface ProviderRegistry {
@@ -24,9 +17,8 @@ declare module "@rephysco/core" {
   }
 }
 
-registerProvider("aliyun", (settings) => new AliyunProvider(settings), {
-  defaultModel: ALIYUN_CONFIG.defaultModel,
-  apiKeyEnvVars: ALIYUN_CONFIG.apiKeyEnvVars,
-  baseURLEnvVars: ALIYUN_CONFIG.baseURLEnvVars ?? [],
-  packageName: "@rephysco/aliyun",
-});
+registerProvider(
+  "aliyun",
+  (settings) => new AliyunProvider(settings),
+  providerInfoOf(ALIYUN_CONFIG, "@rephysco/aliyun"),
+);

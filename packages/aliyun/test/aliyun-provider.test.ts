@@ -1,4 +1,4 @@
-import { AliyunModels, AliyunProvider, DASHSCOPE_BASE_URLS } from "@rephysco/aliyun";
+import { AliyunModels, AliyunProvider } from "@rephysco/aliyun";
 import {
   AuthenticationError,
   ContentFilterError,
@@ -10,6 +10,7 @@ import {
 } from "@rephysco/core";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { DASHSCOPE_BASE_URLS } from "../src/aliyun-provider.js";
 import { caught, drain, expectNoSecret, PNG, streamOf } from "./helpers.js";
 
 // Not shaped like any known key pattern: only exact-value scrubbing can hide it.

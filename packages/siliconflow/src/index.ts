@@ -5,18 +5,16 @@
  * @packageDocumentation
  */
 import { registerProvider } from "@rephysco/core";
+import { providerInfoOf } from "@rephysco/core/http";
 import {
   SILICONFLOW_CONFIG,
   SiliconFlowProvider,
   type SiliconFlowProviderSettings,
 } from "./siliconflow-provider.js";
 
-export { SILICONFLOW_ERROR_CODES } from "./siliconflow-error.js";
 export { type SiliconFlowModelId, SiliconFlowModels } from "./siliconflow-models.js";
 export {
   createSiliconFlow,
-  SILICONFLOW_BASE_URLS,
-  SILICONFLOW_CONFIG,
   SiliconFlowProvider,
   type SiliconFlowProviderSettings,
 } from "./siliconflow-provider.js";
@@ -30,12 +28,7 @@ declare module "@rephysco/core" {
   }
 }
 
-const info = {
-  defaultModel: SILICONFLOW_CONFIG.defaultModel,
-  apiKeyEnvVars: SILICONFLOW_CONFIG.apiKeyEnvVars,
-  baseURLEnvVars: SILICONFLOW_CONFIG.baseURLEnvVars ?? [],
-  packageName: "@rephysco/siliconflow",
-};
+const info = providerInfoOf(SILICONFLOW_CONFIG, "@rephysco/siliconflow");
 registerProvider("silicon_flow", (settings) => new SiliconFlowProvider(settings), info);
 registerProvider("siliconflow", (settings) => new SiliconFlowProvider(settings), {
   ...info,

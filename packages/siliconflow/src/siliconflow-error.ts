@@ -1,4 +1,4 @@
-import type { ErrorClassName } from "@rephysco/core";
+import type { ErrorClassName } from "@rephysco/core/http";
 
 /**
  * SiliconFlow's numeric error codes (its bodies are `{"code":20012,"message":...,"data":null}`,

@@ -8,13 +8,10 @@ import {
   RateLimitError,
   ServiceUnavailableError,
 } from "@rephysco/core";
-import {
-  SILICONFLOW_BASE_URLS,
-  SiliconFlowModels,
-  SiliconFlowProvider,
-} from "@rephysco/siliconflow";
+import { SiliconFlowModels, SiliconFlowProvider } from "@rephysco/siliconflow";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { SILICONFLOW_BASE_URLS } from "../src/siliconflow-provider.js";
 import { caught, drain, expectNoSecret, streamOf } from "./helpers.js";
 
 const KEY = "sk-siliconflow-test-0123456789SECRET";
