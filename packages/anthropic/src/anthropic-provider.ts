@@ -11,6 +11,7 @@ import {
 } from "@rephysco/core";
 import {
   BaseProvider,
+  type BaseProviderConfig,
   incompleteStreamError,
   parseJsonEvent,
   postJson,
@@ -55,14 +56,18 @@ declare module "@rephysco/core" {
   }
 }
 
-/** Registry id of this provider. */
-export const ANTHROPIC_PROVIDER_ID = "anthropic";
-/** Environment variables read for the key. */
-export const ANTHROPIC_API_KEY_ENV_VARS: readonly string[] = ["ANTHROPIC_API_KEY"];
-/** Environment variables read for the base URL. */
-export const ANTHROPIC_BASE_URL_ENV_VARS: readonly string[] = ["ANTHROPIC_BASE_URL"];
-/** Where requests go when nothing else is configured. */
-export const ANTHROPIC_DEFAULT_BASE_URL = "https://api.anthropic.com/v1";
+/**
+ * Who the Anthropic provider is: its id, defaults and environment variables. The one source of
+ * these values: the provider is built from it and `index.ts` registers what it declares.
+ */
+export const ANTHROPIC_CONFIG = {
+  id: "anthropic",
+  defaultModel: ANTHROPIC_DEFAULT_MODEL,
+  defaultBaseURL: "https://api.anthropic.com/v1",
+  apiKeyEnvVars: ["ANTHROPIC_API_KEY"],
+  baseURLEnvVars: ["ANTHROPIC_BASE_URL"],
+  capabilities: { images: true, reasoning: true },
+} as const satisfies Omit<BaseProviderConfig, "settings">;
 
 /**
  * Claude through Anthropic's Messages API, on plain `fetch` with the `@rephysco/core/http` toolkit
@@ -86,15 +91,7 @@ export class AnthropicProvider extends BaseProvider<
   readonly #settings: AnthropicProviderSettings;
 
   constructor(settings: AnthropicProviderSettings = {}) {
-    super({
-      id: ANTHROPIC_PROVIDER_ID,
-      defaultModel: ANTHROPIC_DEFAULT_MODEL,
-      defaultBaseURL: ANTHROPIC_DEFAULT_BASE_URL,
-      apiKeyEnvVars: ANTHROPIC_API_KEY_ENV_VARS,
-      baseURLEnvVars: ANTHROPIC_BASE_URL_ENV_VARS,
-      settings,
-      capabilities: { images: true, reasoning: true },
-    });
+    super({ ...ANTHROPIC_CONFIG, settings });
     this.#settings = settings;
   }
 

@@ -1,9 +1,4 @@
-import {
-  AnthropicProvider,
-  convertToAnthropicMessages,
-  createAnthropic,
-  mapAnthropicFinishReason,
-} from "@rephysco/anthropic";
+import { AnthropicProvider, createAnthropic } from "@rephysco/anthropic";
 import {
   AuthenticationError,
   ContentFilterError,
@@ -20,6 +15,8 @@ import {
 } from "@rephysco/core";
 import { createMockServer, type MockReply, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { convertToAnthropicMessages } from "../src/convert-to-anthropic-messages.js";
+import { mapAnthropicFinishReason } from "../src/map-anthropic-finish-reason.js";
 
 const KEY = "sk-ant-api03-unit-test-key-000000";
 const MODEL = "claude-haiku-4-5";

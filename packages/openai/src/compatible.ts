@@ -1,19 +1,14 @@
 /**
  * `@rephysco/openai/compatible`: the OpenAI-compatible base, free of side effects. Importing it
  * registers nothing, so vendor packages (and third parties) build on it without pulling in or
- * registering the `"openai"` provider.
+ * registering the `"openai"` provider. Its surface is the base itself: the provider class and its
+ * factory, the config that describes how a service differs from OpenAI, the settings, and the
+ * wire types the class and the config's hooks are written in. Converters and error mappers are
+ * the base's implementation, not part of it.
  *
  * @packageDocumentation
  */
 
-export { convertOpenAIUsage } from "./convert-openai-usage.js";
-export {
-  type ConvertToOpenAIMessagesOptions,
-  convertToOpenAIMessages,
-} from "./convert-to-openai-messages.js";
-export { ErrorBodyCapture } from "./error-body-capture.js";
-export { extractReasoning } from "./extract-reasoning.js";
-export { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 export type {
   OpenAIAssistantMessage,
   OpenAIChatCompletion,
@@ -35,9 +30,3 @@ export {
   type OpenAIClientExtras,
   OpenAICompatibleProvider,
 } from "./openai-compatible-provider.js";
-export {
-  type MapOpenAIErrorOptions,
-  mapOpenAIError,
-  OPENAI_ERROR_CODES,
-  readErrorFields,
-} from "./openai-error.js";
