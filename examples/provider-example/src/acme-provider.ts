@@ -1,7 +1,5 @@
 import {
-  BaseProvider,
   ContentFilterError,
-  createErrorFromResponse,
   type Message,
   type ModelResponse,
   type ProviderCallOptions,
@@ -11,6 +9,9 @@ import {
   type Usage,
 } from "@rephysco/core";
 import {
+  BaseProvider,
+  type BaseProviderConfig,
+  createErrorFromResponse,
   incompleteStreamError,
   parseJsonEvent,
   postJson,
@@ -42,6 +43,19 @@ function toUsage(u: AcmeUsage | null | undefined): Usage | undefined {
 }
 
 /**
+ * Who the Acme provider is: its id, defaults and environment variables. The provider is built
+ * from it, and `index.ts` registers what it declares, so the two cannot disagree.
+ */
+export const ACME_CONFIG = {
+  id: "acme",
+  defaultModel: "acme-1",
+  defaultBaseURL: "https://api.acme.example/v1",
+  apiKeyEnvVars: ["ACME_API_KEY"],
+  baseURLEnvVars: ["ACME_BASE_URL"],
+  capabilities: { images: true, reasoning: true },
+} as const satisfies Omit<BaseProviderConfig, "settings">;
+
+/**
  * The Acme LLM provider: fetch + the `@rephysco/core/http` toolkit, nothing else.
  *
  * @example
@@ -54,15 +68,7 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
   readonly #fetch: typeof globalThis.fetch | undefined;
 
   constructor(settings: AcmeProviderSettings = {}) {
-    super({
-      id: "acme",
-      defaultModel: "acme-1",
-      defaultBaseURL: "https://api.acme.example/v1",
-      apiKeyEnvVars: ["ACME_API_KEY"],
-      baseURLEnvVars: ["ACME_BASE_URL"],
-      settings,
-      capabilities: { images: true, reasoning: true },
-    });
+    super({ ...ACME_CONFIG, settings });
     this.#fetch = settings.fetch;
   }
 
@@ -203,4 +209,16 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
     }
     throw incompleteStreamError(this.name, "no [DONE] after a finish reason");
   }
+}
+
+/**
+ * Creates an Acme provider.
+ *
+ * @example
+ * ```ts
+ * const acme = createAcme({ apiKey: process.env.MY_ACME_KEY });
+ * ```
+ */
+export function createAcme(settings: AcmeProviderSettings = {}): AcmeProvider {
+  return new AcmeProvider(settings);
 }

@@ -1,13 +1,15 @@
 import { registerProvider } from "@rephysco/core";
-import { AcmeProvider } from "./acme-provider.js";
+import { providerInfoOf } from "@rephysco/core/http";
+import { ACME_CONFIG, AcmeProvider } from "./acme-provider.js";
 
-export type { AcmeChunk, AcmeMessage, AcmeResponse } from "./acme-api-types.js";
-export { AcmeProvider, type AcmeProviderSettings } from "./acme-provider.js";
+// The provider class, its settings and a factory: the wire types, the converters and the config
+// are implementation, not exported.
+export { AcmeProvider, type AcmeProviderSettings, createAcme } from "./acme-provider.js";
 
 // Registering on import is this package's one side effect; package.json declares it in `sideEffects`.
-registerProvider("acme", (settings) => new AcmeProvider(settings), {
-  defaultModel: "acme-1",
-  apiKeyEnvVars: ["ACME_API_KEY"],
-  baseURLEnvVars: ["ACME_BASE_URL"],
-  packageName: "rephysco-provider-example",
-});
+// What `listProviders()` shows comes from the config the provider is built from.
+registerProvider(
+  ACME_CONFIG.id,
+  (settings) => new AcmeProvider(settings),
+  providerInfoOf(ACME_CONFIG, "rephysco-provider-example"),
+);
