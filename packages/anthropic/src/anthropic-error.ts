@@ -121,7 +121,7 @@ export function anthropicRefusalError(
     `${provider}: the model refused to answer (stop_reason "refusal").`,
     {
       provider,
-      code: "refusal",
+      reason: "refusal",
       ...(details.requestId !== undefined && { requestId: details.requestId }),
       ...(details.partialContent !== undefined &&
         details.partialContent !== "" && { partialContent: details.partialContent }),

@@ -179,7 +179,7 @@ export class AnthropicProvider extends BaseProvider<
     if (!raw || typeof raw !== "object" || !Array.isArray(raw.content)) {
       throw new ProviderError(`${this.name}: the response is not a message (no content array).`, {
         provider: this.name,
-        code: "invalid_response",
+        reason: "malformed_response",
         body: raw,
       });
     }

@@ -45,13 +45,13 @@ export function convertToAnthropicMessages(
     if (message.role !== "user" && message.role !== "assistant") {
       throw new InvalidRequestError(`${provider}: "${message.role}" messages are not supported.`, {
         provider,
-        code: "unsupported_role",
+        reason: "unsupported_role",
       });
     }
     if (message.images?.length && message.role !== "user") {
       throw new InvalidRequestError(`${provider}: images are only accepted on user messages.`, {
         provider,
-        code: "invalid_image",
+        reason: "invalid_image",
       });
     }
     const hasImages = (message.images?.length ?? 0) > 0;

@@ -239,7 +239,7 @@ describe("responses", () => {
     const parts: StreamPart[] = [];
     const error = await rejectionOf(() => collect(claude.stream(hi, { model: MODEL }), parts));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect((error as ServiceUnavailableError).code).toBe("incomplete_stream");
+    expect((error as ServiceUnavailableError).reason).toBe("incomplete_stream");
     expect(textsOf(parts)).toEqual(["a"]);
     expect(parts.some((p) => p.type === "finish")).toBe(false);
   });
@@ -257,7 +257,7 @@ describe("responses", () => {
     const client = new LLMClient({ provider: claude, model: MODEL, retry: false });
     const error = await rejectionOf(() => collect(client.stream(hi)));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
+    expect(error).toMatchObject({ reason: "incomplete_stream", partialContent: "ab" });
   });
 });
 

@@ -32,7 +32,7 @@ export function callDeadline(
       if (signal?.aborted || !deadline.aborted) return error;
       return new TimeoutError(`${provider} did not finish within --timeout (${timeoutMs} ms).`, {
         provider,
-        code: "timeout",
+        reason: "timeout",
         cause: error,
       });
     },

@@ -89,7 +89,7 @@ export function formatError(error: unknown): FormattedError {
       exitCode: ExitCode.USAGE_ERROR,
     };
   }
-  if (error instanceof AuthenticationError && error.code === "missing_api_key") {
+  if (error instanceof AuthenticationError && error.reason === "missing_api_key") {
     const vars = keyVars(error.provider);
     if (vars.length > 0) {
       return {
@@ -107,7 +107,7 @@ export function formatError(error: unknown): FormattedError {
       message = `${error.provider}: ${message}`;
     }
     // Status and code let the user look the error up; skip what the message already says.
-    const tags = [error.status, error.code]
+    const tags = [error.status, error.code ?? error.reason]
       .map((t) => (t === undefined ? "" : oneLine(String(t), 100)))
       .filter((t) => t !== "" && !message.includes(t))
       .join(" ");

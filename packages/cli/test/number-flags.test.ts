@@ -60,7 +60,7 @@ describe("number flags", () => {
   it("exits 2 on a configuration error from core", () => {
     const error = new ConfigurationError("timeoutMs must be at most 2147483647 ms.", {
       provider: "client",
-      code: "invalid_option",
+      reason: "invalid_option",
     });
     const formatted = formatError(error);
     expect(formatted.exitCode).toBe(2);

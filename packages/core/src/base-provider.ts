@@ -130,13 +130,13 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
       const vars = config.apiKeyEnvVars;
       throw new AuthenticationError(
         `No API key for ${config.id}: set ${vars.length > 1 ? `${vars.slice(0, -1).join(", ")} or ${vars.at(-1)}` : (vars[0] ?? "the apiKey option")} in the environment, or pass { apiKey } in the settings.`,
-        { provider: config.id, code: "missing_api_key" },
+        { provider: config.id, reason: "missing_api_key" },
       );
     }
     if (key !== undefined && /[\r\n\0]/.test(key)) {
       throw new ConfigurationError(
         `The API key for ${config.id} contains a line break or NUL character; it cannot be sent in a header. Check how it was read (a trailing newline from a file?).`,
-        { provider: config.id, code: "invalid_api_key_format" },
+        { provider: config.id, reason: "invalid_api_key" },
       );
     }
     this.#apiKey = key ?? "";
@@ -237,20 +237,20 @@ function checkBaseURL(provider: string, baseURL: string): void {
   } catch {
     throw new ConfigurationError(
       `The base URL for ${provider} is not a valid absolute URL; give one such as https://api.example.com/v1.`,
-      { provider, code: "invalid_base_url" },
+      { provider, reason: "invalid_base_url" },
     );
   }
   if (url.username !== "" || url.password !== "") {
     // fetch refuses such URLs on every request; credentials belong in `apiKey` or `headers`.
     throw new ConfigurationError(
       `The base URL for ${provider} contains a user name or password, which fetch cannot send; pass credentials with apiKey or headers instead.`,
-      { provider, code: "invalid_base_url" },
+      { provider, reason: "invalid_base_url" },
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new ConfigurationError(
       `The base URL for ${provider} uses ${url.protocol}; only http: and https: are supported.`,
-      { provider, code: "invalid_base_url" },
+      { provider, reason: "invalid_base_url" },
     );
   }
 }

@@ -28,6 +28,7 @@ function boundMessage(message: string): string {
  * | `unknown_region` | a `region` setting the provider does not know |
  * | `invalid_option` | a client or call option out of range or of the wrong type |
  * | `invalid_setup` | the transport refused the request before connecting (a bad header value) |
+ * | `sdk_unavailable` | a provider's vendor SDK could not be loaded (not installed, broken) |
  * | `invalid_input` | malformed messages, parameters or `providerOptions` |
  * | `invalid_image` | an image that is not of an accepted form |
  * | `unsupported_role` | a message role the provider cannot take |
@@ -48,6 +49,7 @@ export type ErrorReason =
   | "unknown_region"
   | "invalid_option"
   | "invalid_setup"
+  | "sdk_unavailable"
   | "invalid_input"
   | "invalid_image"
   | "unsupported_role"

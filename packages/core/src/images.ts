@@ -58,7 +58,7 @@ const DATA_URL = /^data:([^;,]+)?((?:;[^;,]+)*?)(;base64)?,/i;
  */
 export function resolveImage(input: ImageInput, provider = "client"): ResolvedImage {
   const fail = (why: string) =>
-    new InvalidRequestError(`Invalid image: ${why}`, { provider, code: "invalid_image" });
+    new InvalidRequestError(`Invalid image: ${why}`, { provider, reason: "invalid_image" });
   if (input instanceof URL) input = input.href;
   if (typeof input === "string") {
     if (input.startsWith("data:")) {
@@ -123,7 +123,7 @@ export function validateImage(input: unknown, where: string, provider = "client"
     if (input.byteLength === 0)
       throw new InvalidRequestError(`Invalid image ${where}: the image bytes are empty.`, {
         provider,
-        code: "invalid_image",
+        reason: "invalid_image",
       });
     return;
   }
@@ -137,7 +137,7 @@ export function validateImage(input: unknown, where: string, provider = "client"
           `${e.message.replace("Invalid image:", `Invalid image ${where}:`)}`,
           {
             provider,
-            code: "invalid_image",
+            reason: "invalid_image",
           },
         );
       }
@@ -150,22 +150,22 @@ export function validateImage(input: unknown, where: string, provider = "client"
     if (typeof data !== "string" && !(data instanceof Uint8Array))
       throw new InvalidRequestError(
         `Invalid image ${where}: data must be bytes or a base64 string; got ${typeof data}.`,
-        { provider, code: "invalid_image" },
+        { provider, reason: "invalid_image" },
       );
     if (typeof mediaType !== "string" || !mediaType.includes("/"))
       throw new InvalidRequestError(
         `Invalid image ${where}: mediaType must be a media type such as "image/png"; got ${JSON.stringify(mediaType) ?? typeof mediaType}.`,
-        { provider, code: "invalid_image" },
+        { provider, reason: "invalid_image" },
       );
     if ((typeof data === "string" ? data.length : data.byteLength) === 0)
       throw new InvalidRequestError(`Invalid image ${where}: the image data is empty.`, {
         provider,
-        code: "invalid_image",
+        reason: "invalid_image",
       });
     return;
   }
   throw new InvalidRequestError(
     `Invalid image ${where}: expected a URL string, a data: URL, a URL, bytes, or { data, mediaType }; got ${input === null ? "null" : typeof input}.`,
-    { provider, code: "invalid_image" },
+    { provider, reason: "invalid_image" },
   );
 }

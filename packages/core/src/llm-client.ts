@@ -97,7 +97,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     if (!Array.isArray(middleware) || middleware.some((m) => !m || typeof m !== "object")) {
       throw new ConfigurationError("middleware must be an array of middleware objects.", {
         provider: "client",
-        code: "invalid_option",
+        reason: "invalid_option",
       });
     }
     const listener = options.onEvent;
@@ -230,7 +230,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     if (o.model !== undefined && (typeof o.model !== "string" || o.model === ""))
       throw new InvalidRequestError("model must be a non-empty string.", {
         provider: "client",
-        code: "invalid_input",
+        reason: "invalid_input",
       });
     validateTimeout("timeoutMs", o.timeoutMs);
     validateTimeout("firstChunkTimeoutMs", o.firstChunkTimeoutMs);

@@ -139,7 +139,7 @@ export function createProvider<Id extends ProviderId>(
       : "Import the package that provides it so that it registers itself.";
     throw new ConfigurationError(
       `Unknown provider ${JSON.stringify(String(id)).slice(0, 100)}. ${hint} Registered providers: ${known.length ? known.join(", ") : "none"}.`,
-      { provider: "client", code: "unknown_provider" },
+      { provider: "client", reason: "unknown_provider" },
     );
   }
   return (entry.factory as ProviderFactory<ProviderOptions>)((settings ?? {}) as ProviderOptions);

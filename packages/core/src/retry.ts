@@ -42,13 +42,13 @@ export function resolveRetryOptions(opts: RetryOptions | false | undefined): Res
     if (typeof v !== "number" || Number.isNaN(v) || v < 0) {
       throw new ConfigurationError(`retry.${k} must be a non-negative number, got ${String(v)}.`, {
         provider: "client",
-        code: "invalid_option",
+        reason: "invalid_option",
       });
     }
     if ((k === "baseDelayMs" || k === "maxDelayMs") && v > MAX_TIMEOUT_MS) {
       throw new ConfigurationError(
         `retry.${k} must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), the longest timer Node can arm; got ${v}.`,
-        { provider: "client", code: "invalid_option" },
+        { provider: "client", reason: "invalid_option" },
       );
     }
   }

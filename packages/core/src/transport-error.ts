@@ -130,7 +130,8 @@ function causeMessage(error: unknown): string {
  * - a timeout: a retryable {@link TimeoutError};
  * - a local configuration problem: a {@link ConfigurationError} (never retried, never a
  *   fallback trigger) that says what to check;
- * - a connection failure: a retryable {@link ServiceUnavailableError} with the errno code as `code`;
+ * - a connection failure: a retryable {@link ServiceUnavailableError}, reason `connection_failed`
+ *   (the errno code stays on the cause chain);
  * - a Rephysco error: unchanged.
  *
  * Secrets are scrubbed from the message and the whole cause chain.
@@ -152,7 +153,7 @@ export function toTransportError(error: unknown, context: TransportErrorContext)
     case "timeout":
       return new TimeoutError(`${provider}: the request timed out${during}.`, {
         provider,
-        code: "timeout",
+        reason: "timeout",
         cause: scrubError(error, secrets),
       });
     case "configuration":
@@ -161,15 +162,15 @@ export function toTransportError(error: unknown, context: TransportErrorContext)
           `${provider}: the request could not be sent${during}: ${causeMessage(error)}. Check the base URL, the API key and the headers in the settings (no line breaks, no credentials in the URL, http or https only).`,
           secrets,
         ),
-        { provider, code: "invalid_request_setup", cause: scrubError(error, secrets) },
+        { provider, reason: "invalid_setup", cause: scrubError(error, secrets) },
       );
     default: {
-      const code = chainCodes(error)[0];
+      // The errno (ECONNRESET, ENOTFOUND, ...) stays where Node put it, on the cause chain.
       return new ServiceUnavailableError(
         scrubSecrets(`${provider}: connection failed${during}: ${causeMessage(error)}`, secrets),
         {
           provider,
-          ...(code !== undefined && { code }),
+          reason: "connection_failed",
           cause: scrubError(error, secrets),
         },
       );

@@ -241,7 +241,8 @@ describe("postJson", () => {
       postJson({ url: `http://127.0.0.1:${port}/v1`, body: {}, provider: "test" }),
     )) as ServiceUnavailableError;
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error.code).toBe("ECONNREFUSED");
+    expect(error.reason).toBe("connection_failed");
+    expect((error.cause as { cause?: { code?: string } }).cause?.code).toBe("ECONNREFUSED");
     expect(error.cause).toBeInstanceOf(TypeError);
   });
 
@@ -289,7 +290,7 @@ describe("readJsonBody", () => {
     )) as ProviderError;
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(error.code).toBe("malformed_response");
+    expect(error.reason).toBe("malformed_response");
     expect(error.message).toContain('{"id": "msg_1"');
     expect(error.message).not.toContain(KEY);
   });
@@ -321,7 +322,7 @@ describe("readSseEvents", () => {
     const error = await rejection(collect(readSseEvents(response, { provider: "test" }), events));
     expect(events).toEqual([{ data: "first" }]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect((error as ServiceUnavailableError).code).toBe("incomplete_stream");
+    expect((error as ServiceUnavailableError).reason).toBe("incomplete_stream");
   });
 
   it("ends cleanly when the last event is terminated", async () => {
@@ -422,7 +423,7 @@ describe("readSseEvents", () => {
     );
     expect(events).toEqual([{ data: "ok" }]);
     expect(error).toBeInstanceOf(ProviderError);
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     await socketClosed; // hangs (and the test times out) if the body were left open
   });
 
@@ -458,7 +459,7 @@ describe("parseJsonEvent", () => {
     }
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).retryable).toBe(false);
-    expect((error as ProviderError).code).toBe("malformed_response");
+    expect((error as ProviderError).reason).toBe("malformed_response");
     expect((error as ProviderError).message).toContain('{"a": [REDACTED]');
   });
 });

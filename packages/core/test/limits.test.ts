@@ -39,7 +39,7 @@ describe("readLimitedText", () => {
   it("fails with response_too_large one byte past the cap", async () => {
     const e = await rejection(readLimitedText(bodyOf(["abcd", "e"]), "p", 4));
     expect(e).toBeInstanceOf(ProviderError);
-    expect(e.code).toBe("response_too_large");
+    expect(e.reason).toBe("response_too_large");
     expect(e.retryable).toBe(false);
   });
 
@@ -60,17 +60,17 @@ describe("limitResponseBody", () => {
       provider: "p",
       maxEventBytes: 4,
     });
-    expect((await rejection(line.text())).code).toBe("response_too_large");
+    expect((await rejection(line.text())).reason).toBe("response_too_large");
     const shortLines = limitResponseBody(bodyOf(["d: 1\n", "d: 2\n", "d: 3\n"]), {
       provider: "p",
       maxEventBytes: 12,
     });
-    expect((await rejection(shortLines.text())).code).toBe("response_too_large");
+    expect((await rejection(shortLines.text())).reason).toBe("response_too_large");
   });
 
   it("caps the total", async () => {
     const bad = limitResponseBody(bodyOf(["123", "456"]), { provider: "p", maxBytes: 5 });
-    expect((await rejection(bad.text())).code).toBe("response_too_large");
+    expect((await rejection(bad.text())).reason).toBe("response_too_large");
   });
 });
 
@@ -90,7 +90,7 @@ describe("readSseEvents maxEventBytes", () => {
         }
       })(),
     );
-    expect(e.code).toBe("response_too_large");
+    expect(e.reason).toBe("response_too_large");
   });
 });
 

@@ -71,7 +71,7 @@ describe("provider registry", () => {
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigurationError);
-      expect((e as ConfigurationError).code).toBe("unknown_provider");
+      expect((e as ConfigurationError).reason).toBe("unknown_provider");
       expect((e as Error).message).toMatch(
         /^Unknown provider "gemini"\. Install and import "@rephysco\/gemini" \(import "@rephysco\/gemini";\), or the package that provides it\. Registered providers: .*echo-test/,
       );

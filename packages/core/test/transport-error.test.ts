@@ -86,7 +86,8 @@ describe("toTransportError", () => {
     expect((conf as ConfigurationError).retryable).toBe(false);
     const net = toTransportError(fetchFailed("ECONNRESET"), { provider: "p" });
     expect(net).toBeInstanceOf(ServiceUnavailableError);
-    expect((net as ServiceUnavailableError).code).toBe("ECONNRESET");
+    expect((net as ServiceUnavailableError).reason).toBe("connection_failed");
+    expect((net as ServiceUnavailableError).code).toBeUndefined();
     expect(
       toTransportError(fetchFailed("UND_ERR_HEADERS_TIMEOUT"), { provider: "p" }),
     ).toBeInstanceOf(TimeoutError);

@@ -28,7 +28,7 @@ describe("timeouts", () => {
     const e = await caught(() => collect(client.stream("x")));
     expect(e).toBeInstanceOf(TimeoutError);
     expect(e).toBeInstanceOf(ServiceUnavailableError);
-    expect(e.code).toBe("first_chunk_timeout");
+    expect(e.reason).toBe("first_chunk_timeout");
   });
 
   it("idleTimeoutMs fires on a stalled stream, after the text already yielded, with the partial text", async () => {

@@ -129,7 +129,7 @@ export async function convertToGeminiContents(
     if (message.role !== "system" && message.role !== "user" && message.role !== "assistant") {
       throw new InvalidRequestError(
         `Message ${i} has role "${message.role}", which the Gemini provider does not support (use system, user or assistant).`,
-        { provider: opts.provider, code: "unsupported_role" },
+        { provider: opts.provider, reason: "unsupported_role" },
       );
     }
   }
@@ -153,7 +153,7 @@ export async function convertToGeminiContents(
     if (system.length === 0) {
       throw new InvalidRequestError("Nothing to send: every message is empty.", {
         provider: opts.provider,
-        code: "empty_prompt",
+        reason: "invalid_input",
       });
     }
     return { contents: [{ role: "user", parts: system }] };

@@ -93,7 +93,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions): Promise<
   const fail = (why: string, cause?: unknown) =>
     new InvalidRequestError(`Could not use the image at ${where}: ${why}`, {
       provider: opts.provider,
-      code: "image_fetch_failed",
+      reason: "image_fetch_failed",
       ...(cause !== undefined && { cause: scrubError(cause, secrets) }),
     });
   const timeout = AbortSignal.timeout(opts.timeoutMs);

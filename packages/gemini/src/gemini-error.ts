@@ -207,7 +207,7 @@ export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown 
     if (error.message.startsWith("Incomplete JSON segment at the end")) {
       return new ServiceUnavailableError("Gemini: the stream ended in the middle of an event.", {
         provider: ctx.provider,
-        code: "stream_cut",
+        reason: "incomplete_stream",
         cause,
       });
     }
@@ -217,14 +217,13 @@ export function toGeminiError(error: unknown, ctx: GeminiErrorContext): unknown 
     ) {
       return new ProviderError(`Gemini: the response is not valid JSON: ${excerpt(detail)}`, {
         provider: ctx.provider,
-        code: "malformed_response",
+        reason: "malformed_response",
         cause,
       });
     }
   }
   return new ProviderError(`Gemini: the request failed: ${excerpt(detail)}`, {
     provider: ctx.provider,
-    code: "sdk_error",
     cause,
   });
 }
@@ -269,6 +268,6 @@ export function answerFilteredError(
 export function malformedResponseError(raw: unknown, provider: string): ProviderError {
   return new ProviderError(
     `Gemini returned a response with no candidates and no prompt feedback: ${excerpt(raw)}`,
-    { provider, code: "malformed_response", body: raw },
+    { provider, reason: "malformed_response", body: raw },
   );
 }

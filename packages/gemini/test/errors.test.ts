@@ -155,7 +155,10 @@ describe("errors: transport and edge cases", () => {
     const p = new GeminiProvider({ apiKey: TEST_KEY, baseURL: url });
     const e = (await rejection(p.generate([user("Hi")], call()))) as ProviderError;
     expect(e).toBeInstanceOf(ServiceUnavailableError);
-    expect(e.code).toBe("ECONNREFUSED");
+    expect(e.reason).toBe("connection_failed");
+    expect(JSON.stringify(e.cause, Object.getOwnPropertyNames(e.cause as object))).toContain(
+      "ECONNREFUSED",
+    );
   });
 
   it("never lets the key appear in an error, its body or its cause chain", async () => {

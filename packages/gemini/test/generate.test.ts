@@ -156,7 +156,7 @@ describe("generate", () => {
     const e = (await rejection(provider.generate([user("Hi")], call()))) as ProviderError;
     expect(e).toBeInstanceOf(ProviderError);
     expect(e.constructor).toBe(ProviderError);
-    expect(e.code).toBe("malformed_response");
+    expect(e.reason).toBe("malformed_response");
     expect(e.message).toContain("usageMetadata");
     expect(e.retryable).toBe(false);
   });
@@ -165,6 +165,6 @@ describe("generate", () => {
     server.enqueue({ malformed: '{"candidates": [' });
     const e = (await rejection(provider.generate([user("Hi")], call()))) as ProviderError;
     expect(e).toBeInstanceOf(ProviderError);
-    expect(e.code).toBe("malformed_response");
+    expect(e.reason).toBe("malformed_response");
   });
 });

@@ -124,7 +124,7 @@ describe("images: private addresses are refused by default", () => {
     for (const url of LOCAL_FORMS()) {
       const e = (await rejection(describeImage(guarded, url))) as InvalidRequestError;
       expect(e, url).toBeInstanceOf(InvalidRequestError);
-      expect(e.code).toBe("image_fetch_failed");
+      expect(e.reason).toBe("image_fetch_failed");
       expect(e.message).toContain("the image host is not reachable or not allowed");
       expect((e as Error).cause).toBeUndefined();
       expect(images.hits, url).toEqual([]);

@@ -241,7 +241,7 @@ describe("images: http(s) URLs are downloaded and inlined", () => {
       provider.generate([user("Describe", { images: [`${images.url}${path}`] })], call()),
     )) as InvalidRequestError;
     expect(e).toBeInstanceOf(InvalidRequestError);
-    expect(e.code).toBe("image_fetch_failed");
+    expect(e.reason).toBe("image_fetch_failed");
     expect(e.message).toMatch(why);
     expect(e.message).toContain(`${images.url}${path.split("?")[0]}`);
     expect(server.requests).toHaveLength(0);

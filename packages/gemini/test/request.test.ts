@@ -147,10 +147,10 @@ describe("request: contents", () => {
   it("rejects tool messages and empty conversations before sending", async () => {
     const tool = await rejection(provider.generate([{ role: "tool", content: "42" }], call()));
     expect(tool).toBeInstanceOf(InvalidRequestError);
-    expect((tool as InvalidRequestError).code).toBe("unsupported_role");
+    expect((tool as InvalidRequestError).reason).toBe("unsupported_role");
     const empty = await rejection(provider.generate([user("")], call()));
     expect(empty).toBeInstanceOf(InvalidRequestError);
-    expect((empty as InvalidRequestError).code).toBe("empty_prompt");
+    expect((empty as InvalidRequestError).reason).toBe("invalid_input");
     expect(server.requests).toHaveLength(0);
   });
 });

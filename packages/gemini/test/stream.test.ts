@@ -69,7 +69,7 @@ describe("stream", () => {
     server.enqueue({ chunks: ["a", "b"], omitFinish: true });
     const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
+    expect(error).toMatchObject({ reason: "incomplete_stream", partialContent: "ab" });
     expect(chunks.map((c) => c.content)).toEqual(["a", "b"]);
     expect(chunks.some((c) => c.finishReason)).toBe(false);
     // Exactly one request: the SDK's automatic continuation is off.
@@ -161,7 +161,7 @@ describe("stream", () => {
     const { chunks, error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(chunks.map((c) => c.content)).toEqual(["Hel"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect((error as ServiceUnavailableError).code).toBe("stream_cut");
+    expect((error as ServiceUnavailableError).reason).toBe("incomplete_stream");
   });
 
   it("maps an error event inside the stream like an HTTP error", async () => {
@@ -192,7 +192,7 @@ describe("stream", () => {
     server.enqueue({ malformed: "{not json" });
     const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ProviderError);
-    expect((error as ProviderError).code).toBe("malformed_response");
+    expect((error as ProviderError).reason).toBe("malformed_response");
   });
 
   it("throws a malformed-response ProviderError for an event with neither candidates nor feedback nor usage", async () => {
@@ -205,7 +205,7 @@ describe("stream", () => {
     });
     const { error } = await collect(streamOf(provider, [user("Hi")], call()));
     expect(error).toBeInstanceOf(ProviderError);
-    expect((error as ProviderError).code).toBe("malformed_response");
+    expect((error as ProviderError).reason).toBe("malformed_response");
     expect((error as ProviderError).message).toContain("modelVersion");
   });
 

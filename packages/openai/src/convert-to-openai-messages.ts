@@ -31,7 +31,7 @@ export function convertToOpenAIMessages(
         if (images.length > 0) {
           throw new InvalidRequestError(
             `${provider}: images are only accepted on user messages, not on a ${message.role} message.`,
-            { provider, code: "invalid_image_role" },
+            { provider, reason: "unsupported_role" },
           );
         }
         return {
@@ -51,7 +51,7 @@ export function convertToOpenAIMessages(
       default:
         throw new InvalidRequestError(
           `${provider}: messages with role "${message.role}" are not supported (no tool calling yet).`,
-          { provider, code: "unsupported_role" },
+          { provider, reason: "unsupported_role" },
         );
     }
   });

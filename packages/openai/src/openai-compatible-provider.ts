@@ -204,7 +204,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
           `${this.name}: the "openai" SDK, which @rephysco/openai sends requests with, could not be loaded (${error instanceof Error ? error.message : String(error)}); check that the "openai" package is installed.`,
           this.secrets,
         ),
-        { provider: this.name, code: "sdk_unavailable", cause: scrubError(error, this.secrets) },
+        { provider: this.name, reason: "sdk_unavailable", cause: scrubError(error, this.secrets) },
       );
     }
   }
@@ -383,7 +383,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
         `${this.name}: the stream ended without its [DONE] marker (cut before the end).`,
         {
           provider: this.name,
-          code: "incomplete_stream",
+          reason: "incomplete_stream",
           ...(requestId !== undefined && { requestId }),
           partialContent: content,
           ...(reasoning && { partialReasoning: reasoning }),
@@ -431,7 +431,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
         `${this.name}: the response has no choices[0].message: ${this.scrub(excerpt(raw))}`,
         {
           provider: this.name,
-          code: "malformed_response",
+          reason: "malformed_response",
         },
       );
     }
@@ -509,7 +509,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
         `${this.name}: the stream ended without a finish reason (the answer may be cut short).`,
         {
           provider: this.name,
-          code: "incomplete_stream",
+          reason: "incomplete_stream",
           partialContent: content,
           ...(reasoning && { partialReasoning: reasoning }),
         },
@@ -552,7 +552,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     return new ProviderError(`${this.name}: ${what}: ${shown}`, {
       provider: this.name,
       status: response.status,
-      code: "malformed_response",
+      reason: "malformed_response",
       retryable: false,
       body: shown,
       ...(requestId !== undefined && { requestId }),
@@ -621,7 +621,7 @@ function resolveRegion(
     const known = Object.keys(config.baseURLs ?? {});
     throw new ConfigurationError(
       `${config.id}: unknown region "${region}". ${known.length ? `Known regions: ${known.join(", ")}.` : "This provider has no regional base URLs."} Or pass { baseURL }.`,
-      { provider: config.id, code: "unknown_region" },
+      { provider: config.id, reason: "unknown_region" },
     );
   }
   return url;

@@ -145,7 +145,7 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
     // timeouts too.
     return new TimeoutError(`${provider}: the connection timed out.`, {
       provider,
-      code: "timeout",
+      reason: "timeout",
       cause: scrubError(error, secrets),
     });
   }
@@ -157,7 +157,7 @@ export function mapOpenAIError(error: unknown, options: MapOpenAIErrorOptions): 
       return toTransportError(cause, { provider, secrets, during: "sending the request" });
     return new ServiceUnavailableError(
       `${provider}: connection failed (${scrubSecrets(connectionReason(error), secrets)}).`,
-      { provider, code: "connection_error", cause: scrubError(error, secrets) },
+      { provider, reason: "connection_failed", cause: scrubError(error, secrets) },
     );
   }
   if (sdk && error instanceof sdk.APIError) return mapApiError(error, options);

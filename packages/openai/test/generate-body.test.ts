@@ -30,7 +30,7 @@ describe("generate reads the body itself", () => {
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({
-      code: "malformed_response",
+      reason: "malformed_response",
       retryable: false,
       status: 200,
       requestId: "req_bad",
@@ -59,7 +59,7 @@ describe("generate reads the body itself", () => {
     // Starts with the key so that V8's SyntaxError message quotes (the start of) it as well.
     server.enqueue({ malformed: `${PLAIN_KEY} is not allowed here {` });
     const error = await caught(() => p.generate(user("Hi"), { model: "gpt-4o" }));
-    expect(error).toMatchObject({ code: "malformed_response" });
+    expect(error).toMatchObject({ reason: "malformed_response" });
     expect(error.cause).toBeDefined();
     expect(findSecret(error, PLAIN_KEY)).toBeUndefined();
   });
@@ -74,7 +74,7 @@ describe("generate reads the body itself", () => {
       },
     });
     const error = await caught(() => p.generate(user("Hi"), { model: "gpt-4o" }));
-    expect(error).toMatchObject({ code: "malformed_response" });
+    expect(error).toMatchObject({ reason: "malformed_response" });
     expect(findSecret(error, PLAIN_KEY)).toBeUndefined();
   });
 

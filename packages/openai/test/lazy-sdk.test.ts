@@ -31,7 +31,7 @@ server.enqueue({ text: "loaded now" });
 const second = await provider.generate(hi, { model: "gpt-4o" }).catch((e) => e);
 await server.close();
 console.log(JSON.stringify({
-  first: { name: first.name, code: first.code, retryable: first.retryable, message: first.message },
+  first: { name: first.name, reason: first.reason, retryable: first.retryable, message: first.message },
   second: { content: second.content, name: second.name, message: second.message },
   requests: server.requests.length,
 }));
@@ -45,7 +45,7 @@ describe("the openai SDK is loaded on the first request", () => {
     const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
     expect(result.first).toMatchObject({
       name: "ConfigurationError",
-      code: "sdk_unavailable",
+      reason: "sdk_unavailable",
       retryable: false,
     });
     expect(result.first.message).toContain('"openai"');

@@ -234,7 +234,7 @@ describe("stream-only calls", () => {
     server.enqueue({ chunks: ["x", "y"], omitFinish: true });
     const error = await caught(() => streamOnly.generate(user("Hi"), { model: "so-1" }));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "xy" });
+    expect(error).toMatchObject({ reason: "incomplete_stream", partialContent: "xy" });
   });
 });
 

@@ -232,7 +232,7 @@ describe("generate", () => {
     const error = await caught(() => provider.generate(user("Hi"), { model: "gpt-4o" }));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "malformed_response", retryable: false });
+    expect(error).toMatchObject({ reason: "malformed_response", retryable: false });
     expect((error as Error).message).toContain("{not json");
   });
 
@@ -337,14 +337,14 @@ describe("stream", () => {
     const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(texts).toEqual(["a", "b"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "ab" });
+    expect(error).toMatchObject({ reason: "incomplete_stream", partialContent: "ab" });
   });
 
   it("raises ServiceUnavailableError when the connection is reset before any response", async () => {
     server.enqueue({ reset: true });
     const { error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error?.code).toBe("connection_error");
+    expect(error?.reason).toBe("connection_failed");
   });
 });
 

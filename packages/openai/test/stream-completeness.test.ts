@@ -133,7 +133,7 @@ describe("stream completeness", () => {
     expect(parts.some((p) => p.type === "finish")).toBe(false);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
     expect(error).toMatchObject({
-      code: "incomplete_stream",
+      reason: "incomplete_stream",
       retryable: true,
       requestId: "req_cut",
       partialContent: "Hello",
@@ -153,7 +153,7 @@ describe("stream completeness", () => {
     const { chunks, error } = await drain(streamOf(provider, user("Hi"), { model: "gpt-4o" }));
     expect(chunks.map((c) => c.content)).toEqual(["a"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "a" });
+    expect(error).toMatchObject({ reason: "incomplete_stream", partialContent: "a" });
   });
 
   it("requireDoneMarker: false accepts a stream without [DONE]", async () => {
@@ -183,7 +183,7 @@ describe("stream completeness", () => {
 
     server.enqueue({ chunks: ["a"], omitFinish: true, omitDone: true });
     const { error } = await drain(streamOf(lenientProvider(), user("Hi"), { model: "m" }));
-    expect(error).toMatchObject({ code: "incomplete_stream", partialContent: "a" });
+    expect(error).toMatchObject({ reason: "incomplete_stream", partialContent: "a" });
   });
 
   it("a body cut in the middle of an event is a retryable ServiceUnavailableError", async () => {
@@ -193,7 +193,7 @@ describe("stream completeness", () => {
     const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(texts).toEqual(["a"]);
     expect(error).toBeInstanceOf(ServiceUnavailableError);
-    expect(error?.code).toBe("incomplete_stream");
+    expect(error?.reason).toBe("incomplete_stream");
   });
 });
 
@@ -203,7 +203,7 @@ describe("malformed stream events", () => {
     const { error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "malformed_response", retryable: false });
+    expect(error).toMatchObject({ reason: "malformed_response", retryable: false });
     expect(error?.message).toContain("{not json");
   });
 
@@ -211,7 +211,7 @@ describe("malformed stream events", () => {
     server.enqueue(rawStream(sse(chunk({ content: "a" }), "null", "[DONE]")));
     const { texts, error } = await drainParts(provider.stream(user("Hi"), { model: "gpt-4o" }));
     expect(texts).toEqual(["a"]);
-    expect(error).toMatchObject({ code: "malformed_response", retryable: false });
+    expect(error).toMatchObject({ reason: "malformed_response", retryable: false });
   });
 
   it("a key that matches no key pattern, echoed in a broken event, appears nowhere in the error", async () => {
@@ -219,7 +219,7 @@ describe("malformed stream events", () => {
     const p = new OpenAIProvider({ apiKey: plainKey, baseURL: `${server.url}/v1` });
     server.enqueue({ malformed: `${plainKey} {"oops"` });
     const { error } = await drainParts(p.stream(user("Hi"), { model: "gpt-4o" }));
-    expect(error).toMatchObject({ code: "malformed_response" });
+    expect(error).toMatchObject({ reason: "malformed_response" });
     expect(error?.cause).toBeDefined();
     expect(findSecret(error, plainKey)).toBeUndefined();
   });

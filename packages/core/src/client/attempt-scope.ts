@@ -62,7 +62,7 @@ export class AttemptScope implements Scope {
           this.fail(
             new TimeoutError(`${provider} did not answer within timeoutMs (${timeoutMs} ms).`, {
               provider,
-              code: "timeout",
+              reason: "timeout",
             }),
           ),
         timeoutMs,
@@ -103,7 +103,7 @@ export class AttemptScope implements Scope {
       const timer = setTimeout(() => {
         const err = new TimeoutError(`${this.provider} sent no ${what} within ${ms} ms.`, {
           provider: this.provider,
-          code: what === "first chunk" ? "first_chunk_timeout" : "idle_timeout",
+          reason: what === "first chunk" ? "first_chunk_timeout" : "idle_timeout",
         });
         this.fail(err);
         reject(err);

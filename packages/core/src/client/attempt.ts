@@ -170,7 +170,7 @@ async function* streamOnce(
     if (!finished) {
       throw new ServiceUnavailableError(
         `${name}: the stream ended without a finish reason (the answer may be cut short).`,
-        { provider: name, code: "incomplete_stream" },
+        { provider: name, reason: "incomplete_stream" },
       );
     }
   } catch (raw) {

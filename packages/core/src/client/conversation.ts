@@ -75,7 +75,7 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
     if (text !== undefined && typeof text !== "string") {
       throw new InvalidRequestError("setSystemPrompt expects a string.", {
         provider: "client",
-        code: "invalid_input",
+        reason: "invalid_input",
       });
     }
     this.#systemPrompt = text || undefined;
@@ -86,7 +86,7 @@ function userTurn(message: string, images: readonly ImageInput[] | undefined): M
   if (typeof message !== "string" || (message.trim() === "" && !images?.length)) {
     throw new InvalidRequestError("chat() needs a non-empty message string.", {
       provider: "client",
-      code: "invalid_input",
+      reason: "invalid_input",
     });
   }
   return images?.length

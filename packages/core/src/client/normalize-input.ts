@@ -6,7 +6,7 @@ import type { ImageInput, Message, Role } from "../types.js";
 const ROLES: ReadonlySet<Role> = new Set(["system", "user", "assistant", "tool"]);
 
 function bad(message: string): InvalidRequestError {
-  return new InvalidRequestError(message, { provider: "client", code: "invalid_input" });
+  return new InvalidRequestError(message, { provider: "client", reason: "invalid_input" });
 }
 
 /**
@@ -160,7 +160,7 @@ export function validateTimeout(
     // Node arms a longer timer as 1 ms: the call would time out at once.
     throw new ConfigurationError(
       `${name} must be at most ${MAX_TIMEOUT_MS} ms (about 24.8 days), the longest timer Node can arm; got ${value}. Leave it unset for no limit.`,
-      { provider: "client", code: "invalid_option" },
+      { provider: "client", reason: "invalid_option" },
     );
   }
   if (value !== undefined && (typeof value !== "number" || !Number.isFinite(value) || value <= 0)) {
@@ -168,7 +168,7 @@ export function validateTimeout(
       `${name} must be a positive number of milliseconds; got ${String(value)}.`,
       {
         provider: "client",
-        code: "invalid_option",
+        reason: "invalid_option",
       },
     );
   }
@@ -182,7 +182,7 @@ export function validateMaxResponseBytes(
   if (value !== undefined && (!Number.isSafeInteger(value) || value < 1)) {
     throw new ErrorClass(`maxResponseBytes must be a positive integer; got ${String(value)}.`, {
       provider: "client",
-      code: "invalid_option",
+      reason: "invalid_option",
     });
   }
 }

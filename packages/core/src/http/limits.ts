@@ -35,7 +35,7 @@ export function responseTooLargeError(
 ): ProviderError {
   return new ProviderError(`${provider}: the response is too large: ${detail}.`, {
     provider,
-    code: "response_too_large",
+    reason: "response_too_large",
     retryable: false,
     ...(status !== undefined && { status }),
   });

@@ -20,6 +20,6 @@ export {
 export function incompleteStreamError(provider: string, detail?: string): ServiceUnavailableError {
   return new ServiceUnavailableError(
     `${provider}: the stream ended before it was complete${detail ? ` (${detail})` : ""}.`,
-    { provider, code: "incomplete_stream" },
+    { provider, reason: "incomplete_stream" },
   );
 }

@@ -26,7 +26,7 @@ export function parseJsonEvent<T>(
     const shown = scrubSecrets(excerpt(data), secrets);
     throw new ProviderError(`${provider}: a stream event is not valid JSON: ${shown}`, {
       provider,
-      code: "malformed_response",
+      reason: "malformed_response",
       body: shown,
       cause: scrubError(error, secrets),
     });

@@ -51,7 +51,7 @@ export async function readJsonBody<T>(
     throw new ProviderError(`${provider}: the response body is not valid JSON: ${shown}`, {
       provider,
       status: response.status,
-      code: "malformed_response",
+      reason: "malformed_response",
       body: shown,
       cause: scrubError(error, secrets),
     });

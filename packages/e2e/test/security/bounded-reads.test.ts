@@ -88,7 +88,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
     const error = await caught(() => openai(server!.url).generate("hi"));
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     expect((error as ProviderError).retryable).toBe(false);
     expect(server.requests).toHaveLength(1);
   });
@@ -97,7 +97,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
     server = await hostileServer((_req, res) => huge(res, 2 * MB));
     const client = openai(server.url);
     const error = await caught(() => client.generate("hi", { maxResponseBytes: MB }));
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     const ok = await client.generate("hi", { maxResponseBytes: 4 * MB });
     expect(ok.content.length).toBeGreaterThanOrEqual(2 * MB);
   });
@@ -111,7 +111,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
       res.write("{");
     });
     const error = await caught(() => openai(server!.url, { maxResponseBytes: MB }).generate("hi"));
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     expect((error as Error).message).toContain("content-length");
   });
 
@@ -123,7 +123,7 @@ describe("non-streamed answers are capped by maxResponseBytes", () => {
     const error = await caught(() =>
       anthropic(server!.url).generate("hi", { maxResponseBytes: MB }),
     );
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     expect(server.requests).toHaveLength(1);
   });
 
@@ -169,7 +169,7 @@ describe("one streamed event or line is capped at 1 MiB", () => {
     const error = await caught(async () => {
       for await (const c of openai(server!.url).stream("hi")) chunks.push(c.content);
     });
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     expect(chunks.join("")).toBe("");
     expect(server.requests).toHaveLength(1);
     expect(server.bytesWritten()).toBeLessThan(64 * MB);
@@ -189,7 +189,7 @@ describe("one streamed event or line is capped at 1 MiB", () => {
         // nothing arrives
       }
     });
-    expect((error as ProviderError).code).toBe("response_too_large");
+    expect((error as ProviderError).reason).toBe("response_too_large");
     expect(server.requests).toHaveLength(1);
   });
 });

@@ -162,7 +162,7 @@ describe("Gemini image downloads: no user info or query in any error", () => {
       ? `http://user:${PASSWORD}@198.51.100.7/img.png?token=${TOKEN}`
       : imageUrl();
     const e = await caught(() => client(settings).generate("Describe", { images: [url] }));
-    expect(e.code).toBe("image_fetch_failed");
+    expect(e.reason).toBe("image_fetch_failed");
     expect(e.message).toMatch(why);
     expectClean(e, [PASSWORD, TOKEN]);
     expect(mock.requests).toHaveLength(0);

@@ -58,7 +58,7 @@ describe("Gemini through LLMClient: image URLs cannot reach private addresses by
     for (const url of internalUrls()) {
       const e = await caught(() => client().generate("Describe", { images: [url] }));
       expect(e, url).toBeInstanceOf(InvalidRequestError);
-      expect(e.code).toBe("image_fetch_failed");
+      expect(e.reason).toBe("image_fetch_failed");
       expect(e.message).toContain("not reachable or not allowed");
     }
     expect(hits).toEqual([]);

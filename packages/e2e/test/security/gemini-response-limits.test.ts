@@ -139,7 +139,7 @@ describe("Gemini: a 200 answer that never ends", () => {
     );
     expect(e).toBeInstanceOf(ProviderError);
     expect(e).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(e).toMatchObject({ code: "response_too_large", retryable: false, provider: "gemini" });
+    expect(e).toMatchObject({ reason: "response_too_large", retryable: false, provider: "gemini" });
   });
 
   it("fails before reading when content-length is above the cap", async () => {
@@ -147,7 +147,7 @@ describe("Gemini: a 200 answer that never ends", () => {
     const e = await caught(() =>
       gemini().generate(hi, { model: MODEL, maxResponseBytes: 1024 * 1024 }),
     );
-    expect(e).toMatchObject({ code: "response_too_large", retryable: false });
+    expect(e).toMatchObject({ reason: "response_too_large", retryable: false });
     expect(written).toBeLessThan(HUGE);
   });
 
@@ -156,7 +156,7 @@ describe("Gemini: a 200 answer that never ends", () => {
     const e = await caught(() => client().generate("Hi"));
     expect(e).toBeInstanceOf(ProviderError);
     expect(e).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(e).toMatchObject({ code: "response_too_large", retryable: false });
+    expect(e).toMatchObject({ reason: "response_too_large", retryable: false });
     expect(requests).toBe(1);
   });
 });
@@ -179,12 +179,12 @@ describe.each([
     expect(chunks).toEqual([]);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).not.toBeInstanceOf(ServiceUnavailableError);
-    expect(error).toMatchObject({ code: "response_too_large", retryable: false });
+    expect(error).toMatchObject({ reason: "response_too_large", retryable: false });
   });
 
   it("through LLMClient: one request", async () => {
     const { error } = await drain(client().stream("Hi"));
-    expect(error).toMatchObject({ code: "response_too_large" });
+    expect(error).toMatchObject({ reason: "response_too_large" });
     expect(requests).toBe(1);
   });
 });

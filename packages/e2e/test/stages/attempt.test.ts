@@ -33,7 +33,7 @@ describe("attempt stage: timeouts", () => {
     const { chunks, error } = await drain(client(fake).stream("Hi", { firstChunkTimeoutMs: 20 }));
     expect(chunks).toEqual([]);
     expect(error).toBeInstanceOf(TimeoutError);
-    expect(error).toMatchObject({ code: "first_chunk_timeout", provider: "fake" });
+    expect(error).toMatchObject({ reason: "first_chunk_timeout", provider: "fake" });
     expect(error?.partialContent).toBeUndefined();
     expect(upstreamAborted(fake)).toBe(true);
   });
@@ -47,7 +47,7 @@ describe("attempt stage: timeouts", () => {
     );
     expect(text).toBe("Hel");
     expect(error).toBeInstanceOf(TimeoutError);
-    expect(error).toMatchObject({ code: "idle_timeout", partialContent: "Hel" });
+    expect(error).toMatchObject({ reason: "idle_timeout", partialContent: "Hel" });
     expect(upstreamAborted(fake)).toBe(true);
   });
 
@@ -55,7 +55,7 @@ describe("attempt stage: timeouts", () => {
     const fake = createFakeProvider({ replies: [{ text: "late", gate: never }] });
     const error = await caught(() => client(fake, { timeoutMs: 20 }).generate("Hi"));
     expect(error).toBeInstanceOf(TimeoutError);
-    expect(error.code).toBe("timeout");
+    expect(error.reason).toBe("timeout");
     expect(upstreamAborted(fake)).toBe(true);
   });
 
@@ -66,7 +66,7 @@ describe("attempt stage: timeouts", () => {
     const { text, error } = await drain(client(fake).stream("Hi", { timeoutMs: 20 }));
     expect(text).toBe("a");
     expect(error).toBeInstanceOf(TimeoutError);
-    expect(error).toMatchObject({ code: "timeout", partialContent: "a" });
+    expect(error).toMatchObject({ reason: "timeout", partialContent: "a" });
   });
 
   it("a slow tail after the finish part is no failure: the answer ends, the upstream is closed", async () => {
@@ -200,13 +200,13 @@ describe("attempt stage: a stream without a finish (providers that are not ours)
       const first = await drain(c.stream("Hi"));
       expect(first.text).toBe("Hello");
       expect(first.error).toBeInstanceOf(ServiceUnavailableError);
-      expect(first.error).toMatchObject({ code: "incomplete_stream", partialContent: "Hello" });
+      expect(first.error).toMatchObject({ reason: "incomplete_stream", partialContent: "Hello" });
       expect(first.chunks.some((chunk) => chunk.finishReason !== undefined)).toBe(false);
       await c.flush();
       expect(store.size).toBe(0);
       // The identical call is not answered from the cache: it goes to the provider again.
       const second = await drain(c.stream("Hi"));
-      expect(second.error).toMatchObject({ code: "incomplete_stream" });
+      expect(second.error).toMatchObject({ reason: "incomplete_stream" });
       expect(fake.calls).toHaveLength(2);
     });
   }
@@ -215,7 +215,7 @@ describe("attempt stage: a stream without a finish (providers that are not ours)
     const fake = createFakeProvider({ replies: [{ parts: [] }] });
     const { chunks, error } = await drain(client(fake).stream("Hi"));
     expect(chunks).toEqual([]);
-    expect(error).toMatchObject({ code: "incomplete_stream" });
+    expect(error).toMatchObject({ reason: "incomplete_stream" });
     expect(error?.partialContent).toBeUndefined();
   });
 });

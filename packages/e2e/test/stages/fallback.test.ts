@@ -182,7 +182,7 @@ describe("fallback stage: fallbacks are created when first needed", () => {
     const client = withKeylessFallback(primary, { onEvent: (e) => events.push(e) });
     const error = await caught(() => client.generate("Hi"));
     expect(error).toBeInstanceOf(AuthenticationError);
-    expect(error).toMatchObject({ provider: "anthropic", code: "missing_api_key" });
+    expect(error).toMatchObject({ provider: "anthropic", reason: "missing_api_key" });
     expect(error.message).toContain("ANTHROPIC_API_KEY");
     expect(events.find((e) => e.type === "fallback")).toMatchObject({
       from: { provider: "primary" },

@@ -84,7 +84,7 @@ describe("observe stage", () => {
     expect(errors[0]!.error).toBe(error);
     expect(errors[1]).toMatchObject({ stream: true });
     expect(errors[1]!.error).toBe(streamed.error);
-    expect(streamed.error).toMatchObject({ code: "incomplete_stream" });
+    expect(streamed.error).toMatchObject({ reason: "incomplete_stream" });
   });
 
   it("a cache hit is a finish event with cached: true and no request", async () => {

@@ -380,7 +380,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         const client = new LLMClient({ provider, model, retry: false });
         const error = await rejectionOf(() => collect(client.stream([user("Hi")]), chunks));
         expect(error).toBeInstanceOf(ServiceUnavailableError);
-        expect((error as ServiceUnavailableError).code).toBe("incomplete_stream");
+        expect((error as ServiceUnavailableError).reason).toBe("incomplete_stream");
         expect((error as ServiceUnavailableError).partialContent).toBe("one two");
         expect(chunks.some((c) => c.finishReason !== undefined)).toBe(false);
       });
