@@ -18,6 +18,7 @@ import {
   type ErrorClassName,
   excerpt,
   getHeader,
+  REQUEST_ID_HEADERS,
   readLimitedText,
   readSseEvents,
   scrubError,
@@ -50,13 +51,6 @@ const DEFAULT_REASONING_FIELDS = ["reasoning_content", "reasoning"] as const;
  * first-chunk and idle timeouts. Node turns timers above 2^31-1 ms into 1 ms, so not Infinity.
  */
 const SDK_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-
-const REQUEST_ID_HEADERS = [
-  "x-request-id",
-  "x-siliconcloud-trace-id",
-  "x-dashscope-request-id",
-  "request-id",
-];
 
 /** The SDK client and the module it came from (whose error classes the mapper matches). */
 interface LoadedSdk {

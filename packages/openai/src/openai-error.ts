@@ -6,6 +6,7 @@ import {
   ErrorClasses,
   type ErrorClassName,
   errorClassForStatus,
+  readErrorFields,
   scrubError,
   scrubSecrets,
   toTransportError,
@@ -75,43 +76,6 @@ export interface MapOpenAIErrorOptions {
   readonly requestIdHeaders?: readonly string[];
   /** `true` once a stream's body is being read (only changes the wording of a failure). */
   readonly inStream: boolean;
-}
-
-interface ErrorFields {
-  code?: string;
-  type?: string;
-  message?: string;
-  requestId?: string;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-const asString = (v: unknown): string | undefined =>
-  typeof v === "string" && v !== "" ? v : undefined;
-const asCode = (v: unknown): string | undefined =>
-  typeof v === "number" && Number.isFinite(v) ? String(v) : asString(v);
-
-/**
- * Reads code, type, message and request id from every error shape the OpenAI-style vendors use:
- * OpenAI's `{error:{message,type,code}}` (DashScope adds a top-level `request_id`), xAI's gRPC
- * `{code:"<description>", error:"<message>"}`, SiliconFlow's `{code:20012, message, data}` and a
- * bare JSON string.
- */
-export function readErrorFields(body: unknown): ErrorFields {
-  if (typeof body === "string") return { ...(body.trim() !== "" && { message: body.trim() }) };
-  if (!isRecord(body)) return {};
-  const requestId = asString(body.request_id);
-  const fields: ErrorFields = requestId ? { requestId } : {};
-  const inner = body.error;
-  if (isRecord(inner)) {
-    fields.code = asCode(inner.code) ?? asCode(body.code);
-    fields.type = asString(inner.type);
-    fields.message = asString(inner.message) ?? asString(body.message);
-  } else {
-    fields.code = asCode(body.code);
-    fields.message = asString(inner) ?? asString(body.message);
-  }
-  return fields;
 }
 
 function parseBody(text: string): unknown {
