@@ -1,12 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  LLMClient,
-  type Message,
-  type Provider,
-  type ProviderCallOptions,
-  type StreamChunk,
-} from "@rephysco/core";
+import type { Message, ProviderCallOptions, StreamChunk } from "@rephysco/core";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { GeminiProvider, type GeminiProviderSettings } from "../src/index.js";
 
@@ -36,29 +30,8 @@ export function bodyOf(server: MockServer, i = 0): Record<string, unknown> {
   return server.requests[i]!.body as Record<string, unknown>;
 }
 
-/**
- * Streams through the provider as a caller does: the provider's parts, with the stream contract
- * the client enforces for every provider (a stream without a finish is `incomplete_stream`),
- * as public chunks. No retries, no cache.
- */
-export function streamOf(
-  provider: Provider,
-  messages: readonly Message[],
-  options: ProviderCallOptions,
-): AsyncGenerator<StreamChunk, void, undefined> {
-  const { model, signal, temperature, maxTokens, topP, stop, providerOptions, maxResponseBytes } =
-    options;
-  return new LLMClient({ provider, retry: false }).stream(messages, {
-    model,
-    ...(signal && { signal }),
-    ...(temperature !== undefined && { temperature }),
-    ...(maxTokens !== undefined && { maxTokens }),
-    ...(topP !== undefined && { topP }),
-    ...(stop !== undefined && { stop }),
-    ...(providerOptions !== undefined && { providerOptions }),
-    ...(maxResponseBytes !== undefined && { maxResponseBytes }),
-  });
-}
+/** Streams through the provider as a caller does (see `clientStream` in @rephysco/testing). */
+export { clientStream as streamOf } from "@rephysco/testing";
 
 /** Collects a stream's chunks, and the error it ended with (if any). */
 export async function collect(

@@ -35,7 +35,16 @@ export {
   type MockServerOptions,
 } from "./mock-server.js";
 export type { MockDialect, RecordedRequest } from "./recorded-request.js";
-export { caught, type DrainedStream, drain, findSecret, TINY_PNG } from "./test-utils.js";
+export {
+  caught,
+  clientStream,
+  type DrainedParts,
+  type DrainedStream,
+  drain,
+  drainParts,
+  findSecret,
+  TINY_PNG,
+} from "./test-utils.js";
 export { splitIntoChunks } from "./text-reply.js";
 export {
   type AnthropicErrorOptions,

@@ -1,4 +1,12 @@
-import type { RephyscoError, StreamChunk } from "@rephysco/core";
+import {
+  LLMClient,
+  type Message,
+  type Provider,
+  type ProviderCallOptions,
+  type RephyscoError,
+  type StreamChunk,
+  type StreamPart,
+} from "@rephysco/core";
 
 /** A tiny PNG signature: enough bytes for image type sniffing. */
 export const TINY_PNG: Uint8Array = Uint8Array.from([
@@ -79,4 +87,67 @@ export function findSecret(error: unknown, secret: string): string | undefined {
     current = e.cause;
   }
   return undefined;
+}
+
+/**
+ * Streams through a provider as a caller does: the provider's parts, with the stream contract
+ * `LLMClient` enforces for every provider (a stream without a finish is `incomplete_stream`,
+ * partial output on errors), as public chunks. No retries, no cache. For provider tests that
+ * assert what users see.
+ *
+ * @example
+ * ```ts
+ * const { text, error } = await drain(clientStream(provider, [user("Hi")], { model: "m-1" }));
+ * ```
+ */
+export function clientStream(
+  provider: Provider,
+  messages: readonly Message[],
+  options: ProviderCallOptions,
+): AsyncGenerator<StreamChunk, void, undefined> {
+  const { model, signal, temperature, maxTokens, topP, stop, providerOptions, maxResponseBytes } =
+    options;
+  return new LLMClient({ provider, retry: false }).stream(messages, {
+    model,
+    ...(signal && { signal }),
+    ...(temperature !== undefined && { temperature }),
+    ...(maxTokens !== undefined && { maxTokens }),
+    ...(topP !== undefined && { topP }),
+    ...(stop !== undefined && { stop }),
+    ...(providerOptions !== undefined && { providerOptions }),
+    ...(maxResponseBytes !== undefined && { maxResponseBytes }),
+  });
+}
+
+/** What {@link drainParts} read from a provider's own stream. */
+export interface DrainedParts {
+  /** Every part, in order. */
+  readonly parts: StreamPart[];
+  /** The texts of the `text` parts, in order. */
+  readonly texts: string[];
+  /** The error the stream ended with, if any. */
+  readonly error: RephyscoError | undefined;
+}
+
+/**
+ * Reads `provider.stream()` itself (parts, no client in between) to its end or its error, for
+ * tests of exactly what a provider emits.
+ *
+ * @example
+ * ```ts
+ * const { parts, error } = await drainParts(provider.stream([user("Hi")], { model: "m-1" }));
+ * ```
+ */
+export async function drainParts(
+  stream: AsyncIterable<StreamPart | StreamChunk>,
+): Promise<DrainedParts> {
+  const parts: StreamPart[] = [];
+  let error: RephyscoError | undefined;
+  try {
+    for await (const part of stream) parts.push(part as StreamPart);
+  } catch (e) {
+    error = e as RephyscoError;
+  }
+  const texts = parts.flatMap((p) => (p.type === "text" ? [p.text] : []));
+  return { parts, texts, error };
 }

@@ -1,10 +1,3 @@
-import {
-  LLMClient,
-  type Message,
-  type Provider,
-  type ProviderCallOptions,
-  type StreamChunk,
-} from "@rephysco/core";
 import { findSecret } from "@rephysco/testing";
 import { expect } from "vitest";
 
@@ -18,18 +11,5 @@ export function expectNoSecret(error: unknown, secret: string): void {
   expect(findSecret(error, secret)).toBeUndefined();
 }
 
-/**
- * Streams through the provider as a caller does: the provider's parts, with the stream contract
- * the client enforces for every provider, as public chunks. No retries, no cache.
- */
-export function streamOf(
-  provider: Provider,
-  messages: readonly Message[],
-  options: ProviderCallOptions,
-): AsyncGenerator<StreamChunk, void, undefined> {
-  const { model, providerOptions } = options;
-  return new LLMClient({ provider, retry: false }).stream(messages, {
-    model,
-    ...(providerOptions !== undefined && { providerOptions }),
-  });
-}
+/** Streams through the provider as a caller does (see `clientStream` in @rephysco/testing). */
+export { clientStream as streamOf } from "@rephysco/testing";
