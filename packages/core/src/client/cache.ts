@@ -115,7 +115,7 @@ function toEntry(
 ): CacheEntry | undefined {
   if (mode === "generate") {
     const part = parts.find((p) => p.type === "response");
-    if (!part || part.type !== "response") return undefined;
+    if (part?.type !== "response") return undefined;
     const r = part.response;
     // Only the documented fields, with a usage object of its own: the caller may change theirs.
     const response: CachedResponse = {
