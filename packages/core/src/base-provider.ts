@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { AuthenticationError, ConfigurationError } from "./errors.js";
+import { nodeCrypto } from "./lazy.js";
 import type { Provider, ProviderOptions } from "./provider.js";
 import { scrubError, scrubSecrets, scrubValue, urlSecrets } from "./scrub.js";
 import type { StreamPart } from "./stream-part.js";
@@ -176,7 +176,7 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     if (this.#fingerprint === undefined) {
       const parts = [this.#apiKey, ...this.#credentialValues, ...this.#accountIdentity];
       this.#fingerprint = parts.some((p) => p !== "")
-        ? createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16)
+        ? nodeCrypto().createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16)
         : "none";
     }
     return this.#fingerprint;

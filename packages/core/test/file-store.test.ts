@@ -550,4 +550,12 @@ describe("fileStore", () => {
     });
     expect(JSON.parse(stdout)).toEqual({ afterImport: false, afterUse: true });
   }, 30_000);
+
+  it("importing @rephysco/core loads neither lru-cache nor node:crypto; caching does", async () => {
+    const { stdout } = await run(process.execPath, [fixture("lazy-lru.mjs")], { cwd: coreDir });
+    expect(JSON.parse(stdout)).toEqual({
+      afterImport: { lru: false, crypto: false },
+      afterUse: { lru: true, crypto: true },
+    });
+  }, 30_000);
 });

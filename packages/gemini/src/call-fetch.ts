@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   limitResponseBody,
   readBoundedText,
+  readLimitedText,
 } from "@rephysco/core/http";
 
 /** The error response of a call, as far as it was read. */
@@ -14,6 +15,8 @@ export interface RecordedErrorResponse {
   readonly headers: Headers;
   /** At most 64 KiB of the body, with `…` appended when there was more. */
   readonly text: string;
+  /** The request URL (scrubbed where it is put on an error). */
+  readonly url: string;
 }
 
 /**
@@ -78,12 +81,20 @@ export function createCallFetch(
     if (response.ok) {
       // A stream is bounded per event (the SDK buffers events, not lines), not in total: its
       // length is the timeouts' business.
-      return options.stream
-        ? limitResponseBody(response, { provider, maxEventBytes: DEFAULT_MAX_EVENT_BYTES })
-        : limitResponseBody(response, {
-            provider,
-            maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-          });
+      if (options.stream)
+        return limitResponseBody(response, { provider, maxEventBytes: DEFAULT_MAX_EVENT_BYTES });
+      // A whole answer is read here, within its cap, by a plain reader loop, and handed to the
+      // SDK as text: cheaper than a stream stage between the socket and the SDK's reader.
+      const text = await readLimitedText(
+        response,
+        provider,
+        options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      );
+      return new Response(text, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
     }
     // Only 4xx and 5xx become an `ApiError` in the SDK; anything else goes through as it is.
     if (response.status < 400 || response.status > 599) return response;
@@ -94,7 +105,7 @@ export function createCallFetch(
       if (init?.signal?.aborted) throw e;
       // The status alone still says what went wrong; a body cut off mid-read adds nothing.
     }
-    error = { status: response.status, headers: response.headers, text };
+    error = { status: response.status, headers: response.headers, text, url: response.url };
     return errorResponseForSdk(response, text);
   };
   return {

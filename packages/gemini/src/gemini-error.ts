@@ -154,6 +154,7 @@ function fromApiError(e: Error & { status: number }, ctx: GeminiErrorContext): R
     provider: ctx.provider,
     status: e.status,
     headers: recorded?.headers,
+    ...(recorded?.url && { url: recorded.url }),
     ...(body !== "" && { body }),
     ...(message !== undefined && { message: `Gemini: ${excerpt(message, MAX_MESSAGE_CHARS)}` }),
     ...(code !== undefined && { code }),

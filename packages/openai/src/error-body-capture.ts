@@ -8,6 +8,7 @@ import { DEFAULT_MAX_ERROR_BODY_BYTES, readBoundedText } from "@rephysco/core/ht
  */
 export class ErrorBodyCapture {
   readonly #bodies = new WeakMap<Headers, string>();
+  readonly #urls = new WeakMap<Headers, string>();
 
   /**
    * Wraps a `fetch` so that every non-2xx response body is recorded before the SDK reads it.
@@ -25,6 +26,7 @@ export class ErrorBodyCapture {
         headers: response.headers,
       });
       this.#bodies.set(copy.headers, text);
+      if (response.url) this.#urls.set(copy.headers, response.url);
       return copy;
     };
   }
@@ -32,5 +34,10 @@ export class ErrorBodyCapture {
   /** The raw body recorded for an error response's headers, if any. */
   get(headers: Headers | undefined): string | undefined {
     return headers ? this.#bodies.get(headers) : undefined;
+  }
+
+  /** The request URL of an error response (scrubbed where it is put on an error), if known. */
+  url(headers: Headers | undefined): string | undefined {
+    return headers ? this.#urls.get(headers) : undefined;
   }
 }

@@ -148,6 +148,7 @@ function mapApiError(error: APIError, options: MapOpenAIErrorOptions): RephyscoE
   const status = typeof error.status === "number" ? error.status : undefined;
   const headers = error.headers instanceof Headers ? error.headers : undefined;
   const raw = status !== undefined ? options.bodies.get(headers) : undefined;
+  const url = options.bodies.url(headers);
   const body =
     raw !== undefined
       ? parseBody(raw)
@@ -189,6 +190,7 @@ function mapApiError(error: APIError, options: MapOpenAIErrorOptions): RephyscoE
     ...(code !== undefined && { code }),
     ...(requestId !== undefined && { requestId }),
     ...(override.retryAfterMs !== undefined && { retryAfterMs: override.retryAfterMs }),
+    ...(url !== undefined && { url }),
     cause: error,
     secrets,
     errorClass,

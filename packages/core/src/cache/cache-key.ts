@@ -1,5 +1,6 @@
-import { createHash, type Hash } from "node:crypto";
+import type { Hash } from "node:crypto";
 import { resolveImage } from "../images.js";
+import { nodeCrypto } from "../lazy.js";
 import { stableStringify } from "../stable-stringify.js";
 import type { Message } from "../types.js";
 
@@ -70,7 +71,7 @@ function field(h: Hash, s: string): void {
  * ```
  */
 export function cacheKey(input: CacheKeyInput): string {
-  const h = createHash("sha256");
+  const h = nodeCrypto().createHash("sha256");
   field(h, VERSION);
   field(h, input.provider);
   field(h, input.baseURL);

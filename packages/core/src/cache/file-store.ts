@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { constants as fsConstants, type Stats } from "node:fs";
 import { type FileHandle, lstat, mkdir, open, readdir, realpath } from "node:fs/promises";
 import { homedir } from "node:os";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { nodeCrypto } from "../lazy.js";
 import { type CacheEntry, type CacheStore, isCacheEntry } from "./cache-store.js";
 
 /** An index entry as cacache reports it. */
@@ -173,7 +173,7 @@ function contentPath(dir: string, integrity: string): string {
 
 /** Where cacache keeps the index bucket of `key` (`index-v5/<2 hex>/<2 hex>/<rest of sha256(key)>`). */
 function bucketPath(dir: string, key: string): string {
-  const hex = createHash("sha256").update(key).digest("hex");
+  const hex = nodeCrypto().createHash("sha256").update(key).digest("hex");
   return join(dir, "index-v5", hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
 }
 

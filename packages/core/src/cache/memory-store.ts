@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { lruCache } from "../lazy.js";
 import type { CacheEntry, CacheStore } from "./cache-store.js";
 
 /** Options of {@link memoryStore}. */
@@ -35,7 +36,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   // handed in or out can never alias what the store holds, and each operation copies once
   // (stringify on set, parse on get), which is cheaper than structuredClone on both sides and
   // gives the same values as the other stores (CacheEntry is plain JSON by contract).
-  const lru = new LRUCache<string, string>({
+  const lru = new (lruCache().LRUCache)<string, string>({
     max,
     ...(options.ttlMs ? { ttl: options.ttlMs } : {}),
     ttlAutopurge: false,

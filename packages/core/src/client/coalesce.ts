@@ -1,4 +1,4 @@
-import type { PipelinePart, PipelineRequest, Stage, Trace } from "./pipeline.js";
+import type { PipelinePart, Stage, Trace } from "./pipeline.js";
 import { SharedStream } from "./shared-stream.js";
 
 /** A part with its own `usage` object, so that callers sharing one upstream never share objects. */
@@ -42,18 +42,8 @@ export function coalesceStage(): Stage {
       inflight.set(id, created);
       shared = created;
     }
-    return follow(shared, req);
-  };
-}
-
-async function* follow(
-  shared: Shared,
-  req: PipelineRequest,
-): AsyncGenerator<PipelinePart, void, undefined> {
-  for await (const part of shared.stream.subscribe(req.signal)) {
+    const { trace } = shared;
     // What the shared call learned (a cache hit, who answered) is known before its first part.
-    Object.assign(req.trace, shared.trace);
-    yield part;
-  }
-  Object.assign(req.trace, shared.trace);
+    return shared.stream.subscribe(req.signal, () => Object.assign(req.trace, trace));
+  };
 }

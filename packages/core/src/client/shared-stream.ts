@@ -52,8 +52,12 @@ export class SharedStream<T> {
     for (const f of w) f();
   }
 
-  /** Iterates the shared stream from its first chunk. */
-  async *subscribe(signal: AbortSignal | undefined): AsyncGenerator<T> {
+  /**
+   * Iterates the shared stream from its first chunk. `beforeEach` runs before each chunk is
+   * handed on and once at the end (so a subscriber can copy what the shared run learned without
+   * a generator layer of its own).
+   */
+  async *subscribe(signal: AbortSignal | undefined, beforeEach?: () => void): AsyncGenerator<T> {
     this.#subscribers++;
     let i = 0;
     let finished = false;
@@ -62,10 +66,12 @@ export class SharedStream<T> {
         if (signal?.aborted) throw abortReason(signal);
         if (i < this.#chunks.length) {
           const chunk = this.#chunks[i++]!;
+          beforeEach?.();
           yield this.#copy ? this.#copy(chunk) : chunk;
           continue;
         }
         if (this.#done) {
+          beforeEach?.();
           if (this.#error) throw this.#error.e;
           finished = true;
           return;

@@ -59,6 +59,10 @@ describe("keys echoed by the provider", () => {
       const error = await caught(() => client.generate("hi"));
       expect((error as ProviderError).status).toBe(400);
       expect((error as ProviderError).requestId).toBe("req_123");
+      // The request URL and the response headers are kept, scrubbed.
+      expect((error as ProviderError).url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\//);
+      expect((error as ProviderError).headers?.["x-request-id"]).toBe("req_123");
+      expect((error as ProviderError).headers?.["x-echo-key"]).toBe("[REDACTED]");
       expect(everyView(error)).not.toContain(KEY);
       expect(everyView(error)).toContain("[REDACTED]");
     });
@@ -92,6 +96,7 @@ describe("credentials in a base URL", () => {
     });
     const error = await caught(() => client.generate("hi"));
     expect((error as ProviderError).status).toBe(502);
+    expect((error as ProviderError).url).toContain("key=[REDACTED]");
     expect(everyView(error)).not.toContain(token);
   });
 
