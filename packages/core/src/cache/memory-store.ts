@@ -1,4 +1,3 @@
-import type { LRUCache } from "lru-cache";
 import { lruCache } from "../lazy.js";
 import type { CacheEntry, CacheStore } from "./cache-store.js";
 
