@@ -1,6 +1,9 @@
 // Loads an internal module of @rephysco/core (not exported by the package, on purpose) for a
 // micro-benchmark: bundled from core's source with esbuild, imported from memory.
-import { fileURLToPath } from "node:url";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 /** Imports `packages/core/src/<path>` (a .ts file), bundled as Node ESM. */
@@ -15,6 +18,8 @@ export async function importCoreInternal(path) {
     write: false,
     logLevel: "silent",
   });
-  const code = result.outputFiles[0].text;
-  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  // A file, not a data: URL: the module resolves built-ins through `import.meta.url`.
+  const file = join(mkdtempSync(join(tmpdir(), "rephysco-bench-")), "internal.mjs");
+  writeFileSync(file, result.outputFiles[0].text);
+  return import(pathToFileURL(file).href);
 }
