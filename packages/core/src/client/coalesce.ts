@@ -1,16 +1,6 @@
 import type { PipelinePart, Stage, Trace } from "./pipeline.js";
 import { SharedStream } from "./shared-stream.js";
 
-/** A part with its own `usage` object, so that callers sharing one upstream never share objects. */
-function ownPart(part: PipelinePart): PipelinePart {
-  if (part.type === "response") {
-    const u = part.response.usage;
-    return u ? { type: "response", response: { ...part.response, usage: { ...u } } } : part;
-  }
-  if (part.type === "finish" && part.usage) return { ...part, usage: { ...part.usage } };
-  return part;
-}
-
 interface Shared {
   readonly stream: SharedStream<PipelinePart>;
   readonly trace: Trace;
@@ -18,7 +8,8 @@ interface Shared {
 
 /**
  * The coalesce stage: identical calls in flight (same cache key, same mode) share one upstream
- * call. The upstream runs on its own signal, aborted only when every caller has left; each
+ * call (callers get objects of their own at the edge, where the public shapes are made). The
+ * upstream runs on its own signal, aborted only when every caller has left; each
  * caller's own signal still ends its own wait. Absent when the client has no cache.
  */
 export function coalesceStage(): Stage {
@@ -36,7 +27,6 @@ export function coalesceStage(): Stage {
           () => {
             if (inflight.get(id) === created) inflight.delete(id);
           },
-          ownPart,
         ),
       };
       inflight.set(id, created);

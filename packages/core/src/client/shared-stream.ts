@@ -12,24 +12,14 @@ export class SharedStream<T> {
   #wake: (() => void)[] = [];
   #subscribers = 0;
   readonly #onSettle: () => void;
-  readonly #copy: ((chunk: T) => T) | undefined;
 
   /** `true` once every subscriber left before the end: a new identical call must not join it. */
   get abandoned(): boolean {
     return this.controller.signal.aborted;
   }
 
-  /**
-   * @param copy Gives each subscriber its own copy of a chunk that holds objects (so that one
-   *   caller changing what it got does not change what the others get); identity when absent.
-   */
-  constructor(
-    source: (signal: AbortSignal) => AsyncIterable<T>,
-    onSettle: () => void,
-    copy?: (chunk: T) => T,
-  ) {
+  constructor(source: (signal: AbortSignal) => AsyncIterable<T>, onSettle: () => void) {
     this.#onSettle = onSettle;
-    this.#copy = copy;
     (async () => {
       try {
         for await (const chunk of source(this.controller.signal)) {
@@ -67,7 +57,7 @@ export class SharedStream<T> {
         if (i < this.#chunks.length) {
           const chunk = this.#chunks[i++]!;
           beforeEach?.();
-          yield this.#copy ? this.#copy(chunk) : chunk;
+          yield chunk;
           continue;
         }
         if (this.#done) {
