@@ -129,13 +129,16 @@ async function* streamOnce(
         done = true;
         break;
       }
-      let parts: readonly StreamPart[] | StreamPart;
-      if (isStreamPart(r.value)) parts = r.value;
-      else {
+      // A provider that yields parts costs no array per part; legacy chunks are adapted.
+      const single = isStreamPart(r.value) ? r.value : undefined;
+      let adapted: StreamPart[] | undefined;
+      if (!single) {
         legacy ??= new LegacyChunkAdapter();
-        parts = legacy.push(r.value);
+        adapted = legacy.push(r.value as StreamChunk);
       }
-      for (const part of Array.isArray(parts) ? parts : [parts]) {
+      const count = adapted ? adapted.length : 1;
+      for (let i = 0; i < count; i++) {
+        const part = adapted ? adapted[i]! : single!;
         if (part.type === "metadata") {
           if (part.model) req.trace.model = part.model;
           metadata = part;
