@@ -40,6 +40,11 @@ function boundMessage(message: string): string {
  * | `image_fetch_failed` | an image URL could not be downloaded (Gemini) |
  * | `content_filter` | the answer was stopped on content grounds (no vendor error code) |
  * | `refusal` | the model refused (Anthropic's `refusal` stop reason) |
+ * | `invalid_tool` | a tool name, schema or `toolChoice` a provider the call can reach does not accept |
+ * | `unsupported_feature` | tools or structured output asked of a provider that has none |
+ * | `invalid_tool_arguments` | a tool call's arguments are not JSON, or fail the tool's schema |
+ * | `invalid_object` | a structured answer is not JSON, or fails the schema |
+ * | `tool_execution_failed` | a tool's `execute` threw and the call asked for it to be thrown |
  */
 export type ErrorReason =
   | "missing_api_key"
@@ -62,7 +67,12 @@ export type ErrorReason =
   | "response_too_large"
   | "image_fetch_failed"
   | "content_filter"
-  | "refusal";
+  | "refusal"
+  | "invalid_tool"
+  | "unsupported_feature"
+  | "invalid_tool_arguments"
+  | "invalid_object"
+  | "tool_execution_failed";
 
 /** Details every Rephysco error carries. All fields but `provider` are optional. */
 export interface ErrorDetails {
@@ -279,4 +289,66 @@ export class TimeoutError extends ServiceUnavailableError {
  */
 export class ConfigurationError extends RephyscoError {
   static override readonly kind: string = "ConfigurationError";
+}
+
+/** One problem a validator found, as Standard Schema reports it. */
+export interface OutputIssue {
+  /** What is wrong. */
+  readonly message: string;
+  /** Where, as a path of keys and indexes (absent for the root). */
+  readonly path?: readonly (string | number)[];
+}
+
+/**
+ * The model's output is not what was asked for: tool-call arguments (`reason:
+ * "invalid_tool_arguments"`) or a structured answer (`reason: "invalid_object"`) that is not
+ * JSON or fails its schema. Carries the raw text the model wrote, so nothing is lost. Not
+ * retried and no fallback by default (the same request tends to give the same answer); use
+ * `repair` on `generateObject`, or send the text back to the model.
+ *
+ * @example
+ * ```ts
+ * catch (e) { if (e instanceof InvalidOutputError) console.error(e.text, e.issues); }
+ * ```
+ */
+export class InvalidOutputError extends ProviderError {
+  static override readonly kind: string = "InvalidOutputError";
+
+  /** The raw text the model wrote (arguments JSON, or the answer). */
+  get text(): string {
+    return String(this.data?.text ?? "");
+  }
+
+  /** What the validator found; absent when the text was not JSON at all. */
+  get issues(): readonly OutputIssue[] | undefined {
+    return this.data?.issues as readonly OutputIssue[] | undefined;
+  }
+
+  /** For tool arguments: the tool's name. */
+  get toolName(): string | undefined {
+    return this.data?.toolName as string | undefined;
+  }
+
+  /** For tool arguments: the call's id. */
+  get toolCallId(): string | undefined {
+    return this.data?.toolCallId as string | undefined;
+  }
+}
+
+/**
+ * A tool's `execute` threw, and the call set `toolErrors: "throw"` (by default a failure is sent
+ * to the model as an error result instead). The tool's error is the `cause`.
+ */
+export class ToolExecutionError extends RephyscoError {
+  static override readonly kind: string = "ToolExecutionError";
+
+  /** The tool that failed. */
+  get toolName(): string {
+    return String(this.data?.toolName ?? "");
+  }
+
+  /** The id of the call that failed. */
+  get toolCallId(): string {
+    return String(this.data?.toolCallId ?? "");
+  }
 }

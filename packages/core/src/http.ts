@@ -66,6 +66,13 @@ export { scrubError, scrubSecrets, scrubValue, urlSecrets } from "./scrub.js";
 export { stableStringify } from "./stable-stringify.js";
 export { isStreamPart, LegacyChunkAdapter } from "./stream-part.js";
 export {
+  checkToolCall,
+  OPENAI_TOOL_NAME_RULE,
+  type ToolNameRule,
+  toolArgumentsJson,
+  toolArgumentsObject,
+} from "./http/tools.js";
+export {
   classifyTransportError,
   hasTransportCode,
   type TransportErrorContext,

@@ -6,6 +6,7 @@
 import {
   AuthenticationError,
   ContentFilterError,
+  InvalidOutputError,
   InvalidRequestError,
   ProviderError,
   QuotaExceededError,
@@ -44,7 +45,8 @@ export function shouldFallbackByDefault(error: unknown): boolean {
   return !(
     error instanceof AuthenticationError ||
     error instanceof InvalidRequestError ||
-    error instanceof ContentFilterError
+    error instanceof ContentFilterError ||
+    error instanceof InvalidOutputError
   );
 }
 

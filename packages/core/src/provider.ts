@@ -83,6 +83,14 @@ export interface Provider {
    * on errors a provider let escape unmapped.
    */
   scrub<T>(value: T): T;
+  /**
+   * Optional: checks a call before any request is sent, throwing an `InvalidRequestError` (reason
+   * `invalid_tool` or `unsupported_feature`) that names the rule and this provider; for example
+   * a tool name the API does not accept, or forcing a tool together with extended thinking. The
+   * client calls it for every provider the call can reach (the primary and its fallbacks), so a
+   * call that would fail on a fallback fails before its first request.
+   */
+  validateCall?(messages: readonly Message[], options: ProviderCallOptions): void;
 }
 
 /** `true` when `value` looks like a {@link Provider} instance (as opposed to a registry id). */

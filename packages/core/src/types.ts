@@ -30,16 +30,85 @@ export type ImageInput =
       readonly mediaType: string;
     };
 
-/** One turn of a conversation. */
+/** A JSON value: what survives `JSON.stringify` and `JSON.parse` unchanged. */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
+
+/** A JSON Schema, as a plain object (`{ type: "object", properties: {...}, required: [...] }`). */
+export type JsonSchema = Readonly<Record<string, unknown>>;
+
+/**
+ * Opaque data a provider needs back with a turn it produced, keyed by provider id (for example
+ * `{ gemini: { thoughtSignature: "..." } }`). Plain JSON, so a history round-trips through
+ * `JSON.stringify`. Each provider reads only its own key; a turn answered by one provider and
+ * sent to another goes without it.
+ */
+export type ProviderMetadata = Readonly<Record<string, Readonly<Record<string, JsonValue>>>>;
+
+/**
+ * A call of a tool, made by the model.
+ *
+ * @typeParam Name - the tool's name.
+ * @typeParam Args - the type of its arguments (inferred from the tool's schema).
+ */
+export interface ToolCall<Name extends string = string, Args = unknown> {
+  /** The provider's id for the call (made by Rephysco, stable, where the provider gives none). */
+  readonly id: string;
+  /** The tool's name. */
+  readonly name: Name;
+  /** The arguments, parsed from `rawArguments` (and validated, when the tool has a validator). */
+  readonly arguments: Args;
+  /** The arguments exactly as the model wrote them (JSON text). */
+  readonly rawArguments: string;
+  /** Provider data that must travel with this call (Gemini thought signatures). */
+  readonly providerMetadata?: ProviderMetadata;
+}
+
+/**
+ * One turn of a conversation. Which fields apply depends on `role`:
+ * - `system`, `user`: `content` (and `images`, `name` for users);
+ * - `assistant`: `content`, and for a turn that called tools `toolCalls`, with the turn's
+ *   `reasoning` and `providerMetadata` (send them back unchanged: some providers reject a tool
+ *   history without them);
+ * - `tool`: the result of one call: `toolCallId`, `content` (the result as text; JSON for
+ *   structured results) and `isError`.
+ *
+ * Every field is plain JSON, so a history round-trips through `JSON.stringify` / `JSON.parse`.
+ *
+ * @example
+ * ```ts
+ * const history: Message[] = [
+ *   { role: "user", content: "Weather in Paris?" },
+ *   { role: "assistant", content: "", toolCalls: [{ id: "call_1", name: "get_weather",
+ *     arguments: { city: "Paris" }, rawArguments: '{"city":"Paris"}' }] },
+ *   { role: "tool", toolCallId: "call_1", content: '{"tempC":18}' },
+ * ];
+ * ```
+ */
 export interface Message {
   /** Who wrote it. */
   readonly role: Role;
-  /** The text of the message. */
+  /** The text of the message (for a `tool` message, the result). */
   readonly content: string;
   /** Optional participant name, passed to providers that support it. */
   readonly name?: string;
   /** Images attached to this message (user messages only on most providers). */
   readonly images?: readonly ImageInput[];
+  /** Assistant turns: the tools the model called. */
+  readonly toolCalls?: readonly ToolCall[];
+  /** Assistant turns: the reasoning that came with the turn (echoed where a provider needs it). */
+  readonly reasoning?: string;
+  /** Assistant turns: provider data that must travel with the turn (see {@link ProviderMetadata}). */
+  readonly providerMetadata?: ProviderMetadata;
+  /** Tool messages: the `id` of the call this message answers. */
+  readonly toolCallId?: string;
+  /** Tool messages: `true` when the tool failed and `content` describes the failure. */
+  readonly isError?: boolean;
 }
 
 /** Token counts for one request, normalized across providers. */
@@ -57,10 +126,54 @@ export interface Usage {
 /**
  * Why the model stopped, normalized across providers:
  * `stop` (natural end or stop sequence), `length` (token limit), `content_filter`,
- * `tool_calls`, or `other`. A `content_filter` finish is raised as a `ContentFilterError`
- * by every provider, so successful responses carry it only when a provider is told not to raise.
+ * `tool_calls` (the answer calls tools: OpenAI `tool_calls`, Anthropic `tool_use`, a Gemini
+ * answer with `functionCall` parts), `refusal` (the model declined; the text is in `refusal`),
+ * or `other`. A `content_filter` finish is raised as a `ContentFilterError` by every provider,
+ * so successful responses carry it only when a provider is told not to raise.
  */
-export type FinishReason = "stop" | "length" | "content_filter" | "tool_calls" | "other";
+export type FinishReason =
+  | "stop"
+  | "length"
+  | "content_filter"
+  | "tool_calls"
+  | "refusal"
+  | "other";
+
+/** What a tool returned (or how it failed), as sent back to the model. */
+export interface ToolResult<Name extends string = string> {
+  /** The `id` of the call. */
+  readonly toolCallId: string;
+  /** The tool's name. */
+  readonly name: Name;
+  /** What `execute` returned; for a failure, the error's message. */
+  readonly result: unknown;
+  /** `true` when `execute` threw (or the call was vetoed); the model is told so. */
+  readonly isError: boolean;
+}
+
+/** One model call of a tool loop, with the tools it ran. */
+export interface StepResult {
+  /** 1 for the first step. */
+  readonly stepNumber: number;
+  /** Text of this step. */
+  readonly content: string;
+  /** Reasoning of this step, when any. */
+  readonly reasoning?: string;
+  /** The calls the model made in this step. */
+  readonly toolCalls: readonly ToolCall[];
+  /** The results sent back, one per executed call. */
+  readonly toolResults: readonly ToolResult[];
+  /** Why this step's model call stopped. */
+  readonly finishReason?: FinishReason;
+  /** Token counts of this step. */
+  readonly usage?: Usage;
+  /** The model that answered this step. */
+  readonly model: string;
+  /** The provider that answered this step. */
+  readonly provider: string;
+  /** `true` when this step's answer came from the cache (tools still ran). */
+  readonly cached: boolean;
+}
 
 /** The answer to a non-streaming request. */
 export interface ModelResponse {
@@ -80,6 +193,26 @@ export interface ModelResponse {
   readonly cached: boolean;
   /** The provider's raw response body (not present on cache hits). */
   readonly raw?: unknown;
+  /** The tools the model called (in the last step, for a tool loop), in order. */
+  readonly toolCalls?: readonly ToolCall[];
+  /** The model's refusal, when it declined (`finishReason: "refusal"`, `content` empty). */
+  readonly refusal?: string;
+  /** Provider data that must travel with this turn into the next request. */
+  readonly providerMetadata?: ProviderMetadata;
+  /** Every model call of a tool loop, in order (absent when no loop ran). */
+  readonly steps?: readonly StepResult[];
+}
+
+/** A fragment of a streamed tool call. */
+export interface ToolCallDelta {
+  /** The call's ordinal among the tool calls of its step (0 for the first). */
+  readonly index: number;
+  /** The call's id, on its first fragment. */
+  readonly id?: string;
+  /** The tool's name, on its first fragment. */
+  readonly name?: string;
+  /** New argument text (may be empty). */
+  readonly argumentsDelta: string;
 }
 
 /** One piece of a streamed answer. */
@@ -98,6 +231,53 @@ export interface StreamChunk {
   readonly usage?: Usage;
   /** `true` when the stream is replayed from the cache. */
   readonly cached?: boolean;
+  /** New refusal text in this chunk (OpenAI `delta.refusal`). */
+  readonly refusal?: string;
+  /** One fragment of a tool call (a Gemini event holding several calls yields several chunks). */
+  readonly toolCallDelta?: ToolCallDelta;
+  /**
+   * The assembled, parsed tool calls; on the chunk that ends a model call (the last chunk, or a
+   * step boundary in a tool loop).
+   */
+  readonly toolCalls?: readonly ToolCall[];
+  /** One tool's result, in a tool loop, after it ran. */
+  readonly toolResult?: ToolResult;
+  /**
+   * A step boundary in a tool loop: the step that just ended. Such a chunk has no
+   * `finishReason`; only the loop's very last chunk has one.
+   */
+  readonly step?: StepResult;
+  /** Provider data of the turn (on the last chunk of a model call). */
+  readonly providerMetadata?: ProviderMetadata;
+}
+
+/** A tool as a provider receives it: name, description and a JSON Schema for the arguments. */
+export interface ToolSpec {
+  /** The name the model calls it by (already checked against the provider's rules). */
+  readonly name: string;
+  /** What the tool does, for the model. */
+  readonly description?: string;
+  /** JSON Schema of the arguments (an object schema). */
+  readonly parameters: JsonSchema;
+  /** Ask for strict schema adherence where the provider supports it (OpenAI `strict`). */
+  readonly strict?: boolean;
+}
+
+/**
+ * Whether and which tools the model may call: `auto` (the model decides), `none`, `required`
+ * (at least one), or `{ name }` (exactly that tool).
+ */
+export type ToolChoice = "auto" | "none" | "required" | { readonly name: string };
+
+/** Asks for a JSON answer, conforming to `schema` when one is given. */
+export interface ResponseFormat {
+  readonly type: "json";
+  /** JSON Schema of the answer. Without one, any JSON object (`json_object` mode). */
+  readonly schema?: JsonSchema;
+  /** A name for the schema (OpenAI `json_schema.name`); default `"response"`. */
+  readonly name?: string;
+  /** What the answer is, for the model. */
+  readonly description?: string;
 }
 
 /**
@@ -126,6 +306,12 @@ export interface ProviderCallOptions {
    * directly fall back to that default when it is absent.
    */
   readonly maxResponseBytes?: number;
+  /** Tools the model may call; already checked against the provider's rules. */
+  readonly tools?: readonly ToolSpec[];
+  /** Whether and which tools to call (only with `tools`). */
+  readonly toolChoice?: ToolChoice;
+  /** Ask for a JSON answer (structured output). */
+  readonly responseFormat?: ResponseFormat;
 }
 
 /** What a provider can do, declared by the provider and used by the client and conformance kit. */
@@ -134,4 +320,8 @@ export interface ProviderCapabilities {
   readonly images: boolean;
   /** Returns reasoning text for some models. */
   readonly reasoning: boolean;
+  /** Takes `tools` and returns tool calls (absent: `false`). */
+  readonly tools?: boolean;
+  /** Takes `responseFormat` (absent: `false`). */
+  readonly structuredOutput?: boolean;
 }

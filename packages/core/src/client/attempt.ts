@@ -45,6 +45,9 @@ function callOptions(req: PipelineRequest, signal: AbortSignal | undefined): Pro
     ...(p.stop !== undefined && { stop: p.stop }),
     ...(p.providerOptions !== undefined && { providerOptions: p.providerOptions }),
     maxResponseBytes: p.maxResponseBytes,
+    ...(p.tools !== undefined && { tools: p.tools }),
+    ...(p.toolChoice !== undefined && { toolChoice: p.toolChoice }),
+    ...(p.responseFormat !== undefined && { responseFormat: p.responseFormat }),
     ...(signal && { signal }),
   };
 }

@@ -4,7 +4,7 @@
  */
 import type { Provider } from "../provider.js";
 import type { StreamPart } from "../stream-part.js";
-import type { Message, ModelResponse } from "../types.js";
+import type { Message, ModelResponse, ResponseFormat, ToolChoice, ToolSpec } from "../types.js";
 
 /** Whether a call returns one answer (`generate`) or streams it. */
 export type CallMode = "generate" | "stream";
@@ -32,6 +32,12 @@ export interface CallParams {
   readonly providerOptions?: Readonly<Record<string, unknown>>;
   /** Most bytes of a non-streamed answer. */
   readonly maxResponseBytes: number;
+  /** Tools the model may call, as JSON Schemas (the call's tools, converted). */
+  readonly tools?: readonly ToolSpec[];
+  /** Whether and which tools to call. */
+  readonly toolChoice?: ToolChoice;
+  /** Ask for a JSON answer. */
+  readonly responseFormat?: ResponseFormat;
   /** The caller's signal (pass it to anything you start). */
   readonly signal?: AbortSignal;
 }
