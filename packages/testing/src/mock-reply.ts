@@ -29,6 +29,31 @@ export interface MockMidStreamError {
   body?: unknown;
 }
 
+/**
+ * A tool call a reply makes, rendered in the dialect's form: OpenAI `tool_calls` (streamed as
+ * index-keyed argument fragments), Anthropic `tool_use` blocks (`input_json_delta` when
+ * streamed), Gemini `functionCall` parts (always whole).
+ */
+export interface MockToolCall {
+  /**
+   * The call id. Defaults: OpenAI `call_<n>`, Anthropic `toolu_<n>`; Gemini sends an id only
+   * when one is given here (the Gemini API usually sends none).
+   */
+  id?: string;
+  /** The tool's name. */
+  name: string;
+  /**
+   * The arguments: an object is sent as JSON (OpenAI) or as the object (Anthropic `input`,
+   * Gemini `args`); a string is sent verbatim as OpenAI `arguments` (so broken JSON can be
+   * tested) and parsed for the other dialects.
+   */
+  arguments: string | Record<string, unknown>;
+  /** Streamed argument fragments (OpenAI, Anthropic); their concatenation is the arguments text. */
+  argumentChunks?: string[];
+  /** Gemini: the `thoughtSignature` on this `functionCall` part. */
+  thoughtSignature?: string;
+}
+
 /** Timing shared by every reply kind. */
 export interface MockTiming {
   /** Milliseconds to wait before the status line and headers are sent. */
@@ -87,6 +112,23 @@ export interface MockTextReply extends MockTiming {
   extra?: Record<string, unknown>;
   /** DashScope style (OpenAI dialect): `content: null` while reasoning, `reasoning_content: null` while answering. */
   nullFields?: boolean;
+  /**
+   * Tool calls of the answer, after its text. The finish reason defaults to the dialect's
+   * tool-call finish (`tool_calls`, `tool_use`; Gemini stays `STOP`).
+   */
+  toolCalls?: MockToolCall[];
+  /** OpenAI dialect: the model's refusal (`message.refusal`, streamed as `delta.refusal`); content stays null. */
+  refusal?: string;
+  /** The refusal split into stream chunks. */
+  refusalChunks?: string[];
+  /**
+   * OpenAI dialect, how streamed tool calls look: `openai` (default: first delta with id, type,
+   * name and `arguments: ""`, then fragments), `dashscope` (later deltas repeat `"id": ""` and
+   * `"type": "function"`, a trailing empty `arguments` delta), `xai` (each whole call in one chunk).
+   */
+  toolCallStyle?: "openai" | "dashscope" | "xai";
+  /** Gemini: the `thoughtSignature` on the (last) text part. */
+  thoughtSignature?: string;
 }
 
 /** An HTTP error answer. */

@@ -1,8 +1,49 @@
-import type { MockTextReply, MockUsage } from "./mock-reply.js";
+import type { MockTextReply, MockToolCall, MockUsage } from "./mock-reply.js";
 import { countTokens, type RequestText } from "./request-text.js";
+
+/** A mock tool call with its arguments as text and as stream fragments. */
+export interface ResolvedToolCall {
+  /** The id given in the reply, if any (dialects supply their default). */
+  id: string | undefined;
+  name: string;
+  /** The arguments as JSON text (a string given verbatim). */
+  argumentsText: string;
+  /** The arguments as an object (a string parsed; `{}` when it does not parse). */
+  argumentsObject: Record<string, unknown>;
+  /** Stream fragments of `argumentsText`. */
+  argumentChunks: string[];
+  thoughtSignature: string | undefined;
+}
+
+function resolveToolCall(call: MockToolCall): ResolvedToolCall {
+  const text = typeof call.arguments === "string" ? call.arguments : JSON.stringify(call.arguments);
+  let object: Record<string, unknown> = {};
+  if (typeof call.arguments === "string") {
+    try {
+      const parsed: unknown = JSON.parse(call.arguments);
+      if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
+        object = parsed as Record<string, unknown>;
+    } catch {
+      object = {};
+    }
+  } else object = call.arguments;
+  return {
+    id: call.id,
+    name: call.name,
+    argumentsText: call.argumentChunks ? call.argumentChunks.join("") : text,
+    argumentsObject: object,
+    argumentChunks: call.argumentChunks ?? [text],
+    thoughtSignature: call.thoughtSignature,
+  };
+}
 
 /** A text reply with chunks, usage and model resolved; what dialect renderers consume. */
 export interface ResolvedTextReply {
+  /** Tool calls, in order (empty when none). */
+  toolCalls: ResolvedToolCall[];
+  /** Refusal text (OpenAI dialect), or undefined. */
+  refusal: string | undefined;
+  refusalChunks: string[];
   content: string;
   contentChunks: string[];
   /** Undefined when the reply has no reasoning. */
@@ -39,10 +80,18 @@ export function resolveTextReply(
   const reasoningChunks = chunksOf(reply.reasoning, reply.reasoningChunks);
   const content = reply.chunks ? reply.chunks.join("") : (reply.text ?? "");
   const reasoning = reply.reasoningChunks ? reply.reasoningChunks.join("") : reply.reasoning;
+  const toolCalls = (reply.toolCalls ?? []).map(resolveToolCall);
+  const refusalChunks = chunksOf(reply.refusal, reply.refusalChunks);
+  const refusal = reply.refusalChunks ? reply.refusalChunks.join("") : reply.refusal;
   const finishReason = reply.omitFinish
     ? undefined
-    : options.mapFinish(reply.finishReason ?? options.defaultFinish);
+    : options.mapFinish(
+        reply.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : options.defaultFinish),
+      );
   return {
+    toolCalls,
+    refusal,
+    refusalChunks,
     content,
     contentChunks,
     reasoning,
