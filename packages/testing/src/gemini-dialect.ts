@@ -1,6 +1,6 @@
 import { type DialectRenderer, payloadText, type RenderContext, sseFrame } from "./dialect.js";
 import type { ResponsePlan } from "./response-plan.js";
-import { mergeExtra, type ResolvedTextReply } from "./text-reply.js";
+import { mergeExtra, type ResolvedTextReply, type ResolvedToolCall } from "./text-reply.js";
 
 const FINISH_FROM_OPENAI: Record<string, string> = {
   stop: "STOP",
@@ -23,8 +23,27 @@ const DEFAULT_STREAM_ERROR = {
 const EOL = "\r\n";
 
 interface Part {
-  text: string;
+  text?: string;
   thought?: true;
+  functionCall?: { name: string; args: Record<string, unknown>; id?: string };
+  thoughtSignature?: string;
+}
+
+/**
+ * A tool call as Gemini sends it: a whole `functionCall` part (`name`, `args` as an object, and
+ * an `id` only on surfaces that send one), with the call's `thoughtSignature` beside it on the
+ * part (Gemini 3), as in recorded `generateContent` / `streamGenerateContent` traffic.
+ */
+function functionCallPart(call: ResolvedToolCall): Part {
+  const part: Part = {
+    functionCall: {
+      name: call.name,
+      args: call.argumentsObject,
+      ...(call.id !== undefined && { id: call.id }),
+    },
+  };
+  if (call.thoughtSignature !== undefined) part.thoughtSignature = call.thoughtSignature;
+  return part;
 }
 
 /** Usage after `answered` of the answer chunks and `thought` of the reasoning chunks; cumulative like the API. */
@@ -60,12 +79,21 @@ function response(
 function renderBody(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan {
   const parts: Part[] = [];
   if (reply.reasoning !== undefined) parts.push({ text: reply.reasoning, thought: true });
-  if (reply.content !== "") parts.push({ text: reply.content });
+  if (reply.content !== "") {
+    const text: Part = { text: reply.content };
+    if (reply.reply.thoughtSignature !== undefined)
+      text.thoughtSignature = reply.reply.thoughtSignature;
+    parts.push(text);
+  }
+  for (const call of reply.toolCalls) parts.push(functionCallPart(call));
   const candidate: Record<string, unknown> = {};
   // A blocked output has no content at all, as the API sends it.
   if (parts.length > 0) candidate.content = { parts, role: "model" };
   if (reply.finishReason !== undefined) candidate.finishReason = reply.finishReason;
   candidate.index = 0;
+  // Recorded answers that call functions say so (the finish reason itself stays STOP).
+  if (reply.toolCalls.length > 0 && reply.finishReason === "STOP")
+    candidate.finishMessage = "Model generated function call(s).";
   const body = mergeExtra(
     response(reply, ctx, candidate, usageMetadata(reply, { answer: 1, thought: 1 })),
     reply.reply.extra,
@@ -94,11 +122,26 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePla
     const candidate = { content: { parts: [{ text }], role: "model" }, index: 0 };
     events.push(response(reply, ctx, candidate, usage));
   });
+  // Calls arrive whole, all of an answer's (parallel) calls in one event, after its text.
+  if (reply.toolCalls.length > 0) {
+    const usage = usageMetadata(reply, { answer: 1, thought: 1 });
+    const candidate = {
+      content: { parts: reply.toolCalls.map(functionCallPart), role: "model" },
+      index: 0,
+    };
+    events.push(response(reply, ctx, candidate, usage));
+  }
   const contentCount = events.length;
 
-  // The finish reason rides on its own closing event (empty text), as in recorded streams.
+  // The finish reason rides on its own closing event (empty text), as in recorded streams; the
+  // text's thought signature comes on that empty part.
   const last: Record<string, unknown> = { index: 0 };
-  if (contentCount > 0) last.content = { parts: [{ text: "" }], role: "model" };
+  const signature = reply.reply.thoughtSignature;
+  if (contentCount > 0 || signature !== undefined) {
+    const closingPart: Part = { text: "" };
+    if (signature !== undefined) closingPart.thoughtSignature = signature;
+    last.content = { parts: [closingPart], role: "model" };
+  }
   if (reply.finishReason !== undefined) last.finishReason = reply.finishReason;
   const closing = mergeExtra(
     response(reply, ctx, last, usageMetadata(reply, { answer: 1, thought: 1 })),
