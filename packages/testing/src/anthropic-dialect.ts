@@ -1,6 +1,6 @@
 import { type DialectRenderer, payloadText, type RenderContext, sseFrame } from "./dialect.js";
 import type { ResponsePlan } from "./response-plan.js";
-import { mergeExtra, type ResolvedTextReply } from "./text-reply.js";
+import { mergeExtra, type ResolvedTextReply, type ResolvedToolCall } from "./text-reply.js";
 
 const FINISH_FROM_OPENAI: Record<string, string> = {
   stop: "end_turn",
@@ -21,6 +21,21 @@ function messageId(ctx: RenderContext): string {
   return `msg_mock_${ctx.seq}`;
 }
 
+/** The id of a tool call: the one the reply gives, else `toolu_<response>_<ordinal>`. */
+function toolUseId(call: ResolvedToolCall, ctx: RenderContext, ordinal: number): string {
+  return call.id ?? `toolu_${ctx.seq}_${ordinal}`;
+}
+
+/**
+ * The `input_json_delta` fragments of a streamed call. Given fragments are sent as they are;
+ * without them the call is sent the way the API was recorded sending it: an empty first
+ * fragment, then the whole input (a call without arguments gets the empty fragment only).
+ */
+function toolFragments(call: ResolvedToolCall, index: number, reply: ResolvedTextReply): string[] {
+  if (reply.reply.toolCalls?.[index]?.argumentChunks) return call.argumentChunks;
+  return call.argumentsText === "{}" ? [""] : ["", call.argumentsText];
+}
+
 function usage(reply: ResolvedTextReply, outputTokens: number): Record<string, unknown> {
   return {
     input_tokens: reply.usage.promptTokens,
@@ -36,6 +51,14 @@ function renderBody(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan 
     content.push({ type: "thinking", thinking: reply.reasoning, signature: MOCK_SIGNATURE });
   }
   if (reply.content !== "") content.push({ type: "text", text: reply.content });
+  reply.toolCalls.forEach((call, i) => {
+    content.push({
+      type: "tool_use",
+      id: toolUseId(call, ctx, i),
+      name: call.name,
+      input: call.argumentsObject,
+    });
+  });
   const body = mergeExtra(
     {
       id: messageId(ctx),
@@ -90,7 +113,8 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePla
     closing: Record<string, unknown>[] = [],
   ) => {
     carry.push(event({ type: "content_block_start", index, content_block: contentBlock }));
-    if (!pinged) {
+    // Recorded streams show pings right after the first block starts and around tool blocks.
+    if (!pinged || contentBlock.type === "tool_use") {
       carry.push(event({ type: "ping" }));
       pinged = true;
     }
@@ -118,6 +142,13 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePla
       text,
     }));
   }
+  reply.toolCalls.forEach((call, i) => {
+    block(
+      { type: "tool_use", id: toolUseId(call, ctx, i), name: call.name, input: {} },
+      toolFragments(call, i, reply),
+      (partial_json) => ({ type: "input_json_delta", partial_json }),
+    );
+  });
 
   const trailer = carry;
   if (reply.finishReason !== undefined) {
@@ -144,7 +175,11 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePla
   };
 }
 
-/** Anthropic Messages dialect (`POST .../messages`). */
+/**
+ * Anthropic Messages dialect (`POST .../messages`). Tool calls are `tool_use` blocks after the
+ * text (streamed as `input_json_delta` fragments in blocks of their own, with pings between
+ * blocks, as recorded from the live API); their finish is `stop_reason: "tool_use"`.
+ */
 export const anthropicDialect: DialectRenderer = {
   defaultFinish: "end_turn",
   mapFinish: (value) => FINISH_FROM_OPENAI[value] ?? value,
