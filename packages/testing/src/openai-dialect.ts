@@ -1,6 +1,6 @@
 import { type DialectRenderer, payloadText, type RenderContext, sseFrame } from "./dialect.js";
 import type { ResponsePlan } from "./response-plan.js";
-import { mergeExtra, type ResolvedTextReply } from "./text-reply.js";
+import { mergeExtra, type ResolvedTextReply, type ResolvedToolCall } from "./text-reply.js";
 
 /** Fixed epoch (2026-01-01) plus the response counter: deterministic `created` values. */
 const CREATED_BASE = 1_767_225_600;
@@ -14,7 +14,10 @@ const DEFAULT_STREAM_ERROR = {
   },
 };
 
-function openaiUsage(reply: ResolvedTextReply): Record<string, unknown> {
+type Style = "openai" | "dashscope" | "xai";
+type Json = Record<string, unknown>;
+
+function openaiUsage(reply: ResolvedTextReply): Json {
   const { promptTokens, completionTokens, reasoningTokens } = reply.usage;
   return {
     prompt_tokens: promptTokens,
@@ -40,16 +43,40 @@ function includeUsage(body: unknown): boolean {
   );
 }
 
+/** The id of a tool call: the one the reply gives, else `call_<response>_<ordinal>`. */
+function callId(call: ResolvedToolCall, ctx: RenderContext, ordinal: number): string {
+  return call.id ?? `call_${ctx.seq}_${ordinal}`;
+}
+
+/**
+ * A whole tool call in a non-streamed message. Key order and fields as recorded: OpenAI
+ * `{id, type, function}`; DashScope adds `index` (alibaba-tool-call.json); xAI has no `index`
+ * either (xai-tool-call.json).
+ */
+function wholeCall(call: ResolvedToolCall, ctx: RenderContext, i: number, style: Style): Json {
+  const id = callId(call, ctx, i);
+  const fn = { name: call.name, arguments: call.argumentsText };
+  if (style === "dashscope")
+    return { function: { arguments: fn.arguments, name: fn.name }, id, index: i, type: "function" };
+  if (style === "xai") return { id, function: fn, type: "function" };
+  return { id, type: "function", function: fn };
+}
+
 function renderBody(reply: ResolvedTextReply, ctx: RenderContext, id: string): ResponsePlan {
   const { nullFields } = reply.reply;
-  const message: Record<string, unknown> = {
-    role: "assistant",
-    content: nullFields && reply.content === "" ? null : reply.content,
-  };
+  const style: Style = reply.reply.toolCallStyle ?? "openai";
+  const calls = reply.toolCalls;
+  // OpenAI sends `content: null` for an answer that is only tool calls or a refusal; DashScope
+  // and xAI send `""` (recorded in alibaba-tool-call.json / xai-tool-call.json).
+  const noText =
+    reply.content === "" &&
+    (nullFields || (style === "openai" && (calls.length > 0 || reply.refusal !== undefined)));
+  const message: Json = { role: "assistant", content: noText ? null : reply.content };
   if (reply.reasoning !== undefined) message.reasoning_content = reply.reasoning;
   else if (nullFields) message.reasoning_content = null;
-  message.refusal = null;
-  message.annotations = [];
+  if (calls.length > 0) message.tool_calls = calls.map((call, i) => wholeCall(call, ctx, i, style));
+  message.refusal = reply.refusal ?? null;
+  if (style === "openai") message.annotations = [];
   const body = mergeExtra(
     {
       id,
@@ -71,11 +98,60 @@ function renderBody(reply: ResolvedTextReply, ctx: RenderContext, id: string): R
   };
 }
 
+/**
+ * The deltas of the tool calls, one delta per stream chunk, in the style of the vendor:
+ * - `openai`: the first delta of an index carries `id`, `type`, `function.name` and
+ *   `arguments: ""`; each argument chunk follows in a delta of its own holding only `index` and
+ *   `function.arguments` (recorded OpenAI traffic).
+ * - `dashscope`: later deltas repeat `"id": ""` and `"type": "function"`, the first delta carries
+ *   the first argument chunk (give `""` as the first chunk for the recorded empty start), and a
+ *   trailing delta with empty `arguments` closes each call (alibaba-tool-call.chunks.txt).
+ * - `xai`: each call whole in one delta (xai-tool-call.chunks.txt).
+ */
+function toolCallDeltas(reply: ResolvedTextReply, ctx: RenderContext, style: Style): Json[] {
+  const deltas: Json[] = [];
+  reply.toolCalls.forEach((call, index) => {
+    const id = callId(call, ctx, index);
+    const one = (value: Json): Json => ({ tool_calls: [value] });
+    if (style === "xai") {
+      deltas.push(
+        one({
+          id,
+          function: { name: call.name, arguments: call.argumentsText },
+          index,
+          type: "function",
+        }),
+      );
+      return;
+    }
+    if (style === "dashscope") {
+      const [first = "", ...rest] = call.argumentChunks;
+      deltas.push({
+        content: null,
+        ...one({ index, id, type: "function", function: { name: call.name, arguments: first } }),
+      });
+      for (const text of rest) {
+        deltas.push({
+          content: null,
+          ...one({ index, id: "", type: "function", function: { arguments: text } }),
+        });
+      }
+      deltas.push(one({ function: { arguments: "" }, index, id: "", type: "function" }));
+      return;
+    }
+    deltas.push(one({ index, id, type: "function", function: { name: call.name, arguments: "" } }));
+    for (const text of call.argumentChunks)
+      deltas.push(one({ index, function: { arguments: text } }));
+  });
+  return deltas;
+}
+
 function renderStream(reply: ResolvedTextReply, ctx: RenderContext, id: string): ResponsePlan {
   const { nullFields, omitDone, extra } = reply.reply;
+  const style: Style = reply.reply.toolCallStyle ?? "openai";
   const withUsage = includeUsage(ctx.request.body);
-  const chunk = (choices: unknown[], more?: Record<string, unknown>): Record<string, unknown> => {
-    const value: Record<string, unknown> = {
+  const chunk = (choices: unknown[], more?: Json): Json => {
+    const value: Json = {
       id,
       object: "chat.completion.chunk",
       created: CREATED_BASE + ctx.seq,
@@ -87,32 +163,40 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext, id: string):
     if (withUsage) value.usage = null;
     return more ? mergeExtra(value, more) : value;
   };
-  const choice = (delta: Record<string, unknown>, finish: string | null = null) => ({
-    index: 0,
-    delta,
-    logprobs: null,
-    finish_reason: finish,
-  });
-  const frame = (value: Record<string, unknown>) => sseFrame(JSON.stringify(value));
+  // xAI leaves `finish_reason` (and `logprobs`) out of every chunk but the last.
+  const choice = (delta: Json, finish: string | null = null): Json =>
+    style === "xai" && finish === null
+      ? { index: 0, delta }
+      : { index: 0, delta, logprobs: null, finish_reason: finish };
+  const frame = (value: Json) => sseFrame(JSON.stringify(value));
 
-  const deltas: Record<string, unknown>[] = [
+  const deltas: Json[] = [
     ...reply.reasoningChunks.map((text) =>
       nullFields ? { content: null, reasoning_content: text } : { reasoning_content: text },
     ),
     ...reply.contentChunks.map((text) =>
       nullFields ? { content: text, reasoning_content: null } : { content: text },
     ),
+    ...reply.refusalChunks.map((text) => ({ refusal: text })),
+    ...toolCallDeltas(reply, ctx, style),
   ];
   // The role rides on the first delta (as xAI does) so that chunk counts match content chunks.
+  // OpenAI opens an answer that has no text with `content: null` next to the role.
+  const opening = (delta: Json): Json => {
+    const open: Json = { role: "assistant", ...delta };
+    if (style === "openai" && ("tool_calls" in delta || "refusal" in delta)) {
+      open.content = null;
+      open.refusal ??= null;
+    }
+    return open;
+  };
   const groups = deltas.map((delta, i) => [
-    frame(chunk([choice(i === 0 ? { role: "assistant", ...delta } : delta)])),
+    frame(chunk([choice(i === 0 ? opening(delta) : delta)])),
   ]);
 
   const trailer: string[] = [];
   if (reply.finishReason !== undefined) {
-    const delta: Record<string, unknown> = nullFields
-      ? { content: "", reasoning_content: null }
-      : {};
+    const delta: Json = nullFields ? { content: "", reasoning_content: null } : {};
     if (groups.length === 0) delta.role = "assistant";
     trailer.push(frame(chunk([choice(delta, reply.finishReason)], extra)));
   }
@@ -127,7 +211,12 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext, id: string):
   };
 }
 
-/** OpenAI Chat Completions dialect (also DashScope compat, xAI, SiliconFlow). */
+/**
+ * OpenAI Chat Completions dialect (also DashScope compat, xAI, SiliconFlow). Tool calls are
+ * rendered after the text, with ids `call_<response>_<ordinal>` unless the reply gives them;
+ * `toolCallStyle` picks the vendor's streamed shape (see {@link toolCallDeltas}). A refusal is
+ * `message.refusal` with `content: null` (streamed as `delta.refusal` fragments).
+ */
 export const openaiDialect: DialectRenderer = {
   defaultFinish: "stop",
   mapFinish: (value) => value,
