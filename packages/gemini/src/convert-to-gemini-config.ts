@@ -1,5 +1,12 @@
-import type { Content, GenerateContentConfig, ThinkingConfig } from "@google/genai";
+import type {
+  Content,
+  GenerateContentConfig,
+  ThinkingConfig,
+  Tool,
+  ToolConfig,
+} from "@google/genai";
 import type { ProviderCallOptions } from "@rephysco/core";
+import { convertToGeminiTools } from "./convert-to-gemini-tools.js";
 
 /**
  * `providerOptions` the Gemini provider understands: any field of the SDK's
@@ -16,8 +23,18 @@ export interface GeminiProviderOptions
 }
 
 /**
- * Builds the SDK's per-call config. Named options (`temperature`, `maxTokens`, `topP`, `stop`)
- * win over the same settings in `providerOptions`. Three fields are never taken from
+ * Builds the SDK's per-call config. Named options (`temperature`, `maxTokens`, `topP`, `stop`,
+ * `responseFormat`, `toolChoice`) win over the same settings in `providerOptions`; `tools` are
+ * added after the `providerOptions.tools` (so built-in tools such as `googleSearch` can be
+ * combined with functions).
+ * - `tools` become one `{ functionDeclarations }` tool, `toolChoice` becomes
+ *   `toolConfig.functionCallingConfig` (see `convertToGeminiTools`; other `toolConfig` fields
+ *   from `providerOptions` are kept);
+ * - `responseFormat` sets `responseMimeType: "application/json"`, with the schema as
+ *   `responseJsonSchema` when there is one (then an OpenAPI `responseSchema` from
+ *   `providerOptions` is dropped: the two are exclusive). Gemini has no field for the format's
+ *   `name` and `description`.
+ * Three fields are never taken from
  * `providerOptions`, because they would undo guarantees Rephysco gives:
  * `abortSignal` (always the caller's), `httpOptions` (could turn SDK retries on),
  * `automaticContinuation` (always `false`: with it on, the SDK sends follow-up requests by itself),
@@ -49,6 +66,24 @@ export function convertToGeminiConfig(
   if (options.topP !== undefined) config.topP = options.topP;
   if (options.stop !== undefined && options.stop.length > 0)
     config.stopSequences = [...options.stop];
+  const declared = convertToGeminiTools(options.tools, options.toolChoice);
+  if (declared) {
+    const own = (passthrough.tools as Tool[] | undefined) ?? [];
+    config.tools = [...own, { functionDeclarations: declared.functionDeclarations }];
+    if (declared.functionCallingConfig) {
+      config.toolConfig = {
+        ...(passthrough.toolConfig as ToolConfig | undefined),
+        functionCallingConfig: declared.functionCallingConfig,
+      };
+    }
+  }
+  if (options.responseFormat) {
+    config.responseMimeType = "application/json";
+    if (options.responseFormat.schema) {
+      config.responseJsonSchema = options.responseFormat.schema;
+      delete config.responseSchema;
+    }
+  }
   if (systemInstruction) config.systemInstruction = systemInstruction;
   if (signal) config.abortSignal = signal;
   config.automaticContinuation = false;

@@ -1,6 +1,13 @@
 import type { Content, Part } from "@google/genai";
 import { type ImageInput, InvalidRequestError, type Message } from "@rephysco/core";
 import { resolveImage } from "@rephysco/core/http";
+import {
+  checkToolResults,
+  functionCallParts,
+  functionResponsePart,
+  type KnownToolCall,
+  turnThoughtSignature,
+} from "./convert-gemini-tool-history.js";
 import type { FetchedImage } from "./fetch-image.js";
 
 /** A conversation in Gemini's shape: the turns, and the system prompt kept apart. */
@@ -79,6 +86,11 @@ async function imagePart(
   return { inlineData: { mimeType: resolved.mediaType, data: resolved.base64 } };
 }
 
+/** User and assistant turns carry images; system and tool messages never send theirs. */
+function hasImages(m: Message): m is Message & { readonly images: readonly ImageInput[] } {
+  return (m.role === "user" || m.role === "assistant") && (m.images?.length ?? 0) > 0;
+}
+
 /**
  * The image parts of every user and assistant message (indexed like `messages`), all loaded at
  * once. The first failure fails the call, so it aborts the downloads still running at once
@@ -88,14 +100,14 @@ async function imageParts(
   messages: readonly Message[],
   opts: ConvertToGeminiContentsOptions,
 ): Promise<(Part[] | undefined)[]> {
-  if (!messages.some((m) => m.role !== "system" && m.images?.length)) return [];
+  if (!messages.some((m) => hasImages(m))) return [];
   const siblings = new AbortController();
   const signal = opts.signal ? AbortSignal.any([opts.signal, siblings.signal]) : siblings.signal;
   const load = (url: string) => opts.loadImage(url, signal);
   try {
     return await Promise.all(
       messages.map((m) =>
-        m.role !== "system" && m.images?.length
+        hasImages(m)
           ? Promise.all(m.images.map((img) => imagePart(img, opts.provider, load)))
           : undefined,
       ),
@@ -116,34 +128,62 @@ async function imageParts(
  *   `fileData` for `gs://` and Files API URIs; `http(s)` URLs are downloaded (all at once) and
  *   inlined;
  * - empty texts are left out (Gemini rejects empty text parts);
+ * - an assistant turn's text carries the turn's thought signature
+ *   (`providerMetadata.gemini.thoughtSignature`), and its tool calls follow as `functionCall`
+ *   parts (see `functionCallParts`: Gemini's own ids and signatures sent back exactly, the
+ *   documented dummy signature for calls Gemini did not sign);
+ * - `tool` messages become `functionResponse` parts of a `user` turn (Gemini's role for function
+ *   results), all results of one turn in one content (see `functionResponsePart` for the name
+ *   lookup and how a result becomes the object Gemini requires);
  * - a conversation made only of system messages is sent as one user turn with that text, since
  *   Gemini needs at least one turn to answer.
  *
- * @throws {InvalidRequestError} for `tool` messages, bad images, or nothing to send.
+ * @throws {InvalidRequestError} for unknown roles, a tool result that answers no earlier call,
+ * bad images, or nothing to send.
  */
 export async function convertToGeminiContents(
   messages: readonly Message[],
   opts: ConvertToGeminiContentsOptions,
 ): Promise<GeminiPrompt> {
   for (const [i, message] of messages.entries()) {
-    if (message.role !== "system" && message.role !== "user" && message.role !== "assistant") {
+    if (
+      message.role !== "system" &&
+      message.role !== "user" &&
+      message.role !== "assistant" &&
+      message.role !== "tool"
+    ) {
       throw new InvalidRequestError(
-        `Message ${i} has role "${message.role}", which the Gemini provider does not support (use system, user or assistant).`,
+        `Message ${i} has role "${message.role}", which the Gemini provider does not support (use system, user, assistant or tool).`,
         { provider: opts.provider, reason: "unsupported_role" },
       );
     }
   }
+  checkToolResults(messages, opts.provider);
   const images = await imageParts(messages, opts);
   const system: Part[] = [];
   const contents: Content[] = [];
+  const known = new Map<string, KnownToolCall>();
   for (const [i, message] of messages.entries()) {
     if (message.role === "system") {
       if (message.content !== "") system.push({ text: message.content });
       continue;
     }
-    const parts: Part[] = images[i] ?? [];
-    if (message.content !== "") parts.push({ text: message.content });
+    let parts: Part[];
+    if (message.role === "tool") {
+      parts = [functionResponsePart(i, message, known, opts.provider)];
+    } else {
+      parts = images[i] ?? [];
+      if (message.content !== "") {
+        const text: Part = { text: message.content };
+        const signature = message.role === "assistant" ? turnThoughtSignature(message) : undefined;
+        if (signature !== undefined) text.thoughtSignature = signature;
+        parts.push(text);
+      }
+      if (message.role === "assistant" && message.toolCalls?.length)
+        parts.push(...functionCallParts(message.toolCalls, known));
+    }
     if (parts.length === 0) continue;
+    // Function results go back in a `user` turn (the current docs; "function" is the old role).
     const role = message.role === "assistant" ? "model" : "user";
     const last = contents.at(-1);
     if (last?.role === role) last.parts!.push(...parts);

@@ -1,4 +1,4 @@
-import type { Candidate, GenerateContentResponse, GoogleGenAI, Part } from "@google/genai";
+import type { Candidate, GenerateContentResponse, GoogleGenAI } from "@google/genai";
 import {
   ConfigurationError,
   type Message,
@@ -27,6 +27,8 @@ import {
 } from "./gemini-error.js";
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
+import { readGeminiParts } from "./read-gemini-parts.js";
+import { validateGeminiCall } from "./validate-gemini-call.js";
 
 /**
  * Who the Gemini provider is: its id, defaults and environment variables. The one source of
@@ -40,7 +42,7 @@ export const GEMINI_CONFIG = {
   apiKeyEnvVars: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
   /** The second is the SDK's own name. */
   baseURLEnvVars: ["GEMINI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"],
-  capabilities: { images: true, reasoning: true },
+  capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 } as const satisfies Omit<BaseProviderConfig, "settings">;
 
 /** Settings of the Gemini provider. */
@@ -104,18 +106,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
     );
   }
   return value;
-}
-
-/** Answer text and thought-summary text of a candidate, kept apart. */
-function splitParts(parts: readonly Part[] | undefined): { content: string; reasoning: string } {
-  let content = "";
-  let reasoning = "";
-  for (const part of parts ?? []) {
-    if (typeof part.text !== "string" || part.text === "") continue;
-    if (part.thought === true) reasoning += part.text;
-    else content += part.text;
-  }
-  return { content, reasoning };
 }
 
 /** The response body as JSON: the SDK adds a `sdkHttpResponse` with a live `Headers` object. */
@@ -242,6 +232,17 @@ export class GeminiProvider extends BaseProvider<
     };
   }
 
+  /**
+   * Checks tool names against Gemini's rule, a forced tool against the declared ones, forced
+   * calls with a JSON answer (refused by Gemini), and that every tool result answers an earlier
+   * call (see `validateGeminiCall`).
+   *
+   * @throws {InvalidRequestError} naming the rule and the provider.
+   */
+  validateCall(messages: readonly Message[], options: ProviderCallOptions): void {
+    validateGeminiCall(this.name, messages, options);
+  }
+
   /** The API version changes what the server does, so it is part of the cache key. */
   override get cacheIdentity(): string {
     return this.#apiVersion;
@@ -300,6 +301,8 @@ export class GeminiProvider extends BaseProvider<
       let usage: Usage | undefined;
       let model: string | undefined;
       let finished = false;
+      /** Tool calls of this answer so far: the next call's ordinal. */
+      let calls = 0;
       const [sdk, params] = await Promise.all([
         this.#sdk(),
         this.#params(messages, options, controller.signal, callFetch),
@@ -323,21 +326,40 @@ export class GeminiProvider extends BaseProvider<
           model = eventModel;
           yield { type: "metadata", model };
         }
-        const text = splitParts(candidate.content?.parts);
-        if (text.reasoning !== "") {
-          reasoning += text.reasoning;
-          yield { type: "reasoning", text: text.reasoning };
+        const read = readGeminiParts(candidate.content?.parts, raw.responseId, calls);
+        if (read.reasoning !== "") {
+          reasoning += read.reasoning;
+          yield { type: "reasoning", text: read.reasoning };
         }
-        if (text.content !== "") {
-          content += text.content;
-          yield { type: "text", text: text.content };
+        if (read.content !== "") {
+          content += read.content;
+          yield { type: "text", text: read.content };
+        }
+        if (read.thoughtSignature !== undefined) {
+          yield {
+            type: "metadata",
+            providerMetadata: { gemini: { thoughtSignature: read.thoughtSignature } },
+          };
+        }
+        // Gemini sends each call whole: its start, all of its arguments and its end at once.
+        for (const call of read.toolCalls ?? []) {
+          const index = calls++;
+          yield {
+            type: "tool-call-start",
+            index,
+            id: call.id,
+            name: call.name,
+            ...(call.providerMetadata && { providerMetadata: call.providerMetadata }),
+          };
+          yield { type: "tool-call-delta", index, argumentsDelta: call.rawArguments };
+          yield { type: "tool-call-end", index };
         }
         if (isGeminiContentFilterReason(candidate.finishReason)) {
           // Text already received stays delivered, then the error: the rule for every provider.
           throw answerFilteredError(candidate, this.name, { content, reasoning });
         }
         // Gemini has no end marker of its own: the finish reason is the end.
-        const reason = mapGeminiFinishReason(candidate.finishReason);
+        const reason = mapGeminiFinishReason(candidate.finishReason, calls > 0);
         if (reason) {
           finished = true;
           yield { type: "finish", reason, ...(usage && { usage }), model };
@@ -353,8 +375,11 @@ export class GeminiProvider extends BaseProvider<
   }
 
   #toChunk(raw: GenerateContentResponse, candidate: Candidate, model: string): StreamChunk {
-    const { content, reasoning } = splitParts(candidate.content?.parts);
-    const finishReason = mapGeminiFinishReason(candidate.finishReason);
+    const { content, reasoning, toolCalls, thoughtSignature } = readGeminiParts(
+      candidate.content?.parts,
+      raw.responseId,
+    );
+    const finishReason = mapGeminiFinishReason(candidate.finishReason, toolCalls !== undefined);
     const usage = finishReason ? convertGeminiUsage(raw.usageMetadata) : undefined;
     return {
       content,
@@ -363,6 +388,10 @@ export class GeminiProvider extends BaseProvider<
       provider: this.name,
       ...(finishReason && { finishReason }),
       ...(usage && { usage }),
+      ...(toolCalls && { toolCalls }),
+      ...(thoughtSignature !== undefined && {
+        providerMetadata: { gemini: { thoughtSignature } },
+      }),
     };
   }
 
@@ -370,12 +399,15 @@ export class GeminiProvider extends BaseProvider<
     if (raw.promptFeedback?.blockReason) throw promptBlockedError(raw.promptFeedback, this.name);
     const candidate = raw.candidates?.[0];
     if (!candidate) throw malformedResponseError(plainBody(raw), this.name);
-    const { content, reasoning } = splitParts(candidate.content?.parts);
+    const { content, reasoning, toolCalls, thoughtSignature } = readGeminiParts(
+      candidate.content?.parts,
+      raw.responseId,
+    );
     if (isGeminiContentFilterReason(candidate.finishReason)) {
       throw answerFilteredError(candidate, this.name, { content, reasoning });
     }
     const usage = convertGeminiUsage(raw.usageMetadata);
-    const finishReason = mapGeminiFinishReason(candidate.finishReason);
+    const finishReason = mapGeminiFinishReason(candidate.finishReason, toolCalls !== undefined);
     return {
       content,
       ...(reasoning !== "" && { reasoning }),
@@ -383,6 +415,10 @@ export class GeminiProvider extends BaseProvider<
       provider: this.name,
       ...(usage && { usage }),
       ...(finishReason && { finishReason }),
+      ...(toolCalls && { toolCalls }),
+      ...(thoughtSignature !== undefined && {
+        providerMetadata: { gemini: { thoughtSignature } },
+      }),
       cached: false,
       raw: plainBody(raw),
     };

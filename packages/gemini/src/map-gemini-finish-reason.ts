@@ -21,13 +21,18 @@ export function isGeminiContentFilterReason(reason: string | undefined): boolean
 }
 
 /**
- * Maps a Gemini `finishReason` to Rephysco's: `STOP` -> `stop`, `MAX_TOKENS` -> `length`,
- * filter reasons -> `content_filter`, anything else (LANGUAGE, OTHER, MALFORMED_FUNCTION_CALL,
- * reasons added later) -> `other`. `undefined` while the answer is still streaming.
+ * Maps a Gemini `finishReason` to Rephysco's: `STOP` -> `stop`, or `tool_calls` when the answer
+ * has `functionCall` parts (Gemini has no finish reason of its own for them), `MAX_TOKENS` ->
+ * `length`, filter reasons -> `content_filter`, anything else (LANGUAGE, OTHER,
+ * MALFORMED_FUNCTION_CALL, reasons added later) -> `other`. `undefined` while the answer is still
+ * streaming.
  */
-export function mapGeminiFinishReason(reason: string | undefined): FinishReason | undefined {
+export function mapGeminiFinishReason(
+  reason: string | undefined,
+  calledTools = false,
+): FinishReason | undefined {
   if (reason === undefined) return undefined;
-  if (reason === "STOP") return "stop";
+  if (reason === "STOP") return calledTools ? "tool_calls" : "stop";
   if (reason === "MAX_TOKENS") return "length";
   if (CONTENT_FILTER_REASONS.has(reason)) return "content_filter";
   return "other";

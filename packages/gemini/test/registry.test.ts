@@ -33,7 +33,12 @@ describe("registry", () => {
     expect(p).toBeInstanceOf(GeminiProvider);
     expect(p.name).toBe("gemini");
     expect(p.defaultModel).toBe(GEMINI_DEFAULT_MODEL);
-    expect(p.capabilities).toEqual({ images: true, reasoning: true });
+    expect(p.capabilities).toEqual({
+      images: true,
+      reasoning: true,
+      tools: true,
+      structuredOutput: true,
+    });
     const res = await p.generate([user("ping")], call());
     expect(res.content).toBe("Echo: ping");
   });

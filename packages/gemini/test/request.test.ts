@@ -144,10 +144,17 @@ describe("request: contents", () => {
     ]);
   });
 
-  it("rejects tool messages and empty conversations before sending", async () => {
-    const tool = await rejection(provider.generate([{ role: "tool", content: "42" }], call()));
+  it("rejects unknown roles, orphan tool results and empty conversations before sending", async () => {
+    const role = await rejection(
+      provider.generate([{ role: "function" as Message["role"], content: "42" }], call()),
+    );
+    expect(role).toBeInstanceOf(InvalidRequestError);
+    expect((role as InvalidRequestError).reason).toBe("unsupported_role");
+    const tool = await rejection(
+      provider.generate([{ role: "tool", toolCallId: "c1", content: "42" }], call()),
+    );
     expect(tool).toBeInstanceOf(InvalidRequestError);
-    expect((tool as InvalidRequestError).reason).toBe("unsupported_role");
+    expect((tool as InvalidRequestError).reason).toBe("invalid_input");
     const empty = await rejection(provider.generate([user("")], call()));
     expect(empty).toBeInstanceOf(InvalidRequestError);
     expect((empty as InvalidRequestError).reason).toBe("invalid_input");
