@@ -58,7 +58,7 @@ function toolCallOf(part: Part, responseId: string | undefined, ordinal: number)
   let gemini: Record<string, JsonValue> | undefined;
   if (part.thoughtSignature) gemini = { thoughtSignature: part.thoughtSignature };
   // Remembered so that history sends `id` back only when it was Gemini's own.
-  if (ownId) (gemini ??= {}).functionCallId = ownId;
+  if (ownId) gemini = { ...gemini, functionCallId: ownId };
   return {
     id: ownId ?? geminiToolCallId(responseId, ordinal, name, rawArguments),
     name,
