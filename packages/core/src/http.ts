@@ -43,6 +43,13 @@ export { type PostJsonOptions, postJson } from "./http/post-json.js";
 export { type ReadJsonBodyOptions, readJsonBody } from "./http/read-json-body.js";
 export { type ReadSseEventsOptions, readSseEvents, type SseEvent } from "./http/read-sse-events.js";
 export {
+  checkToolCall,
+  OPENAI_TOOL_NAME_RULE,
+  type ToolNameRule,
+  toolArgumentsJson,
+  toolArgumentsObject,
+} from "./http/tools.js";
+export {
   createErrorFromResponse,
   ErrorClasses,
   type ErrorClassName,
@@ -65,13 +72,6 @@ export { abortReason } from "./retry.js";
 export { scrubError, scrubSecrets, scrubValue, urlSecrets } from "./scrub.js";
 export { stableStringify } from "./stable-stringify.js";
 export { isStreamPart, LegacyChunkAdapter } from "./stream-part.js";
-export {
-  checkToolCall,
-  OPENAI_TOOL_NAME_RULE,
-  type ToolNameRule,
-  toolArgumentsJson,
-  toolArgumentsObject,
-} from "./http/tools.js";
 export {
   classifyTransportError,
   hasTransportCode,

@@ -24,6 +24,7 @@ export type {
   WrapGenerateOptions,
   WrapStreamOptions,
 } from "./client/middleware.js";
+export type { DeepPartial, ObjectResponse, ObjectStreamItem } from "./client/objects.js";
 export * from "./deprecated.js";
 export {
   AuthenticationError,
@@ -45,7 +46,9 @@ export {
 export {
   type AnyFallbackTarget,
   type FallbackTarget,
+  type GenerateObjectOptions,
   type GenerateOptions,
+  type GenerateResult,
   LLMClient,
   type LLMClientOptions,
 } from "./llm-client.js";
@@ -76,6 +79,21 @@ export type {
   ToolCallEndPart,
   ToolCallStartPart,
 } from "./stream-part.js";
+export {
+  type InferSchema,
+  jsonSchema,
+  type SchemaInput,
+  type TypedJsonSchema,
+} from "./tools/schema.js";
+export {
+  type Tool,
+  type ToolCallDecision,
+  type ToolExecuteContext,
+  type ToolSet,
+  type TypedToolCall,
+  type TypedToolResult,
+  tool,
+} from "./tools/tool.js";
 export type {
   FinishReason,
   ImageInput,

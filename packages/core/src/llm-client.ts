@@ -13,8 +13,15 @@ import {
   validateProviderOptions,
   validateTimeout,
 } from "./client/normalize-input.js";
+import {
+  type ObjectContext,
+  type ObjectResponse,
+  type ObjectStreamItem,
+  generateObject as runGenerateObject,
+  streamObject as runStreamObject,
+} from "./client/objects.js";
 import { observeStage } from "./client/observe.js";
-import type { GenerateOptions, LLMClientOptions } from "./client/options.js";
+import type { GenerateObjectOptions, GenerateOptions, LLMClientOptions } from "./client/options.js";
 import {
   type CallMode,
   compose,
@@ -25,19 +32,74 @@ import {
 import { prepareStage } from "./client/prepare.js";
 import { retryStage } from "./client/retry.js";
 import { type FallbackSpec, Targets, toProvider } from "./client/targets.js";
+import { checkReachable, prepareTools, type ToolSetup } from "./client/tool-calls.js";
+import {
+  generateWithTools,
+  type LoopContext,
+  type LoopOptions,
+  streamWithTools,
+} from "./client/tool-loop.js";
 import { ConfigurationError, InvalidRequestError } from "./errors.js";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "./http/limits.js";
 import { shouldFallbackByDefault } from "./policy.js";
 import type { ProviderId } from "./registry.js";
 import { resolveRetryOptions } from "./retry.js";
-import type { Message, ModelResponse, StreamChunk } from "./types.js";
+import {
+  type InferSchema,
+  type ResolvedSchema,
+  resolveSchema,
+  type SchemaInput,
+} from "./tools/schema.js";
+import type { ToolSet, TypedToolCall } from "./tools/tool.js";
+import type { Message, ModelResponse, ResponseFormat, StreamChunk } from "./types.js";
 
 export type {
   AnyFallbackTarget,
   FallbackTarget,
+  GenerateObjectOptions,
   GenerateOptions,
   LLMClientOptions,
 } from "./client/options.js";
+
+/**
+ * The answer of `generate` / `chat` with the tool calls typed by the call's tools: `arguments`
+ * has the type each tool's schema describes.
+ */
+export type GenerateResult<T extends ToolSet = ToolSet> = Omit<ModelResponse, "toolCalls"> & {
+  /** The tools the model called (in the last step, for a tool loop), parsed and validated. */
+  readonly toolCalls?: readonly TypedToolCall<T>[];
+};
+
+function badOption(message: string): InvalidRequestError {
+  return new InvalidRequestError(message, { provider: "client", reason: "invalid_option" });
+}
+
+/** The loop options of a call, checked; `undefined` when the call runs no loop. */
+function loopOptions(o: GenerateOptions): LoopOptions | undefined {
+  if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 1))
+    throw badOption(`maxSteps must be a positive integer; got ${String(o.maxSteps)}.`);
+  if (o.stopWhen !== undefined && typeof o.stopWhen !== "function")
+    throw badOption("stopWhen must be a function (step, steps) => boolean.");
+  if (
+    o.maxParallelTools !== undefined &&
+    (!Number.isInteger(o.maxParallelTools) || o.maxParallelTools < 1)
+  )
+    throw badOption(
+      `maxParallelTools must be a positive integer; got ${String(o.maxParallelTools)}.`,
+    );
+  if (o.toolErrors !== undefined && o.toolErrors !== "send" && o.toolErrors !== "throw")
+    throw badOption(`toolErrors must be "send" or "throw"; got ${JSON.stringify(o.toolErrors)}.`);
+  if (o.onToolCall !== undefined && typeof o.onToolCall !== "function")
+    throw badOption("onToolCall must be a function.");
+  if (o.maxSteps === undefined && o.stopWhen === undefined) return undefined;
+  return {
+    maxSteps: o.maxSteps ?? 10,
+    ...(o.stopWhen && { stopWhen: o.stopWhen }),
+    maxParallelTools: o.maxParallelTools ?? 4,
+    toolErrors: o.toolErrors ?? "send",
+    ...(o.onToolCall && { onToolCall: o.onToolCall as LoopOptions["onToolCall"] }),
+  };
+}
 
 /**
  * One API over every registered provider: generate, stream, multi-turn chat, images, caching,
@@ -137,12 +199,17 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * console.log(r.content, r.usage?.totalTokens, r.provider);
    * ```
    */
-  async generate(
+  async generate<T extends ToolSet = ToolSet>(
     input: string | readonly Message[],
-    options: GenerateOptions = {},
-  ): Promise<ModelResponse> {
-    const req = this.#request(input, options, "generate");
-    return toResponse(this.#run(req), req.trace);
+    options: GenerateOptions<T> = {},
+  ): Promise<GenerateResult<T>> {
+    const setup = prepareTools(options.tools, options.toolChoice);
+    const loop = loopOptions(options as unknown as GenerateOptions);
+    const req = this.#request(input, options as unknown as GenerateOptions, "generate", setup);
+    if (!setup) return toResponse(this.#run(req), req.trace) as Promise<GenerateResult<T>>;
+    return generateWithTools(this.#loopContext(setup, loop, req), req) as Promise<
+      GenerateResult<T>
+    >;
   }
 
   /**
@@ -154,20 +221,114 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * for await (const chunk of client.stream("Write a haiku")) process.stdout.write(chunk.content);
    * ```
    */
-  stream(
+  stream<T extends ToolSet = ToolSet>(
     input: string | readonly Message[],
-    options: GenerateOptions = {},
+    options: GenerateOptions<T> = {},
   ): AsyncGenerator<StreamChunk, void, undefined> {
     // Input is checked when iteration starts, as for any async generator.
-    return toChunks(() => {
-      const req = this.#request(input, options, "stream");
-      return { parts: this.#run(req), trace: req.trace };
-    }, this.provider);
+    if (options.tools === undefined)
+      return toChunks(() => {
+        const req = this.#request(
+          input,
+          options as unknown as GenerateOptions,
+          "stream",
+          undefined,
+        );
+        return { parts: this.#run(req), trace: req.trace };
+      }, this.provider);
+    let ctx: LoopContext | undefined;
+    return streamWithTools(
+      {
+        get run() {
+          return ctx!.run;
+        },
+        get setup() {
+          return ctx!.setup;
+        },
+        get loop() {
+          return ctx!.loop;
+        },
+        get listener() {
+          return ctx!.listener;
+        },
+        request: (m, n) => ctx!.request(m, n),
+        primaryName: this.provider,
+      },
+      () => {
+        const setup = prepareTools(options.tools, options.toolChoice);
+        const loop = loopOptions(options as unknown as GenerateOptions);
+        const req = this.#request(input, options as unknown as GenerateOptions, "stream", setup);
+        ctx = this.#loopContext(setup, loop, req);
+        return req;
+      },
+    );
+  }
+
+  /**
+   * Asks for a JSON answer that conforms to `schema` and returns it parsed and validated on
+   * `object` (typed by the schema). On the wire: OpenAI `json_schema` (strict when the schema
+   * allows), Gemini `responseJsonSchema`, Anthropic structured output (or one forced tool),
+   * xAI, DashScope and SiliconFlow JSON modes. A refusal, invalid JSON or a failed validation is
+   * an `InvalidOutputError` carrying the raw text (`repair: true` asks once more first).
+   *
+   * @example
+   * ```ts
+   * const { object } = await client.generateObject("Invent a city.", {
+   *   schema: z.object({ name: z.string(), population: z.number() }),
+   * });
+   * ```
+   */
+  async generateObject<S extends SchemaInput>(
+    input: string | readonly Message[],
+    options: GenerateObjectOptions<S>,
+  ): Promise<ObjectResponse<InferSchema<S>>> {
+    const { ctx, req } = this.#objectCall(input, options, "generate");
+    return runGenerateObject<InferSchema<S>>(ctx, req);
+  }
+
+  /**
+   * Streams a JSON answer that conforms to `schema`: each item carries the object parsed so far
+   * (`partial`), the last one (`done: true`) the validated `object`, the finish reason and usage.
+   * Parsing is incremental: linear in the size of the answer.
+   *
+   * @example
+   * ```ts
+   * for await (const item of client.streamObject("Invent a city.", { schema })) {
+   *   if (item.done) console.log(item.object); else render(item.partial);
+   * }
+   * ```
+   */
+  streamObject<S extends SchemaInput>(
+    input: string | readonly Message[],
+    options: GenerateObjectOptions<S>,
+  ): AsyncGenerator<ObjectStreamItem<InferSchema<S>>, void, undefined> {
+    let ctx: ObjectContext | undefined;
+    return runStreamObject<InferSchema<S>>(
+      {
+        get run() {
+          return ctx!.run;
+        },
+        get schema() {
+          return ctx!.schema;
+        },
+        repair: false,
+        request: (m) => ctx!.request(m),
+        primaryName: this.provider,
+      },
+      () => {
+        const call = this.#objectCall(input, options, "stream");
+        ctx = call.ctx;
+        return call.req;
+      },
+    );
   }
 
   /**
    * Sends `message` as the next user turn of the conversation kept by this client and returns
-   * the answer; both enter the history. Calls are queued so that turns never interleave.
+   * the answer; both enter the history. Calls are queued so that turns never interleave. With
+   * tools, the history records the tool turns (assistant calls, tool results); when the model
+   * called a tool that has no `execute`, send its result as the next turn:
+   * `chat([{ role: "tool", toolCallId, content }])`.
    *
    * @example
    * ```ts
@@ -175,11 +336,14 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * const r = await client.chat("What is my name?");
    * ```
    */
-  chat(
-    message: string,
-    options: Omit<GenerateOptions, "systemPrompt"> = {},
-  ): Promise<ModelResponse> {
-    return this.#conversation.send(message, options);
+  chat<T extends ToolSet = ToolSet>(
+    message: string | readonly Message[],
+    options: Omit<GenerateOptions<T>, "systemPrompt"> = {},
+  ): Promise<GenerateResult<T>> {
+    return this.#conversation.send(
+      message,
+      options as unknown as Omit<GenerateOptions, "systemPrompt">,
+    ) as Promise<GenerateResult<T>>;
   }
 
   /**
@@ -188,11 +352,14 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
    * the stream to its end, or stop it with `break` / `return()`, before the next `chat` call runs
    * (an iterator that is neither finished nor closed holds the queue).
    */
-  chatStream(
-    message: string,
-    options: Omit<GenerateOptions, "systemPrompt"> = {},
+  chatStream<T extends ToolSet = ToolSet>(
+    message: string | readonly Message[],
+    options: Omit<GenerateOptions<T>, "systemPrompt"> = {},
   ): AsyncGenerator<StreamChunk, void, undefined> {
-    return this.#conversation.sendStream(message, options);
+    return this.#conversation.sendStream(
+      message,
+      options as unknown as Omit<GenerateOptions, "systemPrompt">,
+    );
   }
 
   /** The conversation so far: the system prompt (when set) and every completed turn, in order. */
@@ -220,11 +387,83 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     await this.#cache?.flush();
   }
 
+  /** The context of a tool call: the pipeline, and the request of each later step. */
+  #loopContext(
+    setup: ToolSetup | undefined,
+    loop: LoopOptions | undefined,
+    first: PipelineRequest,
+  ): LoopContext {
+    return {
+      run: this.#run,
+      setup,
+      loop,
+      listener: this.#options.onEvent,
+      request: (messages) => this.#next(first, messages),
+      primaryName: this.provider,
+    };
+  }
+
+  /** Checks an object call and builds its context and first request. */
+  #objectCall(
+    input: string | readonly Message[],
+    o: GenerateObjectOptions,
+    mode: CallMode,
+  ): { ctx: ObjectContext; req: PipelineRequest } {
+    if (!o || typeof o !== "object" || o.schema === undefined)
+      throw badOption("generateObject / streamObject need options with a schema: { schema }.");
+    for (const k of ["tools", "toolChoice", "maxSteps", "stopWhen"] as const)
+      if ((o as unknown as Record<string, unknown>)[k] !== undefined)
+        throw badOption(
+          `${k} is not an option of generateObject / streamObject: use generate with tools.`,
+        );
+    if (
+      o.schemaName !== undefined &&
+      (typeof o.schemaName !== "string" || !/^[a-zA-Z0-9_-]{1,64}$/.test(o.schemaName))
+    )
+      throw badOption("schemaName must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -.");
+    if (o.repair !== undefined && typeof o.repair !== "boolean")
+      throw badOption("repair must be a boolean.");
+    const schema: ResolvedSchema = resolveSchema(o.schema, "schema");
+    const format: ResponseFormat = {
+      type: "json",
+      schema: schema.jsonSchema,
+      name: o.schemaName ?? "response",
+      ...(o.schemaDescription !== undefined && { description: o.schemaDescription }),
+    };
+    const req = this.#request(input, o, mode, undefined, format);
+    return {
+      req,
+      ctx: {
+        run: this.#run,
+        schema,
+        repair: o.repair === true,
+        request: (messages) => this.#next(req, messages),
+        primaryName: this.provider,
+      },
+    };
+  }
+
+  /** The request of a later model call of the same call (next step, repair): new messages, new trace. */
+  #next(first: PipelineRequest, messages: readonly Message[]): PipelineRequest {
+    const params = { ...first.params, messages };
+    if (params.tools || params.responseFormat) checkReachable(this.#targets, messages, params);
+    return {
+      ...first,
+      params,
+      key: undefined,
+      target: this.#targets.primary,
+      targetIndex: 0,
+      trace: { cached: false, provider: undefined, model: undefined },
+    };
+  }
+
   /** Validates and normalizes one call's input into the request the pipeline runs. */
   #request(
     input: string | readonly Message[],
     o: GenerateOptions,
     mode: CallMode,
+    setup?: ToolSetup,
+    responseFormat?: ResponseFormat,
   ): PipelineRequest {
     validateParams(o);
     if (o.model !== undefined && (typeof o.model !== "string" || o.model === ""))
@@ -240,10 +479,12 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     validateMaxResponseBytes(o.maxResponseBytes, InvalidRequestError);
     const client = this.#options;
     const primary = this.#targets.primary;
-    return {
+    const messages = normalizeInput(input, o.systemPrompt, o.images);
+    const toolChoice = setup && o.toolChoice !== undefined ? o.toolChoice : undefined;
+    const request: PipelineRequest = {
       params: {
         mode,
-        messages: normalizeInput(input, o.systemPrompt, o.images),
+        messages,
         model: o.model ?? primary.model,
         ...(o.temperature !== undefined && { temperature: o.temperature }),
         ...(o.maxTokens !== undefined && { maxTokens: o.maxTokens }),
@@ -252,6 +493,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         ...(o.providerOptions !== undefined && { providerOptions: o.providerOptions }),
         maxResponseBytes:
           o.maxResponseBytes ?? client.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        ...(setup && { tools: setup.specs }),
+        ...(toolChoice !== undefined && { toolChoice }),
+        ...(responseFormat && { responseFormat }),
         ...(o.signal && { signal: o.signal }),
       },
       signal: o.signal,
@@ -265,5 +509,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       targetIndex: 0,
       trace: { cached: false, provider: undefined, model: undefined },
     };
+    if (setup || responseFormat) checkReachable(this.#targets, messages, request.params);
+    return request;
   }
 }

@@ -173,6 +173,8 @@ export interface StepResult {
   readonly provider: string;
   /** `true` when this step's answer came from the cache (tools still ran). */
   readonly cached: boolean;
+  /** Provider data of this step's turn (sent back with it in the next step). */
+  readonly providerMetadata?: ProviderMetadata;
 }
 
 /** The answer to a non-streaming request. */

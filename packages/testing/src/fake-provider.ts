@@ -7,6 +7,7 @@ import type {
   Provider,
   ProviderCallOptions,
   ProviderCapabilities,
+  ProviderMetadata,
   StreamChunk,
   StreamPart,
   Usage,
@@ -42,6 +43,29 @@ export interface FakeTextReply extends FakeTiming {
   readonly usage?: Usage;
   /** The model that answers (default: the model the call asked for); streamed first as metadata. */
   readonly model?: string;
+  /**
+   * Tool calls of the answer, after the text (streamed as start, one fragment per
+   * `argumentChunks` item, end). The finish reason defaults to `"tool_calls"`.
+   */
+  readonly toolCalls?: readonly FakeToolCall[];
+  /** The model's refusal (the finish reason defaults to `"refusal"`). */
+  readonly refusal?: string;
+  /** Provider data of the turn, streamed as a metadata part. */
+  readonly providerMetadata?: ProviderMetadata;
+}
+
+/** A tool call in a {@link FakeTextReply}. */
+export interface FakeToolCall {
+  /** The call id (default `call_<n>`, counted per provider). */
+  readonly id?: string;
+  /** The tool's name. */
+  readonly name: string;
+  /** The arguments: an object (sent as JSON) or raw text (sent as it is, so broken JSON can be tested). */
+  readonly arguments: Readonly<Record<string, unknown>> | string;
+  /** Stream fragments of the arguments text (default: one). */
+  readonly argumentChunks?: readonly string[];
+  /** Provider data of the call. */
+  readonly providerMetadata?: ProviderMetadata;
 }
 
 /** A failure: `generate` rejects with `error`, `stream` throws it before its first item. */
@@ -95,7 +119,7 @@ export interface FakeProviderOptions {
   readonly defaultReply?: FakeReplySource;
   /** Yield legacy {@link StreamChunk}s instead of stream parts (as providers did before parts). */
   readonly legacyChunks?: boolean;
-  /** Default `{ images: true, reasoning: true }`. */
+  /** Default `{ images: true, reasoning: true, tools: true, structuredOutput: true }`. */
   readonly capabilities?: ProviderCapabilities;
   /** Part of the cache key. Default `"fake:"`. */
   readonly baseURL?: string;
@@ -149,16 +173,41 @@ function sleep(ms: number | undefined, signal: AbortSignal | undefined): Promise
 }
 
 /** The parts a reply streams. */
-function partsOf(reply: FakeTextReply | FakePartsReply, model: string): readonly StreamPart[] {
+function partsOf(
+  reply: FakeTextReply | FakePartsReply,
+  model: string,
+  nextId: () => string,
+): readonly StreamPart[] {
   if ("parts" in reply) return reply.parts;
   const parts: StreamPart[] = [];
-  if (reply.model !== undefined) parts.push({ type: "metadata", model: reply.model });
+  if (reply.model !== undefined || reply.providerMetadata)
+    parts.push({
+      type: "metadata",
+      ...(reply.model !== undefined && { model: reply.model }),
+      ...(reply.providerMetadata && { providerMetadata: reply.providerMetadata }),
+    });
   if (reply.reasoning) parts.push({ type: "reasoning", text: reply.reasoning });
   for (const text of reply.chunks ?? [reply.text ?? ""])
     if (text) parts.push({ type: "text", text });
+  if (reply.refusal) parts.push({ type: "refusal", text: reply.refusal });
+  const calls = reply.toolCalls ?? [];
+  calls.forEach((c, index) => {
+    parts.push({
+      type: "tool-call-start",
+      index,
+      id: c.id ?? nextId(),
+      name: c.name,
+      ...(c.providerMetadata && { providerMetadata: c.providerMetadata }),
+    });
+    const text = typeof c.arguments === "string" ? c.arguments : JSON.stringify(c.arguments);
+    for (const argumentsDelta of c.argumentChunks ?? [text])
+      if (argumentsDelta) parts.push({ type: "tool-call-delta", index, argumentsDelta });
+    parts.push({ type: "tool-call-end", index });
+  });
   parts.push({
     type: "finish",
-    reason: reply.finishReason ?? "stop",
+    reason:
+      reply.finishReason ?? (calls.length > 0 ? "tool_calls" : reply.refusal ? "refusal" : "stop"),
     ...(reply.usage && { usage: reply.usage }),
     model: reply.model ?? model,
   });
@@ -174,6 +223,20 @@ function toChunk(part: StreamPart): StreamChunk {
       return { content: "", reasoning: part.text };
     case "metadata":
       return { content: "", ...(part.model !== undefined && { model: part.model }) };
+    case "refusal":
+      return { content: "", refusal: part.text };
+    case "tool-call-start":
+      return {
+        content: "",
+        toolCallDelta: { index: part.index, id: part.id, name: part.name, argumentsDelta: "" },
+      };
+    case "tool-call-delta":
+      return {
+        content: "",
+        toolCallDelta: { index: part.index, argumentsDelta: part.argumentsDelta },
+      };
+    case "tool-call-end":
+      return { content: "" };
     case "finish":
       return {
         content: "",
@@ -215,6 +278,8 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
   const name = options.name ?? "fake";
   const queue: FakeReplySource[] = [...(options.replies ?? [])];
   const calls: FakeCall[] = [];
+  let ids = 0;
+  const nextId = () => `call_${++ids}`;
 
   const next = (messages: readonly Message[], o: ProviderCallOptions, mode: CallMode) => {
     calls.push({ messages, options: o, mode });
@@ -238,7 +303,7 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
     const r = await reply;
     const signal = o.signal;
     await sleep(r.delayMs, signal);
-    const parts = "error" in r && !("parts" in r) ? [] : partsOf(r, o.model);
+    const parts = "error" in r && !("parts" in r) ? [] : partsOf(r, o.model, nextId);
     const gateAt = r.gate ? (r.gateAfterParts ?? 0) : -1;
     for (let i = 0; i <= parts.length; i++) {
       if (i === gateAt) await until(r.gate!, signal);
@@ -254,7 +319,12 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
   return {
     name,
     defaultModel: options.defaultModel ?? "fake-model",
-    capabilities: options.capabilities ?? { images: true, reasoning: true },
+    capabilities: options.capabilities ?? {
+      images: true,
+      reasoning: true,
+      tools: true,
+      structuredOutput: true,
+    },
     baseURL: options.baseURL ?? "fake:",
     keyFingerprint: options.keyFingerprint ?? "none",
     cacheIdentity: options.cacheIdentity ?? "",
@@ -270,24 +340,50 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
       await sleep(r.delayMs, o.signal);
       if (r.gate) await until(r.gate, o.signal);
       if ("error" in r && r.error) throw r.error;
-      const parts = partsOf(r as FakeTextReply | FakePartsReply, o.model);
+      const parts = partsOf(r as FakeTextReply | FakePartsReply, o.model, nextId);
       let content = "";
       let reasoning = "";
+      let refusal = "";
       let model = o.model;
+      let metadata: ProviderMetadata | undefined;
       let finish: FinishPart | undefined;
+      const toolCalls: { id: string; name: string; raw: string[]; meta?: ProviderMetadata }[] = [];
       for (const part of parts) {
         if (part.type === "text") content += part.text;
         else if (part.type === "reasoning") reasoning += part.text;
-        else if (part.type === "metadata" && part.model) model = part.model;
+        else if (part.type === "refusal") refusal += part.text;
+        else if (part.type === "metadata") {
+          if (part.model) model = part.model;
+          if (part.providerMetadata) metadata = part.providerMetadata;
+        } else if (part.type === "tool-call-start")
+          toolCalls[part.index] = {
+            id: part.id,
+            name: part.name,
+            raw: [],
+            ...(part.providerMetadata && { meta: part.providerMetadata }),
+          };
+        else if (part.type === "tool-call-delta")
+          toolCalls[part.index]?.raw.push(part.argumentsDelta);
         else if (part.type === "finish") finish = part;
       }
       return {
         content,
         ...(reasoning && { reasoning }),
+        ...(refusal && { refusal }),
         model: finish?.model ?? model,
         provider: name,
         ...(finish?.usage && { usage: finish.usage }),
         ...(finish && { finishReason: finish.reason }),
+        ...(toolCalls.length > 0 && {
+          toolCalls: toolCalls.map((c) => ({
+            id: c.id,
+            name: c.name,
+            arguments: undefined,
+            rawArguments: c.raw.join(""),
+            ...(c.meta && { providerMetadata: c.meta }),
+          })),
+        }),
+        ...(metadata && { providerMetadata: metadata }),
         cached: false,
       };
     },

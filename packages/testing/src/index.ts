@@ -15,6 +15,7 @@ export {
   type FakeReplySource,
   type FakeTextReply,
   type FakeTiming,
+  type FakeToolCall,
 } from "./fake-provider.js";
 export type {
   MockErrorReply,

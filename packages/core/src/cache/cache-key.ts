@@ -2,7 +2,7 @@ import type { Hash } from "node:crypto";
 import { resolveImage } from "../images.js";
 import { nodeCrypto } from "../lazy.js";
 import { stableStringify } from "../stable-stringify.js";
-import type { Message } from "../types.js";
+import type { Message, ResponseFormat, ToolChoice, ToolSpec } from "../types.js";
 
 /** One provider a request may be answered by: who is asked, with which credentials and model. */
 export interface CacheKeyTarget {
@@ -47,11 +47,18 @@ export interface CacheKeyInput {
   readonly stop?: readonly string[];
   /** Provider-specific parameters; serialized with sorted keys. */
   readonly providerOptions?: Readonly<Record<string, unknown>>;
+  /** Tools offered (names, descriptions, JSON Schemas). */
+  readonly tools?: readonly ToolSpec[];
+  /** Tool choice. */
+  readonly toolChoice?: ToolChoice;
+  /** Structured output format. */
+  readonly responseFormat?: ResponseFormat;
 }
 
 // v2: credential headers and account settings in the fingerprint, the whole target chain.
 // Entries written under other rules are never read.
-const VERSION = "rephysco-cache-v2";
+// v3: tools, tool choice, response format and the tool fields of messages.
+const VERSION = "rephysco-cache-v3";
 
 // Length-prefixed fields make the serialization unambiguous without escaping anything.
 function field(h: Hash, s: string): void {
@@ -108,11 +115,30 @@ export function cacheKey(input: CacheKeyInput): string {
         field(h, r.base64);
       }
     }
+    // Tool turns: calls (raw arguments as written), results, and what travels with the turn.
+    const calls = m.toolCalls;
+    if (calls === undefined) field(h, "u");
+    else {
+      field(h, String(calls.length));
+      for (const c of calls) {
+        field(h, c.id);
+        field(h, c.name);
+        field(h, c.rawArguments ?? stableStringify(c.arguments ?? null));
+        field(h, c.providerMetadata === undefined ? "u" : stableStringify(c.providerMetadata));
+      }
+    }
+    field(h, m.toolCallId ?? "u");
+    field(h, m.isError === undefined ? "u" : String(m.isError));
+    field(h, m.reasoning ?? "u");
+    field(h, m.providerMetadata === undefined ? "u" : stableStringify(m.providerMetadata));
   }
   field(h, input.temperature === undefined ? "u" : String(input.temperature));
   field(h, input.maxTokens === undefined ? "u" : String(input.maxTokens));
   field(h, input.topP === undefined ? "u" : String(input.topP));
   field(h, input.stop === undefined ? "u" : stableStringify(input.stop));
   field(h, input.providerOptions === undefined ? "u" : stableStringify(input.providerOptions));
+  field(h, input.tools === undefined ? "u" : stableStringify(input.tools));
+  field(h, input.toolChoice === undefined ? "u" : stableStringify(input.toolChoice));
+  field(h, input.responseFormat === undefined ? "u" : stableStringify(input.responseFormat));
   return h.digest("hex");
 }

@@ -1,4 +1,5 @@
-import type { FinishReason, StreamChunk, Usage } from "../types.js";
+import type { StreamPart } from "../stream-part.js";
+import type { FinishReason, ProviderMetadata, StreamChunk, ToolCall, Usage } from "../types.js";
 
 /** A cached non-streaming answer. */
 export interface CachedResponse {
@@ -14,14 +15,31 @@ export interface CachedResponse {
   readonly usage?: Usage;
   /** Why the model stopped. */
   readonly finishReason?: FinishReason;
+  /** The model's refusal, when it declined. */
+  readonly refusal?: string;
+  /** Tool calls, with their arguments as the raw text the model wrote. */
+  readonly toolCalls?: readonly Omit<ToolCall, "arguments">[];
+  /** Provider data of the turn. */
+  readonly providerMetadata?: ProviderMetadata;
 }
 
 /**
- * What the client stores: a whole answer, or the chunks of a stream that completed normally.
- * Plain JSON, so any store can serialize it.
+ * What the client stores: a whole answer, or the parts of a stream that completed normally
+ * (`kind: "stream"` holds chunks, as written by earlier versions; it is still read). Plain JSON,
+ * so any store can serialize it.
  */
 export type CacheEntry =
   | { readonly v: 1; readonly kind: "response"; readonly response: CachedResponse }
+  | {
+      readonly v: 1;
+      readonly kind: "parts";
+      /** The provider that answered. */
+      readonly provider: string;
+      /** The model that answered, when known. */
+      readonly model?: string;
+      /** The stream's parts, in order, ending with its finish part. */
+      readonly parts: readonly StreamPart[];
+    }
   | { readonly v: 1; readonly kind: "stream"; readonly chunks: readonly StreamChunk[] };
 
 /**
@@ -53,5 +71,6 @@ export function isCacheEntry(value: unknown): value is CacheEntry {
     return !!r && typeof r.content === "string" && typeof r.model === "string";
   }
   if (v.kind === "stream") return Array.isArray(v.chunks);
+  if (v.kind === "parts") return Array.isArray((value as { parts?: unknown }).parts);
   return false;
 }

@@ -4,6 +4,7 @@ import { isAbortError } from "../retry.js";
 import { isStreamPart, LegacyChunkAdapter, type StreamPart } from "../stream-part.js";
 import { classifyTransportError, hasTransportCode, toTransportError } from "../transport-error.js";
 import type { ProviderCallOptions, StreamChunk } from "../types.js";
+import { mergeMetadata } from "./assemble.js";
 import { attemptScope } from "./attempt-scope.js";
 import type { EventListener } from "./events.js";
 import { emit } from "./events.js";
@@ -144,7 +145,20 @@ async function* streamOnce(
         const part = adapted ? adapted[i]! : single!;
         if (part.type === "metadata") {
           if (part.model) req.trace.model = part.model;
-          metadata = part;
+          // Two held metadata parts become one: nothing of the first is lost.
+          metadata =
+            metadata?.type === "metadata"
+              ? {
+                  type: "metadata",
+                  ...((part.model ?? metadata.model) && { model: part.model ?? metadata.model }),
+                  ...((metadata.providerMetadata || part.providerMetadata) && {
+                    providerMetadata: mergeMetadata(
+                      metadata.providerMetadata,
+                      part.providerMetadata,
+                    ),
+                  }),
+                }
+              : part;
           continue;
         }
         if (part.type === "text") {

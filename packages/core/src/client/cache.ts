@@ -1,7 +1,8 @@
 import type { CachedResponse, CacheEntry, CacheStore } from "../cache/cache-store.js";
 import { isCacheEntry } from "../cache/cache-store.js";
 import type { StreamPart } from "../stream-part.js";
-import type { FinishReason, StreamChunk, Usage } from "../types.js";
+import type { FinishReason, ModelResponse, ToolCall, Usage } from "../types.js";
+import { Assembler, responseParts } from "./assemble.js";
 import type { EventListener } from "./events.js";
 import { emit } from "./events.js";
 import type { CallMode, PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
@@ -107,7 +108,7 @@ export function cacheStage(
   };
 }
 
-/** What is stored of a completed call: the answer, or the stream's parts as chunks. */
+/** What is stored of a completed call: the answer, or the stream's parts. */
 function toEntry(
   parts: readonly PipelinePart[],
   mode: CallMode,
@@ -117,41 +118,37 @@ function toEntry(
     const part = parts.find((p) => p.type === "response");
     if (part?.type !== "response") return undefined;
     const r = part.response;
-    // Only the documented fields, with a usage object of its own: the caller may change theirs.
+    // Only the documented fields, with objects of their own: the caller may change theirs.
+    // Tool arguments are stored as the raw text only; the client parses them on every read.
     const response: CachedResponse = {
       content: r.content,
       ...(r.reasoning !== undefined && { reasoning: r.reasoning }),
+      ...(r.refusal !== undefined && { refusal: r.refusal }),
       model: r.model,
       provider: r.provider,
       ...(r.usage !== undefined && { usage: { ...r.usage } }),
       ...(r.finishReason !== undefined && { finishReason: r.finishReason }),
+      ...(r.toolCalls?.length && {
+        toolCalls: r.toolCalls.map((c) => ({
+          id: c.id,
+          name: c.name,
+          rawArguments: c.rawArguments,
+          ...(c.providerMetadata && { providerMetadata: c.providerMetadata }),
+        })),
+      }),
+      ...(r.providerMetadata !== undefined && { providerMetadata: r.providerMetadata }),
     };
     return { v: 1, kind: "response", response };
   }
-  const provider = req.trace.provider;
-  let model = req.trace.model;
-  const chunks: StreamChunk[] = [];
-  for (const p of parts) {
-    if (p.type === "metadata") {
-      if (p.model) model = p.model;
-    } else if (p.type === "text" || p.type === "reasoning") {
-      chunks.push({
-        content: p.type === "text" ? p.text : "",
-        ...(p.type === "reasoning" && { reasoning: p.text }),
-        ...(model && { model }),
-        ...(provider && { provider }),
-      });
-    } else if (p.type === "finish") {
-      chunks.push({
-        content: "",
-        ...((p.model ?? model) && { model: p.model ?? model }),
-        ...(provider && { provider }),
-        finishReason: p.reason,
-        ...(p.usage && { usage: { ...p.usage } }),
-      });
-    }
-  }
-  return { v: 1, kind: "stream", chunks };
+  const stored: StreamPart[] = [];
+  for (const p of parts) if (p.type !== "response") stored.push(p);
+  return {
+    v: 1,
+    kind: "parts",
+    provider: req.trace.provider ?? "",
+    ...(req.trace.model !== undefined && { model: req.trace.model }),
+    parts: stored,
+  };
 }
 
 /** A stored entry as the parts this call wants; records who answered on the trace. */
@@ -166,21 +163,24 @@ function* replay(
     req.trace.provider = r.provider;
     req.trace.model = r.model;
     if (mode === "generate") {
-      yield {
-        type: "response",
-        response: { ...r, ...(r.usage && { usage: { ...r.usage } }), cached: true },
-      };
+      yield { type: "response", response: fromCached(r, true) };
       return;
     }
-    yield { type: "metadata", model: r.model };
-    if (r.reasoning) yield { type: "reasoning", text: r.reasoning };
-    yield { type: "text", text: r.content };
-    yield {
-      type: "finish",
-      reason: r.finishReason ?? "stop",
-      ...(r.usage && { usage: { ...r.usage } }),
-      model: r.model,
-    };
+    yield* responseParts(fromCached(r, true));
+    return;
+  }
+  if (entry.kind === "parts") {
+    const provider = entry.provider || primaryName;
+    req.trace.provider = provider;
+    req.trace.model = entry.model ?? req.params.model;
+    if (mode === "stream") {
+      yield* entry.parts;
+      return;
+    }
+    const a = new Assembler();
+    for (const p of entry.parts) a.push(p);
+    if (a.model) req.trace.model = a.model;
+    yield { type: "response", response: a.response(provider, req.trace.model, true) };
     return;
   }
   const chunks = entry.chunks;
@@ -231,5 +231,18 @@ function* replay(
     reason: reason ?? "stop",
     ...(usage && { usage: { ...usage } }),
     ...(model && { model }),
+  };
+}
+
+/** A stored answer as a response of its own (tool arguments left for the client to parse). */
+function fromCached(r: CachedResponse, cached: boolean): ModelResponse {
+  const { toolCalls, ...rest } = r;
+  return {
+    ...rest,
+    ...(r.usage && { usage: { ...r.usage } }),
+    ...(toolCalls && {
+      toolCalls: toolCalls.map((c): ToolCall => ({ ...c, arguments: undefined })),
+    }),
+    cached,
   };
 }

@@ -1,5 +1,6 @@
 import { InvalidRequestError } from "../errors.js";
-import type { ImageInput, Message, ModelResponse, StreamChunk } from "../types.js";
+import type { ImageInput, Message, ModelResponse, StreamChunk, ToolResult } from "../types.js";
+import { resultText, stepMessages } from "./tool-loop.js";
 
 /** What a conversation needs of a client: one call, and one stream. */
 export interface ConversationTransport<O extends { readonly images?: readonly ImageInput[] }> {
@@ -22,13 +23,16 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
     this.#systemPrompt = systemPrompt;
   }
 
-  /** Sends the next user turn and returns the answer; both enter the history. */
-  send(message: string, options: O): Promise<ModelResponse> {
+  /**
+   * Sends the next turn (a user message, or messages such as tool results) and returns the
+   * answer; both enter the history, tool turns included.
+   */
+  send(message: string | readonly Message[], options: O): Promise<ModelResponse> {
     const run = async () => {
-      const user = userTurn(message, options.images);
+      const turn = userTurn(message, options.images);
       const { images: _images, ...rest } = options;
-      const response = await this.#client.generate([...this.history, user], rest);
-      this.#turns.push(user, { role: "assistant", content: response.content });
+      const response = await this.#client.generate([...this.history, ...turn], rest);
+      this.#turns.push(...turn, ...answerTurns(response));
       return response;
     };
     const next = this.#lock.then(run, run);
@@ -37,7 +41,10 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
   }
 
   /** Streams the answer to the next user turn; the turn enters the history when it completes. */
-  async *sendStream(message: string, options: O): AsyncGenerator<StreamChunk, void, undefined> {
+  async *sendStream(
+    message: string | readonly Message[],
+    options: O,
+  ): AsyncGenerator<StreamChunk, void, undefined> {
     let release!: () => void;
     const prev = this.#lock;
     this.#lock = new Promise<void>((r) => {
@@ -45,14 +52,41 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
     });
     try {
       await prev;
-      const user = userTurn(message, options.images);
+      const turn = userTurn(message, options.images);
       const { images: _images, ...rest } = options;
+      const answer: Message[] = [];
       let content = "";
-      for await (const chunk of this.#client.stream([...this.history, user], rest)) {
+      let reasoning = "";
+      let results: ToolResult[] = [];
+      for await (const chunk of this.#client.stream([...this.history, ...turn], rest)) {
         content += chunk.content;
+        if (chunk.reasoning) reasoning += chunk.reasoning;
+        if (chunk.toolResult) results.push(chunk.toolResult);
+        if (chunk.step) {
+          answer.push(...stepMessages(chunk.step));
+          content = "";
+          reasoning = "";
+          results = [];
+        } else if (chunk.finishReason) {
+          const calls = chunk.toolCalls ?? [];
+          answer.push({
+            role: "assistant",
+            content,
+            ...(calls.length > 0 && { toolCalls: calls }),
+            ...(calls.length > 0 && reasoning && { reasoning }),
+            ...(chunk.providerMetadata && { providerMetadata: chunk.providerMetadata }),
+          });
+          for (const r of results)
+            answer.push({
+              role: "tool",
+              toolCallId: r.toolCallId,
+              content: resultText(r.result),
+              ...(r.isError && { isError: true }),
+            });
+        }
         yield chunk;
       }
-      this.#turns.push(user, { role: "assistant", content });
+      this.#turns.push(...turn, ...answer);
     } finally {
       release();
     }
@@ -82,14 +116,43 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
   }
 }
 
-function userTurn(message: string, images: readonly ImageInput[] | undefined): Message {
+/** What an answer adds to the history: each step's turn and tool results, or the one answer. */
+function answerTurns(r: ModelResponse): Message[] {
+  if (r.steps?.length) return r.steps.flatMap(stepMessages);
+  const calls = r.toolCalls ?? [];
+  return [
+    {
+      role: "assistant",
+      content: r.content,
+      ...(calls.length > 0 && { toolCalls: calls }),
+      ...(calls.length > 0 && r.reasoning && { reasoning: r.reasoning }),
+      ...(r.providerMetadata && { providerMetadata: r.providerMetadata }),
+    },
+  ];
+}
+
+function userTurn(
+  message: string | readonly Message[],
+  images: readonly ImageInput[] | undefined,
+): Message[] {
+  if (Array.isArray(message)) {
+    if (message.length === 0 || images?.length)
+      throw new InvalidRequestError(
+        "chat() takes a non-empty message string, or a non-empty list of messages (tool results) without images.",
+        { provider: "client", reason: "invalid_input" },
+      );
+    // Checked with the whole history when the call is made.
+    return [...(message as readonly Message[])];
+  }
   if (typeof message !== "string" || (message.trim() === "" && !images?.length)) {
     throw new InvalidRequestError("chat() needs a non-empty message string.", {
       provider: "client",
       reason: "invalid_input",
     });
   }
-  return images?.length
-    ? { role: "user", content: message, images }
-    : { role: "user", content: message };
+  return [
+    images?.length
+      ? { role: "user", content: message, images }
+      : { role: "user", content: message },
+  ];
 }

@@ -1,10 +1,13 @@
-import type { ModelResponse, StreamChunk } from "../types.js";
+import type { StreamPart } from "../stream-part.js";
+import type { ModelResponse, ProviderMetadata, StreamChunk } from "../types.js";
+import { mergeMetadata } from "./assemble.js";
 import type { PipelinePart, Trace } from "./pipeline.js";
 
 /**
  * The public shapes, made at the edge of the pipeline: the answer of `generate`, and the
- * {@link StreamChunk}s of `stream` (text and reasoning as they come, then one last chunk with
- * the finish reason and usage). Every caller gets objects of its own.
+ * {@link StreamChunk}s of `stream` (text, reasoning, refusal and tool-call fragments as they
+ * come, then one last chunk with the finish reason and usage). Every caller gets objects of its
+ * own.
  */
 export async function toResponse(
   parts: AsyncIterable<PipelinePart>,
@@ -22,6 +25,58 @@ export async function toResponse(
 }
 
 /**
+ * The chunk of one content part (text, reasoning, refusal, tool-call start or fragment), or
+ * `undefined` for parts that have no chunk of their own (metadata, tool-call end, finish).
+ */
+export function partChunk(
+  part: StreamPart,
+  model: string | undefined,
+  provider: string,
+  cached: boolean,
+): StreamChunk | undefined {
+  switch (part.type) {
+    case "text":
+      return cached
+        ? { content: part.text, ...(model && { model }), provider, cached: true }
+        : { content: part.text, ...(model && { model }), provider };
+    case "reasoning":
+      return {
+        content: "",
+        reasoning: part.text,
+        ...(model && { model }),
+        provider,
+        ...(cached && { cached: true }),
+      };
+    case "refusal":
+      return {
+        content: "",
+        refusal: part.text,
+        ...(model && { model }),
+        provider,
+        ...(cached && { cached: true }),
+      };
+    case "tool-call-start":
+      return {
+        content: "",
+        toolCallDelta: { index: part.index, id: part.id, name: part.name, argumentsDelta: "" },
+        ...(model && { model }),
+        provider,
+        ...(cached && { cached: true }),
+      };
+    case "tool-call-delta":
+      return {
+        content: "",
+        toolCallDelta: { index: part.index, argumentsDelta: part.argumentsDelta },
+        ...(model && { model }),
+        provider,
+        ...(cached && { cached: true }),
+      };
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Stream parts as public chunks. `start` runs when iteration starts (input errors surface there,
  * as for any async generator); `fallbackProvider` names who answers when nothing else does.
  */
@@ -31,25 +86,13 @@ export async function* toChunks(
 ): AsyncGenerator<StreamChunk, void, undefined> {
   const { parts, trace } = start();
   let model: string | undefined;
+  let metadata: ProviderMetadata | undefined;
   for await (const part of parts) {
     const provider = trace.provider ?? fallbackProvider;
     switch (part.type) {
       case "metadata":
         if (part.model) model = part.model;
-        continue;
-      case "text":
-        yield trace.cached
-          ? { content: part.text, ...(model && { model }), provider, cached: true }
-          : { content: part.text, ...(model && { model }), provider };
-        continue;
-      case "reasoning":
-        yield {
-          content: "",
-          reasoning: part.text,
-          ...(model && { model }),
-          provider,
-          ...(trace.cached && { cached: true }),
-        };
+        if (part.providerMetadata) metadata = mergeMetadata(metadata, part.providerMetadata);
         continue;
       case "finish": {
         const m = part.model ?? model;
@@ -59,13 +102,18 @@ export async function* toChunks(
           provider,
           finishReason: part.reason,
           ...(part.usage && { usage: { ...part.usage } }),
+          ...(metadata && { providerMetadata: metadata }),
           ...(trace.cached && { cached: true }),
         };
         continue;
       }
-      default:
-        // Parts of kinds this version does not know, and `response`, have no chunk form.
+      case "response":
         continue;
+      default: {
+        // Parts of kinds this version does not know have no chunk form.
+        const chunk = partChunk(part, model, provider, trace.cached);
+        if (chunk) yield chunk;
+      }
     }
   }
 }

@@ -77,6 +77,44 @@ export type RephyscoEvent =
       /** Why the model stopped. */
       readonly finishReason?: FinishReason;
     })
+  | {
+      /** The model called a tool (reported once its arguments are parsed and validated). */
+      readonly type: "tool_call";
+      /** The step of the call (1 for the first model call). */
+      readonly stepNumber: number;
+      /** The call's id. */
+      readonly toolCallId: string;
+      /** The tool's name (the arguments are not reported: they may hold personal data). */
+      readonly toolName: string;
+    }
+  | {
+      /** A tool ran (or was vetoed) in a tool loop. */
+      readonly type: "tool_result";
+      /** The step of the call. */
+      readonly stepNumber: number;
+      /** The call's id. */
+      readonly toolCallId: string;
+      /** The tool's name. */
+      readonly toolName: string;
+      /** `true` when the tool threw or was vetoed. */
+      readonly isError: boolean;
+      /** How long `execute` took, in ms. */
+      readonly durationMs: number;
+    }
+  | (Target & {
+      /** One model call of a tool loop ended (its tools not yet run). */
+      readonly type: "step";
+      /** 1 for the first step. */
+      readonly stepNumber: number;
+      /** Why the step's model call stopped. */
+      readonly finishReason?: FinishReason;
+      /** Token counts of the step. */
+      readonly usage?: Usage;
+      /** How many tools the model called. */
+      readonly toolCalls: number;
+      /** Whether the step's answer came from the cache. */
+      readonly cached: boolean;
+    })
   | (Target & {
       /** A call failed for good (after retries and fallbacks). */
       readonly type: "error";

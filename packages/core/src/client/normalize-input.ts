@@ -48,6 +48,7 @@ export function normalizeInput(
     if (m.name !== undefined && typeof m.name !== "string")
       throw bad(`messages[${i}].name must be a string; got ${typeof m.name}.`);
     if (m.images !== undefined) checkImages(m.images, `messages[${i}].images`);
+    checkToolFields(m, i);
     out.push(m);
   });
   if (images?.length) {
@@ -63,6 +64,45 @@ export function normalizeInput(
     out[idx] = { ...target, images: [...(target.images ?? []), ...images] };
   }
   return out;
+}
+
+/** Checks the tool fields of one message: tool calls on assistant turns, ids on tool results. */
+function checkToolFields(m: Message, i: number): void {
+  const at = `messages[${i}]`;
+  if (m.role === "tool") {
+    if (typeof m.toolCallId !== "string" || m.toolCallId === "")
+      throw bad(
+        `${at} is a tool result and needs toolCallId, the id of the call it answers: { role: "tool", toolCallId, content }.`,
+      );
+    if (m.isError !== undefined && typeof m.isError !== "boolean")
+      throw bad(`${at}.isError must be a boolean.`);
+  } else if (m.toolCallId !== undefined || m.isError !== undefined) {
+    throw bad(`${at}: toolCallId and isError belong on tool messages (role "tool") only.`);
+  }
+  if (m.reasoning !== undefined && typeof m.reasoning !== "string")
+    throw bad(`${at}.reasoning must be a string.`);
+  if (
+    m.providerMetadata !== undefined &&
+    (m.providerMetadata === null ||
+      typeof m.providerMetadata !== "object" ||
+      Array.isArray(m.providerMetadata))
+  )
+    throw bad(`${at}.providerMetadata must be an object keyed by provider id.`);
+  if (m.toolCalls === undefined) return;
+  if (m.role !== "assistant")
+    throw bad(`${at}: toolCalls belong on assistant messages only; got role ${m.role}.`);
+  if (!Array.isArray(m.toolCalls)) throw bad(`${at}.toolCalls must be an array.`);
+  m.toolCalls.forEach((c, j) => {
+    const where = `${at}.toolCalls[${j}]`;
+    if (!c || typeof c !== "object")
+      throw bad(`${where} must be an object { id, name, arguments }.`);
+    if (typeof c.id !== "string" || c.id === "")
+      throw bad(`${where}.id must be a non-empty string.`);
+    if (typeof c.name !== "string" || c.name === "")
+      throw bad(`${where}.name must be a non-empty string.`);
+    if (c.rawArguments !== undefined && typeof c.rawArguments !== "string")
+      throw bad(`${where}.rawArguments must be a string of JSON.`);
+  });
 }
 
 function checkImages(images: unknown, where: string): void {

@@ -7,7 +7,9 @@ import type {
   ProviderSettings,
 } from "../registry.js";
 import type { RetryOptions } from "../retry.js";
-import type { ImageInput } from "../types.js";
+import type { SchemaInput } from "../tools/schema.js";
+import type { ToolCallDecision, ToolSet, TypedToolCall } from "../tools/tool.js";
+import type { ImageInput, StepResult } from "../types.js";
 import type { EventListener } from "./events.js";
 import type { Middleware } from "./middleware.js";
 
@@ -94,8 +96,12 @@ export interface LLMClientOptions<Id extends ProviderId = ProviderId> {
   readonly middleware?: readonly Middleware[];
 }
 
-/** Options of one `generate`/`stream`/`chat` call. They override the client's settings. */
-export interface GenerateOptions {
+/**
+ * Options of one `generate`/`stream`/`chat` call. They override the client's settings.
+ *
+ * @typeParam T - the call's tools (inferred from `tools`), which type the calls returned.
+ */
+export interface GenerateOptions<T extends ToolSet = ToolSet> {
   /** System prompt placed before the messages. */
   readonly systemPrompt?: string;
   /** Model for this call. */
@@ -126,4 +132,65 @@ export interface GenerateOptions {
   readonly idleTimeoutMs?: number;
   /** Overrides the client's `maxResponseBytes`. */
   readonly maxResponseBytes?: number;
+  /**
+   * Tools the model may call, keyed by name (define each with `tool()` to have its arguments
+   * typed). Names and schemas are checked against every provider the call can reach before any
+   * request. The calls come back on `toolCalls`, parsed and validated; with `maxSteps`, tools
+   * that have `execute` run in a loop.
+   */
+  readonly tools?: T;
+  /** Whether and which tools to call: `auto` (default), `none`, `required`, or `{ name }`. */
+  readonly toolChoice?: "auto" | "none" | "required" | { readonly name: keyof T & string };
+  /**
+   * Runs the tool loop: call the model, run the tools it asked for (`execute`), send the
+   * results, repeat, at most this many model calls. The answer has `steps`, and `usage` is the
+   * total. Without it (and without `stopWhen`) tools never run: the calls are returned.
+   */
+  readonly maxSteps?: number;
+  /** Ends the tool loop after a step when it returns `true` (also starts the loop; default at most 10 steps). */
+  readonly stopWhen?: (step: StepResult, steps: readonly StepResult[]) => boolean;
+  /** Most tools running at once in a tool loop (default 4). */
+  readonly maxParallelTools?: number;
+  /**
+   * What a tool that throws does in a tool loop: `"send"` (default) sends the error message to
+   * the model as an error result; `"throw"` fails the call with a `ToolExecutionError`.
+   */
+  readonly toolErrors?: "send" | "throw";
+  /**
+   * Called before each tool runs in a tool loop: return nothing to run it, `{ veto: reason }` to
+   * skip it (the model is told `reason`), or `{ arguments }` to run it with other arguments
+   * (checked against the tool's schema).
+   */
+  readonly onToolCall?: (
+    call: TypedToolCall<T>,
+    context: { readonly stepNumber: number; readonly signal: AbortSignal | undefined },
+  ) => ToolCallDecision | Promise<ToolCallDecision>;
+}
+
+/**
+ * Options of `generateObject` / `streamObject`: those of a call without tools, and the schema of
+ * the answer.
+ */
+export interface GenerateObjectOptions<S extends SchemaInput = SchemaInput>
+  extends Omit<
+    GenerateOptions,
+    | "tools"
+    | "toolChoice"
+    | "maxSteps"
+    | "stopWhen"
+    | "maxParallelTools"
+    | "toolErrors"
+    | "onToolCall"
+  > {
+  /** The answer's schema: JSON Schema, a Standard JSON Schema (zod >= 4.2, ArkType) or `jsonSchema(...)`. The root must be an object. */
+  readonly schema: S;
+  /** A name for the schema, sent where the provider takes one (default `"response"`). */
+  readonly schemaName?: string;
+  /** What the answer is, for the model. */
+  readonly schemaDescription?: string;
+  /**
+   * When the answer is not valid JSON or fails the schema: `false` (default) throws an
+   * `InvalidOutputError`; `true` asks the model once more, showing it its answer and the problem.
+   */
+  readonly repair?: boolean;
 }

@@ -26,6 +26,9 @@ export function prepareStage(targets: Targets): Stage {
       ...(p.topP !== undefined && { topP: p.topP }),
       ...(p.stop !== undefined && { stop: p.stop }),
       ...(p.providerOptions !== undefined && { providerOptions: p.providerOptions }),
+      ...(p.tools !== undefined && { tools: p.tools }),
+      ...(p.toolChoice !== undefined && { toolChoice: p.toolChoice }),
+      ...(p.responseFormat !== undefined && { responseFormat: p.responseFormat }),
     });
     return next({ ...req, key });
   };

@@ -1,0 +1,254 @@
+import { InvalidOutputError, type OutputIssue } from "../errors.js";
+import { checkValue, issuesText, type ResolvedSchema } from "../tools/schema.js";
+import type { FinishReason, Message, ModelResponse, Usage } from "../types.js";
+import { Assembler } from "./assemble.js";
+import { toResponse } from "./edge.js";
+import type { Next, PipelineRequest } from "./pipeline.js";
+import { parseJson } from "./tool-calls.js";
+
+/** A value whose objects may lack any property, as a structured answer is while it streams. */
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? DeepPartial<U>[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** The answer of `generateObject`: the response, and the object parsed and validated. */
+export type ObjectResponse<T> = ModelResponse & {
+  /** The answer, parsed from `content` and validated against the schema. */
+  readonly object: T;
+};
+
+/** One item of `streamObject`: the object so far, or, last, the validated object. */
+export type ObjectStreamItem<T> =
+  | {
+      readonly done: false;
+      /**
+       * The object as parsed so far (strings may be cut mid-word). The same object is updated
+       * in place as text arrives, so parsing stays linear in the size of the answer: copy it
+       * (`structuredClone`) if you keep a snapshot.
+       */
+      readonly partial: DeepPartial<T>;
+      /** The answer text this item added. */
+      readonly textDelta: string;
+    }
+  | {
+      readonly done: true;
+      /** The whole object, validated against the schema. */
+      readonly object: T;
+      /** The whole object (the same value as `object`). */
+      readonly partial: DeepPartial<T>;
+      /** The answer text. */
+      readonly text: string;
+      /** Why the model stopped. */
+      readonly finishReason?: FinishReason;
+      /** Token counts. */
+      readonly usage?: Usage;
+      /** The model that answered. */
+      readonly model: string;
+      /** The provider that answered. */
+      readonly provider: string;
+      /** Whether the answer came from the cache. */
+      readonly cached: boolean;
+    };
+
+/** Strips a Markdown code fence some models wrap JSON in (```json ... ```). */
+function unfence(text: string): string {
+  const t = text.trim();
+  if (!t.startsWith("```")) return t;
+  const open = t.indexOf("\n");
+  const close = t.lastIndexOf("```");
+  return open > 0 && close > open ? t.slice(open + 1, close).trim() : t;
+}
+
+type Parsed =
+  | { ok: true; value: unknown }
+  | { ok: false; message: string; issues?: readonly OutputIssue[] };
+
+async function parseObject(text: string, schema: ResolvedSchema): Promise<Parsed> {
+  const json = parseJson(unfence(text));
+  if (!json.ok) return { ok: false, message: `the answer is not valid JSON (${json.error})` };
+  const checked = await checkValue(schema, json.value);
+  if (!checked.ok)
+    return {
+      ok: false,
+      message: `the answer does not match the schema: ${issuesText(checked.issues)}`,
+      issues: checked.issues,
+    };
+  return { ok: true, value: checked.value };
+}
+
+function objectError(
+  provider: string,
+  text: string,
+  parsed: Parsed & { ok: false },
+): InvalidOutputError {
+  return new InvalidOutputError(`${provider}: ${parsed.message}.`, {
+    provider,
+    reason: "invalid_object",
+    data: { text, ...(parsed.issues && { issues: parsed.issues }) },
+  });
+}
+
+function refusalError(r: { provider: string; refusal?: string }): InvalidOutputError {
+  return new InvalidOutputError(`${r.provider}: the model refused to answer: ${r.refusal}`, {
+    provider: r.provider,
+    reason: "invalid_object",
+    data: { text: r.refusal ?? "", refusal: true },
+  });
+}
+
+/** How `generateObject` runs. */
+export interface ObjectContext {
+  readonly run: Next;
+  readonly schema: ResolvedSchema;
+  /** Repair rounds allowed (0 or 1). */
+  readonly repair: boolean;
+  /** The request for these messages (`repair` asks again with the answer and the problem). */
+  readonly request: (messages: readonly Message[]) => PipelineRequest;
+  readonly primaryName: string;
+}
+
+/**
+ * `generateObject`: one call in JSON mode, the answer parsed and validated; with `repair`, one
+ * more call that shows the model its answer and what is wrong with it.
+ */
+export async function generateObject<T>(
+  ctx: ObjectContext,
+  first: PipelineRequest,
+): Promise<ObjectResponse<T>> {
+  const r = await toResponse(ctx.run(first), first.trace);
+  if (r.refusal) throw refusalError(r);
+  const parsed = await parseObject(r.content, ctx.schema);
+  if (parsed.ok) return { ...r, object: parsed.value as T };
+  if (!ctx.repair) throw objectError(r.provider, r.content, parsed);
+  const again = ctx.request([
+    ...first.params.messages,
+    { role: "assistant", content: r.content },
+    {
+      role: "user",
+      content: `That answer cannot be used: ${parsed.message}. Reply with only the corrected JSON, nothing else.`,
+    },
+  ]);
+  const r2 = await toResponse(ctx.run(again), again.trace);
+  if (r2.refusal) throw refusalError(r2);
+  const parsed2 = await parseObject(r2.content, ctx.schema);
+  if (!parsed2.ok) throw objectError(r2.provider, r2.content, parsed2);
+  return { ...r2, object: parsed2.value as T };
+}
+
+interface StreamParserLike {
+  write(text: string): void;
+  onValue: (info: {
+    value?: unknown;
+    key?: string | number;
+    parent?: unknown;
+    stack: readonly { key?: string | number; value?: unknown }[];
+    partial?: boolean;
+  }) => void;
+  onError: (error: Error) => void;
+}
+
+type ParserModule = {
+  JSONParser: new (options: Record<string, unknown>) => StreamParserLike;
+};
+
+let parserModule: Promise<ParserModule> | undefined;
+
+/** @streamparser/json, loaded on the first `streamObject` (most programs never need it). */
+function loadParser(): Promise<ParserModule> {
+  parserModule ??= import("@streamparser/json") as unknown as Promise<ParserModule>;
+  return parserModule;
+}
+
+/**
+ * An incremental view of a JSON object being streamed: each text delta is fed to an incremental
+ * parser (each byte is read once), and the object under construction is kept whole: values in
+ * progress (a string being written, a nested object not yet closed) are attached to their parents
+ * as they appear.
+ */
+class PartialObject {
+  root: unknown;
+  #failed = false;
+  readonly #parser: StreamParserLike;
+
+  constructor(mod: ParserModule) {
+    const parser = new mod.JSONParser({
+      emitPartialTokens: true,
+      emitPartialValues: true,
+      keepStack: true,
+    });
+    parser.onValue = ({ value, key, parent, stack, partial }) => {
+      if (stack.length === 0) {
+        this.root = value;
+        return;
+      }
+      // Attach every container still open to its parent, so the root shows the whole tree.
+      const bottom = stack[0]!.value;
+      if (bottom !== undefined) this.root = bottom;
+      for (let i = 1; i < stack.length; i++) {
+        const holder = stack[i - 1]!.value as Record<string | number, unknown> | undefined;
+        const k = stack[i]!.key;
+        if (holder && k !== undefined) holder[k] = stack[i]!.value;
+      }
+      if (partial && value !== undefined && key !== undefined && parent)
+        (parent as Record<string | number, unknown>)[key] = value;
+    };
+    parser.onError = () => {
+      // Not JSON (prose, a code fence): partial objects stop; the end still reports what is wrong.
+      this.#failed = true;
+    };
+    this.#parser = parser;
+  }
+
+  /** Feeds text; `true` when the object may have changed. */
+  write(text: string): boolean {
+    if (this.#failed) return false;
+    try {
+      this.#parser.write(text);
+    } catch {
+      this.#failed = true;
+      return false;
+    }
+    return this.root !== undefined;
+  }
+}
+
+/** `streamObject`: items with the object so far, then the validated object. */
+export async function* streamObject<T>(
+  ctx: ObjectContext,
+  start: () => PipelineRequest,
+): AsyncGenerator<ObjectStreamItem<T>, void, undefined> {
+  const req = start();
+  const mod = await loadParser();
+  const view = new PartialObject(mod);
+  const a = new Assembler();
+  let model: string | undefined;
+  for await (const part of ctx.run(req)) {
+    if (part.type === "response") continue;
+    a.push(part);
+    if (part.type === "metadata") {
+      if (part.model) model = part.model;
+      continue;
+    }
+    if (part.type !== "text") continue;
+    if (view.write(part.text))
+      yield { done: false, partial: view.root as DeepPartial<T>, textDelta: part.text };
+  }
+  const provider = req.trace.provider ?? ctx.primaryName;
+  const r = a.response(provider, model ?? req.trace.model ?? req.params.model, req.trace.cached);
+  if (r.refusal) throw refusalError(r);
+  const parsed = await parseObject(r.content, ctx.schema);
+  if (!parsed.ok) throw objectError(provider, r.content, parsed);
+  yield {
+    done: true,
+    object: parsed.value as T,
+    partial: parsed.value as DeepPartial<T>,
+    text: r.content,
+    ...(r.finishReason && { finishReason: r.finishReason }),
+    ...(r.usage && { usage: r.usage }),
+    model: r.model,
+    provider,
+    cached: r.cached,
+  };
+}

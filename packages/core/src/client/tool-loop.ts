@@ -1,0 +1,357 @@
+import { InvalidOutputError, ToolExecutionError } from "../errors.js";
+import { isAbortError } from "../retry.js";
+import { checkValue, issuesText } from "../tools/schema.js";
+import type { ToolCallDecision, ToolExecuteContext } from "../tools/tool.js";
+import type {
+  Message,
+  ModelResponse,
+  StepResult,
+  StreamChunk,
+  ToolCall,
+  ToolResult,
+  Usage,
+} from "../types.js";
+import { Assembler } from "./assemble.js";
+import { partChunk, toResponse } from "./edge.js";
+import { type EventListener, emit } from "./events.js";
+import type { Next, PipelineRequest } from "./pipeline.js";
+import { parseToolCalls, type ToolSetup } from "./tool-calls.js";
+
+/** How a tool loop runs (from the call's options). */
+export interface LoopOptions {
+  /** Most model calls. */
+  readonly maxSteps: number;
+  /** Ends the loop after a step when it returns `true`. */
+  readonly stopWhen?: (step: StepResult, steps: readonly StepResult[]) => boolean;
+  /** Most tools running at once. */
+  readonly maxParallelTools: number;
+  /** `send`: a throwing tool becomes an error result for the model; `throw`: the call fails. */
+  readonly toolErrors: "send" | "throw";
+  /** Approves, vetoes or rewrites a call before it runs. */
+  readonly onToolCall?: (
+    call: ToolCall,
+    context: { readonly stepNumber: number; readonly signal: AbortSignal | undefined },
+  ) => ToolCallDecision | Promise<ToolCallDecision>;
+}
+
+/** What the loop needs from the client: the pipeline, and a request for the next step. */
+export interface LoopContext {
+  readonly run: Next;
+  readonly setup: ToolSetup | undefined;
+  readonly loop: LoopOptions | undefined;
+  readonly listener: EventListener | undefined;
+  /** The request of step `n` (1-based) for these messages. */
+  readonly request: (messages: readonly Message[], stepNumber: number) => PipelineRequest;
+  readonly primaryName: string;
+}
+
+/** The sum of two usages (`undefined` when neither is known). */
+export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a) return b && { ...b };
+  if (!b) return a;
+  const reasoning =
+    a.reasoningTokens === undefined && b.reasoningTokens === undefined
+      ? undefined
+      : (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
+  };
+}
+
+/** A tool result as the text sent to the model: a string as it is, anything else as JSON. */
+export function resultText(result: unknown): string {
+  if (typeof result === "string") return result;
+  if (result === undefined) return "";
+  try {
+    return JSON.stringify(result) ?? String(result);
+  } catch {
+    return String(result);
+  }
+}
+
+/** The messages that carry one step into the next request: the assistant turn, then one result each. */
+export function stepMessages(step: StepResult): Message[] {
+  const metadata = step.providerMetadata;
+  const calls = step.toolCalls.length > 0;
+  const out: Message[] = [
+    {
+      role: "assistant",
+      content: step.content,
+      ...(calls && { toolCalls: step.toolCalls }),
+      ...(calls && step.reasoning && { reasoning: step.reasoning }),
+      ...(metadata && { providerMetadata: metadata }),
+    },
+  ];
+  for (const r of step.toolResults)
+    out.push({
+      role: "tool",
+      toolCallId: r.toolCallId,
+      content: resultText(r.result),
+      ...(r.isError && { isError: true }),
+    });
+  return out;
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+}
+
+/** Runs the executable calls of one step, at most `limit` at once; results in call order. */
+async function runTools(
+  calls: readonly ToolCall[],
+  ctx: LoopContext,
+  loop: LoopOptions,
+  stepNumber: number,
+  signal: AbortSignal | undefined,
+  provider: string,
+): Promise<ToolResult[]> {
+  const tools = ctx.setup!.tools;
+  const results: ToolResult[] = new Array(calls.length);
+  let next = 0;
+  const one = async (i: number): Promise<void> => {
+    const call = calls[i]!;
+    const started = performance.now();
+    if (signal?.aborted) throw abortError(signal);
+    const decision = loop.onToolCall
+      ? await loop.onToolCall(call, {
+          stepNumber,
+          ...(signal ? { signal } : { signal: undefined }),
+        })
+      : undefined;
+    let result: ToolResult;
+    if (decision && "veto" in decision) {
+      result = { toolCallId: call.id, name: call.name, result: decision.veto, isError: true };
+    } else {
+      let args = call.arguments;
+      if (decision && "arguments" in decision) {
+        // A rewrite is checked like the model's own arguments.
+        const checked = await checkValue(ctx.setup!.schemas.get(call.name)!, decision.arguments);
+        if (!checked.ok)
+          throw new InvalidOutputError(
+            `onToolCall rewrote the arguments of ${call.name} into a value its schema rejects: ${issuesText(checked.issues)}.`,
+            {
+              provider: "client",
+              reason: "invalid_tool_arguments",
+              data: {
+                text: resultText(decision.arguments),
+                toolName: call.name,
+                toolCallId: call.id,
+                issues: checked.issues,
+              },
+            },
+          );
+        args = checked.value;
+      }
+      const context: ToolExecuteContext = { toolCallId: call.id, signal, stepNumber };
+      try {
+        const value = await tools[call.name]!.execute!(args as never, context);
+        result = { toolCallId: call.id, name: call.name, result: value, isError: false };
+      } catch (error) {
+        if (signal?.aborted || isAbortError(error))
+          throw signal?.aborted ? abortError(signal) : error;
+        if (loop.toolErrors === "throw")
+          throw new ToolExecutionError(
+            `The tool ${call.name} failed: ${(error as Error)?.message ?? String(error)}`,
+            {
+              provider,
+              reason: "tool_execution_failed",
+              cause: error,
+              data: { toolName: call.name, toolCallId: call.id },
+            },
+          );
+        const message = error instanceof Error ? error.message : String(error);
+        result = { toolCallId: call.id, name: call.name, result: message, isError: true };
+      }
+    }
+    results[i] = result;
+    emit(ctx.listener, {
+      type: "tool_result",
+      stepNumber,
+      toolCallId: call.id,
+      toolName: call.name,
+      isError: result.isError,
+      durationMs: performance.now() - started,
+    });
+  };
+  const worker = async (): Promise<void> => {
+    while (next < calls.length) await one(next++);
+  };
+  const workers: Promise<void>[] = [];
+  for (let w = 0; w < Math.min(loop.maxParallelTools, calls.length); w++) workers.push(worker());
+  await Promise.all(workers);
+  return results;
+}
+
+/** Whether the loop goes on after a step. */
+function continues(step: StepResult, steps: readonly StepResult[], loop: LoopOptions): boolean {
+  if (step.toolCalls.length === 0) return false;
+  // A call of a tool without `execute` is the caller's to answer: the loop hands it back.
+  if (step.toolResults.length !== step.toolCalls.length) return false;
+  if (steps.length >= loop.maxSteps) return false;
+  return !loop.stopWhen?.(step, steps);
+}
+
+/** The executable calls of a step: those whose tool has `execute` (the rest end the loop). */
+function executable(calls: readonly ToolCall[], ctx: LoopContext): ToolCall[] {
+  const tools = ctx.setup?.tools;
+  return tools ? calls.filter((c) => typeof tools[c.name]?.execute === "function") : [];
+}
+
+function makeStep(
+  stepNumber: number,
+  r: ModelResponse,
+  calls: readonly ToolCall[],
+  results: readonly ToolResult[],
+): StepResult {
+  return {
+    stepNumber,
+    content: r.content,
+    ...(r.reasoning && { reasoning: r.reasoning }),
+    toolCalls: calls,
+    toolResults: results,
+    ...(r.finishReason && { finishReason: r.finishReason }),
+    ...(r.usage && { usage: r.usage }),
+    model: r.model,
+    provider: r.provider,
+    cached: r.cached,
+    ...(r.providerMetadata && { providerMetadata: r.providerMetadata }),
+  };
+}
+
+/** `generate` with tools: one model call, or the loop when one is asked for. */
+export async function generateWithTools(
+  ctx: LoopContext,
+  first: PipelineRequest,
+): Promise<ModelResponse> {
+  const signal = first.signal;
+  let messages = first.params.messages;
+  const steps: StepResult[] = [];
+  let usage: Usage | undefined;
+  for (let stepNumber = 1; ; stepNumber++) {
+    const req = stepNumber === 1 ? first : ctx.request(messages, stepNumber);
+    const r = await toResponse(ctx.run(req), req.trace);
+    const calls = await parseToolCalls(
+      r.toolCalls,
+      ctx.setup,
+      r.provider,
+      stepNumber,
+      ctx.listener,
+    );
+    const loop = ctx.loop;
+    if (!loop) return withCalls(r, calls);
+    usage = addUsage(usage, r.usage);
+    const run = executable(calls, ctx);
+    emitStep(ctx, stepNumber, r, calls.length);
+    const results = run.length
+      ? await runTools(run, ctx, loop, stepNumber, signal, r.provider)
+      : [];
+    const step = makeStep(stepNumber, r, calls, results);
+    steps.push(step);
+    if (!continues(step, steps, loop)) {
+      const { toolCalls: _drop, ...rest } = r;
+      return {
+        ...rest,
+        ...(calls.length > 0 && { toolCalls: calls }),
+        ...(usage && { usage }),
+        steps,
+      };
+    }
+    if (signal?.aborted) throw abortError(signal);
+    messages = [...messages, ...stepMessages(step)];
+  }
+}
+
+function withCalls(r: ModelResponse, calls: ToolCall[]): ModelResponse {
+  if (calls.length === 0) {
+    if (!r.toolCalls) return r;
+    const { toolCalls: _drop, ...rest } = r;
+    return rest;
+  }
+  return { ...r, toolCalls: calls };
+}
+
+function emitStep(ctx: LoopContext, stepNumber: number, r: ModelResponse, toolCalls: number): void {
+  if (!ctx.listener) return;
+  emit(ctx.listener, {
+    type: "step",
+    stepNumber,
+    provider: r.provider,
+    model: r.model,
+    ...(r.finishReason && { finishReason: r.finishReason }),
+    ...(r.usage && { usage: r.usage }),
+    toolCalls,
+    cached: r.cached,
+  });
+}
+
+/**
+ * `stream` with tools: chunks of every model call as they come (tool-call fragments as
+ * `toolCallDelta`), each call's parsed `toolCalls` on the chunk that ends it, tool results and
+ * step boundaries as chunks of their own, and `finishReason` only on the very last chunk.
+ */
+export async function* streamWithTools(
+  ctx: LoopContext,
+  start: () => PipelineRequest,
+): AsyncGenerator<StreamChunk, void, undefined> {
+  const first = start();
+  const signal = first.signal;
+  let messages = first.params.messages;
+  const steps: StepResult[] = [];
+  let usage: Usage | undefined;
+  for (let stepNumber = 1; ; stepNumber++) {
+    const req = stepNumber === 1 ? first : ctx.request(messages, stepNumber);
+    const trace = req.trace;
+    const a = new Assembler();
+    let model: string | undefined;
+    for await (const part of ctx.run(req)) {
+      if (part.type === "response") continue;
+      a.push(part);
+      if (part.type === "metadata") {
+        if (part.model) model = part.model;
+        continue;
+      }
+      const chunk = partChunk(part, model, trace.provider ?? ctx.primaryName, trace.cached);
+      if (chunk) yield chunk;
+    }
+    const provider = trace.provider ?? ctx.primaryName;
+    const r = a.response(provider, model ?? trace.model ?? req.params.model, trace.cached);
+    const calls = await parseToolCalls(r.toolCalls, ctx.setup, provider, stepNumber, ctx.listener);
+    const loop = ctx.loop;
+    usage = loop ? addUsage(usage, r.usage) : r.usage;
+    let last = true;
+    if (loop) {
+      const run = executable(calls, ctx);
+      emitStep(ctx, stepNumber, r, calls.length);
+      const results = run.length
+        ? await runTools(run, ctx, loop, stepNumber, signal, provider)
+        : [];
+      const step = makeStep(stepNumber, r, calls, results);
+      steps.push(step);
+      last = !continues(step, steps, loop);
+      if (!last) {
+        for (const result of results)
+          yield { content: "", provider, model: r.model, toolResult: result };
+        yield { content: "", provider, model: r.model, toolCalls: calls, step };
+        if (signal?.aborted) throw abortError(signal);
+        messages = [...messages, ...stepMessages(step)];
+        continue;
+      }
+      for (const result of results)
+        yield { content: "", provider, model: r.model, toolResult: result };
+    }
+    yield {
+      content: "",
+      model: r.model,
+      provider,
+      ...(r.finishReason && { finishReason: r.finishReason }),
+      ...(usage && { usage }),
+      ...(calls.length > 0 && { toolCalls: calls }),
+      ...(r.providerMetadata && { providerMetadata: r.providerMetadata }),
+      ...(trace.cached && { cached: true }),
+    };
+    return;
+  }
+}
