@@ -8,10 +8,52 @@ export type AnthropicImageSource =
   | { readonly type: "base64"; readonly media_type: string; readonly data: string }
   | { readonly type: "url"; readonly url: string };
 
+/**
+ * A thinking block as the API returned it, sent back unchanged at the start of the assistant
+ * turn it belongs to (the API checks the signature, and requires it on tool-use turns when
+ * thinking is on).
+ */
+export type AnthropicThinkingBlock =
+  | { readonly type: "thinking"; readonly thinking: string; readonly signature: string }
+  | { readonly type: "redacted_thinking"; readonly data: string };
+
+/** A call of a tool in an assistant turn. */
+export interface AnthropicToolUseBlock {
+  readonly type: "tool_use";
+  readonly id: string;
+  readonly name: string;
+  readonly input: Readonly<Record<string, unknown>>;
+}
+
+/** The result of one call, in the user turn that follows the call. */
+export interface AnthropicToolResultBlock {
+  readonly type: "tool_result";
+  readonly tool_use_id: string;
+  readonly content?: string;
+  readonly is_error?: true;
+}
+
 /** A content block of a request message. */
 export type AnthropicRequestBlock =
   | { readonly type: "text"; readonly text: string }
-  | { readonly type: "image"; readonly source: AnthropicImageSource };
+  | { readonly type: "image"; readonly source: AnthropicImageSource }
+  | AnthropicThinkingBlock
+  | AnthropicToolUseBlock
+  | AnthropicToolResultBlock;
+
+/** A tool declaration (`tools[]`). */
+export interface AnthropicTool {
+  readonly name: string;
+  readonly description?: string;
+  readonly input_schema: Readonly<Record<string, unknown>>;
+  /** Constrained decoding of the input (models with structured outputs only). */
+  readonly strict?: true;
+}
+
+/** `tool_choice`: `auto` (the default), `any` (some tool), `tool` (that one), `none`. */
+export type AnthropicToolChoice =
+  | { readonly type: "auto" | "any" | "none" }
+  | { readonly type: "tool"; readonly name: string };
 
 /** One message of the `messages` array. */
 export interface AnthropicMessage {
@@ -38,6 +80,12 @@ export type AnthropicResponseBlock =
   | { readonly type: "text"; readonly text: string }
   | { readonly type: "thinking"; readonly thinking: string; readonly signature?: string }
   | { readonly type: "redacted_thinking"; readonly data: string }
+  | {
+      readonly type: "tool_use";
+      readonly id: string;
+      readonly name: string;
+      readonly input?: Readonly<Record<string, unknown>> | null;
+    }
   | { readonly type: string; readonly [key: string]: unknown };
 
 /** The non-streaming response body. */

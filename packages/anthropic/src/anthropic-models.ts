@@ -27,3 +27,26 @@ export const ANTHROPIC_DEFAULT_MODEL: string = AnthropicModels.CLAUDE_SONNET_4_5
 
 /** `max_tokens` sent when the caller gives no `maxTokens` (Anthropic requires the field). */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
+
+/**
+ * Models with native structured outputs (`output_config.format`), generally available on the
+ * Claude API without a beta header (Anthropic, "Structured outputs": Claude Opus 4.6, Sonnet
+ * 4.6, Sonnet 4.5, Opus 4.5 and Haiku 4.5; Opus 4.7 followed). Each entry matches the alias and
+ * its dated snapshots (`claude-sonnet-4-5-20250929`). The one place this list lives: other
+ * models (Opus 4.1 and older, unknown ids) get structured output through one forced tool.
+ */
+const NATIVE_STRUCTURED_OUTPUT_MODELS: readonly string[] = [
+  "claude-opus-4-7",
+  "claude-opus-4-6",
+  "claude-sonnet-4-6",
+  "claude-opus-4-5",
+  "claude-sonnet-4-5",
+  "claude-haiku-4-5",
+];
+
+/** `true` when `model` (an alias or a dated snapshot) has native structured outputs. */
+export function hasNativeStructuredOutput(model: string): boolean {
+  return NATIVE_STRUCTURED_OUTPUT_MODELS.some(
+    (id) => model === id || (model.startsWith(id) && model.charCodeAt(id.length) === 45) /* - */,
+  );
+}

@@ -1,12 +1,13 @@
 import { InvalidRequestError, type Message } from "@rephysco/core";
-import { resolveImage } from "@rephysco/core/http";
+import { resolveImage, toolArgumentsObject } from "@rephysco/core/http";
 import type {
   AnthropicMessage,
   AnthropicPrompt,
   AnthropicRequestBlock,
 } from "./anthropic-api-types.js";
+import { thinkingBlocksOf } from "./anthropic-thinking.js";
 
-function toBlocks(message: Message, provider: string): AnthropicRequestBlock[] {
+function userBlocks(message: Message, provider: string): AnthropicRequestBlock[] {
   const blocks: AnthropicRequestBlock[] = [];
   // Images go before the text: Anthropic documents better results with the image first.
   for (const image of message.images ?? []) {
@@ -24,12 +25,59 @@ function toBlocks(message: Message, provider: string): AnthropicRequestBlock[] {
 }
 
 /**
+ * An assistant turn that called tools or thought: its signed thinking blocks first (Anthropic
+ * requires them there on a tool-use turn when thinking is on), then the text, then one
+ * `tool_use` block per call with the arguments as an object.
+ */
+function assistantBlocks(
+  message: Message,
+  blocks: AnthropicRequestBlock[],
+): AnthropicRequestBlock[] {
+  if (message.content !== "") blocks.push({ type: "text", text: message.content });
+  for (const call of message.toolCalls ?? []) {
+    blocks.push({
+      type: "tool_use",
+      id: call.id,
+      name: call.name,
+      input: toolArgumentsObject(call),
+    });
+  }
+  return blocks;
+}
+
+function toolResultBlock(message: Message, provider: string): AnthropicRequestBlock {
+  if (!message.toolCallId) {
+    throw new InvalidRequestError(
+      `${provider}: a "tool" message needs the toolCallId of the call it answers.`,
+      { provider, reason: "invalid_input" },
+    );
+  }
+  return {
+    type: "tool_result",
+    tool_use_id: message.toolCallId,
+    // Anthropic's content is optional; an empty result is sent without it.
+    ...(message.content !== "" && { content: message.content }),
+    ...(message.isError === true && { is_error: true }),
+  };
+}
+
+function asBlocks(content: AnthropicMessage["content"]): AnthropicRequestBlock[] {
+  if (typeof content !== "string") return content;
+  return content === "" ? [] : [{ type: "text", text: content }];
+}
+
+/**
  * Converts Rephysco messages to the Messages API shape: system messages are joined into the
  * top-level `system` field (Anthropic has no system role), images become `image` blocks with a
- * base64 or URL source, and consecutive messages of one role are merged into one turn because the
- * API expects user and assistant turns to alternate.
+ * base64 or URL source, assistant tool calls become `tool_use` blocks (after the turn's signed
+ * thinking blocks, read from `providerMetadata.anthropic`), and tool results become
+ * `tool_result` blocks of a user turn. Consecutive messages of one role are merged into one
+ * turn because the API expects user and assistant turns to alternate: all results of one tool
+ * turn land in one user message, and a user message right after them adds its text after the
+ * results.
  *
- * @throws {InvalidRequestError} for a `tool` message, or images on a non-user message.
+ * @throws {InvalidRequestError} for images on a non-user message, or a tool message without
+ *   `toolCallId`.
  */
 export function convertToAnthropicMessages(
   messages: readonly Message[],
@@ -42,7 +90,7 @@ export function convertToAnthropicMessages(
       if (message.content !== "") system.push(message.content);
       continue;
     }
-    if (message.role !== "user" && message.role !== "assistant") {
+    if (message.role !== "user" && message.role !== "assistant" && message.role !== "tool") {
       throw new InvalidRequestError(`${provider}: "${message.role}" messages are not supported.`, {
         provider,
         reason: "unsupported_role",
@@ -54,21 +102,21 @@ export function convertToAnthropicMessages(
         reason: "invalid_image",
       });
     }
-    const hasImages = (message.images?.length ?? 0) > 0;
+    const role = message.role === "assistant" ? "assistant" : "user";
+    let content: AnthropicMessage["content"];
+    if (message.role === "tool") content = [toolResultBlock(message, provider)];
+    else if (message.role === "assistant") {
+      const thinking = thinkingBlocksOf(message);
+      content =
+        thinking.length > 0 || message.toolCalls?.length
+          ? assistantBlocks(message, thinking)
+          : message.content;
+    } else content = message.images?.length ? userBlocks(message, provider) : message.content;
     const last = out.at(-1);
-    if (last && last.role === message.role) {
-      const merged = [
-        ...(typeof last.content === "string"
-          ? [{ type: "text" as const, text: last.content }]
-          : last.content),
-        ...toBlocks(message, provider),
-      ];
-      out[out.length - 1] = { role: last.role, content: merged };
+    if (last && last.role === role) {
+      out[out.length - 1] = { role, content: [...asBlocks(last.content), ...asBlocks(content)] };
     } else {
-      out.push({
-        role: message.role,
-        content: hasImages ? toBlocks(message, provider) : message.content,
-      });
+      out.push({ role, content });
     }
   }
   return { ...(system.length > 0 && { system: system.join("\n\n") }), messages: out };

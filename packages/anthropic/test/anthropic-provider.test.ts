@@ -151,7 +151,7 @@ describe("messages", () => {
     ]);
   });
 
-  it("rejects tool messages and images on assistant messages", () => {
+  it("rejects a tool message without toolCallId and images on assistant messages", () => {
     expect(() => convertToAnthropicMessages([{ role: "tool", content: "x" }])).toThrow(
       InvalidRequestError,
     );
@@ -183,7 +183,7 @@ describe("responses", () => {
     expect(r.usage).toEqual({ promptTokens: 100, completionTokens: 5, totalTokens: 105 });
   });
 
-  it("streams the model, thinking deltas before text deltas (no signature deltas or pings), then one finish", async () => {
+  it("streams the model, thinking deltas before text deltas (no pings), the signed thinking as metadata, then one finish", async () => {
     server.enqueue({
       reasoningChunks: ["a", "b"],
       chunks: ["X", "Y"],
@@ -196,6 +196,14 @@ describe("responses", () => {
       { type: "reasoning", text: "b" },
       { type: "text", text: "X" },
       { type: "text", text: "Y" },
+      {
+        type: "metadata",
+        providerMetadata: {
+          anthropic: {
+            thinking: [{ type: "thinking", thinking: "ab", signature: expect.any(String) }],
+          },
+        },
+      },
       {
         type: "finish",
         reason: "stop",
@@ -385,7 +393,12 @@ describe("registration and configuration", () => {
     const p = createProvider("anthropic", { apiKey: KEY });
     expect(p).toBeInstanceOf(AnthropicProvider);
     expect(p.baseURL).toBe("https://api.anthropic.com/v1");
-    expect(p.capabilities).toEqual({ images: true, reasoning: true });
+    expect(p.capabilities).toEqual({
+      images: true,
+      reasoning: true,
+      tools: true,
+      structuredOutput: true,
+    });
   });
 
   it("names ANTHROPIC_API_KEY when no key is found", () => {
