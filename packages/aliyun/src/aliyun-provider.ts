@@ -6,6 +6,7 @@ import {
 import { DASHSCOPE_ERROR_CODES, mapDashScopeError } from "./aliyun-error.js";
 import { AliyunModels } from "./aliyun-models.js";
 import { isDashScopeStreamOnly } from "./is-dashscope-stream-only.js";
+import { supportsDashScopeJsonSchema } from "./supports-dashscope-json-schema.js";
 
 /** DashScope compatible-mode base URLs by region. Keys are region-specific: a Beijing key fails on intl. */
 export const DASHSCOPE_BASE_URLS = {
@@ -37,7 +38,10 @@ export const ALIYUN_CONFIG: OpenAICompatibleConfig = {
   streamOnly: isDashScopeStreamOnly,
   errorCodes: DASHSCOPE_ERROR_CODES,
   mapError: mapDashScopeError,
-  capabilities: { images: true, reasoning: true },
+  // Qwen thinking models, like DeepSeek's, want their reasoning back with a tool history.
+  echoReasoning: true,
+  jsonSchema: supportsDashScopeJsonSchema,
+  capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 
 /**

@@ -9,15 +9,62 @@ export type OpenAIContentPart =
   | { readonly type: "text"; readonly text: string }
   | { readonly type: "image_url"; readonly image_url: { readonly url: string } };
 
+/** A tool call as it travels in an assistant message (request history and answers). */
+export interface OpenAIToolCall {
+  readonly id: string;
+  readonly type: "function";
+  readonly function: { readonly name: string; readonly arguments: string };
+}
+
 /** A chat message as sent in the request body. */
 export interface OpenAIChatMessage {
-  /** `developer` replaces `system` for OpenAI reasoning models. */
-  readonly role: "system" | "developer" | "user" | "assistant";
-  /** Plain text, or content parts when the message carries images (never flattened). */
-  readonly content: string | readonly OpenAIContentPart[];
+  /** `developer` replaces `system` for OpenAI reasoning models; `tool` carries a tool's result. */
+  readonly role: "system" | "developer" | "user" | "assistant" | "tool";
+  /**
+   * Plain text, or content parts when the message carries images (never flattened); `null` on an
+   * assistant turn that only calls tools.
+   */
+  readonly content: string | readonly OpenAIContentPart[] | null;
   /** Optional participant name. */
   readonly name?: string;
+  /** Assistant turns: the tools the model called. */
+  readonly tool_calls?: readonly OpenAIToolCall[];
+  /** Tool messages: the id of the call answered. */
+  readonly tool_call_id?: string;
+  /** Assistant turns, for services that need their reasoning back (DeepSeek-style thinking). */
+  readonly reasoning_content?: string;
 }
+
+/** A function the model may call, as declared in `tools`. */
+export interface OpenAIFunctionTool {
+  readonly type: "function";
+  readonly function: {
+    readonly name: string;
+    readonly description?: string;
+    readonly parameters: Readonly<Record<string, unknown>>;
+    readonly strict?: boolean;
+  };
+}
+
+/** `tool_choice`. */
+export type OpenAIToolChoice =
+  | "auto"
+  | "none"
+  | "required"
+  | { readonly type: "function"; readonly function: { readonly name: string } };
+
+/** `response_format`: a JSON Schema answer, or any JSON object. */
+export type OpenAIResponseFormat =
+  | {
+      readonly type: "json_schema";
+      readonly json_schema: {
+        readonly name: string;
+        readonly schema: Readonly<Record<string, unknown>>;
+        readonly strict: boolean;
+        readonly description?: string;
+      };
+    }
+  | { readonly type: "json_object" };
 
 /**
  * The request body the OpenAI-compatible base sends. Vendor parameters (`enable_thinking`,
@@ -38,12 +85,33 @@ export interface OpenAIUsage {
   readonly completion_tokens_details?: { readonly reasoning_tokens?: number | null } | null;
 }
 
+/**
+ * A tool call in an answer: whole in a message; in a stream delta, fragments keyed by `index`
+ * where only the first usually carries `id` and `name` (DashScope repeats `"id": ""` later).
+ */
+export interface OpenAIToolCallDelta {
+  readonly index?: number;
+  readonly id?: string | null;
+  readonly type?: string | null;
+  readonly function?: {
+    readonly name?: string | null;
+    /** JSON text; a few servers send an object. */
+    readonly arguments?: string | Readonly<Record<string, unknown>> | null;
+  } | null;
+}
+
 /** The assistant message of a non-streaming response, or the delta of a stream chunk. */
 export interface OpenAIAssistantMessage {
   readonly role?: string;
-  /** `null` while a vendor streams reasoning (DashScope) or when the model refused. */
+  /** `null` while a vendor streams reasoning (DashScope), when the model refused or only called tools. */
   readonly content?: string | null;
   readonly refusal?: string | null;
+  readonly tool_calls?: readonly OpenAIToolCallDelta[] | null;
+  /** The legacy (pre-`tools`) single function call, found in old recordings. */
+  readonly function_call?: {
+    readonly name?: string | null;
+    readonly arguments?: string | null;
+  } | null;
   /** Reasoning fields (`reasoning_content`, `reasoning`) are read by name from the config. */
   readonly [field: string]: unknown;
 }

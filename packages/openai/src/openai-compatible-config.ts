@@ -159,6 +159,23 @@ export interface OpenAICompatibleConfig {
    * that never send the marker; the finish reason is then the only completeness check.
    */
   readonly requireDoneMarker?: boolean;
-  /** What the provider supports. Default: images and reasoning on. */
+  /**
+   * Send an assistant turn's `reasoning` back as `reasoning_content`. Services with
+   * DeepSeek-style thinking (DashScope, SiliconFlow) reject a tool history whose assistant turns
+   * lack it. Default `false` (OpenAI has no such field).
+   */
+  readonly echoReasoning?: boolean;
+  /**
+   * Whether the service takes `response_format: { type: "json_schema" }`, for all models or per
+   * model. Default `true`. Where it returns `false`, a schema falls back to the `json_object`
+   * mode with the schema in a system instruction.
+   */
+  readonly jsonSchema?: boolean | ((model: string) => boolean);
+  /**
+   * Add a short system instruction to `json_object` requests whose system and user messages never
+   * say "JSON" (OpenAI and DashScope answer 400 without the word). Default `true`.
+   */
+  readonly jsonObjectInstruction?: boolean;
+  /** What the provider supports. Default: images, reasoning, tools and structured output on. */
   readonly capabilities?: Partial<ProviderCapabilities>;
 }

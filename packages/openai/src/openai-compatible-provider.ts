@@ -3,6 +3,7 @@ import {
   ContentFilterError,
   type FinishPart,
   type FinishReason,
+  InvalidRequestError,
   type Message,
   type ModelResponse,
   type ProviderCallOptions,
@@ -10,14 +11,17 @@ import {
   ServiceUnavailableError,
   type StreamChunk,
   type StreamPart,
+  type ToolCall,
   type Usage,
 } from "@rephysco/core";
 import {
   abortReason,
   BaseProvider,
+  checkToolCall,
   type ErrorClassName,
   excerpt,
   getHeader,
+  OPENAI_TOOL_NAME_RULE,
   REQUEST_ID_HEADERS,
   readLimitedText,
   readSseEvents,
@@ -27,22 +31,31 @@ import {
   toTransportError,
 } from "@rephysco/core/http";
 import type OpenAI from "openai";
+import {
+  convertOpenAIResponseFormat,
+  jsonObjectInstruction,
+} from "./convert-openai-response-format.js";
 import { convertOpenAIUsage } from "./convert-openai-usage.js";
 import { convertToOpenAIMessages } from "./convert-to-openai-messages.js";
 import { ErrorBodyCapture } from "./error-body-capture.js";
 import { extractReasoning } from "./extract-reasoning.js";
-import { mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
+import { isStrictJsonSchema } from "./is-strict-json-schema.js";
+import { answerFinishReason, mapOpenAIFinishReason } from "./map-openai-finish-reason.js";
 import type {
   OpenAIChatCompletion,
   OpenAIChatCompletionChunk,
   OpenAIChatMessage,
   OpenAIChatRequestBody,
+  OpenAIToolCallDelta,
 } from "./openai-chat-types.js";
 import type {
   OpenAICompatibleConfig,
   OpenAICompatibleSettings,
 } from "./openai-compatible-config.js";
 import { mapOpenAIError, OPENAI_ERROR_CODES, type OpenAISdkErrors } from "./openai-error.js";
+import { OpenAIToolCallStream } from "./openai-tool-call-stream.js";
+import { parseOpenAIToolCalls, toolCallOf } from "./parse-openai-tool-calls.js";
+import { prepareOpenAITools } from "./prepare-openai-tools.js";
 
 const DEFAULT_REASONING_FIELDS = ["reasoning_content", "reasoning"] as const;
 
@@ -136,7 +149,13 @@ export class OpenAICompatibleProvider extends BaseProvider<
       apiKeyEnvVars: config.apiKeyEnvVars,
       baseURLEnvVars: config.baseURLEnvVars ?? [],
       settings: { ...settings, baseURL: settings.baseURL ?? regionURL },
-      capabilities: { images: true, reasoning: true, ...config.capabilities },
+      capabilities: {
+        images: true,
+        reasoning: true,
+        tools: true,
+        structuredOutput: true,
+        ...config.capabilities,
+      },
       requireApiKey: config.requireApiKey ?? true,
       // Organization and project pick the account that answers (and bills): part of the cache key.
       accountIdentity: [extras.organization, extras.project],
@@ -217,15 +236,70 @@ export class OpenAICompatibleProvider extends BaseProvider<
     return this.#cacheIdentity;
   }
 
-  /** Converts Rephysco messages to chat messages (images as `image_url` parts). */
+  /**
+   * Converts Rephysco messages to chat messages (images as `image_url` parts, tool calls and
+   * results as `tool_calls` and `tool` messages, reasoning echoed when the config says so).
+   */
   formatMessages(messages: readonly Message[]): OpenAIChatMessage[] {
-    return convertToOpenAIMessages(messages, { provider: this.name });
+    return convertToOpenAIMessages(messages, {
+      provider: this.name,
+      echoReasoning: this.config.echoReasoning ?? false,
+    });
   }
 
   /**
-   * Builds the request body: messages, mapped generation parameters, the config's and settings'
-   * `extraBody`, then `providerOptions` (which win), then `stream` and `stream_options`.
-   * Subclasses override it for model-specific rules (OpenAI reasoning models).
+   * Checks the tool part of a call before any request: tool names against OpenAI's rule
+   * (`^[a-zA-Z0-9_-]{1,64}$`), a `strict` tool's schema against what strict mode accepts, a
+   * forced tool (`toolChoice: { name }` or `"required"`) against the tools given, and that every
+   * `tool` message names the call it answers.
+   *
+   * @throws {InvalidRequestError} `invalid_tool`, `unsupported_feature` or `invalid_input`,
+   *   naming the rule and this provider.
+   */
+  validateCall(messages: readonly Message[], options: ProviderCallOptions): void {
+    const provider = this.name;
+    const capabilities = this.capabilities;
+    checkToolCall(provider, options, {
+      ...(capabilities.tools && { rule: OPENAI_TOOL_NAME_RULE }),
+      structuredOutput: capabilities.structuredOutput ?? false,
+    });
+    const tools = options.tools ?? [];
+    for (const tool of tools) {
+      if (tool.strict && !isStrictJsonSchema(tool.parameters)) {
+        throw new InvalidRequestError(
+          `Tool ${JSON.stringify(tool.name)} asks for strict mode, which ${provider} accepts only for an object schema where every object has additionalProperties: false and lists all its properties in required.`,
+          { provider, reason: "invalid_tool" },
+        );
+      }
+    }
+    const choice = options.toolChoice;
+    if (choice === "required" || typeof choice === "object") {
+      const wanted = typeof choice === "object" ? choice.name : undefined;
+      if (tools.length === 0 || (wanted !== undefined && !tools.some((t) => t.name === wanted))) {
+        throw new InvalidRequestError(
+          wanted === undefined
+            ? `toolChoice "required" needs tools: ${provider} cannot force a call without any.`
+            : `toolChoice names the tool ${JSON.stringify(wanted)}, which is not among the tools of this call to ${provider}.`,
+          { provider, reason: "invalid_tool" },
+        );
+      }
+    }
+    for (const message of messages) {
+      if (message.role === "tool" && !message.toolCallId) {
+        throw new InvalidRequestError(
+          `${provider}: a tool message needs the toolCallId of the call it answers.`,
+          { provider, reason: "invalid_input" },
+        );
+      }
+    }
+  }
+
+  /**
+   * Builds the request body: messages, mapped generation parameters, `tools`, `tool_choice` and
+   * `response_format`, the config's and settings' `extraBody`, then `providerOptions` (which
+   * win), then `stream` and `stream_options`. A `json_object` request gets its system
+   * instruction here (see `jsonObjectInstruction` in the config). Subclasses override it for
+   * model-specific rules (OpenAI reasoning models).
    */
   protected buildRequestBody(
     messages: readonly Message[],
@@ -233,13 +307,27 @@ export class OpenAICompatibleProvider extends BaseProvider<
     stream: boolean,
   ): OpenAIChatRequestBody {
     const providerOptions = options.providerOptions ?? {};
+    const format = options.responseFormat;
+    const responseFormat =
+      format && convertOpenAIResponseFormat(format, this.#jsonSchema(options.model));
+    let wireMessages = this.formatMessages(messages);
+    if (
+      format &&
+      responseFormat?.type === "json_object" &&
+      this.config.jsonObjectInstruction !== false
+    ) {
+      const instruction = jsonObjectInstruction(format, messages);
+      if (instruction) wireMessages = withSystemInstruction(wireMessages, instruction);
+    }
     const body: OpenAIChatRequestBody = {
       model: options.model,
-      messages: this.formatMessages(messages),
+      messages: wireMessages,
       ...(options.temperature !== undefined && { temperature: options.temperature }),
       ...(options.topP !== undefined && { top_p: options.topP }),
       ...(options.maxTokens !== undefined && { max_tokens: options.maxTokens }),
       ...(options.stop !== undefined && options.stop.length > 0 && { stop: [...options.stop] }),
+      ...prepareOpenAITools(options.tools, options.toolChoice),
+      ...(responseFormat && { response_format: responseFormat }),
       ...this.config.extraBody,
       ...this.settings.extraBody,
       ...providerOptions,
@@ -257,6 +345,12 @@ export class OpenAICompatibleProvider extends BaseProvider<
     return this.config.transformRequest
       ? this.config.transformRequest(body, { options, stream })
       : body;
+  }
+
+  /** Whether the service takes a `json_schema` response format for `model`. */
+  #jsonSchema(model: string): boolean {
+    const jsonSchema = this.config.jsonSchema ?? true;
+    return typeof jsonSchema === "function" ? jsonSchema(model) : jsonSchema;
   }
 
   /** `true` when this call must be streamed even for `generate()`. */
@@ -303,7 +397,9 @@ export class OpenAICompatibleProvider extends BaseProvider<
 
   /**
    * Streams one request as parts: a `metadata` part when the model is first named (or changes),
-   * `reasoning` and `text` parts as they arrive, and one `finish` part (reason, usage, model)
+   * `reasoning`, `text` and `refusal` parts as they arrive, tool calls as `tool-call-start`,
+   * `tool-call-delta` and `tool-call-end` parts (see `OpenAIToolCallStream` for the vendors'
+   * forms; every call ends by the finish reason), and one `finish` part (reason, usage, model)
    * last, once the dialect's end is seen (`data: [DONE]`; the end of the body when
    * `requireDoneMarker` is `false`) and a finish reason was received. A stream that ends
    * without a finish reason ends without a finish part: no reason is invented, and `LLMClient`
@@ -325,10 +421,12 @@ export class OpenAICompatibleProvider extends BaseProvider<
     // Kept for the errors this method builds itself (content filter, missing [DONE]).
     let content = "";
     let reasoning = "";
+    let refused = false;
     let finishReason: FinishReason | undefined;
     let usage: Usage | undefined;
     let model: string | undefined;
     let sawDone = false;
+    const calls = new OpenAIToolCallStream();
     try {
       const events = readSseEvents(response, {
         provider: this.name,
@@ -349,21 +447,32 @@ export class OpenAICompatibleProvider extends BaseProvider<
           throw new errors.APIError(undefined, payload.error ?? payload, undefined, headers);
         }
         const chunk = this.parseStreamChunk(payload);
-        if (!chunk) continue;
-        if (chunk.model !== undefined && chunk.model !== model) {
-          model = chunk.model;
-          yield { type: "metadata", model };
+        if (chunk) {
+          if (chunk.model !== undefined && chunk.model !== model) {
+            model = chunk.model;
+            yield { type: "metadata", model };
+          }
+          if (chunk.reasoning) {
+            reasoning += chunk.reasoning;
+            yield { type: "reasoning", text: chunk.reasoning };
+          }
+          if (chunk.content) {
+            content += chunk.content;
+            yield { type: "text", text: chunk.content };
+          }
+          if (chunk.refusal) {
+            refused = true;
+            yield { type: "refusal", text: chunk.refusal };
+          }
+          if (chunk.usage) usage = chunk.usage;
         }
-        if (chunk.reasoning) {
-          reasoning += chunk.reasoning;
-          yield { type: "reasoning", text: chunk.reasoning };
+        const delta = payload.choices?.[0]?.delta;
+        const toolDeltas = delta && toolCallDeltas(delta);
+        if (toolDeltas) for (const part of calls.push(toolDeltas)) yield part;
+        if (chunk?.finishReason) {
+          finishReason = chunk.finishReason;
+          for (const part of calls.finish()) yield part;
         }
-        if (chunk.content) {
-          content += chunk.content;
-          yield { type: "text", text: chunk.content };
-        }
-        if (chunk.finishReason) finishReason = chunk.finishReason;
-        if (chunk.usage) usage = chunk.usage;
       }
     } catch (error) {
       throw this.mapError(error, signal, true);
@@ -385,9 +494,10 @@ export class OpenAICompatibleProvider extends BaseProvider<
       );
     }
     if (finishReason === undefined) return;
+    for (const part of calls.finish()) yield part;
     yield {
       type: "finish",
-      reason: finishReason,
+      reason: answerFinishReason(finishReason, { toolCalls: calls.count > 0, refusal: refused })!,
       ...(usage && { usage }),
       ...(model !== undefined && { model }),
     };
@@ -430,36 +540,49 @@ export class OpenAICompatibleProvider extends BaseProvider<
       );
     }
     const reasoning = extractReasoning(message, this.#reasoningFields);
-    const finishReason = mapOpenAIFinishReason(choice?.finish_reason);
+    const toolCalls = parseOpenAIToolCalls(message);
+    const refusal =
+      typeof message.refusal === "string" && message.refusal !== "" ? message.refusal : undefined;
+    const finishReason = answerFinishReason(mapOpenAIFinishReason(choice?.finish_reason), {
+      toolCalls: toolCalls !== undefined,
+      refusal: refusal !== undefined,
+    });
     const usage = convertOpenAIUsage(raw.usage);
     return {
-      content: typeof message?.content === "string" ? message.content : (message?.refusal ?? ""),
+      // A refusal is not the answer: `content` stays empty and the text goes to `refusal`.
+      content: refusal === undefined && typeof message.content === "string" ? message.content : "",
       ...(reasoning !== undefined && { reasoning }),
       model: raw.model ?? "",
       provider: this.name,
       ...(usage && { usage }),
       ...(finishReason && { finishReason }),
+      ...(toolCalls && { toolCalls }),
+      ...(refusal !== undefined && { refusal }),
       cached: false,
       raw,
     };
   }
 
   /**
-   * Converts one stream chunk: text and reasoning deltas (`null` = nothing new), the finish
-   * reason, and usage (the extra last chunk with empty `choices`). `undefined` when it carries
-   * nothing.
+   * Converts one stream chunk: text, reasoning and refusal deltas (`null` = nothing new), the
+   * finish reason (as the wire says it), and usage (the extra last chunk with empty `choices`).
+   * `undefined` when it carries none of these. Tool-call fragments are not read here (a chunk may
+   * hold several); `stream()` reads them.
    */
   parseStreamChunk(raw: OpenAIChatCompletionChunk): StreamChunk | undefined {
     const choice = raw.choices?.[0];
     const delta = choice?.delta;
     const content = typeof delta?.content === "string" ? delta.content : "";
     const reasoning = extractReasoning(delta, this.#reasoningFields);
+    const refusal = typeof delta?.refusal === "string" ? delta.refusal : "";
     const finishReason = mapOpenAIFinishReason(choice?.finish_reason);
     const usage = convertOpenAIUsage(raw.usage);
-    if (!content && !reasoning && !finishReason && !usage && !raw.model) return undefined;
+    if (!content && !reasoning && !refusal && !finishReason && !usage && !raw.model)
+      return undefined;
     return {
       content,
       ...(reasoning !== undefined && { reasoning }),
+      ...(refusal && { refusal }),
       ...(raw.model && { model: raw.model }),
       provider: this.name,
       ...(finishReason && { finishReason }),
@@ -489,11 +612,19 @@ export class OpenAICompatibleProvider extends BaseProvider<
   ): Promise<ModelResponse> {
     let content = "";
     let reasoning = "";
+    let refusal = "";
     let model: string | undefined;
     let finish: FinishPart | undefined;
+    // Argument fragments are gathered per call and joined once, at the end.
+    const calls: { id: string; name: string; fragments: string[] }[] = [];
     for await (const part of this.stream(messages, options)) {
       if (part.type === "text") content += part.text;
       else if (part.type === "reasoning") reasoning += part.text;
+      else if (part.type === "refusal") refusal += part.text;
+      else if (part.type === "tool-call-start")
+        calls[part.index] = { id: part.id, name: part.name, fragments: [] };
+      else if (part.type === "tool-call-delta")
+        calls[part.index]?.fragments.push(part.argumentsDelta);
       else if (part.type === "metadata") model = part.model ?? model;
       else if (part.type === "finish") finish = part;
     }
@@ -509,13 +640,18 @@ export class OpenAICompatibleProvider extends BaseProvider<
         },
       );
     }
+    const toolCalls: ToolCall[] = calls.map((call, i) =>
+      toolCallOf(call.id, call.name, call.fragments.join(""), i),
+    );
     return {
-      content,
+      content: refusal ? "" : content,
       ...(reasoning && { reasoning }),
       model: finish.model ?? model ?? options.model,
       provider: this.name,
       ...(finish.usage && { usage: finish.usage }),
       finishReason: finish.reason,
+      ...(toolCalls.length > 0 && { toolCalls }),
+      ...(refusal && { refusal }),
       cached: false,
     };
   }
@@ -575,6 +711,36 @@ export class OpenAICompatibleProvider extends BaseProvider<
       },
     );
   }
+}
+
+/**
+ * The tool-call fragments of a delta: `tool_calls`, or the legacy `function_call` as the one call
+ * at index 0. `undefined` when there are none.
+ */
+function toolCallDeltas(
+  delta: NonNullable<OpenAIChatCompletionChunk["choices"]>[number]["delta"],
+): readonly OpenAIToolCallDelta[] | undefined {
+  if (!delta) return undefined;
+  const calls = delta.tool_calls;
+  if (Array.isArray(calls)) return calls.length > 0 ? calls : undefined;
+  const legacy = delta.function_call;
+  return legacy && typeof legacy === "object" ? [{ index: 0, function: legacy }] : undefined;
+}
+
+/**
+ * `messages` with `instruction` at the start: appended to a leading system message, else as a
+ * system message of its own (some services take only one system message, and only first).
+ */
+function withSystemInstruction(
+  messages: OpenAIChatMessage[],
+  instruction: string,
+): OpenAIChatMessage[] {
+  const first = messages[0];
+  if (first?.role === "system" && typeof first.content === "string") {
+    const content = first.content === "" ? instruction : `${first.content}\n\n${instruction}`;
+    return [{ ...first, content }, ...messages.slice(1)];
+  }
+  return [{ role: "system", content: instruction }, ...messages];
 }
 
 /**

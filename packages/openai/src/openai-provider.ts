@@ -31,7 +31,7 @@ export const OPENAI_CONFIG: OpenAICompatibleConfig = {
   baseURLEnvVars: ["OPENAI_BASE_URL"],
   // OpenAI never returns reasoning text in chat completions; nothing to read.
   reasoningFields: [],
-  capabilities: { images: true, reasoning: false },
+  capabilities: { images: true, reasoning: false, tools: true, structuredOutput: true },
 };
 
 /** Parameters reasoning models reject ("Unsupported parameter" / "Unsupported value"). */

@@ -35,7 +35,11 @@ export const SILICONFLOW_CONFIG: OpenAICompatibleConfig = {
   reasoningFields: ["reasoning_content"],
   errorCodes: SILICONFLOW_ERROR_CODES,
   requestIdHeaders: ["x-siliconcloud-trace-id"],
-  capabilities: { images: true, reasoning: true },
+  // DeepSeek and Qwen thinking models want their reasoning back with a tool history.
+  echoReasoning: true,
+  // "Structured Outputs" (json_schema) on every language model it serves (docs: json-mode_struct).
+  jsonSchema: true,
+  capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 
 /**

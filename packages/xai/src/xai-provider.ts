@@ -24,7 +24,7 @@ export const XAI_CONFIG: OpenAICompatibleConfig = {
   reasoningFields: ["reasoning_content"],
   errorCodes: XAI_ERROR_CODES,
   mapError: mapXAIError,
-  capabilities: { images: true, reasoning: true },
+  capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 
 /**
