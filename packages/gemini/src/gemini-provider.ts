@@ -435,9 +435,11 @@ export class GeminiProvider extends BaseProvider<
   }
 
   /**
-   * Converts one streamed event to a {@link StreamChunk} (content, reasoning, and on the last
-   * event `finishReason` and `usage`), or `undefined` for an event without a candidate.
-   * Content-filter handling is done by {@link GeminiProvider.stream}, not here.
+   * Converts one streamed event to a {@link StreamChunk} (content, reasoning, the event's
+   * function calls as `toolCalls` numbered within the event, a text signature as
+   * `providerMetadata`, and on the last event `finishReason` and `usage`), or `undefined` for an
+   * event without a candidate. Content-filter handling, and numbering calls across events, are
+   * done by {@link GeminiProvider.stream}, not here.
    */
   parseStreamChunk(raw: GenerateContentResponse): StreamChunk | undefined {
     const candidate = raw.candidates?.[0];
