@@ -93,7 +93,8 @@ export const ANTHROPIC_CONFIG = {
  * Claude through Anthropic's Messages API, on plain `fetch` with the `@rephysco/core/http` toolkit
  * (no vendor SDK). Streams are read event by event and yielded as parts: the model from
  * `message_start` as a `metadata` part, text and thinking deltas as `text` and `reasoning` parts,
- * and one `finish` part (stop reason, usage, model) at `message_stop`. An `error` event raises the
+ * `tool_use` blocks as tool-call parts, the signed thinking blocks as a `metadata` part, and one
+ * `finish` part (stop reason, usage, model) at `message_stop`. An `error` event raises the
  * class its `error.type` implies, and a stream without `message_stop` is a
  * `ServiceUnavailableError`.
  *
@@ -115,7 +116,10 @@ export class AnthropicProvider extends BaseProvider<
     this.#settings = settings;
   }
 
-  /** The API version and default token limit change answers, so they are part of the cache key. */
+  /**
+   * The API version, default token limit and a forced structured-output mode change answers, so
+   * they are part of the cache key.
+   */
   override get cacheIdentity(): string {
     const mode = this.#settings.structuredOutput;
     return `${this.#settings.anthropicVersion ?? "2023-06-01"}|${this.#settings.defaultMaxTokens ?? ANTHROPIC_DEFAULT_MAX_TOKENS}${mode && mode !== "auto" ? `|${mode}` : ""}`;

@@ -182,6 +182,94 @@ describe("tool calls in answers", () => {
     ]);
   });
 
+  it("stream: redacted_thinking kept in the metadata, and a call whose input came whole in content_block_start", async () => {
+    // A hand-built stream in the documented event shapes: redacted thinking, then a signed
+    // thinking block, then a tool_use whose start already carries the input (no fragments).
+    const frame = (data: Record<string, unknown>) =>
+      `event: ${data.type as string}\ndata: ${JSON.stringify(data)}\n\n`;
+    server.enqueue({
+      raw: {
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: [
+          frame({
+            type: "message_start",
+            message: {
+              id: "msg_1",
+              model: MODEL,
+              content: [],
+              usage: { input_tokens: 5, output_tokens: 1 },
+            },
+          }),
+          frame({
+            type: "content_block_start",
+            index: 0,
+            content_block: { type: "redacted_thinking", data: "EmwKAhgB" },
+          }),
+          frame({ type: "content_block_stop", index: 0 }),
+          frame({
+            type: "content_block_start",
+            index: 1,
+            content_block: { type: "thinking", thinking: "", signature: "" },
+          }),
+          frame({
+            type: "content_block_delta",
+            index: 1,
+            delta: { type: "thinking_delta", thinking: "Hm." },
+          }),
+          frame({
+            type: "content_block_delta",
+            index: 1,
+            delta: { type: "signature_delta", signature: "sig-9" },
+          }),
+          frame({ type: "content_block_stop", index: 1 }),
+          frame({ type: "ping" }),
+          frame({
+            type: "content_block_start",
+            index: 2,
+            content_block: {
+              type: "tool_use",
+              id: "toolu_x",
+              name: "get_weather",
+              input: { city: "Oslo" },
+            },
+          }),
+          frame({ type: "content_block_stop", index: 2 }),
+          frame({
+            type: "message_delta",
+            delta: { stop_reason: "tool_use" },
+            usage: { output_tokens: 9 },
+          }),
+          frame({ type: "message_stop" }),
+        ],
+      },
+    });
+    const parts = await collect(claude.stream(ask, { model: MODEL, tools: [weather] }));
+    expect(parts.slice(1)).toEqual([
+      { type: "reasoning", text: "Hm." },
+      { type: "tool-call-start", index: 0, id: "toolu_x", name: "get_weather" },
+      { type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Oslo"}' },
+      { type: "tool-call-end", index: 0 },
+      {
+        type: "metadata",
+        providerMetadata: {
+          anthropic: {
+            thinking: [
+              { type: "redacted_thinking", data: "EmwKAhgB" },
+              { type: "thinking", thinking: "Hm.", signature: "sig-9" },
+            ],
+          },
+        },
+      },
+      {
+        type: "finish",
+        reason: "tool_calls",
+        usage: { promptTokens: 5, completionTokens: 9, totalTokens: 14 },
+        model: MODEL,
+      },
+    ]);
+  });
+
   it("stream: after a thinking block the first tool call is still index 0 (content blocks are not counted)", async () => {
     server.enqueue({
       reasoningChunks: ["Need the weather."],
