@@ -163,9 +163,9 @@ function loadParser(): Promise<ParserModule> {
 
 /**
  * An incremental view of a JSON object being streamed: each text delta is fed to an incremental
- * parser (each byte is read once), and the object under construction is kept whole: values in
- * progress (a string being written, a nested object not yet closed) are attached to their parents
- * as they appear.
+ * parser (each byte is read once), and the object under construction is kept whole: the parser
+ * attaches containers as they open, and values in progress (a string being written) are set on
+ * their parents as they grow.
  */
 class PartialObject {
   root: unknown;
@@ -179,18 +179,11 @@ class PartialObject {
       keepStack: true,
     });
     parser.onValue = ({ value, key, parent, stack, partial }) => {
-      if (stack.length === 0) {
-        this.root = value;
-        return;
-      }
-      // Attach every container still open to its parent, so the root shows the whole tree.
-      const bottom = stack[0]!.value;
-      if (bottom !== undefined) this.root = bottom;
-      for (let i = 1; i < stack.length; i++) {
-        const holder = stack[i - 1]!.value as Record<string | number, unknown> | undefined;
-        const k = stack[i]!.key;
-        if (holder && k !== undefined) holder[k] = stack[i]!.value;
-      }
+      // The parser attaches containers to their parents as they open; `stack[i].value` is the
+      // container of level i - 1, so the root is `stack[1].value`, or `parent` at the top level.
+      if (stack.length === 0) this.root = value;
+      else if (this.root === undefined) this.root = stack.length === 1 ? parent : stack[1]!.value;
+      // A string or number still being written is not in its parent yet: show it there.
       if (partial && value !== undefined && key !== undefined && parent)
         (parent as Record<string | number, unknown>)[key] = value;
     };
