@@ -11,6 +11,7 @@ const APPLICATION_API = [
   "AuthenticationError",
   "ConfigurationError",
   "ContentFilterError",
+  "InvalidOutputError",
   "InvalidRequestError",
   "LLMClient",
   "ModelProvider",
@@ -20,6 +21,7 @@ const APPLICATION_API = [
   "RephyscoError",
   "ServiceUnavailableError",
   "TimeoutError",
+  "ToolExecutionError",
   "createProvider",
   "defaultCacheDir",
   "fileStore",
@@ -27,10 +29,12 @@ const APPLICATION_API = [
   "isAbortError",
   "isProvider",
   "isRetryableError",
+  "jsonSchema",
   "listProviders",
   "memoryStore",
   "registerProvider",
   "shouldFallbackByDefault",
+  "tool",
 ];
 
 // Aliases of names that moved to `@rephysco/core/http`, kept for one minor version. This list only

@@ -191,8 +191,17 @@ describe("middleware", () => {
     expect(first.chunks.at(-1)?.finishReason).toBe("stop");
     await c.flush();
     const key = store.ops.find((o) => o.op === "set")!.key;
-    const stored = (await store.inner.get(key)) as { chunks: { content: string }[] };
-    expect(stored.chunks.map((chunk) => chunk.content).join("")).toBe("hello");
+    const stored = (await store.inner.get(key)) as {
+      kind: string;
+      parts: { type: string; text?: string }[];
+    };
+    expect(stored.kind).toBe("parts");
+    expect(
+      stored.parts
+        .filter((p) => p.type === "text")
+        .map((p) => p.text)
+        .join(""),
+    ).toBe("hello");
   });
 
   it("changed params reach the provider: the model at call level, a parameter at attempt level", async () => {
