@@ -1,5 +1,7 @@
 import type { ProviderOptions } from "@rephysco/core";
+import type { MockTextReply } from "../mock-reply.js";
 import type { MockServer } from "../mock-server.js";
+import type { WireToolRequest } from "./wire-inspector.js";
 
 /** The wire dialects the mock server speaks. */
 export type ConformanceDialect = "openai" | "gemini" | "anthropic";
@@ -25,4 +27,18 @@ export interface ProviderConformanceOptions {
   readonly supportsReasoning?: boolean;
   /** Provider options sent with every call (e.g. a flag that turns reasoning on). */
   readonly providerOptions?: Readonly<Record<string, unknown>>;
+  /**
+   * OpenAI dialect: how the mock streams tool calls in the tool cases (`openai`: index-keyed
+   * argument fragments, the default; `dashscope`: later deltas repeat an empty `id`; `xai`: each
+   * call whole in one chunk). Pick the form the provider's service sends.
+   */
+  readonly toolCallStyle?: MockTextReply["toolCallStyle"];
+  /** A tool name the provider rejects in `validateCall` before any request. Default: `"get weather"` (a space). */
+  readonly invalidToolName?: string;
+  /**
+   * Reads tools, tool choice, tool history and the JSON request out of a recorded request body,
+   * for a provider whose requests differ from the dialect's usual form. Default: the kit's
+   * reader for `dialect` ({@link readToolRequest}).
+   */
+  readonly readToolRequest?: (body: unknown) => WireToolRequest;
 }

@@ -19,6 +19,7 @@ import { createMockServer, type MockServer } from "../mock-server.js";
 import { findSecret } from "../test-utils.js";
 import type { ProviderConformanceOptions } from "./conformance-options.js";
 import { type ErrorCase, errorBody, RETRY_AFTER_SECONDS } from "./dialect-errors.js";
+import { describeToolCases } from "./tool-cases.js";
 import { vitest } from "./vitest-api.js";
 import { readConversation } from "./wire-inspector.js";
 
@@ -50,6 +51,17 @@ async function* asChunks(
     const part = item as StreamPart;
     if (part.type === "text") yield { content: part.text };
     else if (part.type === "reasoning") yield { content: "", reasoning: part.text };
+    else if (part.type === "refusal") yield { content: "", refusal: part.text };
+    else if (part.type === "tool-call-start")
+      yield {
+        content: "",
+        toolCallDelta: { index: part.index, id: part.id, name: part.name, argumentsDelta: "" },
+      };
+    else if (part.type === "tool-call-delta")
+      yield {
+        content: "",
+        toolCallDelta: { index: part.index, argumentsDelta: part.argumentsDelta },
+      };
     else if (part.type === "metadata")
       yield { content: "", ...(part.model && { model: part.model }) };
     else if (part.type === "finish")
@@ -78,7 +90,12 @@ const user = (content: string): Message => ({ role: "user", content });
  * provider keeps: generate and stream (text order, usage, finish reasons, content filter), the
  * system prompt and multi-turn history on the wire, images and reasoning when supported, the error
  * table (401/403, 400, 404, 429 with Retry-After, 5xx, malformed bodies, resets, cut streams),
- * aborts, and cache compatibility (stable cache keys, replay through `LLMClient` with a memory store).
+ * aborts, cache compatibility (stable cache keys, replay through `LLMClient` with a memory store),
+ * and, through `LLMClient`, tool calling (a call in generate and stream with its fragments,
+ * parallel calls, a tool loop with `maxSteps`, a tool history after a JSON round trip, tool names
+ * the provider rejects) and structured output (`generateObject`, `streamObject`), each checked on
+ * the wire in the dialect's form. A provider that declares no `capabilities.tools` /
+ * `structuredOutput` must refuse those calls (`unsupported_feature`) before any request.
  *
  * Call it at the top level of a test file, after importing the provider package so that it is
  * registered. Requires vitest in the calling project.
@@ -480,5 +497,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         expect(server.requests).toHaveLength(1);
       });
     });
+
+    describeToolCases({ options, server: () => server, provider: () => provider });
   });
 }
