@@ -7,6 +7,7 @@ import {
   type Provider,
   type RephyscoEvent,
   ServiceUnavailableError,
+  type StreamChunk,
   ToolExecutionError,
   tool,
 } from "@rephysco/core";
@@ -403,7 +404,10 @@ describe("the tool loop", () => {
         { text: "ok" },
       ],
     });
-    const client = new LLMClient({ provider: fake, retry: { maxRetries: 2, initialDelayMs: 1 } });
+    const client = new LLMClient({
+      provider: fake,
+      retry: { maxRetries: 2, baseDelayMs: 1, jitter: 0 },
+    });
     const r = await client.generate("Go", { tools: { count }, maxSteps: 3 });
     expect(r.content).toBe("ok");
     expect(runs).toBe(1);
@@ -518,9 +522,9 @@ describe("the tool loop", () => {
     expect(second.content).toBe(first.content);
     expect(second.steps?.[0]?.toolCalls).toEqual(first.steps?.[0]?.toolCalls);
     // A stream replays tool-call parts from the cache of a streamed loop.
-    const live = [];
+    const live: StreamChunk[] = [];
     for await (const c of client.stream("Go!", { tools: { count }, maxSteps: 3 })) live.push(c);
-    const replayed = [];
+    const replayed: StreamChunk[] = [];
     for await (const c of client.stream("Go!", { tools: { count }, maxSteps: 3 })) replayed.push(c);
     expect(fake.calls).toHaveLength(4);
     expect(runs).toBe(4);
