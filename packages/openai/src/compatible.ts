@@ -16,6 +16,11 @@ export type {
   OpenAIChatMessage,
   OpenAIChatRequestBody,
   OpenAIContentPart,
+  OpenAIFunctionTool,
+  OpenAIResponseFormat,
+  OpenAIToolCall,
+  OpenAIToolCallDelta,
+  OpenAIToolChoice,
   OpenAIUsage,
 } from "./openai-chat-types.js";
 export type {

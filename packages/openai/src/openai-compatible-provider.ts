@@ -251,7 +251,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
    * Checks the tool part of a call before any request: tool names against OpenAI's rule
    * (`^[a-zA-Z0-9_-]{1,64}$`), a `strict` tool's schema against what strict mode accepts, a
    * forced tool (`toolChoice: { name }` or `"required"`) against the tools given, and that every
-   * `tool` message names the call it answers.
+   * `tool` message answers a call of an earlier assistant turn (the API answers 400 otherwise).
    *
    * @throws {InvalidRequestError} `invalid_tool`, `unsupported_feature` or `invalid_input`,
    *   naming the rule and this provider.
@@ -284,10 +284,16 @@ export class OpenAICompatibleProvider extends BaseProvider<
         );
       }
     }
+    // The API answers 400 to a tool message that answers no call of an earlier assistant turn.
+    const callIds = new Set<string>();
     for (const message of messages) {
-      if (message.role === "tool" && !message.toolCallId) {
+      if (message.role === "assistant") {
+        for (const call of message.toolCalls ?? []) callIds.add(call.id);
+      } else if (message.role === "tool" && !callIds.has(message.toolCallId ?? "")) {
         throw new InvalidRequestError(
-          `${provider}: a tool message needs the toolCallId of the call it answers.`,
+          message.toolCallId
+            ? `${provider}: the tool message for ${JSON.stringify(message.toolCallId)} answers no tool call of an earlier assistant turn.`
+            : `${provider}: a tool message needs the toolCallId of the call it answers.`,
           { provider, reason: "invalid_input" },
         );
       }

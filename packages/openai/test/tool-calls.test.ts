@@ -495,6 +495,24 @@ describe("validateCall", () => {
     });
   });
 
+  it("rejects a tool message that answers no earlier call", () => {
+    const error = check(
+      [
+        ...user("Hi"),
+        {
+          role: "assistant",
+          content: "",
+          toolCalls: [{ id: "c1", name: "f", arguments: {}, rawArguments: "{}" }],
+        },
+        { role: "tool", toolCallId: "c1", content: "ok" },
+        { role: "tool", toolCallId: "c9", content: "?" },
+      ],
+      { model },
+    );
+    expect(error).toMatchObject({ reason: "invalid_input" });
+    expect(error.message).toContain('"c9"');
+  });
+
   it("rejects a tool message without toolCallId, and generate refuses it too", async () => {
     const messages: Message[] = [...user("Hi"), { role: "tool", content: "42" }];
     expect(check(messages, { model })).toMatchObject({ reason: "invalid_input" });
