@@ -5,11 +5,53 @@ export type AcmeContentPart =
   | { readonly type: "text"; readonly text: string }
   | { readonly type: "image_url"; readonly image_url: { readonly url: string } };
 
-/** One message of the request. */
-export interface AcmeMessage {
-  readonly role: "system" | "user" | "assistant";
-  readonly content: string | AcmeContentPart[];
+/** A tool call of an assistant message: `arguments` is JSON text. */
+export interface AcmeToolCall {
+  readonly id: string;
+  readonly type: "function";
+  readonly function: { readonly name: string; readonly arguments: string };
 }
+
+/** One message of the request. */
+export type AcmeMessage =
+  | { readonly role: "system" | "user"; readonly content: string | AcmeContentPart[] }
+  | {
+      readonly role: "assistant";
+      /** `null` for a turn that only calls tools. */
+      readonly content: string | null;
+      readonly tool_calls?: AcmeToolCall[];
+    }
+  | { readonly role: "tool"; readonly tool_call_id: string; readonly content: string };
+
+/** A tool the model may call. */
+export interface AcmeTool {
+  readonly type: "function";
+  readonly function: {
+    readonly name: string;
+    readonly description?: string;
+    /** JSON Schema of the arguments. */
+    readonly parameters: Readonly<Record<string, unknown>>;
+  };
+}
+
+/** Whether and which tool to call. */
+export type AcmeToolChoice =
+  | "auto"
+  | "none"
+  | "required"
+  | { readonly type: "function"; readonly function: { readonly name: string } };
+
+/** Asks for a JSON answer: with a schema, or any JSON object. */
+export type AcmeResponseFormat =
+  | { readonly type: "json_object" }
+  | {
+      readonly type: "json_schema";
+      readonly json_schema: {
+        readonly name: string;
+        readonly description?: string;
+        readonly schema: Readonly<Record<string, unknown>>;
+      };
+    };
 
 /** Token counts. */
 export interface AcmeUsage {
@@ -25,10 +67,22 @@ export interface AcmeResponse {
     readonly message: {
       readonly content: string | null;
       readonly reasoning_content?: string | null;
+      readonly tool_calls?: ReadonlyArray<AcmeToolCall> | null;
     };
     readonly finish_reason: string | null;
   }>;
   readonly usage?: AcmeUsage;
+}
+
+/**
+ * A fragment of a streamed tool call, keyed by `index`: the first fragment of a call carries
+ * `id` and `function.name`, later ones only `function.arguments` text.
+ */
+export interface AcmeToolCallDelta {
+  readonly index: number;
+  readonly id?: string;
+  readonly type?: "function";
+  readonly function?: { readonly name?: string; readonly arguments?: string };
 }
 
 /** One streamed chunk (`data:` of an SSE event). */
@@ -38,6 +92,7 @@ export interface AcmeChunk {
     readonly delta: {
       readonly content?: string | null;
       readonly reasoning_content?: string | null;
+      readonly tool_calls?: ReadonlyArray<AcmeToolCallDelta> | null;
     };
     readonly finish_reason: string | null;
   }>;

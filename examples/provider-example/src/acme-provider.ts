@@ -6,13 +6,16 @@ import {
   ProviderError,
   type ProviderOptions,
   type StreamChunk,
+  type ToolCall,
   type Usage,
 } from "@rephysco/core";
 import {
   BaseProvider,
   type BaseProviderConfig,
+  checkToolCall,
   createErrorFromResponse,
   incompleteStreamError,
+  OPENAI_TOOL_NAME_RULE,
   parseJsonEvent,
   postJson,
   readJsonBody,
@@ -20,6 +23,7 @@ import {
 } from "@rephysco/core/http";
 import type { AcmeChunk, AcmeMessage, AcmeResponse, AcmeUsage } from "./acme-api-types.js";
 import { convertToAcmeMessages } from "./convert-to-acme-messages.js";
+import { convertToAcmeTools } from "./convert-to-acme-tools.js";
 import { mapAcmeFinishReason } from "./map-acme-finish-reason.js";
 
 /** Settings of the Acme provider (the common ones; add your service's own fields here). */
@@ -43,6 +47,31 @@ function toUsage(u: AcmeUsage | null | undefined): Usage | undefined {
 }
 
 /**
+ * A tool call from the wire: `rawArguments` exactly as sent, `arguments` parsed when it parses.
+ * Broken JSON is kept as it is, never thrown: the client parses `rawArguments` again, validates
+ * it, and raises a typed error carrying the text.
+ */
+function toToolCall(id: string, name: string, rawArguments: string): ToolCall {
+  let args: unknown = rawArguments;
+  if (rawArguments.trim() === "") args = {};
+  else {
+    try {
+      args = JSON.parse(rawArguments);
+    } catch {
+      // Kept raw.
+    }
+  }
+  return { id, name, arguments: args, rawArguments };
+}
+
+/** A streamed tool call being assembled: its fragments are joined once, at the end. */
+interface OpenCall {
+  readonly id: string;
+  readonly name: string;
+  readonly fragments: string[];
+}
+
+/**
  * Who the Acme provider is: its id, defaults and environment variables. The provider is built
  * from it, and `index.ts` registers what it declares, so the two cannot disagree.
  */
@@ -52,7 +81,7 @@ export const ACME_CONFIG = {
   defaultBaseURL: "https://api.acme.example/v1",
   apiKeyEnvVars: ["ACME_API_KEY"],
   baseURLEnvVars: ["ACME_BASE_URL"],
-  capabilities: { images: true, reasoning: true },
+  capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 } as const satisfies Omit<BaseProviderConfig, "settings">;
 
 /**
@@ -70,6 +99,16 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
   constructor(settings: AcmeProviderSettings = {}) {
     super({ ...ACME_CONFIG, settings });
     this.#fetch = settings.fetch;
+  }
+
+  /**
+   * Checks a call before any request (the client calls it for every provider a call can reach):
+   * Acme takes OpenAI's tool names (1 to 64 of a-z, A-Z, 0-9, _ and -) and structured output.
+   *
+   * @throws {InvalidRequestError} reason `invalid_tool` for a name Acme rejects.
+   */
+  validateCall(_messages: readonly Message[], options: ProviderCallOptions): void {
+    checkToolCall(this.name, options, { rule: OPENAI_TOOL_NAME_RULE, structuredOutput: true });
   }
 
   /** Converts messages to Acme's format. */
@@ -92,6 +131,7 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
         ...(options.maxTokens !== undefined && { max_tokens: options.maxTokens }),
         ...(options.topP !== undefined && { top_p: options.topP }),
         ...(options.stop?.length && { stop: options.stop }),
+        ...convertToAcmeTools(options),
         // Without include_usage the service sends no usage in streams.
         ...(stream && { stream: true, stream_options: { include_usage: true } }),
         ...options.providerOptions,
@@ -135,13 +175,18 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
     }
     const usage = toUsage(raw.usage);
     const reasoning = choice.message.reasoning_content;
+    const toolCalls = choice.message.tool_calls?.map((c) =>
+      toToolCall(c.id, c.function.name, c.function.arguments ?? ""),
+    );
+    const finishReason = mapAcmeFinishReason(choice.finish_reason);
     return {
       content: choice.message.content ?? "",
       ...(reasoning && { reasoning }),
       model: raw.model,
       provider: this.name,
       ...(usage && { usage }),
-      finishReason: mapAcmeFinishReason(choice.finish_reason),
+      ...(toolCalls?.length && { toolCalls }),
+      finishReason: toolCalls?.length && finishReason === "stop" ? "tool_calls" : finishReason,
       cached: false,
       raw,
     };
@@ -157,11 +202,15 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
   }
 
   /**
-   * Streams one answer; the last chunk carries the finish reason and usage.
+   * Streams one answer; the last chunk carries the finish reason, usage and the assembled tool
+   * calls.
    *
    * This example yields legacy `StreamChunk`s on purpose: `LLMClient` adapts them to stream
-   * parts. New providers should yield `StreamPart`s (`text`, `reasoning`, `metadata`, one
-   * `finish` last), the shape ours use; see docs/implementing-providers.md.
+   * parts. A tool call is a `toolCallDelta` chunk per fragment: the first with the call's
+   * ordinal `index`, `id` and `name` (the adapter makes it a `tool-call-start`), the others
+   * with the argument text only. New providers should yield `StreamPart`s (`text`, `reasoning`,
+   * `tool-call-start` / `-delta` / `-end`, `metadata`, one `finish` last), the shape ours use;
+   * see docs/implementing-providers.md.
    */
   async *stream(
     messages: readonly Message[],
@@ -172,6 +221,9 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
     let finishReason: StreamChunk["finishReason"];
     let usage: Usage | undefined;
     let text = "";
+    // Calls in order of appearance; `ordinals` maps the wire's `index` to the call's ordinal.
+    const calls: OpenCall[] = [];
+    const ordinals = new Map<number, number>();
     for await (const event of readSseEvents(response, {
       provider: this.name,
       secrets,
@@ -185,7 +237,14 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
             partialContent: text,
           });
         }
-        yield { content: "", provider: this.name, finishReason, ...(usage && { usage }) };
+        const toolCalls = calls.map((c) => toToolCall(c.id, c.name, c.fragments.join("")));
+        yield {
+          content: "",
+          provider: this.name,
+          finishReason: calls.length > 0 && finishReason === "stop" ? "tool_calls" : finishReason,
+          ...(usage && { usage }),
+          ...(toolCalls.length > 0 && { toolCalls }),
+        };
         return;
       }
       const chunk = parseJsonEvent<AcmeChunk>(event.data, this.name, secrets);
@@ -202,6 +261,33 @@ export class AcmeProvider extends BaseProvider<AcmeMessage[], AcmeResponse, Acme
       if (part) {
         text += part.content;
         yield part;
+      }
+      for (const d of chunk.choices?.[0]?.delta?.tool_calls ?? []) {
+        const fragment = d.function?.arguments ?? "";
+        const ordinal = ordinals.get(d.index);
+        if (ordinal === undefined) {
+          // The first fragment of a call: its ordinal, id and name (never taken from later ones).
+          const index = calls.length;
+          ordinals.set(d.index, index);
+          const call: OpenCall = {
+            id: d.id || `acme_call_${index}`,
+            name: d.function?.name ?? "",
+            fragments: fragment === "" ? [] : [fragment],
+          };
+          calls.push(call);
+          yield {
+            content: "",
+            provider: this.name,
+            toolCallDelta: { index, id: call.id, name: call.name, argumentsDelta: fragment },
+          };
+        } else if (fragment !== "") {
+          calls[ordinal]!.fragments.push(fragment);
+          yield {
+            content: "",
+            provider: this.name,
+            toolCallDelta: { index: ordinal, argumentsDelta: fragment },
+          };
+        }
       }
       const reason = chunk.choices?.[0]?.finish_reason;
       if (reason) finishReason = mapAcmeFinishReason(reason);
