@@ -161,7 +161,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
   }
 
   describe("tools", () => {
-    it("generate: returns the tool call parsed, with finishReason tool_calls; the request declares the tool in the dialect's form", async () => {
+    it("generate: returns the tool call parsed, with finishReason tool_calls; the request declares the tool in the dialect's form (when supported)", async () => {
       const server = ctx.server();
       const tools = { get_weather: weather };
       if (!hasTools())
@@ -197,7 +197,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expect(w.toolChoice).toEqual({ name: "get_weather" });
     });
 
-    it("stream: argument fragments arrive as toolCallDelta chunks (index, id and name first); the last chunk has the parsed call", async () => {
+    it("stream: argument fragments arrive as toolCallDelta chunks (index, id and name first); the last chunk has the parsed call (when supported)", async () => {
       const server = ctx.server();
       const tools = { get_weather: weather };
       if (!hasTools())
@@ -240,7 +240,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expect(wire(server.requests[0]).tools.map((t) => t.name)).toEqual(["get_weather"]);
     });
 
-    it("returns two parallel calls in order with distinct ids, in generate and stream", async () => {
+    it("returns two parallel calls in order with distinct ids, in generate and stream (when supported)", async () => {
       const server = ctx.server();
       const tools = { get_weather: weather, get_time: time };
       if (!hasTools())
@@ -291,7 +291,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expect(new Set(last.toolCalls!.map((c) => c.id)).size).toBe(2);
     });
 
-    it("runs a tool loop with maxSteps: the second request carries the call and its result; the answer is text, usage summed", async () => {
+    it("runs a tool loop with maxSteps: the second request carries the call and its result; the answer is text, usage summed (when supported)", async () => {
       const server = ctx.server();
       const executed: unknown[] = [];
       const tools = {
@@ -340,7 +340,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       if (result.name !== undefined) expect(result.name).toBe("get_weather");
     });
 
-    it("streams a tool loop: fragments, the result, the step boundary, then the answer; one finish at the very end", async () => {
+    it("streams a tool loop: fragments, the result, the step boundary, then the answer; one finish at the very end (when supported)", async () => {
       const server = ctx.server();
       const tools = { get_weather: { ...weather, execute: () => ({ city: "Paris", tempC: 18 }) } };
       if (!hasTools())
@@ -391,7 +391,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expect(JSON.parse(w.results[0]!.content)).toEqual({ city: "Paris", tempC: 18 });
     });
 
-    it("sends a tool history back after a JSON round trip (calls, a result and an error result, provider metadata)", async () => {
+    it("sends a tool history back after a JSON round trip (calls, a result and an error result, provider metadata) (when supported)", async () => {
       const server = ctx.server();
       const tools = { get_weather: weather, get_time: time };
       const question = user("Weather and time in Oslo?");
@@ -465,7 +465,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expect(conv.turns[1]).toMatchObject({ role: "assistant", text: "Let me check." });
     });
 
-    it("rejects a tool name the provider does not accept before any request", async () => {
+    it("rejects a tool name the provider does not accept before any request (when supported)", async () => {
       const server = ctx.server();
       const name = options.invalidToolName ?? "get weather";
       const tools = { [name]: weather };
@@ -486,7 +486,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
   });
 
   describe("structured output", () => {
-    it("generateObject: asks for JSON with the schema in the dialect's form and returns the object", async () => {
+    it("generateObject: asks for JSON with the schema in the dialect's form and returns the object (when supported)", async () => {
       const server = ctx.server();
       const question = [user("Invent a city. Answer in JSON.")];
       const schemaOptions = { ...extra, schema: CITY_SCHEMA, schemaName: "city" };
@@ -502,7 +502,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expectJsonRequested(server.requests[0]);
     });
 
-    it("streamObject: partial objects grow; the last item is the validated object", async () => {
+    it("streamObject: partial objects grow; the last item is the validated object (when supported)", async () => {
       const server = ctx.server();
       const question = [user("Invent a city. Answer in JSON.")];
       const schemaOptions = { ...extra, schema: CITY_SCHEMA, schemaName: "city" };
