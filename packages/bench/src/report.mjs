@@ -314,6 +314,80 @@ export function renderReport({ machine: m, scenarios: s }) {
       ),
     );
   }
+  if (s.tools) {
+    const t = s.tools;
+    out.push(
+      `### 7. Tool calls and structured output (a ${kb(t.bytes)} JSON object, ${int(t.deltas)} deltas)`,
+      "",
+      `The object: ${t.items} items of ${t.schemaProperties} fields each. Wall and client CPU time per stream, to the parsed value. Ratios to raw as above (raw SDK time / contender time, above 1 is better); "Rephysco vs" rows give the AI SDK's time over Rephysco's, per round (above 1: Rephysco is faster or cheaper by that factor).`,
+      "",
+    );
+    const blocks = [
+      [
+        "Tool-call stream (arguments in 2,000 fragments, read to the parsed call)",
+        "Tool-call stream",
+        t.toolCall,
+      ],
+      [
+        "`streamObject` (the object as JSON text in 2,000 deltas, every partial read, then the final object)",
+        "streamObject",
+        t.object,
+      ],
+    ];
+    for (const [title, short, pair] of blocks) {
+      out.push(`**${title}**`, "");
+      for (const mode of ["burst", "paced"]) {
+        const b = pair?.[mode];
+        if (!b) continue;
+        out.push(
+          mode === "burst"
+            ? "Burst (written at once):"
+            : `Paced (${b.eventsPerWrite} events per write, one write per ms):`,
+          "",
+          table(
+            [
+              "Contender",
+              "deltas or partials yielded",
+              "ms/stream *",
+              "ratio to raw, wall",
+              "client CPU ms/stream *",
+              "ratio to raw, CPU",
+            ],
+            Object.entries(b.contenders).map(([, c]) => [
+              c.label,
+              int(c.deltasSeen),
+              f(c.msPerStream.median, 1),
+              r(c.ratio),
+              f(c.cpuMsPerStream.median, 1),
+              r(c.cpuRatio),
+            ]),
+          ),
+        );
+        const vs = Object.entries(b.rephyscoVersus ?? {});
+        if (vs.length) {
+          out.push(
+            table(
+              ["Rephysco vs", "wall (AI SDK / Rephysco)", "CPU (AI SDK / Rephysco)"],
+              vs.map(([n, v]) => [b.contenders[n].label, r(v.wall), r(v.cpu)]),
+            ),
+          );
+          for (const [n, v] of vs) {
+            if (n !== "aisdk") continue;
+            for (const [clock, ratio] of [
+              ["wall", v.wall],
+              ["client CPU", v.cpu],
+            ])
+              checks.push([
+                `${short} ${mode}, ${clock}`,
+                "ahead of AI SDK (AI SDK / Rephysco > 1)",
+                `${f(ratio.median)} [${f(ratio.min)}–${f(ratio.max)}]`,
+                verdict(ratio.median > 1),
+              ]);
+          }
+        }
+      }
+    }
+  }
   if (checks.length) {
     out.push("### Targets", "", table(["Target", "Bar", "Measured (median)", "Verdict"], checks));
   }

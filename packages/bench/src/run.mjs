@@ -1,6 +1,7 @@
 // `pnpm bench`: runs every scenario in its own process, one after the other, then writes
 // results/latest.json and results/latest.md (the tables BENCHMARKS.md quotes) and prints the
-// Markdown. BENCH_QUICK=1: about a minute. BENCH_ONLY=overhead,streaming: a subset.
+// Markdown. BENCH_QUICK=1: about a minute. BENCH_ONLY=overhead,streaming: a subset (scenarios:
+// overhead, streaming, cache, cold-start, bundle-size, memory, tools).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
@@ -10,7 +11,15 @@ import { log } from "./lib/log.mjs";
 import { renderReport } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SCENARIOS = ["overhead", "streaming", "cache", "cold-start", "bundle-size", "memory"];
+const SCENARIOS = [
+  "overhead",
+  "streaming",
+  "cache",
+  "cold-start",
+  "bundle-size",
+  "memory",
+  "tools",
+];
 
 function runScenario(name) {
   return new Promise((resolve, reject) => {
@@ -33,11 +42,13 @@ function runScenario(name) {
 }
 
 async function version(pkg) {
-  try {
-    return JSON.parse(await readFile(`${ROOT}node_modules/${pkg}/package.json`, "utf8")).version;
-  } catch {
-    return "missing";
+  // A dependency of core (not of the bench) is found in core's node_modules.
+  for (const dir of [`${ROOT}node_modules`, `${ROOT}../core/node_modules`]) {
+    try {
+      return JSON.parse(await readFile(`${dir}/${pkg}/package.json`, "utf8")).version;
+    } catch {}
   }
+  return "missing";
 }
 
 async function machine() {
@@ -61,6 +72,7 @@ async function machine() {
     "@ai-sdk/openai",
     "@google/genai",
     "eventsource-parser",
+    "@streamparser/json",
     "tinybench",
     "esbuild",
   ];

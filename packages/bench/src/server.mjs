@@ -10,12 +10,16 @@
 //   GET  /stats                                          {"connections", "requests"} so far
 // Prefix options:
 //   /c<n>/   stream n content chunks (default 2000)
+//   /tool/   stream one tool call whose arguments are the 20 KB JSON of lib/payload.mjs, in n
+//            fragments (n from /c<n>/)
+//   /obj/    stream that JSON as the answer's text, in n chunks
 //   /hold/   send the first chunk, keep the rest until POST /release (memory scenario)
 //   /pace<k>/  send k events per write, one write per millisecond (a fast model on a real
 //            network: the client reads a few events at a time). Without it the whole answer
 //            is written at once (the client reads as much as its socket buffer holds).
 // Prints {"url": "http://127.0.0.1:<port>"} on stdout once listening.
 import { createServer } from "node:http";
+import { fragments, PAYLOAD_TEXT, TOOL_NAME } from "./lib/payload.mjs";
 
 const MODEL = "gpt-4o-mini";
 const CREATED = 1_700_000_000;
@@ -60,7 +64,12 @@ function openaiJson() {
 }
 
 // The head (role chunk + first content chunk) is separate so that /hold/ can send it alone.
-function openaiSse(n, usage) {
+// `kind`: "text" (n chunks "t<i> "), "object" (the 20 KB JSON object of lib/payload.mjs as
+// content in n chunks), "tool" (the same JSON as the arguments of one tool call in n fragments,
+// shaped like recorded OpenAI traffic: the first delta carries the role, `content: null`, the
+// call's index, id, type, name and `arguments: ""`; each fragment follows in a delta holding only
+// the index and `function.arguments`; the finish reason is "tool_calls").
+function openaiSse(n, usage, kind = "text") {
   const frame = (choices, extra = {}) =>
     `data: ${JSON.stringify({
       id: "chatcmpl-bench",
@@ -75,13 +84,39 @@ function openaiSse(n, usage) {
   const delta = (d, finish = null) => [
     { index: 0, delta: d, logprobs: null, finish_reason: finish },
   ];
-  const head = [
-    frame(delta({ role: "assistant", content: "", refusal: null })),
-    frame(delta({ content: "t0 " })),
-  ];
+  const texts =
+    kind === "text" ? Array.from({ length: n }, (_, i) => `t${i} `) : fragments(PAYLOAD_TEXT, n);
+  const piece =
+    kind === "tool"
+      ? (t) => ({ tool_calls: [{ index: 0, function: { arguments: t } }] })
+      : (t) => ({ content: t });
+  const head =
+    kind === "tool"
+      ? [
+          frame(
+            delta({
+              role: "assistant",
+              content: null,
+              tool_calls: [
+                {
+                  index: 0,
+                  id: "call_bench",
+                  type: "function",
+                  function: { name: TOOL_NAME, arguments: "" },
+                },
+              ],
+              refusal: null,
+            }),
+          ),
+          frame(delta(piece(texts[0]))),
+        ]
+      : [
+          frame(delta({ role: "assistant", content: "", refusal: null })),
+          frame(delta(piece(texts[0]))),
+        ];
   const tail = [];
-  for (let i = 1; i < n; i++) tail.push(frame(delta({ content: `t${i} ` })));
-  tail.push(frame(delta({}, "stop")));
+  for (let i = 1; i < n; i++) tail.push(frame(delta(piece(texts[i]))));
+  tail.push(frame(delta({}, kind === "tool" ? "tool_calls" : "stop")));
   if (usage) {
     tail.push(
       frame([], { usage: { prompt_tokens: 12, completion_tokens: n, total_tokens: 12 + n } }),
@@ -209,9 +244,10 @@ const server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     if (path.endsWith("/chat/completions")) {
       if (body.stream) {
         const usage = body.stream_options?.include_usage === true;
+        const kind = url.includes("/tool/") ? "tool" : url.includes("/obj/") ? "object" : "text";
         sendStream(
           res,
-          memo(`oa-sse-${n}-${usage}`, () => openaiSse(n, usage)),
+          memo(`oa-sse-${n}-${usage}-${kind}`, () => openaiSse(n, usage, kind)),
           mode,
         );
       } else {

@@ -17,7 +17,7 @@ import { API_KEY, GEMINI_MODEL, MODEL } from "./config.mjs";
 globalThis.AI_SDK_LOG_WARNINGS = false;
 
 /** Keeps the contenders named in BENCH_CONTENDERS (comma-separated; `raw` is always kept). */
-function only(contenders) {
+export function only(contenders) {
   const wanted = process.env.BENCH_CONTENDERS?.split(",").map((s) => s.trim());
   if (!wanted) return contenders;
   return Object.fromEntries(
