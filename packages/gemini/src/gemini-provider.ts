@@ -27,6 +27,7 @@ import {
 } from "./gemini-error.js";
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
+import { withOwnSignatures } from "./own-signatures.js";
 import { readGeminiParts } from "./read-gemini-parts.js";
 import { validateGeminiCall } from "./validate-gemini-call.js";
 
@@ -186,7 +187,7 @@ export class GeminiProvider extends BaseProvider<
   }
 
   #convert(messages: readonly Message[], signal: AbortSignal | undefined): Promise<GeminiPrompt> {
-    return convertToGeminiContents(messages, {
+    return convertToGeminiContents(withOwnSignatures(messages, this.keyFingerprint), {
       provider: this.name,
       ...(signal && { signal }),
       loadImage: (url, loadSignal) =>
@@ -326,7 +327,12 @@ export class GeminiProvider extends BaseProvider<
           model = eventModel;
           yield { type: "metadata", model };
         }
-        const read = readGeminiParts(candidate.content?.parts, raw.responseId, calls);
+        const read = readGeminiParts(
+          candidate.content?.parts,
+          raw.responseId,
+          calls,
+          this.keyFingerprint,
+        );
         if (read.reasoning !== "") {
           reasoning += read.reasoning;
           yield { type: "reasoning", text: read.reasoning };
@@ -338,7 +344,12 @@ export class GeminiProvider extends BaseProvider<
         if (read.thoughtSignature !== undefined) {
           yield {
             type: "metadata",
-            providerMetadata: { gemini: { thoughtSignature: read.thoughtSignature } },
+            providerMetadata: {
+              gemini: {
+                thoughtSignature: read.thoughtSignature,
+                signatureScope: this.keyFingerprint,
+              },
+            },
           };
         }
         // Gemini sends each call whole: its start, all of its arguments and its end at once.
@@ -378,6 +389,8 @@ export class GeminiProvider extends BaseProvider<
     const { content, reasoning, toolCalls, thoughtSignature } = readGeminiParts(
       candidate.content?.parts,
       raw.responseId,
+      0,
+      this.keyFingerprint,
     );
     const finishReason = mapGeminiFinishReason(candidate.finishReason, toolCalls !== undefined);
     const usage = finishReason ? convertGeminiUsage(raw.usageMetadata) : undefined;
@@ -390,7 +403,9 @@ export class GeminiProvider extends BaseProvider<
       ...(usage && { usage }),
       ...(toolCalls && { toolCalls }),
       ...(thoughtSignature !== undefined && {
-        providerMetadata: { gemini: { thoughtSignature } },
+        providerMetadata: {
+          gemini: { thoughtSignature, signatureScope: this.keyFingerprint },
+        },
       }),
     };
   }
@@ -402,6 +417,8 @@ export class GeminiProvider extends BaseProvider<
     const { content, reasoning, toolCalls, thoughtSignature } = readGeminiParts(
       candidate.content?.parts,
       raw.responseId,
+      0,
+      this.keyFingerprint,
     );
     if (isGeminiContentFilterReason(candidate.finishReason)) {
       throw answerFilteredError(candidate, this.name, { content, reasoning });
@@ -417,7 +434,9 @@ export class GeminiProvider extends BaseProvider<
       ...(finishReason && { finishReason }),
       ...(toolCalls && { toolCalls }),
       ...(thoughtSignature !== undefined && {
-        providerMetadata: { gemini: { thoughtSignature } },
+        providerMetadata: {
+          gemini: { thoughtSignature, signatureScope: this.keyFingerprint },
+        },
       }),
       cached: false,
       raw: plainBody(raw),

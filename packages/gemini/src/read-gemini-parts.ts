@@ -49,14 +49,23 @@ export function geminiToolCallId(
   return `gemini_${fnv1a(key, 0x811c9dc5)}${fnv1a(key, 0x050c5d1f)}_${ordinal}`;
 }
 
-function toolCallOf(part: Part, responseId: string | undefined, ordinal: number): ToolCall {
+function toolCallOf(
+  part: Part,
+  responseId: string | undefined,
+  ordinal: number,
+  scope: string | undefined,
+): ToolCall {
   const fc = part.functionCall!;
   const name = fc.name ?? "";
   const args = fc.args ?? {};
   const rawArguments = JSON.stringify(args);
   const ownId = typeof fc.id === "string" && fc.id !== "" ? fc.id : undefined;
   let gemini: Record<string, JsonValue> | undefined;
-  if (part.thoughtSignature) gemini = { thoughtSignature: part.thoughtSignature };
+  if (part.thoughtSignature)
+    gemini = {
+      thoughtSignature: part.thoughtSignature,
+      ...(scope !== undefined && { signatureScope: scope }),
+    };
   // Remembered so that history sends `id` back only when it was Gemini's own.
   if (ownId) gemini = { ...gemini, functionCallId: ownId };
   return {
@@ -72,12 +81,14 @@ function toolCallOf(part: Part, responseId: string | undefined, ordinal: number)
  * Reads a candidate's parts: text, thoughts, `functionCall` parts (as tool calls, numbered from
  * `firstOrdinal`, the count of calls already seen in this answer) and the turn's thought
  * signature. A signature on a `functionCall` part belongs to that call
- * (`providerMetadata.gemini.thoughtSignature`); one on any other part is the turn's.
+ * (`providerMetadata.gemini.thoughtSignature`, with `signatureScope` = `scope`, the credential
+ * fingerprint it is valid under); one on any other part is the turn's.
  */
 export function readGeminiParts(
   parts: readonly Part[] | undefined,
   responseId: string | undefined,
   firstOrdinal = 0,
+  scope?: string,
 ): GeminiParts {
   let content = "";
   let reasoning = "";
@@ -86,7 +97,7 @@ export function readGeminiParts(
   for (const part of parts ?? []) {
     if (part.functionCall) {
       toolCalls ??= [];
-      toolCalls.push(toolCallOf(part, responseId, firstOrdinal + toolCalls.length));
+      toolCalls.push(toolCallOf(part, responseId, firstOrdinal + toolCalls.length, scope));
       continue;
     }
     if (part.thoughtSignature) thoughtSignature = part.thoughtSignature;

@@ -136,4 +136,49 @@ describe("tools across a fallback", () => {
       content: [{ type: "tool_result", tool_use_id: step1.toolCalls[0]!.id }],
     });
   });
+
+  it("a signature made under one Gemini key is not sent under another (fallback to a second account)", async () => {
+    const { server } = ctx;
+    const client = new LLMClient({
+      provider: "gemini",
+      apiKey: TEST_KEY,
+      baseURL: server.url,
+      model: "gemini-3-pro-preview",
+      retry: false,
+      fallbacks: [
+        {
+          provider: "gemini",
+          model: "gemini-3-pro-preview",
+          apiKey: `${TEST_KEY}-second`,
+          baseURL: server.url,
+        },
+      ],
+    });
+    server.enqueue([
+      {
+        toolCalls: [
+          { name: "get_weather", arguments: { city: "Rome" }, thoughtSignature: "c2lnLWtleS1h" },
+        ],
+      },
+      {
+        error: {
+          status: 503,
+          body: { error: { code: 503, message: "overloaded", status: "UNAVAILABLE" } },
+        },
+      },
+      { text: "Rome: 21." },
+    ]);
+    const r = await client.generate("Weather in Rome?", {
+      tools: { get_weather: weather },
+      maxSteps: 3,
+    });
+    expect(r.content).toBe("Rome: 21.");
+    // The first key's signature went to the first key only: the second got the documented dummy.
+    const retried = JSON.stringify(server.requests[1]!.body);
+    expect(retried).toContain("c2lnLWtleS1h");
+    const fellBack = JSON.stringify(server.requests[2]!.body);
+    expect(fellBack).not.toContain("c2lnLWtleS1h");
+    expect(fellBack).toContain("skip_thought_signature_validator");
+    expect(fellBack).not.toContain(TEST_KEY);
+  });
 });
