@@ -12,4 +12,6 @@ describeProviderConformance({
   }),
   supportsImages: true,
   supportsReasoning: true,
+  // Tool calls stream the way this API streams them (see @rephysco/testing's toolCallStyle).
+  toolCallStyle: "dashscope",
 });

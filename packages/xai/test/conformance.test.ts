@@ -9,4 +9,6 @@ describeProviderConformance({
   settings: (server) => ({ baseURL: `${server.url}/v1`, apiKey: "xai-conformance-0123456789" }),
   supportsImages: true,
   supportsReasoning: true,
+  // Tool calls stream the way this API streams them (see @rephysco/testing's toolCallStyle).
+  toolCallStyle: "xai",
 });
