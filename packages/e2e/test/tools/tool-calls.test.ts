@@ -540,6 +540,39 @@ describe("the tool loop", () => {
     );
   });
 
+  it("identical calls in flight share one model call per step; each caller runs its own tools", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let runs = 0;
+    const count = tool({
+      parameters: { type: "object" },
+      execute: () => {
+        runs++;
+        return "ok";
+      },
+    });
+    const fake = createFakeProvider({
+      replies: [
+        { gate, toolCalls: [{ id: "s1", name: "count", arguments: {} }] },
+        { text: "shared" },
+      ],
+    });
+    const client = new LLMClient({ provider: fake, retry: false, cache: memoryStore() });
+    const a = client.generate("Go", { tools: { count }, maxSteps: 3 });
+    const b = client.generate("Go", { tools: { count }, maxSteps: 3 });
+    await new Promise((r) => setTimeout(r, 5));
+    release();
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra.content).toBe("shared");
+    expect(rb.content).toBe("shared");
+    expect(fake.calls).toHaveLength(2);
+    expect(runs).toBe(2);
+    // Callers never share answer objects.
+    expect(ra.steps?.[0]?.toolCalls).not.toBe(rb.steps?.[0]?.toolCalls);
+  });
+
   it("chat() records tool turns, and takes tool results as the next turn", async () => {
     const ask = { parameters: { type: "object", properties: { q: { type: "string" } } } } as const;
     const fake = createFakeProvider({
