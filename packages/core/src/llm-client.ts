@@ -236,32 +236,12 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         );
         return { parts: this.#run(req), trace: req.trace };
       }, this.provider);
-    let ctx: LoopContext | undefined;
-    return streamWithTools(
-      {
-        get run() {
-          return ctx!.run;
-        },
-        get setup() {
-          return ctx!.setup;
-        },
-        get loop() {
-          return ctx!.loop;
-        },
-        get listener() {
-          return ctx!.listener;
-        },
-        request: (m, n) => ctx!.request(m, n),
-        primaryName: this.provider,
-      },
-      () => {
-        const setup = prepareTools(options.tools, options.toolChoice);
-        const loop = loopOptions(options as unknown as GenerateOptions);
-        const req = this.#request(input, options as unknown as GenerateOptions, "stream", setup);
-        ctx = this.#loopContext(setup, loop, req);
-        return req;
-      },
-    );
+    return streamWithTools(() => {
+      const setup = prepareTools(options.tools, options.toolChoice);
+      const loop = loopOptions(options as unknown as GenerateOptions);
+      const first = this.#request(input, options as unknown as GenerateOptions, "stream", setup);
+      return { ctx: this.#loopContext(setup, loop, first), first };
+    });
   }
 
   /**
@@ -302,25 +282,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     input: string | readonly Message[],
     options: GenerateObjectOptions<S>,
   ): AsyncGenerator<ObjectStreamItem<InferSchema<S>>, void, undefined> {
-    let ctx: ObjectContext | undefined;
-    return runStreamObject<InferSchema<S>>(
-      {
-        get run() {
-          return ctx!.run;
-        },
-        get schema() {
-          return ctx!.schema;
-        },
-        repair: false,
-        request: (m) => ctx!.request(m),
-        primaryName: this.provider,
-      },
-      () => {
-        const call = this.#objectCall(input, options, "stream");
-        ctx = call.ctx;
-        return call.req;
-      },
-    );
+    return runStreamObject<InferSchema<S>>(() => {
+      const { ctx, req } = this.#objectCall(input, options, "stream");
+      return { ctx, first: req };
+    });
   }
 
   /**

@@ -209,10 +209,10 @@ class PartialObject {
 
 /** `streamObject`: items with the object so far, then the validated object. */
 export async function* streamObject<T>(
-  ctx: ObjectContext,
-  start: () => PipelineRequest,
+  start: () => { ctx: ObjectContext; first: PipelineRequest },
 ): AsyncGenerator<ObjectStreamItem<T>, void, undefined> {
-  const req = start();
+  // Input is checked when iteration starts, as for any async generator.
+  const { ctx, first: req } = start();
   const mod = await loadParser();
   const view = new PartialObject(mod);
   const a = new Assembler();

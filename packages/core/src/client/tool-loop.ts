@@ -293,10 +293,10 @@ function emitStep(ctx: LoopContext, stepNumber: number, r: ModelResponse, toolCa
  * step boundaries as chunks of their own, and `finishReason` only on the very last chunk.
  */
 export async function* streamWithTools(
-  ctx: LoopContext,
-  start: () => PipelineRequest,
+  start: () => { ctx: LoopContext; first: PipelineRequest },
 ): AsyncGenerator<StreamChunk, void, undefined> {
-  const first = start();
+  // Input is checked when iteration starts, as for any async generator.
+  const { ctx, first } = start();
   const signal = first.signal;
   let messages = first.params.messages;
   const steps: StepResult[] = [];
