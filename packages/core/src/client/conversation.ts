@@ -1,6 +1,6 @@
 import { InvalidRequestError } from "../errors.js";
 import type { ImageInput, Message, ModelResponse, StreamChunk, ToolResult } from "../types.js";
-import { resultText, stepMessages } from "./tool-loop.js";
+import { assistantTurn, stepMessages, toolMessage } from "./tool-loop.js";
 
 /** What a conversation needs of a client: one call, and one stream. */
 export interface ConversationTransport<O extends { readonly images?: readonly ImageInput[] }> {
@@ -68,21 +68,15 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
           reasoning = "";
           results = [];
         } else if (chunk.finishReason) {
-          const calls = chunk.toolCalls ?? [];
-          answer.push({
-            role: "assistant",
-            content,
-            ...(calls.length > 0 && { toolCalls: calls }),
-            ...(calls.length > 0 && reasoning && { reasoning }),
-            ...(chunk.providerMetadata && { providerMetadata: chunk.providerMetadata }),
-          });
-          for (const r of results)
-            answer.push({
-              role: "tool",
-              toolCallId: r.toolCallId,
-              content: resultText(r.result),
-              ...(r.isError && { isError: true }),
-            });
+          answer.push(
+            assistantTurn({
+              content,
+              toolCalls: chunk.toolCalls,
+              reasoning,
+              providerMetadata: chunk.providerMetadata,
+            }),
+            ...results.map(toolMessage),
+          );
         }
         yield chunk;
       }
@@ -118,17 +112,7 @@ export class Conversation<O extends { readonly images?: readonly ImageInput[] }>
 
 /** What an answer adds to the history: each step's turn and tool results, or the one answer. */
 function answerTurns(r: ModelResponse): Message[] {
-  if (r.steps?.length) return r.steps.flatMap(stepMessages);
-  const calls = r.toolCalls ?? [];
-  return [
-    {
-      role: "assistant",
-      content: r.content,
-      ...(calls.length > 0 && { toolCalls: calls }),
-      ...(calls.length > 0 && r.reasoning && { reasoning: r.reasoning }),
-      ...(r.providerMetadata && { providerMetadata: r.providerMetadata }),
-    },
-  ];
+  return r.steps?.length ? r.steps.flatMap(stepMessages) : [assistantTurn(r)];
 }
 
 function userTurn(

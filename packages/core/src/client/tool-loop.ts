@@ -72,27 +72,39 @@ export function resultText(result: unknown): string {
   }
 }
 
+/** A tool result as the `tool` message that carries it to the model. */
+export function toolMessage(r: ToolResult): Message {
+  return {
+    role: "tool",
+    toolCallId: r.toolCallId,
+    content: resultText(r.result),
+    ...(r.isError && { isError: true }),
+  };
+}
+
+/**
+ * An answer as the assistant turn of a history: its text, and when it called tools, the calls
+ * with the turn's reasoning (some providers need it back) and provider metadata.
+ */
+export function assistantTurn(a: {
+  readonly content: string;
+  readonly toolCalls?: readonly ToolCall[] | undefined;
+  readonly reasoning?: string | undefined;
+  readonly providerMetadata?: ModelResponse["providerMetadata"];
+}): Message {
+  const calls = a.toolCalls !== undefined && a.toolCalls.length > 0;
+  return {
+    role: "assistant",
+    content: a.content,
+    ...(calls && { toolCalls: a.toolCalls }),
+    ...(calls && a.reasoning && { reasoning: a.reasoning }),
+    ...(a.providerMetadata && { providerMetadata: a.providerMetadata }),
+  };
+}
+
 /** The messages that carry one step into the next request: the assistant turn, then one result each. */
 export function stepMessages(step: StepResult): Message[] {
-  const metadata = step.providerMetadata;
-  const calls = step.toolCalls.length > 0;
-  const out: Message[] = [
-    {
-      role: "assistant",
-      content: step.content,
-      ...(calls && { toolCalls: step.toolCalls }),
-      ...(calls && step.reasoning && { reasoning: step.reasoning }),
-      ...(metadata && { providerMetadata: metadata }),
-    },
-  ];
-  for (const r of step.toolResults)
-    out.push({
-      role: "tool",
-      toolCallId: r.toolCallId,
-      content: resultText(r.result),
-      ...(r.isError && { isError: true }),
-    });
-  return out;
+  return [assistantTurn(step), ...step.toolResults.map(toolMessage)];
 }
 
 function abortError(signal: AbortSignal): unknown {
