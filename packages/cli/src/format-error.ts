@@ -2,6 +2,7 @@ import {
   AuthenticationError,
   ConfigurationError,
   ContentFilterError,
+  InvalidOutputError,
   InvalidRequestError,
   listProviders,
   QuotaExceededError,
@@ -49,9 +50,21 @@ function safeMessage(text: string): string {
   return oneLine(text, MAX_ERROR_MESSAGE_CHARS);
 }
 
+/**
+ * The model's own text for an answer that is not what was asked (`generate --schema`): the
+ * message says what is wrong, this shows what came, cleaned and cut like any message. A refusal
+ * is left out: the message already quotes it.
+ */
+function receivedText(error: InvalidOutputError): string {
+  if (error.data?.refusal === true) return "";
+  const text = oneLine(error.text, MAX_ERROR_MESSAGE_CHARS);
+  return ` The model answered: ${text === "" ? "(nothing)" : text}`;
+}
+
 /** What to do next, by error class (never by the provider's wording). */
 function hintFor(error: RephyscoError): string | undefined {
   if (error.provider === "client") return undefined;
+  if (error instanceof InvalidOutputError) return "Ask again, or loosen the schema (--schema).";
   if (error instanceof AuthenticationError) {
     const vars = keyVars(error.provider);
     return vars.length > 0 ? `Check ${orList(vars)}.` : "Check the API key.";
@@ -113,7 +126,8 @@ export function formatError(error: unknown): FormattedError {
       .join(" ");
     if (tags) message += ` (${tags})`;
     const hint = hintFor(error);
-    return { message: `${message}.${hint ? ` ${hint}` : ""}`, exitCode };
+    const received = error instanceof InvalidOutputError ? receivedText(error) : "";
+    return { message: `${message}.${hint ? ` ${hint}` : ""}${received}`, exitCode };
   }
   if (error instanceof Error)
     return { message: safeMessage(error.message || error.name), exitCode };

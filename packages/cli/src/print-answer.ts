@@ -99,3 +99,8 @@ export function responseJson(response: ModelResponse, includeRaw: boolean): stri
   const { raw, ...rest } = response;
   return `${JSON.stringify(includeRaw && raw !== undefined ? { ...rest, raw } : rest, null, 2)}\n`;
 }
+
+/** The object `generate --schema` prints: pretty JSON and a final newline. */
+export function objectText(object: unknown): string {
+  return `${JSON.stringify(object, null, 2)}\n`;
+}

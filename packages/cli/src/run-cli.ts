@@ -130,7 +130,11 @@ export async function runCli(
       .description("generate one answer; the prompt comes from the arguments or stdin")
       .argument("[prompt...]", "the prompt (read from stdin when omitted)")
       .option("--image <path|url>", "attach an image file or http(s) URL (repeatable)", collect)
-      .option("--json", "print the final response as JSON (and nothing else on stdout)"),
+      .option("--json", "print the final response as JSON (and nothing else on stdout)")
+      .option(
+        "--schema <file|json>",
+        "answer with a JSON object matching this JSON Schema (a file, or inline JSON starting with {); prints the validated object",
+      ),
   ).action(async (words: string[], flags: GenerateFlags) => {
     await runGenerate(words, flags, ctx());
   });

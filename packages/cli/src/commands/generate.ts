@@ -1,9 +1,23 @@
-import type { ImageInput, LLMClient, ModelResponse } from "@rephysco/core";
+import type {
+  ImageInput,
+  LLMClient,
+  ModelResponse,
+  ObjectResponse,
+  TypedJsonSchema,
+} from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
-import { type PrintOptions, printResponse, printStream, responseJson } from "../print-answer.js";
+import {
+  objectText,
+  type PrintOptions,
+  printResponse,
+  printStream,
+  responseJson,
+} from "../print-answer.js";
 import { readImages } from "../read-images.js";
+import { readSchema } from "../read-schema.js";
 import { readAll } from "../read-stdin.js";
+import { ReasoningWriter } from "../reasoning-writer.js";
 import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
 
@@ -23,7 +37,18 @@ export interface GenerateFlags extends ClientFlags {
   readonly json?: boolean;
   /** Show reasoning text on stderr. */
   readonly showReasoning?: boolean;
+  /** A JSON Schema file path, or the schema as inline JSON: ask for a validated JSON object. */
+  readonly schema?: string;
 }
+
+/** Options of one call, as `generate`, `stream` and the object calls take them. */
+type CallOptions = {
+  readonly signal?: AbortSignal;
+  readonly systemPrompt?: string;
+  readonly temperature?: number;
+  readonly maxTokens?: number;
+  readonly images?: ImageInput[];
+};
 
 async function resolvePrompt(words: readonly string[], ctx: ClientContext): Promise<string> {
   if (words.length > 0) return words.join(" ");
@@ -39,13 +64,21 @@ async function resolvePrompt(words: readonly string[], ctx: ClientContext): Prom
 
 /**
  * `rephysco generate [prompt...]`: one answer, streamed to stdout unless `--no-stream`, or the
- * whole response as JSON with `--json`.
+ * whole response as JSON with `--json`. With `--schema`, a JSON object validated against the
+ * schema, printed as pretty JSON once whole (with `--json`, the response with its `object`).
  */
 export async function runGenerate(
   words: readonly string[],
   flags: GenerateFlags,
   ctx: ClientContext,
 ): Promise<void> {
+  if (flags.schema !== undefined && flags.showReasoning && flags.stream) {
+    throw new UsageError(
+      "--show-reasoning with --schema needs --no-stream: a streamed object carries no reasoning.",
+    );
+  }
+  // Read before the prompt: a bad schema is reported before stdin is waited for.
+  const schema = flags.schema !== undefined ? await readSchema(flags.schema) : undefined;
   const prompt = await resolvePrompt(words, ctx);
   const images: ImageInput[] = await readImages(flags.image);
   const client: LLMClient = createClient(flags, ctx);
@@ -60,7 +93,7 @@ export async function runGenerate(
   };
   // --timeout bounds the whole call (retries included); the client's timeoutMs bounds each attempt.
   const deadline = callDeadline(flags.timeout, flags.provider);
-  const callOptions = {
+  const callOptions: CallOptions = {
     ...(deadline.signal ? { signal: deadline.signal } : {}),
     ...(flags.system !== undefined ? { systemPrompt: flags.system } : {}),
     ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
@@ -69,8 +102,12 @@ export async function runGenerate(
   };
 
   let response: ModelResponse;
+  let answer: ObjectResponse<unknown> | undefined;
   try {
-    if (flags.stream) {
+    if (schema) {
+      answer = await generateObject(client, prompt, callOptions, schema, flags, print, ctx);
+      response = answer;
+    } else if (flags.stream) {
       response = await printStream(term, client.stream(prompt, callOptions), print);
     } else {
       const spinner = startSpinner(term, print.waitingText, print.spinner);
@@ -85,6 +122,57 @@ export async function runGenerate(
     throw deadline.translate(error);
   }
   if (flags.json) term.stdout.write(responseJson(response, ctx.debug));
+  else if (answer) term.stdout.write(objectText(answer.object));
   // With --cache the answer is written in the background: let it land before the process ends.
   await client.flush();
+}
+
+/**
+ * `generate --schema`: `streamObject` (or `generateObject` with `--no-stream`), nothing on stdout
+ * until the object is whole and validated. While it streams, the spinner counts what arrived.
+ */
+async function generateObject(
+  client: LLMClient,
+  prompt: string,
+  callOptions: CallOptions,
+  schema: TypedJsonSchema<unknown>,
+  flags: GenerateFlags,
+  print: PrintOptions,
+  ctx: ClientContext,
+): Promise<ObjectResponse<unknown>> {
+  const { term } = ctx;
+  const spinner = startSpinner(term, print.waitingText, print.spinner);
+  try {
+    if (!flags.stream) {
+      const response = await client.generateObject(prompt, { ...callOptions, schema });
+      spinner.stop();
+      if (print.showReasoning && response.reasoning) {
+        const reasoning = new ReasoningWriter(term);
+        reasoning.write(response.reasoning);
+        reasoning.end();
+      }
+      return response;
+    }
+    let received = 0;
+    for await (const item of client.streamObject(prompt, { ...callOptions, schema })) {
+      if (!item.done) {
+        received += item.textDelta.length;
+        spinner.update(`Receiving the object… ${received} characters`);
+        continue;
+      }
+      return {
+        content: item.text,
+        model: item.model,
+        provider: item.provider,
+        ...(item.usage ? { usage: item.usage } : {}),
+        ...(item.finishReason ? { finishReason: item.finishReason } : {}),
+        cached: item.cached,
+        object: item.object,
+      };
+    }
+    // streamObject ends with the object or throws; this is never reached.
+    throw new Error("The object stream ended without an object.");
+  } finally {
+    spinner.stop();
+  }
 }
