@@ -1,6 +1,6 @@
 // `pnpm demo`: drives LLMClient through the whole stack against the local wire server.
 // No key, no network: the server speaks the OpenAI chat-completions format on 127.0.0.1.
-import { LLMClient, memoryStore, RateLimitError } from "@rephysco/core";
+import { jsonSchema, LLMClient, memoryStore, RateLimitError, tool } from "@rephysco/core";
 import "@rephysco/openai";
 import { createMockServer } from "@rephysco/testing";
 
@@ -71,6 +71,89 @@ try {
   const img = await client.generate("What is in this image?", { images: [png] });
   const sent = server.requests.at(-1)?.body?.messages?.at(-1)?.content?.[1]?.image_url?.url ?? "";
   console.log(`  ${img.content}  ${dim(`(sent as ${sent.slice(0, 30)}…)`)}`);
+
+  step("tool loop: two tools, run by the client");
+  // Plain JSON Schema here; zod, ArkType and Valibot work too (see examples/tools).
+  const cityArgs = jsonSchema({
+    type: "object",
+    properties: { city: { type: "string" } },
+    required: ["city"],
+    additionalProperties: false,
+  });
+  const tools = {
+    get_weather: tool({
+      description: "Current weather in a city",
+      parameters: cityArgs,
+      execute: async ({ city }) => ({ city, tempC: 18, sky: "sunny" }),
+    }),
+    get_time: tool({
+      description: "Local time in a city",
+      parameters: cityArgs,
+      execute: () => "14:05",
+    }),
+  };
+  // The model asks for both tools at once; once it has their results, it answers.
+  server.enqueue([
+    {
+      toolCalls: [
+        { name: "get_weather", arguments: { city: "Paris" } },
+        { name: "get_time", arguments: { city: "Paris" } },
+      ],
+    },
+    (req) => {
+      const results = req.body.messages.filter((m) => m.role === "tool").map((m) => m.content);
+      const weather = JSON.parse(results[0]);
+      return {
+        text: `${weather.tempC} °C and ${weather.sky} in Paris; it is ${results[1]} there.`,
+      };
+    },
+  ]);
+  const agent = await client.generate("Weather and time in Paris?", { tools, maxSteps: 3 });
+  for (const { toolCalls, toolResults } of agent.steps ?? []) {
+    toolCalls.forEach((call, i) => {
+      const result = JSON.stringify(toolResults[i]?.result);
+      console.log(dim(`  → ${call.name}(${JSON.stringify(call.arguments)}) = ${result}`));
+    });
+  }
+  console.log(
+    `  ${agent.content}  ${dim(`(${agent.steps?.length} model calls, ${agent.usage?.totalTokens} tokens)`)}`,
+  );
+
+  step("structured answer (generateObject)");
+  server.enqueue({ text: '{"name":"Paris","country":"France","population":2102650}' });
+  const citySchema = jsonSchema({
+    type: "object",
+    properties: {
+      name: { type: "string" },
+      country: { type: "string" },
+      population: { type: "integer" },
+    },
+    required: ["name", "country", "population"],
+    additionalProperties: false,
+  });
+  const { object } = await client.generateObject("Describe Paris.", {
+    schema: citySchema,
+    schemaName: "city",
+  });
+  const format = server.requests.at(-1)?.body?.response_format;
+  console.log(
+    `  ${JSON.stringify(object)}  ${dim(`(sent response_format ${format?.type} "${format?.json_schema?.name}", strict: ${format?.json_schema?.strict})`)}`,
+  );
+
+  step("structured answer, streamed (streamObject)");
+  server.enqueue({
+    chunks: ['{"name":"Ber', 'lin","country":"Germ', 'any","population":3897145}'],
+  });
+  const partials = [];
+  for await (const item of client.streamObject("Describe Berlin.", { schema: citySchema })) {
+    // `partial` is updated in place as text arrives: print a snapshot of it.
+    if (!item.done) partials.push(JSON.stringify(item.partial));
+    else {
+      const whole = JSON.stringify(item.object);
+      const growing = partials.filter((p) => p !== whole);
+      console.log(`  ${dim(`${growing.join(" → ")} →`)}\n  ${whole}  ${dim("(validated)")}`);
+    }
+  }
 
   step("cache hit");
   const again = await client.generate("What is the capital of France?", { temperature: 0 });
