@@ -189,7 +189,13 @@ describe("tools: generate", () => {
         name: "get_weather",
         arguments: { city: "Paris" },
         rawArguments: '{"city":"Paris"}',
-        providerMetadata: { gemini: { thoughtSignature: "sig-A", signatureScope: expect.any(String), functionCallId: "fc-1" } },
+        providerMetadata: {
+          gemini: {
+            thoughtSignature: "sig-A",
+            signatureScope: expect.any(String),
+            functionCallId: "fc-1",
+          },
+        },
       },
       {
         id: "fc-2",
@@ -212,7 +218,9 @@ describe("tools: generate", () => {
       call("gemini-3-pro-preview", { tools: [TIME] }),
     );
     expect(res.content).toBe("Let me check.");
-    expect(res.providerMetadata).toEqual({ gemini: { thoughtSignature: "sig-text", signatureScope: expect.any(String) } });
+    expect(res.providerMetadata).toEqual({
+      gemini: { thoughtSignature: "sig-text", signatureScope: expect.any(String) },
+    });
     expect(res.toolCalls![0]!.providerMetadata).toEqual({
       gemini: { thoughtSignature: "sig-call", signatureScope: expect.any(String) },
     });
@@ -227,7 +235,9 @@ describe("tools: generate", () => {
     );
     expect(res.finishReason).toBe("stop");
     expect(res).not.toHaveProperty("toolCalls");
-    expect(res.providerMetadata).toEqual({ gemini: { thoughtSignature: "sig-only", signatureScope: expect.any(String) } });
+    expect(res.providerMetadata).toEqual({
+      gemini: { thoughtSignature: "sig-only", signatureScope: expect.any(String) },
+    });
   });
 
   it("a call cut by the token limit keeps its reason (length), calls or not", async () => {
@@ -310,7 +320,9 @@ describe("tools: stream", () => {
         index: 0,
         id: (first as { id: string }).id,
         name: "get_weather",
-        providerMetadata: { gemini: { thoughtSignature: "sig-A", signatureScope: expect.any(String) } },
+        providerMetadata: {
+          gemini: { thoughtSignature: "sig-A", signatureScope: expect.any(String) },
+        },
       },
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Paris"}' },
       { type: "tool-call-end", index: 0 },
@@ -356,7 +368,9 @@ describe("tools: stream", () => {
         index: 0,
         id: "gemini_QHiLaa6LBrb8vdIPoNztsAg_0",
         name: "get_weather",
-        providerMetadata: { gemini: { thoughtSignature: "sig-1", signatureScope: expect.any(String) } },
+        providerMetadata: {
+          gemini: { thoughtSignature: "sig-1", signatureScope: expect.any(String) },
+        },
       },
       {
         type: "tool-call-start",
@@ -399,7 +413,12 @@ describe("tools: stream", () => {
       provider.stream([user("2+2?")], call("gemini-3-flash-preview")),
     );
     expect(parts.filter((p) => p.type === "metadata" && p.providerMetadata)).toEqual([
-      { type: "metadata", providerMetadata: { gemini: { thoughtSignature: "sig-text", signatureScope: expect.any(String) } } },
+      {
+        type: "metadata",
+        providerMetadata: {
+          gemini: { thoughtSignature: "sig-text", signatureScope: expect.any(String) },
+        },
+      },
     ]);
     expect(parts.at(-1)).toMatchObject({ type: "finish", reason: "stop" });
     expect(parts.some((p) => p.type.startsWith("tool-call"))).toBe(false);
