@@ -188,12 +188,22 @@ async function runTools(
       durationMs: performance.now() - started,
     });
   };
+  // On the first failure no further tool starts, and the call fails only once the tools already
+  // running have settled: nothing keeps running behind a rejected call.
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < calls.length) await one(next++);
+    while (next < calls.length && !failure) {
+      try {
+        await one(next++);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   const workers: Promise<void>[] = [];
   for (let w = 0; w < Math.min(loop.maxParallelTools, calls.length); w++) workers.push(worker());
   await Promise.all(workers);
+  if (failure) throw failure.error;
   return results;
 }
 

@@ -328,6 +328,39 @@ describe("the tool loop", () => {
     expect((error as Error).cause).toMatchObject({ message: "disk full" });
   });
 
+  it("with toolErrors: throw, no further tool starts after a failure and none runs on behind the error", async () => {
+    const started: string[] = [];
+    let finished = 0;
+    const step = tool({
+      parameters: z.object({ n: z.number() }),
+      execute: async ({ n }) => {
+        started.push(`n${n}`);
+        await new Promise((r) => setTimeout(r, n === 1 ? 1 : 20));
+        if (n === 1) throw new Error("first fails");
+        finished++;
+        return n;
+      },
+    });
+    const fake = createFakeProvider({
+      replies: [
+        { toolCalls: [1, 2, 3, 4].map((n) => ({ id: `t${n}`, name: "step", arguments: { n } })) },
+      ],
+    });
+    const client = new LLMClient({ provider: fake, retry: false });
+    await expect(
+      client.generate("Go", {
+        tools: { step },
+        maxSteps: 2,
+        maxParallelTools: 2,
+        toolErrors: "throw",
+      }),
+    ).rejects.toBeInstanceOf(ToolExecutionError);
+    // n1 and n2 started together; n1 failed, so n3 and n4 never started, and n2 had finished
+    // before the call rejected.
+    expect(started).toEqual(["n1", "n2"]);
+    expect(finished).toBe(1);
+  });
+
   it("onToolCall vetoes or rewrites a call; a rewrite is validated", async () => {
     const seen: unknown[] = [];
     const echo = tool({
