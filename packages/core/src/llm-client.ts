@@ -388,6 +388,10 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       throw badOption("schemaName must be 1 to 64 characters of a-z, A-Z, 0-9, _ and -.");
     if (o.repair !== undefined && typeof o.repair !== "boolean")
       throw badOption("repair must be a boolean.");
+    if (mode === "stream" && o.repair)
+      throw badOption(
+        "repair is an option of generateObject: a streamed object cannot be taken back once its partials are out.",
+      );
     const schema: ResolvedSchema = resolveSchema(o.schema, "schema");
     const format: ResponseFormat = {
       type: "json",

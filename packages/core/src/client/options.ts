@@ -189,8 +189,9 @@ export interface GenerateObjectOptions<S extends SchemaInput = SchemaInput>
   /** What the answer is, for the model. */
   readonly schemaDescription?: string;
   /**
-   * When the answer is not valid JSON or fails the schema: `false` (default) throws an
-   * `InvalidOutputError`; `true` asks the model once more, showing it its answer and the problem.
+   * `generateObject` only: when the answer is not valid JSON or fails the schema, `false`
+   * (default) throws an `InvalidOutputError`; `true` asks the model once more, showing it its
+   * answer and the problem.
    */
   readonly repair?: boolean;
 }

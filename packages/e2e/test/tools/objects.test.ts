@@ -159,6 +159,16 @@ describe("streamObject", () => {
     await expect(run()).rejects.toMatchObject({ reason: "invalid_object", text: '{"name": 1}' });
   });
 
+  it("repair is refused on a stream, before any request", async () => {
+    const fake = createFakeProvider();
+    const client = new LLMClient({ provider: fake, retry: false });
+    const run = async () => {
+      for await (const _ of client.streamObject("x", { schema: City, repair: true }));
+    };
+    await expect(run()).rejects.toThrow(/repair is an option of generateObject/);
+    expect(fake.calls).toHaveLength(0);
+  });
+
   it("prose instead of JSON yields no partials and fails at the end with the text", async () => {
     const fake = createFakeProvider({ replies: [{ chunks: ["Sure! Here ", "you go."] }] });
     const client = new LLMClient({ provider: fake, retry: false });
