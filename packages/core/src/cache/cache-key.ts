@@ -60,10 +60,32 @@ export interface CacheKeyInput {
 // v3: tools, tool choice, response format and the tool fields of messages.
 const VERSION = "rephysco-cache-v3";
 
-// Length-prefixed fields make the serialization unambiguous without escaping anything.
-function field(h: Hash, s: string): void {
-  h.update(`${s.length}:`);
-  h.update(s);
+// Length-prefixed fields make the serialization unambiguous without escaping anything. Small
+// fields are gathered into one string and fed to the hash at once (each `update` is a native
+// call); a large field (a long message) goes to the hash as it is, never copied. The bytes hashed
+// are the same either way, so the key does not depend on how they were fed.
+const LARGE = 256;
+
+class Feed {
+  #buf = "";
+  constructor(readonly h: Hash) {}
+  field(s: string): void {
+    if (s.length < LARGE) {
+      this.#buf += `${s.length}:${s}`;
+      return;
+    }
+    this.h.update(`${this.#buf}${s.length}:`);
+    this.#buf = "";
+    this.h.update(s);
+  }
+  bytes(b: Uint8Array): void {
+    this.flush();
+    this.h.update(b);
+  }
+  flush(): void {
+    if (this.#buf) this.h.update(this.#buf);
+    this.#buf = "";
+  }
 }
 
 /**
@@ -79,66 +101,68 @@ function field(h: Hash, s: string): void {
  */
 export function cacheKey(input: CacheKeyInput): string {
   const h = nodeCrypto().createHash("sha256");
-  field(h, VERSION);
-  field(h, input.provider);
-  field(h, input.baseURL);
-  field(h, input.keyFingerprint);
-  field(h, input.providerIdentity ?? "");
-  field(h, input.model);
+  const f = new Feed(h);
+  f.field(VERSION);
+  f.field(input.provider);
+  f.field(input.baseURL);
+  f.field(input.keyFingerprint);
+  f.field(input.providerIdentity ?? "");
+  f.field(input.model);
   const fallbacks = input.fallbacks ?? [];
-  field(h, String(fallbacks.length));
-  for (const f of fallbacks) {
-    field(h, f.provider);
-    field(h, f.baseURL);
-    field(h, f.keyFingerprint);
-    field(h, f.providerIdentity ?? "");
-    field(h, f.model);
+  f.field(String(fallbacks.length));
+  for (const t of fallbacks) {
+    f.field(t.provider);
+    f.field(t.baseURL);
+    f.field(t.keyFingerprint);
+    f.field(t.providerIdentity ?? "");
+    f.field(t.model);
   }
-  field(h, String(input.messages.length));
+  f.field(String(input.messages.length));
   for (const m of input.messages) {
-    field(h, m.role);
-    field(h, m.content);
-    field(h, m.name ?? "");
+    f.field(m.role);
+    f.field(m.content);
+    f.field(m.name ?? "");
     const images = m.images ?? [];
-    field(h, String(images.length));
+    f.field(String(images.length));
     for (const img of images) {
       if (img instanceof Uint8Array) {
         // Raw bytes are hashed as they are: no base64 copy of a large image.
-        field(h, `bytes:${img.byteLength}`);
-        h.update(img);
+        f.field(`bytes:${img.byteLength}`);
+        f.bytes(img);
         continue;
       }
       const r = resolveImage(img);
-      if (r.kind === "url") field(h, `url:${r.url}`);
+      if (r.kind === "url") f.field(`url:${r.url}`);
       else {
-        field(h, `data:${r.mediaType}`);
-        field(h, r.base64);
+        f.field(`data:${r.mediaType}`);
+        f.field(r.base64);
       }
     }
     // Tool turns: calls (raw arguments as written), results, and what travels with the turn.
     const calls = m.toolCalls;
-    if (calls === undefined) field(h, "u");
+    if (calls === undefined) f.field("u");
     else {
-      field(h, String(calls.length));
+      f.field(String(calls.length));
       for (const c of calls) {
-        field(h, c.id);
-        field(h, c.name);
-        field(h, c.rawArguments ?? stableStringify(c.arguments ?? null));
-        field(h, c.providerMetadata === undefined ? "u" : stableStringify(c.providerMetadata));
+        f.field(c.id);
+        f.field(c.name);
+        f.field(c.rawArguments ?? stableStringify(c.arguments ?? null));
+        f.field(c.providerMetadata === undefined ? "u" : stableStringify(c.providerMetadata));
       }
     }
-    field(h, m.toolCallId ?? "u");
-    field(h, m.isError === undefined ? "u" : String(m.isError));
-    field(h, m.reasoning ?? "u");
-    field(h, m.providerMetadata === undefined ? "u" : stableStringify(m.providerMetadata));
+    f.field(m.toolCallId ?? "u");
+    f.field(m.isError === undefined ? "u" : String(m.isError));
+    f.field(m.reasoning ?? "u");
+    f.field(m.providerMetadata === undefined ? "u" : stableStringify(m.providerMetadata));
   }
-  field(h, input.temperature === undefined ? "u" : String(input.temperature));
-  field(h, input.maxTokens === undefined ? "u" : String(input.maxTokens));
-  field(h, input.topP === undefined ? "u" : String(input.topP));
-  field(h, input.stop === undefined ? "u" : stableStringify(input.stop));
-  field(h, input.providerOptions === undefined ? "u" : stableStringify(input.providerOptions));
-  field(h, input.tools === undefined ? "u" : stableStringify(input.tools));
-  field(h, input.toolChoice === undefined ? "u" : stableStringify(input.toolChoice));
-  field(h, input.responseFormat === undefined ? "u" : stableStringify(input.responseFormat));
+  f.field(input.temperature === undefined ? "u" : String(input.temperature));
+  f.field(input.maxTokens === undefined ? "u" : String(input.maxTokens));
+  f.field(input.topP === undefined ? "u" : String(input.topP));
+  f.field(input.stop === undefined ? "u" : stableStringify(input.stop));
+  f.field(input.providerOptions === undefined ? "u" : stableStringify(input.providerOptions));
+  f.field(input.tools === undefined ? "u" : stableStringify(input.tools));
+  f.field(input.toolChoice === undefined ? "u" : stableStringify(input.toolChoice));
+  f.field(input.responseFormat === undefined ? "u" : stableStringify(input.responseFormat));
+  f.flush();
   return h.digest("hex");
 }
