@@ -236,13 +236,9 @@ function* replay(
 
 /** A stored answer as a response of its own (tool arguments left for the client to parse). */
 function fromCached(r: CachedResponse, cached: boolean): ModelResponse {
-  const { toolCalls, ...rest } = r;
-  return {
-    ...rest,
-    ...(r.usage && { usage: { ...r.usage } }),
-    ...(toolCalls && {
-      toolCalls: toolCalls.map((c): ToolCall => ({ ...c, arguments: undefined })),
-    }),
-    cached,
-  };
+  const response = { ...r, cached } as { -readonly [K in keyof ModelResponse]: ModelResponse[K] };
+  if (r.usage) response.usage = { ...r.usage };
+  if (r.toolCalls)
+    response.toolCalls = r.toolCalls.map((c): ToolCall => ({ ...c, arguments: undefined }));
+  return response;
 }

@@ -13,22 +13,24 @@ export function prepareStage(targets: Targets): Stage {
     if (req.cacheMode === "off") return next(req);
     const p = req.params;
     const primary = targets.primary.provider;
+    // Fields passed as they are (absent ones are undefined): no spread per optional field on
+    // the path of every cached call.
     const key = cacheKey({
       provider: primary.name,
       baseURL: primary.baseURL,
       keyFingerprint: primary.keyFingerprint,
       providerIdentity: primary.cacheIdentity,
       model: p.model,
-      ...(targets.length > 1 && { fallbacks: targets.keyTargets() }),
+      fallbacks: targets.length > 1 ? targets.keyTargets() : undefined,
       messages: p.messages,
-      ...(p.temperature !== undefined && { temperature: p.temperature }),
-      ...(p.maxTokens !== undefined && { maxTokens: p.maxTokens }),
-      ...(p.topP !== undefined && { topP: p.topP }),
-      ...(p.stop !== undefined && { stop: p.stop }),
-      ...(p.providerOptions !== undefined && { providerOptions: p.providerOptions }),
-      ...(p.tools !== undefined && { tools: p.tools }),
-      ...(p.toolChoice !== undefined && { toolChoice: p.toolChoice }),
-      ...(p.responseFormat !== undefined && { responseFormat: p.responseFormat }),
+      temperature: p.temperature,
+      maxTokens: p.maxTokens,
+      topP: p.topP,
+      stop: p.stop,
+      providerOptions: p.providerOptions,
+      tools: p.tools,
+      toolChoice: p.toolChoice,
+      responseFormat: p.responseFormat,
     });
     return next({ ...req, key });
   };
