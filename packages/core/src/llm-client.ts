@@ -228,6 +228,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     // Input is checked when iteration starts, as for any async generator.
     if (options.tools === undefined)
       return toChunks(() => {
+        // The same checks as with tools: a toolChoice or loop option alone is a mistake to report.
+        prepareTools(undefined, options.toolChoice);
+        loopOptions(options as unknown as GenerateOptions);
         const req = this.#request(
           input,
           options as unknown as GenerateOptions,

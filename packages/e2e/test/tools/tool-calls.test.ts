@@ -468,6 +468,12 @@ describe("the tool loop", () => {
     await expect(client.generate("Go", { tools: { ping }, maxSteps: 0 })).rejects.toThrow(
       /maxSteps must be a positive integer/,
     );
+    // A stream without tools checks the same options.
+    const drain = async (options: object) => {
+      for await (const _ of client.stream("Go", options as never));
+    };
+    await expect(drain({ maxSteps: 1.5 })).rejects.toThrow(/maxSteps must be a positive integer/);
+    await expect(drain({ toolChoice: "required" })).rejects.toThrow(/toolChoice needs tools/);
   });
 
   it("streams a loop: fragments, results and step boundaries as chunks; one finishReason at the very end", async () => {
