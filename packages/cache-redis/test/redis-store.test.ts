@@ -19,12 +19,14 @@ const answer = (content: string): CacheEntry => ({
 
 const streamed: CacheEntry = {
   v: 1,
-  kind: "stream",
-  chunks: [
-    { content: "", reasoning: "hmm" },
+  kind: "parts",
+  provider: "p",
+  parts: [
+    { type: "reasoning", text: "hmm" },
+    { type: "text", text: "Hi" },
     {
-      content: "Hi",
-      finishReason: "stop",
+      type: "finish",
+      reason: "stop",
       usage: { promptTokens: 1, completionTokens: 1, totalTokens: 2 },
     },
   ],

@@ -41,13 +41,15 @@ const answer = (content: string): CacheEntry => ({
 
 const streamed: CacheEntry = {
   v: 1,
-  kind: "stream",
-  chunks: [
-    { content: "", reasoning: "thinking" },
-    { content: "Hel" },
+  kind: "parts",
+  provider: "openai",
+  parts: [
+    { type: "reasoning", text: "thinking" },
+    { type: "text", text: "Hel" },
+    { type: "text", text: "lo" },
     {
-      content: "lo",
-      finishReason: "stop",
+      type: "finish",
+      reason: "stop",
       usage: { promptTokens: 1, completionTokens: 2, totalTokens: 3 },
     },
   ],

@@ -5,8 +5,12 @@ import type { CacheEntry, CacheStore } from "../src/index.js";
 
 const entry: CacheEntry = {
   v: 1,
-  kind: "stream",
-  chunks: [{ content: "Hi" }, { content: "!", finishReason: "stop" }],
+  kind: "parts",
+  provider: "fake",
+  parts: [
+    { type: "text", text: "Hi!" },
+    { type: "finish", reason: "stop" },
+  ],
 };
 
 afterEach(() => {

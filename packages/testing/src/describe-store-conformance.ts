@@ -2,7 +2,7 @@ import {
   type CacheEntry,
   type CacheStore,
   LLMClient,
-  type StreamChunk,
+  type StreamPart,
   type Usage,
 } from "@rephysco/core";
 import { vitest } from "./conformance/vitest-api.js";
@@ -52,15 +52,17 @@ function responseEntry(content = `Hello, ${TRICKY}`): CacheEntry {
 }
 
 function streamEntry(text = "Hello"): CacheEntry {
-  const meta = { model: "fake-model-2025-01", provider: "fake" };
   return {
     v: 1,
-    kind: "stream",
-    chunks: [
-      { content: "", reasoning: "Hmm.", ...meta },
-      { content: text, ...meta },
-      { content: TRICKY, ...meta },
-      { content: "", ...meta, finishReason: "stop", usage: { ...usage } },
+    kind: "parts",
+    provider: "fake",
+    model: "fake-model-2025-01",
+    parts: [
+      { type: "metadata", model: "fake-model-2025-01" },
+      { type: "reasoning", text: "Hmm." },
+      { type: "text", text },
+      { type: "text", text: TRICKY },
+      { type: "finish", reason: "stop", usage: { ...usage }, model: "fake-model-2025-01" },
     ],
   };
 }
@@ -70,7 +72,7 @@ const isMiss = (value: unknown) => value === undefined || value === null;
 // What plain JavaScript callers see of an entry: nothing readonly.
 interface Mutable {
   response?: { content: string; usage?: { totalTokens: number } };
-  chunks?: { content: string }[];
+  parts?: { type: string; text?: string }[];
 }
 
 /**
@@ -185,9 +187,9 @@ export function describeStoreConformance<S extends CacheStore>(
       expect(await store.get("a")).toStrictEqual(responseEntry());
 
       await store.set("s", streamEntry());
-      const chunks = ((await store.get("s")) as Mutable).chunks!;
-      chunks[1]!.content = "changed";
-      chunks.push({ content: "more" });
+      const parts = ((await store.get("s")) as Mutable).parts!;
+      (parts[2] as { text: string }).text = "changed";
+      parts.push({ type: "text", text: "more" });
       expect(await store.get("s")).toStrictEqual(streamEntry());
     });
 
@@ -238,11 +240,12 @@ export function describeStoreConformance<S extends CacheStore>(
       const big = "0123456789abcdé\n".repeat(65_536);
       await store.set("big", responseEntry(big));
       expect(await store.get("big")).toStrictEqual(responseEntry(big));
-      const chunks: StreamChunk[] = Array.from({ length: 1024 }, (_, i) => ({
-        content: big.slice(i * 1024, (i + 1) * 1024),
+      const parts: StreamPart[] = Array.from({ length: 1024 }, (_, i) => ({
+        type: "text",
+        text: big.slice(i * 1024, (i + 1) * 1024),
       }));
-      chunks.push({ content: "", finishReason: "stop" });
-      const stream: CacheEntry = { v: 1, kind: "stream", chunks };
+      parts.push({ type: "finish", reason: "stop" });
+      const stream: CacheEntry = { v: 1, kind: "parts", provider: "fake", parts };
       await store.set("big-stream", stream);
       expect(await store.get("big-stream")).toStrictEqual(stream);
     });

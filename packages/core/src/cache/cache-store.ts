@@ -1,5 +1,5 @@
 import type { StreamPart } from "../stream-part.js";
-import type { FinishReason, ProviderMetadata, StreamChunk, ToolCall, Usage } from "../types.js";
+import type { FinishReason, ProviderMetadata, ToolCall, Usage } from "../types.js";
 
 /** A cached non-streaming answer. */
 export interface CachedResponse {
@@ -24,9 +24,8 @@ export interface CachedResponse {
 }
 
 /**
- * What the client stores: a whole answer, or the parts of a stream that completed normally
- * (`kind: "stream"` holds chunks, as written by earlier versions; it is still read). Plain JSON,
- * so any store can serialize it.
+ * What the client stores: a whole answer, or the parts of a stream that completed normally.
+ * Plain JSON, so any store can serialize it.
  */
 export type CacheEntry =
   | { readonly v: 1; readonly kind: "response"; readonly response: CachedResponse }
@@ -39,8 +38,7 @@ export type CacheEntry =
       readonly model?: string;
       /** The stream's parts, in order, ending with its finish part. */
       readonly parts: readonly StreamPart[];
-    }
-  | { readonly v: 1; readonly kind: "stream"; readonly chunks: readonly StreamChunk[] };
+    };
 
 /**
  * Where cached answers live. The shape Keyv instances already have, so `new Keyv(...)` works as
@@ -64,13 +62,12 @@ export interface CacheStore {
 /** `true` when a value read from a store is a well-formed {@link CacheEntry}. */
 export function isCacheEntry(value: unknown): value is CacheEntry {
   if (!value || typeof value !== "object") return false;
-  const v = value as { v?: unknown; kind?: unknown; response?: unknown; chunks?: unknown };
+  const v = value as { v?: unknown; kind?: unknown; response?: unknown; parts?: unknown };
   if (v.v !== 1) return false;
   if (v.kind === "response") {
     const r = v.response as { content?: unknown; model?: unknown } | undefined;
     return !!r && typeof r.content === "string" && typeof r.model === "string";
   }
-  if (v.kind === "stream") return Array.isArray(v.chunks);
-  if (v.kind === "parts") return Array.isArray((value as { parts?: unknown }).parts);
+  if (v.kind === "parts") return Array.isArray(v.parts);
   return false;
 }

@@ -1,7 +1,7 @@
 import type { CachedResponse, CacheEntry, CacheStore } from "../cache/cache-store.js";
 import { isCacheEntry } from "../cache/cache-store.js";
 import type { StreamPart } from "../stream-part.js";
-import type { FinishReason, ModelResponse, ToolCall, Usage } from "../types.js";
+import type { ModelResponse, ToolCall } from "../types.js";
 import { Assembler, responseParts } from "./assemble.js";
 import type { EventListener } from "./events.js";
 import { emit } from "./events.js";
@@ -169,69 +169,17 @@ function* replay(
     yield* responseParts(fromCached(r, true));
     return;
   }
-  if (entry.kind === "parts") {
-    const provider = entry.provider || primaryName;
-    req.trace.provider = provider;
-    req.trace.model = entry.model ?? req.params.model;
-    if (mode === "stream") {
-      yield* entry.parts;
-      return;
-    }
-    const a = new Assembler();
-    for (const p of entry.parts) a.push(p);
-    if (a.model) req.trace.model = a.model;
-    yield { type: "response", response: a.response(provider, req.trace.model, true) };
-    return;
-  }
-  const chunks = entry.chunks;
-  let content = "";
-  let reasoning = "";
-  let usage: Usage | undefined;
-  let reason: FinishReason | undefined;
-  let model = req.params.model;
-  let provider: string | undefined;
-  for (const c of chunks) {
-    if (c.model) model = c.model;
-    if (c.provider) provider ??= c.provider;
-    if (mode === "generate") {
-      content += c.content;
-      if (c.reasoning) reasoning += c.reasoning;
-    }
-    if (c.usage) usage = c.usage;
-    if (c.finishReason) reason = c.finishReason;
-  }
+  const provider = entry.provider || primaryName;
   req.trace.provider = provider;
-  req.trace.model = model;
-  if (mode === "generate") {
-    yield {
-      type: "response",
-      response: {
-        content,
-        ...(reasoning && { reasoning }),
-        model,
-        provider: provider ?? primaryName,
-        ...(usage && { usage: { ...usage } }),
-        ...(reason && { finishReason: reason }),
-        cached: true,
-      },
-    };
+  req.trace.model = entry.model ?? req.params.model;
+  if (mode === "stream") {
+    yield* entry.parts;
     return;
   }
-  let current: string | undefined;
-  for (const c of chunks) {
-    if (c.model && c.model !== current) {
-      current = c.model;
-      yield { type: "metadata", model: c.model } satisfies StreamPart;
-    }
-    if (c.reasoning) yield { type: "reasoning", text: c.reasoning };
-    if (c.content) yield { type: "text", text: c.content };
-  }
-  yield {
-    type: "finish",
-    reason: reason ?? "stop",
-    ...(usage && { usage: { ...usage } }),
-    ...(model && { model }),
-  };
+  const a = new Assembler();
+  for (const p of entry.parts) a.push(p);
+  if (a.model) req.trace.model = a.model;
+  yield { type: "response", response: a.response(provider, req.trace.model, true) };
 }
 
 /** A stored answer as a response of its own (tool arguments left for the client to parse). */

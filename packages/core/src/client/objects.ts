@@ -216,20 +216,14 @@ export async function* streamObject<T>(
   const mod = await loadParser();
   const view = new PartialObject(mod);
   const a = new Assembler();
-  let model: string | undefined;
   for await (const part of ctx.run(req)) {
     if (part.type === "response") continue;
     a.push(part);
-    if (part.type === "metadata") {
-      if (part.model) model = part.model;
-      continue;
-    }
-    if (part.type !== "text") continue;
-    if (view.write(part.text))
+    if (part.type === "text" && view.write(part.text))
       yield { done: false, partial: view.root as DeepPartial<T>, textDelta: part.text };
   }
   const provider = req.trace.provider ?? ctx.primaryName;
-  const r = a.response(provider, model ?? req.trace.model ?? req.params.model, req.trace.cached);
+  const r = a.response(provider, req.trace.model ?? req.params.model, req.trace.cached);
   if (r.refusal) throw refusalError(r);
   const parsed = await parseObject(r.content, ctx.schema);
   if (!parsed.ok) throw objectError(provider, r.content, parsed);

@@ -327,19 +327,14 @@ export async function* streamWithTools(
     const req = stepNumber === 1 ? first : ctx.request(messages, stepNumber);
     const trace = req.trace;
     const a = new Assembler();
-    let model: string | undefined;
     for await (const part of ctx.run(req)) {
       if (part.type === "response") continue;
       a.push(part);
-      if (part.type === "metadata") {
-        if (part.model) model = part.model;
-        continue;
-      }
-      const chunk = partChunk(part, model, trace.provider ?? ctx.primaryName, trace.cached);
+      const chunk = partChunk(part, a.model, trace.provider ?? ctx.primaryName, trace.cached);
       if (chunk) yield chunk;
     }
     const provider = trace.provider ?? ctx.primaryName;
-    const r = a.response(provider, model ?? trace.model ?? req.params.model, trace.cached);
+    const r = a.response(provider, trace.model ?? req.params.model, trace.cached);
     const calls = await parseToolCalls(r.toolCalls, ctx.setup, provider, stepNumber, ctx.listener);
     const loop = ctx.loop;
     usage = loop ? addUsage(usage, r.usage) : r.usage;
