@@ -202,14 +202,17 @@ export async function parseToolCalls(
         call,
         checked.issues,
       );
+    // A provider that gives no id (a third party's legacy chunks) gets one that is unique in the
+    // step, so that a result can answer it.
+    const id = call.id || `call_${stepNumber}_${out.length}`;
     out.push({
-      id: call.id,
+      id,
       name: call.name,
       arguments: checked.value,
       rawArguments: call.rawArguments,
       ...(call.providerMetadata && { providerMetadata: call.providerMetadata }),
     });
-    emit(listener, { type: "tool_call", stepNumber, toolCallId: call.id, toolName: call.name });
+    emit(listener, { type: "tool_call", stepNumber, toolCallId: id, toolName: call.name });
   }
   return out;
 }

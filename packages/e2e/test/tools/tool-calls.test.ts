@@ -215,6 +215,27 @@ describe("tools on a call", () => {
     expect(primary.calls).toHaveLength(0);
   });
 
+  it("a call without an id (a legacy provider) gets one unique in its step", async () => {
+    const fake = createFakeProvider({
+      legacyChunks: true,
+      replies: [
+        {
+          toolCalls: [
+            { id: "", name: "get_weather", arguments: { city: "A" } },
+            { id: "", name: "get_weather", arguments: { city: "B" } },
+          ],
+        },
+      ],
+    });
+    const client = new LLMClient({ provider: fake, retry: false });
+    const chunks: StreamChunk[] = [];
+    for await (const c of client.stream("x", { tools: { get_weather: weather } })) chunks.push(c);
+    expect(chunks.at(-1)?.toolCalls?.map((c) => [c.id, c.arguments])).toEqual([
+      ["call_1_0", { city: "A" }],
+      ["call_1_1", { city: "B" }],
+    ]);
+  });
+
   it("checks messages with tool fields", async () => {
     const client = new LLMClient({ provider: createFakeProvider(), retry: false });
     await expect(client.generate([{ role: "tool", content: "42" } as never])).rejects.toThrow(
