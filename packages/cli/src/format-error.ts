@@ -64,7 +64,8 @@ function receivedText(error: InvalidOutputError): string {
 /** What to do next, by error class (never by the provider's wording). */
 function hintFor(error: RephyscoError): string | undefined {
   if (error.provider === "client") return undefined;
-  if (error instanceof InvalidOutputError) return "Ask again, or loosen the schema (--schema).";
+  if (error instanceof InvalidOutputError)
+    return error.data?.refusal === true ? undefined : "Ask again, or loosen the schema (--schema).";
   if (error instanceof AuthenticationError) {
     const vars = keyVars(error.provider);
     return vars.length > 0 ? `Check ${orList(vars)}.` : "Check the API key.";
@@ -120,10 +121,14 @@ export function formatError(error: unknown): FormattedError {
       message = `${error.provider}: ${message}`;
     }
     // Status and code let the user look the error up; skip what the message already says.
-    const tags = [error.status, error.code ?? error.reason]
+    const tags = [
+      error.status,
+      error.code ?? error.reason,
+      error.requestId === undefined ? undefined : `request id ${error.requestId}`,
+    ]
       .map((t) => (t === undefined ? "" : oneLine(String(t), 100)))
       .filter((t) => t !== "" && !message.includes(t))
-      .join(" ");
+      .join(", ");
     if (tags) message += ` (${tags})`;
     const hint = hintFor(error);
     const received = error instanceof InvalidOutputError ? receivedText(error) : "";

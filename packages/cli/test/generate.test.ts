@@ -229,6 +229,8 @@ describe("generate errors", () => {
     expect(plain.code).toBe(1);
     expect(plain.stderr.trim().split("\n")).toHaveLength(1);
     expect(plain.stderr).toMatch(/^error: .*500/);
+    // The provider's request id, for a support ticket.
+    expect(plain.stderr).toMatch(/request id req_\w+/);
     expect(server.requests).toHaveLength(1);
 
     server.enqueue(vendorErrors.openai.serverError(500));

@@ -24,7 +24,7 @@ function resolveToolCall(call: MockToolCall): ResolvedToolCall {
       if (parsed && typeof parsed === "object" && !Array.isArray(parsed))
         object = parsed as Record<string, unknown>;
     } catch {
-      object = {};
+      // Not JSON (a test of broken arguments): the object stays empty.
     }
   } else object = call.arguments;
   return {
