@@ -9,8 +9,6 @@ interface OpenCall {
   name: string;
   started: boolean;
   ended: boolean;
-  /** `true` once a non-empty argument fragment was seen. */
-  sawArguments: boolean;
   /** Fragments that came before the name (held until the start part can be sent). */
   pending: string[] | undefined;
 }
@@ -22,14 +20,14 @@ interface OpenCall {
  * - DashScope: later fragments repeat `"id": ""` and `"type": "function"` (an empty id or name
  *   never replaces a known one), a trailing fragment has empty arguments (empty fragments yield
  *   nothing), and the first may already hold arguments;
- * - xAI (and other servers that send whole calls): the whole call in one fragment. When the
- *   first argument fragment of a call is already a complete JSON object, the call ends at once
- *   (start, delta and end together); every other call ends when the finish reason arrives.
- * - a fragment without `index` (a few servers) continues the last call unless it names a new id.
+ * - xAI (and other servers that send whole calls): the whole call in one fragment;
+ * - a fragment whose non-empty id differs from its call's (parallel calls sent under one index
+ *   by some servers), or without `index` and with a new id, starts a new call.
+ * Every call ends when the finish reason arrives (whether a call is complete cannot be told from
+ * its fragments: text after a whole object may follow).
  *
  * The output array is reused from one `push` to the next (read it before pushing again): a chunk
- * costs no allocation beyond its parts. Each fragment is looked at once; the only parse is of a
- * call's first non-empty fragment, and only when it looks like a whole object.
+ * costs no allocation beyond its parts. Each fragment is looked at once and never parsed.
  */
 export class OpenAIToolCallStream {
   readonly #byIndex = new Map<number, OpenCall>();
@@ -66,10 +64,6 @@ export class OpenAIToolCallStream {
       }
       if (!text) continue;
       out.push({ type: "tool-call-delta", index: call.ordinal, argumentsDelta: text });
-      if (!call.sawArguments) {
-        call.sawArguments = true;
-        if (!call.ended && isWholeObject(text)) this.#end(call);
-      }
     }
     return out;
   }
@@ -89,7 +83,10 @@ export class OpenAIToolCallStream {
     const index = delta.index;
     if (typeof index === "number") {
       let call = this.#byIndex.get(index);
-      if (!call) {
+      const id = delta.id;
+      // Some servers (Ollama, vLLM builds, Grok behind proxies) send parallel calls under one
+      // index: a new non-empty id is a new call. DashScope's repeated "" never is.
+      if (!call || (typeof id === "string" && id !== "" && call.id !== "" && id !== call.id)) {
         call = this.#open();
         this.#byIndex.set(index, call);
       }
@@ -111,7 +108,6 @@ export class OpenAIToolCallStream {
       name: "",
       started: false,
       ended: false,
-      sawArguments: false,
       pending: undefined,
     };
     this.#calls.push(call);
@@ -128,23 +124,10 @@ export class OpenAIToolCallStream {
     for (const text of pending) {
       this.#out.push({ type: "tool-call-delta", index: call.ordinal, argumentsDelta: text });
     }
-    call.sawArguments = true;
   }
 
   #end(call: OpenCall): void {
     call.ended = true;
     this.#out.push({ type: "tool-call-end", index: call.ordinal });
-  }
-}
-
-/** `true` for text that is one complete JSON object (checked only when it looks like one). */
-function isWholeObject(text: string): boolean {
-  const start = text.trimStart();
-  if (start[0] !== "{" || text.trimEnd().at(-1) !== "}") return false;
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
   }
 }

@@ -257,7 +257,7 @@ describe("streamed tool calls", () => {
     expect(body().stream_options).toEqual({ include_usage: true });
   });
 
-  it("text before the calls comes first; a call whose first fragment is a whole object ends at once", async () => {
+  it("text before the calls comes first; calls end at the finish reason", async () => {
     server.enqueue({
       chunks: ["Checking", "."],
       toolCalls: [
@@ -271,9 +271,9 @@ describe("streamed tool calls", () => {
       "text",
       "tool-call-start0",
       "tool-call-delta0",
-      "tool-call-end0",
       "tool-call-start1",
       "tool-call-delta1",
+      "tool-call-end0",
       "tool-call-end1",
       "finish",
     ]);
@@ -289,9 +289,10 @@ describe("streamed tool calls", () => {
     expect(parts.at(-1)).toMatchObject({ type: "finish", reason: "tool_calls" });
   });
 
+  const frame = (delta: unknown, finish: string | null = null) =>
+    `data: ${JSON.stringify({ id: "x", model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
   it("reads fragments without index, a name that comes late, and the legacy function_call delta", async () => {
-    const frame = (delta: unknown, finish: string | null = null) =>
-      `data: ${JSON.stringify({ id: "x", model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
     server.enqueue([
       {
         raw: {
@@ -329,8 +330,8 @@ describe("streamed tool calls", () => {
       { type: "tool-call-delta", index: 0, argumentsDelta: ":1}" },
       { type: "tool-call-start", index: 1, id: "c2", name: "g" },
       { type: "tool-call-delta", index: 1, argumentsDelta: "{}" },
-      { type: "tool-call-end", index: 1 },
       { type: "tool-call-end", index: 0 },
+      { type: "tool-call-end", index: 1 },
       { type: "finish", reason: "tool_calls", model },
     ]);
     const legacy = await partsOf(user("Go"), { model, tools: [WEATHER] });
@@ -338,6 +339,49 @@ describe("streamed tool calls", () => {
       { type: "tool-call-start", index: 0, id: "call_0", name: "get_weather" },
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"city":"Rome"}' },
       { type: "tool-call-end", index: 0 },
+      { type: "finish", reason: "tool_calls", model },
+    ]);
+  });
+
+  it("parallel calls sent under one index (a new id each) stay apart; text after a whole object stays with its call", async () => {
+    server.enqueue({
+      raw: {
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: [
+          frame({
+            role: "assistant",
+            tool_calls: [
+              { index: 0, id: "a", type: "function", function: { name: "f", arguments: '{"x":' } },
+            ],
+          }),
+          frame({ tool_calls: [{ index: 0, function: { arguments: "1}" } }] }),
+          frame({
+            tool_calls: [
+              {
+                index: 0,
+                id: "b",
+                type: "function",
+                function: { name: "g", arguments: '{"y":2}' },
+              },
+            ],
+          }),
+          frame({ tool_calls: [{ index: 0, function: { arguments: "\n" } }] }),
+          frame({}, "tool_calls"),
+          "data: [DONE]\n\n",
+        ],
+      },
+    });
+    const parts = await partsOf(user("Go"), { model, tools: [TIME] });
+    expect(parts).toEqual([
+      { type: "tool-call-start", index: 0, id: "a", name: "f" },
+      { type: "tool-call-delta", index: 0, argumentsDelta: '{"x":' },
+      { type: "tool-call-delta", index: 0, argumentsDelta: "1}" },
+      { type: "tool-call-start", index: 1, id: "b", name: "g" },
+      { type: "tool-call-delta", index: 1, argumentsDelta: '{"y":2}' },
+      { type: "tool-call-delta", index: 1, argumentsDelta: "\n" },
+      { type: "tool-call-end", index: 0 },
+      { type: "tool-call-end", index: 1 },
       { type: "finish", reason: "tool_calls", model },
     ]);
   });

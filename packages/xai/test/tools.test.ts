@@ -47,9 +47,9 @@ describe("xAI tool calls", () => {
       { type: "reasoning", text: ", the user" },
       { type: "tool-call-start", index: 0, id: "call_55117580", name: "weather" },
       { type: "tool-call-delta", index: 0, argumentsDelta: '{"location":"San Francisco"}' },
-      { type: "tool-call-end", index: 0 },
       { type: "tool-call-start", index: 1, id: "call_55117581", name: "weather" },
       { type: "tool-call-delta", index: 1, argumentsDelta: '{"location":"Los Angeles"}' },
+      { type: "tool-call-end", index: 0 },
       { type: "tool-call-end", index: 1 },
       expect.objectContaining({ type: "finish", reason: "tool_calls" }),
     ]);
