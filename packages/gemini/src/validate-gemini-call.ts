@@ -21,6 +21,9 @@ export const GEMINI_TOOL_NAME_RULE: ToolNameRule = {
  * - forcing tool calls (`required` or `{ name }`, Gemini's `ANY` mode) together with
  *   `responseFormat` is refused by Gemini ("Forced function calling (ANY mode) with a response
  *   mime type: 'application/json' is unsupported", HTTP 400), so it is refused here first;
+ * - before Gemini 3, any function calling together with `responseFormat` is refused the same way
+ *   ("Function calling with a response mime type: 'application/json' is unsupported"); Gemini 3
+ *   documents structured output combined with tools;
  * - every tool result answers a call of an earlier assistant turn (Gemini's functionResponse
  *   needs the call's name).
  *
@@ -48,5 +51,18 @@ export function validateGeminiCall(
       { provider, reason: "unsupported_feature" },
     );
   }
+  if (options.tools?.length && options.responseFormat && !supportsToolsWithJson(options.model)) {
+    throw new InvalidRequestError(
+      `${provider} model ${options.model} does not support tools together with responseFormat (a JSON answer); Gemini 3 models do. Leave out one of them, or use a gemini-3 model.`,
+      { provider, reason: "unsupported_feature" },
+    );
+  }
   checkToolResults(messages, provider);
+}
+
+/** Gemini 3 and later take function declarations together with a JSON response schema. */
+function supportsToolsWithJson(model: string): boolean {
+  const id = model.startsWith("models/") ? model.slice(7) : model;
+  const m = /^gemini-(\d+)/.exec(id);
+  return m !== null && Number(m[1]) >= 3;
 }

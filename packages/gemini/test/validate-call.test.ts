@@ -72,12 +72,34 @@ describe("validateCall", () => {
       expect(e.reason).toBe("unsupported_feature");
       expect(e.message).toContain("responseFormat");
     }
+    // Gemini 3 takes tools with a JSON answer in AUTO mode.
     expect(() =>
       provider.validateCall(
         [user("Hi")],
-        options({ tools: [tool("a")], toolChoice: "auto", responseFormat: { type: "json" } }),
+        options({
+          model: "gemini-3-pro-preview",
+          tools: [tool("a")],
+          toolChoice: "auto",
+          responseFormat: { type: "json" },
+        }),
       ),
     ).not.toThrow();
+  });
+
+  it("refuses tools with a JSON answer before Gemini 3, in any tool mode", () => {
+    for (const model of ["gemini-2.5-flash", "models/gemini-2.0-flash"]) {
+      expect(() =>
+        provider.validateCall(
+          [user("Hi")],
+          options({
+            model,
+            tools: [tool("a")],
+            toolChoice: "auto",
+            responseFormat: { type: "json" },
+          }),
+        ),
+      ).toThrow(/does not support tools together with responseFormat/);
+    }
   });
 
   it("refuses a tool result that answers no earlier call, naming it", () => {
