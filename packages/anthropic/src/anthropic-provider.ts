@@ -155,12 +155,14 @@ export class AnthropicProvider extends BaseProvider<
         "invalid_tool",
       );
     }
-    const mode = structuredOutputMode(
-      options.model,
-      options.responseFormat,
-      this.#settings.structuredOutput,
-    );
+    const mode = this.#mode(options);
     if (mode === "tool") {
+      if (typeof choice === "object" && options.tools?.length) {
+        throw fail(
+          `structured output on ${options.model} is sent as a forced tool, so another tool cannot be forced at the same time (toolChoice { name: ${JSON.stringify(choice.name)} }): the answer could never come. Use toolChoice "auto" or "required".`,
+          "unsupported_feature",
+        );
+      }
       if (options.tools?.some((tool) => tool.name === JSON_RESPONSE_TOOL)) {
         throw fail(
           `the tool name "${JSON_RESPONSE_TOOL}" is reserved: structured output on ${options.model} is sent as a forced tool of that name.`,

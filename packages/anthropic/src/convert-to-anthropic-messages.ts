@@ -106,7 +106,9 @@ export function convertToAnthropicMessages(
     let content: AnthropicMessage["content"];
     if (message.role === "tool") content = [toolResultBlock(message, provider)];
     else if (message.role === "assistant") {
-      const thinking = thinkingBlocksOf(message);
+      // Signed thinking goes back only with the turn's tool calls, where the API needs it (a turn
+      // of thinking alone would end on a thinking block, which the API refuses).
+      const thinking = message.toolCalls?.length ? thinkingBlocksOf(message) : [];
       content =
         thinking.length > 0 || message.toolCalls?.length
           ? assistantBlocks(message, thinking)
@@ -114,10 +116,37 @@ export function convertToAnthropicMessages(
     } else content = message.images?.length ? userBlocks(message, provider) : message.content;
     const last = out.at(-1);
     if (last && last.role === role) {
-      out[out.length - 1] = { role, content: [...asBlocks(last.content), ...asBlocks(content)] };
+      // Merged in place: linear in the number of blocks.
+      const blocks = typeof last.content === "string" ? asBlocks(last.content) : last.content;
+      blocks.push(...asBlocks(content));
+      out[out.length - 1] = { role, content: blocks };
     } else {
       out.push({ role, content });
     }
   }
+  for (const m of out) if (typeof m.content !== "string") leadWith(m.content, m.role);
   return { ...(system.length > 0 && { system: system.join("\n\n") }), messages: out };
+}
+
+/**
+ * Puts the blocks the API wants first at the front, keeping the order within each group: the
+ * `tool_result` blocks of a user turn ("messages following tool_use blocks must begin with" their
+ * results), the thinking blocks of an assistant turn.
+ */
+function leadWith(blocks: AnthropicRequestBlock[], role: "user" | "assistant"): void {
+  const first = (b: AnthropicRequestBlock) =>
+    role === "user"
+      ? b.type === "tool_result"
+      : b.type === "thinking" || b.type === "redacted_thinking";
+  let sorted = true;
+  let seenOther = false;
+  for (const b of blocks) {
+    if (!first(b)) seenOther = true;
+    else if (seenOther) sorted = false;
+  }
+  if (sorted) return;
+  const lead = blocks.filter(first);
+  const rest = blocks.filter((b) => !first(b));
+  blocks.length = 0;
+  blocks.push(...lead, ...rest);
 }

@@ -508,10 +508,74 @@ describe("history conversion", () => {
   });
 });
 
+describe("history shapes the API is strict about", () => {
+  const call = {
+    id: "toolu_9",
+    name: "get_weather",
+    arguments: { city: "Oslo" },
+    rawArguments: '{"city":"Oslo"}',
+  };
+  const signed = {
+    anthropic: { thinking: [{ type: "thinking", thinking: "Hm.", signature: "sig-1" }] },
+  };
+
+  it("a user text between a tool_use turn and its result: the tool_result block comes first", async () => {
+    await claude.generate(
+      [
+        ...ask,
+        { role: "assistant", content: "", toolCalls: [call] },
+        { role: "user", content: "Also, hurry." },
+        { role: "tool", toolCallId: "toolu_9", content: "5 C" },
+      ],
+      { model: MODEL, tools: [weather] },
+    );
+    const messages = body().messages as { role: string; content: { type: string }[] }[];
+    expect(messages.at(-1)!.content.map((b) => b.type)).toEqual(["tool_result", "text"]);
+  });
+
+  it("thinking goes back only with the turn's tool calls; a turn of thinking alone is sent as its text", async () => {
+    await claude.generate(
+      [
+        ...ask,
+        { role: "assistant", content: "Partly.", providerMetadata: signed },
+        { role: "user", content: "Go on." },
+        { role: "assistant", content: "", toolCalls: [call], providerMetadata: signed },
+        { role: "tool", toolCallId: "toolu_9", content: "5 C" },
+      ],
+      { model: MODEL, tools: [weather] },
+    );
+    const messages = body().messages as { role: string; content: unknown }[];
+    expect(messages[1]).toEqual({ role: "assistant", content: "Partly." });
+    expect((messages[3]!.content as { type: string }[]).map((b) => b.type)).toEqual([
+      "thinking",
+      "tool_use",
+    ]);
+  });
+});
+
 describe("validateCall", () => {
   const call = (options: Partial<ProviderCallOptions>, messages: Message[] = ask) =>
     claude.validateCall(messages, { model: MODEL, ...options });
   const thinking = { thinking: { type: "enabled", budget_tokens: 2048 } };
+
+  it("refuses forcing a named tool while structured output is itself a forced tool", () => {
+    expect(() =>
+      call({
+        model: OLD_MODEL,
+        tools: [weather],
+        toolChoice: { name: "get_weather" },
+        responseFormat: { type: "json", schema: { type: "object" } },
+      }),
+    ).toThrow(/cannot be forced at the same time/);
+    expect(() =>
+      call({
+        model: OLD_MODEL,
+        tools: [weather],
+        toolChoice: "required",
+        responseFormat: { type: "json", schema: { type: "object" } },
+      }),
+    ).not.toThrow();
+  });
 
   it("accepts valid tools, auto or none with thinking, and forcing without thinking", () => {
     expect(() => call({ tools: [weather, time] })).not.toThrow();
