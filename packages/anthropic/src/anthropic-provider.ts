@@ -15,6 +15,7 @@ import {
   BaseProvider,
   type BaseProviderConfig,
   checkToolCall,
+  checkToolResults,
   incompleteStreamError,
   OPENAI_TOOL_NAME_RULE,
   parseJsonEvent,
@@ -176,23 +177,8 @@ export class AnthropicProvider extends BaseProvider<
         );
       }
     }
-    let callIds: Set<string> | undefined;
-    for (const message of messages) {
-      if (message.role === "assistant" && message.toolCalls?.length) {
-        callIds ??= new Set();
-        for (const call of message.toolCalls) callIds.add(call.id);
-      } else if (
-        message.role === "tool" &&
-        !(message.toolCallId && callIds?.has(message.toolCallId))
-      ) {
-        throw fail(
-          message.toolCallId
-            ? `the tool message for ${JSON.stringify(message.toolCallId)} answers no tool call of an earlier assistant message (Anthropic matches tool_result to tool_use by id).`
-            : `a "tool" message needs the toolCallId of the call it answers.`,
-          "invalid_input",
-        );
-      }
-    }
+    // Anthropic matches each tool_result to a tool_use by id.
+    checkToolResults(provider, messages);
   }
 
   /** Converts messages: system text to the top-level `system`, images to `image` blocks. */

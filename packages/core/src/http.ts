@@ -44,6 +44,7 @@ export { type ReadJsonBodyOptions, readJsonBody } from "./http/read-json-body.js
 export { type ReadSseEventsOptions, readSseEvents, type SseEvent } from "./http/read-sse-events.js";
 export {
   checkToolCall,
+  checkToolResults,
   OPENAI_TOOL_NAME_RULE,
   type ToolNameRule,
   toolArgumentsJson,

@@ -1,5 +1,5 @@
 import type { Part } from "@google/genai";
-import { InvalidRequestError, type Message, type ToolCall } from "@rephysco/core";
+import type { Message, ToolCall } from "@rephysco/core";
 import { toolArgumentsObject } from "@rephysco/core/http";
 
 /**
@@ -81,41 +81,6 @@ export function functionCallParts(
   return parts;
 }
 
-/** The error for a tool result that answers no call Rephysco can find. */
-export function unknownToolCallError(
-  index: number,
-  message: Message,
-  provider: string,
-): InvalidRequestError {
-  const what =
-    message.toolCallId === undefined || message.toolCallId === ""
-      ? "has no toolCallId"
-      : `answers tool call ${JSON.stringify(message.toolCallId)}, which no earlier assistant turn made`;
-  return new InvalidRequestError(
-    `Message ${index} (role "tool") ${what}: ${provider} needs the call's name for its functionResponse, so every tool result must answer a call of an earlier assistant turn.`,
-    { provider, reason: "invalid_input" },
-  );
-}
-
-/**
- * Checks that every tool result answers a call of an earlier assistant turn (Gemini needs the
- * call's name), before anything is loaded or sent.
- *
- * @throws {InvalidRequestError} (reason `invalid_input`) naming the first result that does not.
- */
-export function checkToolResults(messages: readonly Message[], provider: string): void {
-  let ids: Set<string> | undefined;
-  for (const [i, message] of messages.entries()) {
-    if (message.role === "assistant" && message.toolCalls?.length) {
-      ids ??= new Set();
-      for (const call of message.toolCalls) ids.add(call.id);
-    } else if (message.role === "tool") {
-      if (message.toolCallId === undefined || !ids?.has(message.toolCallId))
-        throw unknownToolCallError(i, message, provider);
-    }
-  }
-}
-
 /**
  * What a tool result becomes in `functionResponse.response`, which Gemini takes as an object
  * only. The one rule:
@@ -142,9 +107,8 @@ export function functionResponseOf(message: Message): Record<string, unknown> {
 
 /**
  * A tool result as a `functionResponse` part: `{ id?, name, response }`, the name (and Gemini's
- * id) taken from the call it answers, in the nearest earlier assistant turn.
- *
- * @throws {InvalidRequestError} (reason `invalid_input`) when no earlier turn made that call.
+ * id) taken from the call it answers, in the nearest earlier assistant turn. The messages were
+ * checked first (`checkToolResults`), so that call is known.
  */
 export function functionResponsePart(
   index: number,
@@ -153,7 +117,7 @@ export function functionResponsePart(
   provider: string,
 ): Part {
   const call = message.toolCallId === undefined ? undefined : known.get(message.toolCallId);
-  if (!call) throw unknownToolCallError(index, message, provider);
+  if (!call) throw new TypeError(`rephysco: tool result ${index} was not checked (${provider})`);
   return {
     functionResponse: {
       ...(call.geminiId !== undefined && { id: call.geminiId }),

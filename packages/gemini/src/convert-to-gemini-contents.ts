@@ -1,8 +1,7 @@
 import type { Content, Part } from "@google/genai";
 import { type ImageInput, InvalidRequestError, type Message } from "@rephysco/core";
-import { resolveImage } from "@rephysco/core/http";
+import { checkToolResults, resolveImage } from "@rephysco/core/http";
 import {
-  checkToolResults,
   functionCallParts,
   functionResponsePart,
   type KnownToolCall,
@@ -158,7 +157,7 @@ export async function convertToGeminiContents(
       );
     }
   }
-  checkToolResults(messages, opts.provider);
+  checkToolResults(opts.provider, messages);
   const images = await imageParts(messages, opts);
   const system: Part[] = [];
   const contents: Content[] = [];

@@ -1,6 +1,5 @@
 import { InvalidRequestError, type Message, type ProviderCallOptions } from "@rephysco/core";
-import { checkToolCall, type ToolNameRule } from "@rephysco/core/http";
-import { checkToolResults } from "./convert-gemini-tool-history.js";
+import { checkToolCall, checkToolResults, type ToolNameRule } from "@rephysco/core/http";
 
 /**
  * Gemini's function-name rule (`FunctionDeclaration.name` in the Gemini API reference, v1beta):
@@ -57,7 +56,7 @@ export function validateGeminiCall(
       { provider, reason: "unsupported_feature" },
     );
   }
-  checkToolResults(messages, provider);
+  checkToolResults(provider, messages);
 }
 
 /** Gemini 3 and later take function declarations together with a JSON response schema. */

@@ -18,6 +18,7 @@ import {
   abortReason,
   BaseProvider,
   checkToolCall,
+  checkToolResults,
   type ErrorClassName,
   excerpt,
   getHeader,
@@ -285,19 +286,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       }
     }
     // The API answers 400 to a tool message that answers no call of an earlier assistant turn.
-    const callIds = new Set<string>();
-    for (const message of messages) {
-      if (message.role === "assistant") {
-        for (const call of message.toolCalls ?? []) callIds.add(call.id);
-      } else if (message.role === "tool" && !callIds.has(message.toolCallId ?? "")) {
-        throw new InvalidRequestError(
-          message.toolCallId
-            ? `${provider}: the tool message for ${JSON.stringify(message.toolCallId)} answers no tool call of an earlier assistant turn.`
-            : `${provider}: a tool message needs the toolCallId of the call it answers.`,
-          { provider, reason: "invalid_input" },
-        );
-      }
-    }
+    checkToolResults(provider, messages);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from "../errors.js";
-import type { ProviderCallOptions, ToolCall } from "../types.js";
+import type { Message, ProviderCallOptions, ToolCall } from "../types.js";
 
 /** A provider's rule for tool names: the pattern, and how to say it in an error. */
 export interface ToolNameRule {
@@ -89,4 +89,32 @@ export function toolArgumentsObject(
   if (value !== null && typeof value === "object" && !Array.isArray(value))
     return value as Record<string, unknown>;
   return JSON.parse(toolArgumentsJson(call)) as Record<string, unknown>;
+}
+
+/**
+ * Checks that every tool result answers a call of an earlier assistant turn, as the APIs require
+ * (OpenAI and Anthropic match results to calls by id and answer 400 otherwise; Gemini needs the
+ * call's name). Throws an `InvalidRequestError` (reason `invalid_input`) naming the first message
+ * that does not.
+ */
+export function checkToolResults(provider: string, messages: readonly Message[]): void {
+  let ids: Set<string> | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    if (message.role === "assistant" && message.toolCalls?.length) {
+      ids ??= new Set();
+      for (const call of message.toolCalls) ids.add(call.id);
+    } else if (message.role === "tool") {
+      const id = message.toolCallId;
+      if (id !== undefined && id !== "" && ids?.has(id)) continue;
+      const what =
+        id === undefined || id === ""
+          ? "has no toolCallId"
+          : `answers tool call ${JSON.stringify(id)}, which no earlier assistant turn made`;
+      throw new InvalidRequestError(
+        `Message ${i} (role "tool") ${what}: ${provider} matches every tool result to a call of an earlier assistant turn.`,
+        { provider, reason: "invalid_input" },
+      );
+    }
+  }
 }
