@@ -341,17 +341,8 @@ export class GeminiProvider extends BaseProvider<
           content += read.content;
           yield { type: "text", text: read.content };
         }
-        if (read.thoughtSignature !== undefined) {
-          yield {
-            type: "metadata",
-            providerMetadata: {
-              gemini: {
-                thoughtSignature: read.thoughtSignature,
-                signatureScope: this.keyFingerprint,
-              },
-            },
-          };
-        }
+        if (read.providerMetadata)
+          yield { type: "metadata", providerMetadata: read.providerMetadata };
         // Gemini sends each call whole: its start, all of its arguments and its end at once.
         for (const call of read.toolCalls ?? []) {
           const index = calls++;
@@ -386,7 +377,7 @@ export class GeminiProvider extends BaseProvider<
   }
 
   #toChunk(raw: GenerateContentResponse, candidate: Candidate, model: string): StreamChunk {
-    const { content, reasoning, toolCalls, thoughtSignature } = readGeminiParts(
+    const { content, reasoning, toolCalls, providerMetadata } = readGeminiParts(
       candidate.content?.parts,
       raw.responseId,
       0,
@@ -402,11 +393,7 @@ export class GeminiProvider extends BaseProvider<
       ...(finishReason && { finishReason }),
       ...(usage && { usage }),
       ...(toolCalls && { toolCalls }),
-      ...(thoughtSignature !== undefined && {
-        providerMetadata: {
-          gemini: { thoughtSignature, signatureScope: this.keyFingerprint },
-        },
-      }),
+      ...(providerMetadata && { providerMetadata }),
     };
   }
 
@@ -414,7 +401,7 @@ export class GeminiProvider extends BaseProvider<
     if (raw.promptFeedback?.blockReason) throw promptBlockedError(raw.promptFeedback, this.name);
     const candidate = raw.candidates?.[0];
     if (!candidate) throw malformedResponseError(plainBody(raw), this.name);
-    const { content, reasoning, toolCalls, thoughtSignature } = readGeminiParts(
+    const { content, reasoning, toolCalls, providerMetadata } = readGeminiParts(
       candidate.content?.parts,
       raw.responseId,
       0,
@@ -433,11 +420,7 @@ export class GeminiProvider extends BaseProvider<
       ...(usage && { usage }),
       ...(finishReason && { finishReason }),
       ...(toolCalls && { toolCalls }),
-      ...(thoughtSignature !== undefined && {
-        providerMetadata: {
-          gemini: { thoughtSignature, signatureScope: this.keyFingerprint },
-        },
-      }),
+      ...(providerMetadata && { providerMetadata }),
       cached: false,
       raw: plainBody(raw),
     };

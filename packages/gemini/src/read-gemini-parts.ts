@@ -9,8 +9,19 @@ export interface GeminiParts {
   readonly reasoning: string;
   /** The `functionCall` parts, in order; `undefined` when there are none. */
   readonly toolCalls: ToolCall[] | undefined;
-  /** The last `thoughtSignature` on a part that is not a function call (turn-level). */
-  readonly thoughtSignature: string | undefined;
+  /**
+   * The turn's metadata: the last `thoughtSignature` on a part that is not a function call, with
+   * its scope (`providerMetadata.gemini.thoughtSignature` / `signatureScope`); `undefined` when
+   * there is none.
+   */
+  readonly providerMetadata: ProviderMetadata | undefined;
+}
+
+/** A signature as this provider's metadata record, with the scope it is valid under. */
+function signed(signature: string, scope: string | undefined): Record<string, JsonValue> {
+  return scope === undefined
+    ? { thoughtSignature: signature }
+    : { thoughtSignature: signature, signatureScope: scope };
 }
 
 /**
@@ -61,11 +72,7 @@ function toolCallOf(
   const rawArguments = JSON.stringify(args);
   const ownId = typeof fc.id === "string" && fc.id !== "" ? fc.id : undefined;
   let gemini: Record<string, JsonValue> | undefined;
-  if (part.thoughtSignature)
-    gemini = {
-      thoughtSignature: part.thoughtSignature,
-      ...(scope !== undefined && { signatureScope: scope }),
-    };
+  if (part.thoughtSignature) gemini = signed(part.thoughtSignature, scope);
   // Remembered so that history sends `id` back only when it was Gemini's own.
   if (ownId) gemini = { ...gemini, functionCallId: ownId };
   return {
@@ -105,5 +112,11 @@ export function readGeminiParts(
     if (part.thought === true) reasoning += part.text;
     else content += part.text;
   }
-  return { content, reasoning, toolCalls, thoughtSignature };
+  return {
+    content,
+    reasoning,
+    toolCalls,
+    providerMetadata:
+      thoughtSignature === undefined ? undefined : { gemini: signed(thoughtSignature, scope) },
+  };
 }

@@ -12,6 +12,7 @@ import type {
   StreamPart,
   Usage,
 } from "@rephysco/core";
+import { abortReason } from "@rephysco/core/http";
 
 /** When a {@link FakeReply} answers. Every field is optional; the reply answers at once without them. */
 export interface FakeTiming {
@@ -137,10 +138,6 @@ export interface FakeProvider extends Provider {
   readonly pending: number;
   /** Adds replies to the end of the queue. */
   enqueue(...replies: FakeReplySource[]): void;
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
 }
 
 /** Waits for `promise`, rejecting with the signal's reason as soon as it aborts. */

@@ -1,5 +1,5 @@
 import { InvalidOutputError, ToolExecutionError } from "../errors.js";
-import { isAbortError } from "../retry.js";
+import { abortReason, isAbortError } from "../retry.js";
 import { checkValue, issuesText } from "../tools/schema.js";
 import type { ToolCallDecision, ToolExecuteContext } from "../tools/tool.js";
 import type {
@@ -107,10 +107,6 @@ export function stepMessages(step: StepResult): Message[] {
   return [assistantTurn(step), ...step.toolResults.map(toolMessage)];
 }
 
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException("This operation was aborted", "AbortError");
-}
-
 /** Runs the executable calls of one step, at most `limit` at once; results in call order. */
 async function runTools(
   calls: readonly ToolCall[],
@@ -126,7 +122,7 @@ async function runTools(
   const one = async (i: number): Promise<void> => {
     const call = calls[i]!;
     const started = performance.now();
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortReason(signal);
     const decision = loop.onToolCall
       ? await loop.onToolCall(call, {
           stepNumber,
@@ -163,7 +159,7 @@ async function runTools(
         result = { toolCallId: call.id, name: call.name, result: value, isError: false };
       } catch (error) {
         if (signal?.aborted || isAbortError(error))
-          throw signal?.aborted ? abortError(signal) : error;
+          throw signal?.aborted ? abortReason(signal) : error;
         if (loop.toolErrors === "throw")
           throw new ToolExecutionError(
             `The tool ${call.name} failed: ${(error as Error)?.message ?? String(error)}`,
@@ -281,7 +277,7 @@ export async function generateWithTools(
         steps,
       };
     }
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortReason(signal);
     messages = [...messages, ...stepMessages(step)];
   }
 }
@@ -352,7 +348,7 @@ export async function* streamWithTools(
         for (const result of results)
           yield { content: "", provider, model: r.model, toolResult: result };
         yield { content: "", provider, model: r.model, toolCalls: calls, step };
-        if (signal?.aborted) throw abortError(signal);
+        if (signal?.aborted) throw abortReason(signal);
         messages = [...messages, ...stepMessages(step)];
         continue;
       }
