@@ -20,6 +20,7 @@
  */
 export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
 export { isCacheEntry } from "./cache/cache-store.js";
+export { Assembler } from "./client/assemble.js";
 export {
   type ErrorFromResponseOptions,
   type ErrorMapper,

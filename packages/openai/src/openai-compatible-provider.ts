@@ -1,7 +1,6 @@
 import {
   ConfigurationError,
   ContentFilterError,
-  type FinishPart,
   type FinishReason,
   InvalidRequestError,
   type Message,
@@ -11,10 +10,10 @@ import {
   ServiceUnavailableError,
   type StreamChunk,
   type StreamPart,
-  type ToolCall,
   type Usage,
 } from "@rephysco/core";
 import {
+  Assembler,
   abortReason,
   BaseProvider,
   checkToolCall,
@@ -605,50 +604,25 @@ export class OpenAICompatibleProvider extends BaseProvider<
     messages: readonly Message[],
     options: ProviderCallOptions,
   ): Promise<ModelResponse> {
-    let content = "";
-    let reasoning = "";
-    let refusal = "";
-    let model: string | undefined;
-    let finish: FinishPart | undefined;
-    // Argument fragments are gathered per call and joined once, at the end.
-    const calls: { id: string; name: string; fragments: string[] }[] = [];
-    for await (const part of this.stream(messages, options)) {
-      if (part.type === "text") content += part.text;
-      else if (part.type === "reasoning") reasoning += part.text;
-      else if (part.type === "refusal") refusal += part.text;
-      else if (part.type === "tool-call-start")
-        calls[part.index] = { id: part.id, name: part.name, fragments: [] };
-      else if (part.type === "tool-call-delta")
-        calls[part.index]?.fragments.push(part.argumentsDelta);
-      else if (part.type === "metadata") model = part.model ?? model;
-      else if (part.type === "finish") finish = part;
-    }
+    const a = new Assembler();
+    for await (const part of this.stream(messages, options)) a.push(part);
     // No client stage checks a generate call's stream: a stream without a finish is a cut answer.
-    if (finish === undefined) {
+    if (a.reason === undefined) {
       throw new ServiceUnavailableError(
         `${this.name}: the stream ended without a finish reason (the answer may be cut short).`,
         {
           provider: this.name,
           reason: "incomplete_stream",
-          partialContent: content,
-          ...(reasoning && { partialReasoning: reasoning }),
+          partialContent: a.content,
+          ...(a.reasoning && { partialReasoning: a.reasoning }),
         },
       );
     }
-    const toolCalls: ToolCall[] = calls.map((call, i) =>
-      toolCallOf(call.id, call.name, call.fragments.join(""), i),
-    );
-    return {
-      content: refusal ? "" : content,
-      ...(reasoning && { reasoning }),
-      model: finish.model ?? model ?? options.model,
-      provider: this.name,
-      ...(finish.usage && { usage: finish.usage }),
-      finishReason: finish.reason,
-      ...(toolCalls.length > 0 && { toolCalls }),
-      ...(refusal && { refusal }),
-      cached: false,
-    };
+    const r = a.response(this.name, options.model, false);
+    // As in a whole answer: each call's arguments parsed (best effort) next to the raw text.
+    return r.toolCalls
+      ? { ...r, toolCalls: r.toolCalls.map((c, i) => toolCallOf(c.id, c.name, c.rawArguments, i)) }
+      : r;
   }
 
   /** Parses one event's data; anything but a JSON object is a malformed (not retried) answer. */

@@ -1,6 +1,5 @@
 import type {
   CallMode,
-  FinishPart,
   FinishReason,
   Message,
   ModelResponse,
@@ -12,7 +11,7 @@ import type {
   StreamPart,
   Usage,
 } from "@rephysco/core";
-import { abortReason } from "@rephysco/core/http";
+import { Assembler, abortReason } from "@rephysco/core/http";
 
 /** When a {@link FakeReply} answers. Every field is optional; the reply answers at once without them. */
 export interface FakeTiming {
@@ -338,51 +337,9 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
       if (r.gate) await until(r.gate, o.signal);
       if ("error" in r && r.error) throw r.error;
       const parts = partsOf(r as FakeTextReply | FakePartsReply, o.model, nextId);
-      let content = "";
-      let reasoning = "";
-      let refusal = "";
-      let model = o.model;
-      let metadata: ProviderMetadata | undefined;
-      let finish: FinishPart | undefined;
-      const toolCalls: { id: string; name: string; raw: string[]; meta?: ProviderMetadata }[] = [];
-      for (const part of parts) {
-        if (part.type === "text") content += part.text;
-        else if (part.type === "reasoning") reasoning += part.text;
-        else if (part.type === "refusal") refusal += part.text;
-        else if (part.type === "metadata") {
-          if (part.model) model = part.model;
-          if (part.providerMetadata) metadata = part.providerMetadata;
-        } else if (part.type === "tool-call-start")
-          toolCalls[part.index] = {
-            id: part.id,
-            name: part.name,
-            raw: [],
-            ...(part.providerMetadata && { meta: part.providerMetadata }),
-          };
-        else if (part.type === "tool-call-delta")
-          toolCalls[part.index]?.raw.push(part.argumentsDelta);
-        else if (part.type === "finish") finish = part;
-      }
-      return {
-        content,
-        ...(reasoning && { reasoning }),
-        ...(refusal && { refusal }),
-        model: finish?.model ?? model,
-        provider: name,
-        ...(finish?.usage && { usage: finish.usage }),
-        ...(finish && { finishReason: finish.reason }),
-        ...(toolCalls.length > 0 && {
-          toolCalls: toolCalls.map((c) => ({
-            id: c.id,
-            name: c.name,
-            arguments: undefined,
-            rawArguments: c.raw.join(""),
-            ...(c.meta && { providerMetadata: c.meta }),
-          })),
-        }),
-        ...(metadata && { providerMetadata: metadata }),
-        cached: false,
-      };
+      const a = new Assembler();
+      for (const part of parts) a.push(part);
+      return a.response(name, o.model, false);
     },
     stream(messages, o) {
       // Recorded and dequeued at the call, not at the first read, so the order is the calls'.

@@ -24,15 +24,31 @@ export function mergeMetadata(
 /**
  * Builds one answer from stream parts: text, reasoning, refusal, tool calls (fragments kept in
  * arrays and joined once), provider metadata and the finish. Used wherever parts become an
- * answer: cache replays for `generate`, the tool loop, the last chunk of a stream.
+ * answer: cache replays for `generate`, the tool loop, the last chunk of a stream; and by
+ * providers that answer `generate` by streaming.
+ *
+ * @example
+ * ```ts
+ * const a = new Assembler();
+ * for await (const part of this.stream(messages, options)) a.push(part);
+ * if (a.reason === undefined) throw incompleteStreamError(...);
+ * return a.response(this.name, options.model, false);
+ * ```
  */
 export class Assembler {
+  /** The answer text so far. */
   content = "";
+  /** The reasoning text so far. */
   reasoning = "";
+  /** The refusal text so far. */
   refusal = "";
+  /** The model, from the last metadata or finish part that named one. */
   model: string | undefined;
+  /** Provider metadata of the turn, merged. */
   providerMetadata: ProviderMetadata | undefined;
+  /** The finish reason, once the finish part came. */
   reason: FinishReason | undefined;
+  /** Token counts, from the finish part. */
   usage: Usage | undefined;
   #calls: OpenCall[] | undefined;
 
@@ -119,7 +135,7 @@ export class Assembler {
     return out;
   }
 
-  /** The answer so far, as a response. */
+  /** The answer so far, as a response (`fallbackModel` when no part named the model). */
   response(provider: string, fallbackModel: string, cached: boolean): ModelResponse {
     const calls = this.toolCalls();
     return {
