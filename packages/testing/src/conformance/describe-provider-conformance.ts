@@ -16,7 +16,7 @@ import {
   type StreamPart,
 } from "@rephysco/core";
 import { createMockServer, type MockServer } from "../mock-server.js";
-import { findSecret } from "../test-utils.js";
+import { caught, findSecret } from "../test-utils.js";
 import type { ProviderConformanceOptions } from "./conformance-options.js";
 import { type ErrorCase, errorBody, RETRY_AFTER_SECONDS } from "./dialect-errors.js";
 import { describeToolCases } from "./tool-cases.js";
@@ -26,15 +26,6 @@ import { readConversation } from "./wire-inspector.js";
 // A real 1x1 PNG, so that providers which sniff or validate images accept it.
 const PNG_1X1 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-
-async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
-}
 
 /**
  * A provider's stream in the chunk shape the checks read: providers may yield stream parts or
@@ -180,7 +171,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
 
       it("raises ContentFilterError for a content-filter finish", async () => {
         server.enqueue({ text: "", finishReason: "content_filter" });
-        const error = await rejectionOf(() => provider.generate([user("Hi")], call()));
+        const error = await caught(() => provider.generate([user("Hi")], call()));
         expect(error).toBeInstanceOf(ContentFilterError);
       });
     });
@@ -213,9 +204,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
       it("yields the text received, then raises ContentFilterError for a content-filter finish", async () => {
         server.enqueue({ chunks: ["Part", "ial"], finishReason: "content_filter" });
         const chunks: StreamChunk[] = [];
-        const error = await rejectionOf(() =>
-          collect(provider.stream([user("Hi")], call()), chunks),
-        );
+        const error = await caught(() => collect(provider.stream([user("Hi")], call()), chunks));
         expect(error).toBeInstanceOf(ContentFilterError);
         expect(chunks.map((c) => c.content).join("")).toBe("Partial");
       });
@@ -265,7 +254,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
       it("sends image bytes inline with their media type (when supported)", async () => {
         if (!supports("images")) {
           // Not a skip: a provider without image support must refuse images, never drop them silently.
-          const error = await rejectionOf(() =>
+          const error = await caught(() =>
             provider.generate(
               [
                 {
@@ -326,13 +315,11 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         it(`maps HTTP ${status} to ${Class.kind} without leaking the key`, async () => {
           const reply = { error: { status, body: errorBody(dialect, status, apiKey) } };
           server.enqueue([reply, reply]);
-          const error = await rejectionOf(() => provider.generate([user("Hi")], call()));
+          const error = await caught(() => provider.generate([user("Hi")], call()));
           expect(error).toBeInstanceOf(Class);
           expect((error as ProviderError).status).toBe(status);
           expect((error as ProviderError).provider).toBe(provider.name);
-          const streamError = await rejectionOf(() =>
-            collect(provider.stream([user("Hi")], call())),
-          );
+          const streamError = await caught(() => collect(provider.stream([user("Hi")], call())));
           expect(streamError).toBeInstanceOf(Class);
           for (const e of [error, streamError]) expect(findSecret(e, apiKey)).toBeUndefined();
         });
@@ -349,11 +336,11 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
           },
         };
         server.enqueue([reply, reply]);
-        const error = await rejectionOf(() => provider.generate([user("Hi")], call()));
+        const error = await caught(() => provider.generate([user("Hi")], call()));
         expect(error).toBeInstanceOf(RateLimitError);
         expect((error as RateLimitError).retryAfterMs).toBe(RETRY_AFTER_SECONDS * 1000);
         expect((error as RateLimitError).retryable).toBe(true);
-        const streamError = await rejectionOf(() => collect(provider.stream([user("Hi")], call())));
+        const streamError = await caught(() => collect(provider.stream([user("Hi")], call())));
         expect(streamError).toBeInstanceOf(RateLimitError);
         expect((streamError as RateLimitError).retryAfterMs).toBe(RETRY_AFTER_SECONDS * 1000);
         for (const e of [error, streamError]) expect(findSecret(e, apiKey)).toBeUndefined();
@@ -361,29 +348,27 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
 
       it("raises a ProviderError, never an answer, for a malformed body", async () => {
         server.enqueue({ malformed: `{"id": "broken", "echo": "${apiKey}", "choices": [` });
-        const error = await rejectionOf(() => provider.generate([user("Hi")], call()));
+        const error = await caught(() => provider.generate([user("Hi")], call()));
         expect(error).toBeInstanceOf(ProviderError);
         expect(findSecret(error, apiKey)).toBeUndefined();
       });
 
       it("raises a ProviderError for a malformed stream event", async () => {
         server.enqueue({ malformed: '{"broken": ' });
-        const error = await rejectionOf(() => collect(provider.stream([user("Hi")], call())));
+        const error = await caught(() => collect(provider.stream([user("Hi")], call())));
         expect(error).toBeInstanceOf(ProviderError);
       });
 
       it("raises ServiceUnavailableError when the connection is reset before a response", async () => {
         server.enqueue({ reset: true });
-        const error = await rejectionOf(() => provider.generate([user("Hi")], call()));
+        const error = await caught(() => provider.generate([user("Hi")], call()));
         expect(error).toBeInstanceOf(ServiceUnavailableError);
       });
 
       it("raises ServiceUnavailableError for a stream cut mid-answer, after the text received", async () => {
         server.enqueue({ chunks: ["one ", "two ", "three"], resetAfterChunks: 1 });
         const chunks: StreamChunk[] = [];
-        const error = await rejectionOf(() =>
-          collect(provider.stream([user("Hi")], call()), chunks),
-        );
+        const error = await caught(() => collect(provider.stream([user("Hi")], call()), chunks));
         expect(error).toBeInstanceOf(ServiceUnavailableError);
         expect(chunks.map((c) => c.content).join("")).toBe("one ");
         expect(chunks.some((c) => c.finishReason !== undefined)).toBe(false);
@@ -395,7 +380,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         server.enqueue({ chunks: ["one ", "two"], omitFinish: true, omitDone: true });
         const chunks: StreamChunk[] = [];
         const client = new LLMClient({ provider, model, retry: false });
-        const error = await rejectionOf(() => collect(client.stream([user("Hi")]), chunks));
+        const error = await caught(() => collect(client.stream([user("Hi")]), chunks));
         expect(error).toBeInstanceOf(ServiceUnavailableError);
         expect((error as ServiceUnavailableError).reason).toBe("incomplete_stream");
         expect((error as ServiceUnavailableError).partialContent).toBe("one two");
@@ -410,7 +395,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
           controller.abort();
           return { text: "too late", delayMs: 10_000 };
         });
-        const error = await rejectionOf(() =>
+        const error = await caught(() =>
           provider.generate([user("Hi")], call({ signal: controller.signal })),
         );
         expect(isAbortError(error)).toBe(true);
@@ -421,7 +406,7 @@ export function describeProviderConformance(options: ProviderConformanceOptions)
         const controller = new AbortController();
         server.enqueue({ chunks: ["one ", "two"], stallAfterChunks: 1 });
         const chunks: StreamChunk[] = [];
-        const error = await rejectionOf(async () => {
+        const error = await caught(async () => {
           for await (const chunk of asChunks(
             provider.stream([user("Hi")], call({ signal: controller.signal })),
           )) {

@@ -9,6 +9,7 @@ import {
 import type { MockTextReply, MockToolCall } from "../mock-reply.js";
 import type { MockServer } from "../mock-server.js";
 import type { RecordedRequest } from "../recorded-request.js";
+import { caught } from "../test-utils.js";
 import { splitIntoChunks } from "../text-reply.js";
 import type { ProviderConformanceOptions } from "./conformance-options.js";
 import { vitest } from "./vitest-api.js";
@@ -66,16 +67,8 @@ const time = { description: "Local time in a city", parameters: TIME_SCHEMA };
 
 const user = (content: string): Message => ({ role: "user", content });
 
-async function rejectionOf(run: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
-}
-
-async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+/** Every item of an async iterable (throws what it throws). */
+async function collectAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of iterable) out.push(item);
   return out;
@@ -123,7 +116,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
 
   /** A provider without the feature refuses the call before any request. */
   async function expectUnsupported(run: () => Promise<unknown>): Promise<void> {
-    const error = await rejectionOf(run);
+    const error = await caught(run);
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect((error as InvalidRequestError).reason).toBe("unsupported_feature");
     expect(ctx.server().requests).toHaveLength(0);
@@ -202,7 +195,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       const tools = { get_weather: weather };
       if (!hasTools())
         return expectUnsupported(() =>
-          drain(client().stream([user("Weather in Paris?")], { ...extra, tools })),
+          collectAll(client().stream([user("Weather in Paris?")], { ...extra, tools })),
         );
       const fragments = ['{"ci', 'ty": "Pa', 'ris"}'];
       server.enqueue(
@@ -217,7 +210,9 @@ export function describeToolCases(ctx: ToolCaseContext): void {
           ],
         }),
       );
-      const chunks = await drain(client().stream([user("Weather in Paris?")], { ...extra, tools }));
+      const chunks = await collectAll(
+        client().stream([user("Weather in Paris?")], { ...extra, tools }),
+      );
       const calls = deltasByIndex(chunks);
       expect([...calls.keys()]).toEqual([0]);
       const deltas = calls.get(0)!;
@@ -275,7 +270,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       expect(w.tools.map((t) => t.name)).toEqual(["get_weather", "get_time"]);
       expect(w.toolChoice).toBe("required");
 
-      const chunks = await drain(
+      const chunks = await collectAll(
         client().stream([user("Weather and time in Tokyo?")], { ...extra, tools }),
       );
       const calls = deltasByIndex(chunks);
@@ -346,7 +341,9 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       const tools = { get_weather: { ...weather, execute: () => ({ city: "Paris", tempC: 18 }) } };
       if (!hasTools())
         return expectUnsupported(() =>
-          drain(client().stream([user("Weather in Paris?")], { ...extra, tools, maxSteps: 3 })),
+          collectAll(
+            client().stream([user("Weather in Paris?")], { ...extra, tools, maxSteps: 3 }),
+          ),
         );
       server.enqueue([
         reply({
@@ -361,7 +358,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
         }),
         { chunks: ["It is 18 °C ", "in Paris."], usage: { promptTokens: 40, completionTokens: 9 } },
       ]);
-      const chunks = await drain(
+      const chunks = await collectAll(
         client().stream([user("Weather in Paris?")], { ...extra, tools, maxSteps: 3 }),
       );
       const finishes = chunks.filter((c) => c.finishReason !== undefined);
@@ -474,9 +471,9 @@ export function describeToolCases(ctx: ToolCaseContext): void {
         return expectUnsupported(() => client().generate([user("Hi")], { ...extra, tools }));
       for (const run of [
         () => client().generate([user("Hi")], { ...extra, tools }),
-        () => drain(client().stream([user("Hi")], { ...extra, tools })),
+        () => collectAll(client().stream([user("Hi")], { ...extra, tools })),
       ]) {
-        const error = await rejectionOf(run);
+        const error = await caught(run);
         expect(error).toBeInstanceOf(InvalidRequestError);
         expect((error as InvalidRequestError).reason).toBe("invalid_tool");
         expect((error as InvalidRequestError).provider).toBe(ctx.provider().name);
@@ -508,7 +505,7 @@ export function describeToolCases(ctx: ToolCaseContext): void {
       const question = [user("Invent a city. Answer in JSON.")];
       const schemaOptions = { ...extra, schema: CITY_SCHEMA, schemaName: "city" };
       if (!hasStructuredOutput())
-        return expectUnsupported(() => drain(client().streamObject(question, schemaOptions)));
+        return expectUnsupported(() => collectAll(client().streamObject(question, schemaOptions)));
       const text = JSON.stringify(CITY);
       server.enqueue((req) => objectReply(req, text, splitIntoChunks(text, 8)));
       const sizes: number[] = [];
