@@ -6,6 +6,7 @@ import type { StreamPart } from "./stream-part.js";
 import type {
   Message,
   ModelResponse,
+  PriceSheet,
   ProviderCallOptions,
   ProviderCapabilities,
   StreamChunk,
@@ -40,6 +41,8 @@ export interface BaseProviderConfig {
    * fingerprinted into cache keys with the key, never stored.
    */
   readonly accountIdentity?: readonly (string | undefined | null)[];
+  /** The provider's price table, from which the client computes `cost` (see {@link PriceSheet}). */
+  readonly prices?: PriceSheet;
 }
 
 /** Headers that carry credentials for every provider (lower case). */
@@ -98,6 +101,8 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
   readonly capabilities: ProviderCapabilities;
   /** Environment variables the key is read from. */
   readonly apiKeyEnvVars: readonly string[];
+  /** The provider's price table, when it ships one. */
+  readonly prices?: PriceSheet;
   // Private fields: `util.inspect` and `JSON.stringify` of a provider never show them.
   readonly #apiKey: string;
   readonly #headers: Readonly<Record<string, string>>;
@@ -110,6 +115,7 @@ export abstract class BaseProvider<TMessages = unknown, TResponse = unknown, TCh
     this.name = config.id;
     this.defaultModel = config.defaultModel;
     this.apiKeyEnvVars = config.apiKeyEnvVars;
+    if (config.prices) this.prices = config.prices;
     const settings = config.settings ?? {};
     const baseURL = settings.baseURL ?? readEnv(config.baseURLEnvVars) ?? config.defaultBaseURL;
     this.baseURL = baseURL.replace(/\/+$/, "");

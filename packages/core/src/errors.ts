@@ -72,7 +72,11 @@ export type ErrorReason =
   | "unsupported_feature"
   | "invalid_tool_arguments"
   | "invalid_object"
-  | "tool_execution_failed";
+  | "tool_execution_failed"
+  | "local_rate_limit"
+  | "cooldown"
+  | "budget_exceeded"
+  | "limits_unavailable";
 
 /** Details every Rephysco error carries. All fields but `provider` are optional. */
 export interface ErrorDetails {
@@ -235,6 +239,17 @@ export class RephyscoError extends Error {
   }
 }
 
+/**
+ * A spending cap (USD or tokens) would be exceeded by this request, so it was not sent. Raised
+ * before the request, from the reservation; never retried and never a reason to fall back (the
+ * cap is the caller's, not the provider's). `data` holds `budget` (its name), `scope` (the key it
+ * counts under), `limit`, `spent` and `requested` (in its unit, `unit`: `"usd"` or `"tokens"`), and
+ * `resetsAt` (ms since the epoch, for a budget per period).
+ */
+export class BudgetExceededError extends RephyscoError {
+  static override readonly kind: string = "BudgetExceededError";
+}
+
 /** An error reported by (or while talking to) a provider. */
 export class ProviderError extends RephyscoError {
   static override readonly kind: string = "ProviderError";
@@ -245,7 +260,12 @@ export class AuthenticationError extends ProviderError {
   static override readonly kind: string = "AuthenticationError";
 }
 
-/** Too many requests (429). Retried, honouring the provider's Retry-After. */
+/**
+ * Too many requests: the provider answered 429 (retried, honouring its Retry-After), or a local
+ * limit refused to send the request (`reason: "local_rate_limit"`, or `"cooldown"` while the
+ * account waits out a 429 another process received): those are not retried, may fall back like
+ * a 429, and carry `retryAfterMs`, when capacity returns.
+ */
 export class RateLimitError extends ProviderError {
   static override readonly kind: string = "RateLimitError";
   protected static override readonly defaultRetryable: boolean = true;

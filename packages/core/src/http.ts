@@ -21,6 +21,7 @@
 export { BaseProvider, type BaseProviderConfig } from "./base-provider.js";
 export { isCacheEntry } from "./cache/cache-store.js";
 export { Assembler } from "./client/assemble.js";
+export { CACHED_COST, findPrice, validatePriceOverrides } from "./cost.js";
 export {
   type ErrorFromResponseOptions,
   type ErrorMapper,
@@ -51,6 +52,7 @@ export {
   toolArgumentsJson,
   toolArgumentsObject,
 } from "./http/tools.js";
+export { type UsageCounts, usageOf } from "./http/usage.js";
 export {
   createErrorFromResponse,
   ErrorClasses,

@@ -25,9 +25,14 @@ export type {
   WrapStreamOptions,
 } from "./client/middleware.js";
 export type { DeepPartial, ObjectResponse, ObjectStreamItem } from "./client/objects.js";
+export {
+  computeCost,
+  type PriceOverrides,
+} from "./cost.js";
 export * from "./deprecated.js";
 export {
   AuthenticationError,
+  BudgetExceededError,
   ConfigurationError,
   ContentFilterError,
   type ErrorDetails,
@@ -95,12 +100,16 @@ export {
   tool,
 } from "./tools/tool.js";
 export type {
+  Cost,
   FinishReason,
   ImageInput,
   JsonSchema,
   JsonValue,
   Message,
+  ModelPrice,
   ModelResponse,
+  PriceSheet,
+  PriceTable,
   ProviderCallOptions,
   ProviderCapabilities,
   ProviderMetadata,

@@ -7,10 +7,12 @@ import { toChunks, toResponse } from "./client/edge.js";
 import { fallbackStage } from "./client/fallback.js";
 import { middlewareStage } from "./client/middleware.js";
 import {
+  mergeTags,
   normalizeInput,
   validateMaxResponseBytes,
   validateParams,
   validateProviderOptions,
+  validateTags,
   validateTimeout,
 } from "./client/normalize-input.js";
 import {
@@ -30,6 +32,7 @@ import {
   type Stage,
 } from "./client/pipeline.js";
 import { prepareStage } from "./client/prepare.js";
+import { Pricing } from "./client/pricing.js";
 import { retryStage } from "./client/retry.js";
 import { type FallbackSpec, Targets, toProvider } from "./client/targets.js";
 import { checkReachable, prepareTools, type ToolSetup } from "./client/tool-calls.js";
@@ -39,6 +42,7 @@ import {
   type LoopOptions,
   streamWithTools,
 } from "./client/tool-loop.js";
+import { validatePriceOverrides } from "./cost.js";
 import { ConfigurationError, InvalidRequestError } from "./errors.js";
 import { DEFAULT_MAX_RESPONSE_BYTES } from "./http/limits.js";
 import { shouldFallbackByDefault } from "./policy.js";
@@ -121,6 +125,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   readonly #targets: Targets;
   readonly #run: Next;
   readonly #cache: CacheStage | undefined;
+  readonly #tags: readonly string[] | undefined;
   readonly #conversation: Conversation<Omit<GenerateOptions, "systemPrompt">>;
 
   /**
@@ -163,10 +168,13 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       });
     }
     const listener = options.onEvent;
+    const pricing = new Pricing(validatePriceOverrides(options.prices));
+    this.#tags = validateTags(options.tags, ConfigurationError);
+    const mctx = { listener, pricing, targets };
     this.#cache = store ? cacheStage(store, listener, primary.name) : undefined;
     // Outermost first; a stage that is not configured is not there at all.
     const stages: Stage[] = [
-      ...middleware.filter((m) => m.level !== "attempt").map(middlewareStage),
+      ...middleware.filter((m) => m.level !== "attempt").map((m) => middlewareStage(m, mctx)),
       ...(this.#cache ? [prepareStage(targets)] : []),
       ...(listener ? [observeStage(listener, targets)] : []),
       ...(this.#cache ? [coalesceStage(), this.#cache.stage] : []),
@@ -174,9 +182,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         ? [fallbackStage(targets, options.shouldFallback ?? shouldFallbackByDefault, listener)]
         : []),
       ...(retry.maxRetries > 0 ? [retryStage(retry, targets, listener)] : []),
-      ...middleware.filter((m) => m.level === "attempt").map(middlewareStage),
+      ...middleware.filter((m) => m.level === "attempt").map((m) => middlewareStage(m, mctx)),
     ];
-    this.#run = compose(stages, attemptStage(targets, listener));
+    this.#run = compose(stages, attemptStage(targets, listener, pricing));
     this.#conversation = new Conversation(this, options.systemPrompt);
   }
 
@@ -453,6 +461,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const primary = this.#targets.primary;
     const messages = normalizeInput(input, o.systemPrompt, o.images);
     const toolChoice = setup && o.toolChoice !== undefined ? o.toolChoice : undefined;
+    const tags = mergeTags(this.#tags, validateTags(o.tags, InvalidRequestError));
     const request: PipelineRequest = {
       params: {
         mode,
@@ -469,6 +478,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         ...(toolChoice !== undefined && { toolChoice }),
         ...(responseFormat && { responseFormat }),
         ...(o.signal && { signal: o.signal }),
+        ...(tags && { tags }),
       },
       signal: o.signal,
       cacheMode:

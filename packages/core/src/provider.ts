@@ -2,6 +2,7 @@ import type { StreamPart } from "./stream-part.js";
 import type {
   Message,
   ModelResponse,
+  PriceSheet,
   ProviderCallOptions,
   ProviderCapabilities,
   StreamChunk,
@@ -91,6 +92,12 @@ export interface Provider {
    * call that would fail on a fallback fails before its first request.
    */
   validateCall?(messages: readonly Message[], options: ProviderCallOptions): void;
+  /**
+   * Optional: the provider's price table (a dated snapshot), from which the client computes
+   * `cost`. A model not in it has no cost (`undefined`, never 0). Users override or extend it
+   * with the client's `prices` option.
+   */
+  readonly prices?: PriceSheet;
 }
 
 /** `true` when `value` looks like a {@link Provider} instance (as opposed to a registry id). */

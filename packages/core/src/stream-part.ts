@@ -1,4 +1,4 @@
-import type { FinishReason, ProviderMetadata, StreamChunk, Usage } from "./types.js";
+import type { Cost, FinishReason, ProviderMetadata, StreamChunk, Usage } from "./types.js";
 
 /** A piece of answer text. */
 export interface TextPart {
@@ -80,6 +80,11 @@ export interface FinishPart {
   readonly reason: FinishReason;
   /** Token counts for the whole request, when the provider reports them. */
   readonly usage?: Usage;
+  /**
+   * The cost, when the provider reports it itself (`source: "provider"`); otherwise the client
+   * computes it from `usage` and the price table.
+   */
+  readonly cost?: Cost;
   /** The model that answered, when known. */
   readonly model?: string;
 }

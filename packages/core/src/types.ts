@@ -111,16 +111,107 @@ export interface Message {
   readonly isError?: boolean;
 }
 
-/** Token counts for one request, normalized across providers. */
+/**
+ * Token counts for one request, with one meaning on every provider, so that counts compare
+ * across providers and add up:
+ *
+ * - `promptTokens`: every input token: uncached input, cached reads and cache writes (for
+ *   Anthropic `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`; for Gemini
+ *   `promptTokenCount + toolUsePromptTokenCount`).
+ * - `completionTokens`: every output token, reasoning included (for Gemini
+ *   `candidatesTokenCount + thoughtsTokenCount`; for xAI `completion_tokens + reasoning_tokens`).
+ * - `totalTokens`: always `promptTokens + completionTokens`.
+ * - The parts, each within its total: `cachedPromptTokens` and `cacheWriteTokens` within
+ *   `promptTokens`, `reasoningTokens` within `completionTokens`; absent when the provider does
+ *   not report them.
+ * - `raw`: the provider's own usage object, field names as on the wire.
+ */
 export interface Usage {
-  /** Tokens in the prompt (input). */
+  /** Every input token: uncached, read from the prompt cache, and written to it. */
   readonly promptTokens: number;
-  /** Tokens in the answer (output), excluding reasoning where the provider reports it apart. */
+  /** Every output token, reasoning included. */
   readonly completionTokens: number;
-  /** Total tokens billed, as reported by the provider. */
+  /** `promptTokens + completionTokens`. */
   readonly totalTokens: number;
-  /** Tokens spent on hidden reasoning ("thinking"), when the provider reports them. */
+  /** Of `promptTokens`: tokens read from the provider's prompt cache (billed at a discount). */
+  readonly cachedPromptTokens?: number;
+  /** Of `promptTokens`: tokens written to the prompt cache (Anthropic cache creation). */
+  readonly cacheWriteTokens?: number;
+  /** Of `completionTokens`: tokens spent on hidden reasoning ("thinking"). */
   readonly reasoningTokens?: number;
+  /** The provider's usage object as it came (OpenAI `usage`, Gemini `usageMetadata`, ...). */
+  readonly raw?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What a request cost, in US dollars, with its parts. The parts add up to `total`: `input`
+ * (uncached prompt tokens), `cachedInput` (cache reads), `cacheWrite` (cache writes), `output`
+ * (answer tokens, and reasoning tokens unless the model prices them apart) and `reasoning`
+ * (reasoning tokens priced apart). A part that does not apply is 0. A cache hit costs 0.
+ */
+export interface Cost {
+  /** The whole cost, USD. */
+  readonly total: number;
+  /** Uncached prompt tokens, USD. */
+  readonly input: number;
+  /** Prompt tokens read from the provider's cache, USD. */
+  readonly cachedInput: number;
+  /** Prompt tokens written to the provider's cache, USD. */
+  readonly cacheWrite: number;
+  /** Output tokens (reasoning included unless priced apart), USD. */
+  readonly output: number;
+  /** Reasoning tokens priced apart from output, USD (0 when not priced apart). */
+  readonly reasoning: number;
+  /** Always `"USD"`. */
+  readonly currency: "USD";
+  /**
+   * Where the numbers come from: `"prices"` (the price table times the usage), `"provider"` (the
+   * provider reported the cost itself, as xAI does), `"cache"` (a cache hit: nothing spent) or
+   * `"shared"` (the call joined an identical call in flight, which carries the cost: nothing
+   * spent by this one).
+   */
+  readonly source: "prices" | "provider" | "cache" | "shared";
+}
+
+/**
+ * A model's prices in US dollars per million tokens. Missing rates fall back: `cachedInput` and
+ * `cacheWrite` to `input`, `reasoning` to `output`.
+ */
+export interface ModelPrice {
+  /** Uncached input tokens, USD per million. */
+  readonly input: number;
+  /** Output tokens, USD per million. */
+  readonly output: number;
+  /** Input tokens read from the prompt cache, USD per million (default: `input`). */
+  readonly cachedInput?: number;
+  /** Input tokens written to the prompt cache, USD per million (default: `input`). */
+  readonly cacheWrite?: number;
+  /** Reasoning tokens, when priced apart from output, USD per million (default: `output`). */
+  readonly reasoning?: number;
+  /**
+   * Prices for a long prompt: when `promptTokens` exceeds `threshold`, these rates apply to the
+   * whole request (Gemini 2.5 Pro above 200k tokens, for example).
+   */
+  readonly longContext?: Omit<ModelPrice, "longContext"> & {
+    /** Prompt tokens above which these prices apply. */
+    readonly threshold: number;
+  };
+}
+
+/** Prices by model id. A model id with a date suffix (`gpt-4o-2024-08-06`) finds its base id. */
+export type PriceTable = Readonly<Record<string, ModelPrice>>;
+
+/**
+ * A provider's price table as it ships: a dated snapshot that names where the prices were read,
+ * so a reader can check them and know how old they are.
+ */
+export interface PriceSheet {
+  /** The day the prices were read (`YYYY-MM-DD`). */
+  readonly asOf: string;
+  /** The pages the prices were read from. */
+  readonly sources: readonly string[];
+  /** Prices by model id. */
+  readonly models: PriceTable;
 }
 
 /**
@@ -167,6 +258,8 @@ export interface StepResult {
   readonly finishReason?: FinishReason;
   /** Token counts of this step. */
   readonly usage?: Usage;
+  /** What this step cost (see {@link ModelResponse.cost}). */
+  readonly cost?: Cost;
   /** The model that answered this step. */
   readonly model: string;
   /** The provider that answered this step. */
@@ -189,6 +282,11 @@ export interface ModelResponse {
   readonly provider: string;
   /** Token counts, when the provider reports them. */
   readonly usage?: Usage;
+  /**
+   * What the answer cost in USD, with its parts; summed over the steps of a tool loop. 0 for a
+   * cache hit; `undefined` when the model's price is not known or the usage was not reported.
+   */
+  readonly cost?: Cost;
   /** Why the model stopped. */
   readonly finishReason?: FinishReason;
   /** `true` when this answer was served from the cache. */
@@ -231,6 +329,8 @@ export interface StreamChunk {
   readonly finishReason?: FinishReason;
   /** Token counts for the whole request, usually on the last chunk. */
   readonly usage?: Usage;
+  /** What the request cost (on the chunk that carries `usage`; see {@link ModelResponse.cost}). */
+  readonly cost?: Cost;
   /** `true` when the stream is replayed from the cache. */
   readonly cached?: boolean;
   /** New refusal text in this chunk (OpenAI `delta.refusal`). */

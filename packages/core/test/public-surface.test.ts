@@ -9,6 +9,7 @@ import * as main from "../src/index.js";
 // hand. Provider and store authors' names belong in `@rephysco/core/http`.
 const APPLICATION_API = [
   "AuthenticationError",
+  "BudgetExceededError",
   "ConfigurationError",
   "ContentFilterError",
   "InvalidOutputError",
@@ -22,6 +23,7 @@ const APPLICATION_API = [
   "ServiceUnavailableError",
   "TimeoutError",
   "ToolExecutionError",
+  "computeCost",
   "createProvider",
   "defaultCacheDir",
   "fileStore",

@@ -58,7 +58,8 @@ export interface CacheKeyInput {
 // v2: credential headers and account settings in the fingerprint, the whole target chain.
 // Entries written under other rules are never read.
 // v3: tools, tool choice, response format and the tool fields of messages.
-const VERSION = "rephysco-cache-v3";
+// v4: one meaning of usage on every provider (cached answers of v3 counted tokens differently).
+const VERSION = "rephysco-cache-v4";
 
 // Length-prefixed fields make the serialization unambiguous without escaping anything. Small
 // fields are gathered into one string and fed to the hash at once (each `update` is a native

@@ -1,5 +1,12 @@
 import type { StreamPart } from "../stream-part.js";
-import type { FinishReason, ModelResponse, ProviderMetadata, ToolCall, Usage } from "../types.js";
+import type {
+  Cost,
+  FinishReason,
+  ModelResponse,
+  ProviderMetadata,
+  ToolCall,
+  Usage,
+} from "../types.js";
 
 interface OpenCall {
   id: string;
@@ -50,6 +57,8 @@ export class Assembler {
   reason: FinishReason | undefined;
   /** Token counts, from the finish part. */
   usage: Usage | undefined;
+  /** The cost on the finish part, when any. */
+  cost: Cost | undefined;
   #calls: OpenCall[] | undefined;
 
   /** Takes one part. */
@@ -103,6 +112,7 @@ export class Assembler {
       case "finish":
         this.reason = part.reason;
         if (part.usage) this.usage = part.usage;
+        if (part.cost) this.cost = part.cost;
         if (part.model) this.model = part.model;
         return;
       default:
@@ -145,6 +155,7 @@ export class Assembler {
       model: this.model ?? fallbackModel,
       provider,
       ...(this.usage && { usage: { ...this.usage } }),
+      ...(this.cost && { cost: this.cost }),
       ...(this.reason && { finishReason: this.reason }),
       ...(calls.length > 0 && { toolCalls: calls }),
       ...(this.providerMetadata && { providerMetadata: this.providerMetadata }),
@@ -183,6 +194,7 @@ export function* responseParts(r: ModelResponse): Generator<StreamPart, void, un
     type: "finish",
     reason: r.finishReason ?? "stop",
     ...(r.usage && { usage: { ...r.usage } }),
+    ...(r.cost && { cost: r.cost }),
     model: r.model,
   };
 }

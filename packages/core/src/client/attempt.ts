@@ -1,7 +1,12 @@
 import { ProviderError, RephyscoError, ServiceUnavailableError, TimeoutError } from "../errors.js";
 import type { Provider } from "../provider.js";
 import { isAbortError } from "../retry.js";
-import { isStreamPart, LegacyChunkAdapter, type StreamPart } from "../stream-part.js";
+import {
+  type FinishPart,
+  isStreamPart,
+  LegacyChunkAdapter,
+  type StreamPart,
+} from "../stream-part.js";
 import { classifyTransportError, hasTransportCode, toTransportError } from "../transport-error.js";
 import type { ProviderCallOptions, StreamChunk } from "../types.js";
 import { mergeMetadata } from "./assemble.js";
@@ -9,7 +14,25 @@ import { attemptScope } from "./attempt-scope.js";
 import type { EventListener } from "./events.js";
 import { emit } from "./events.js";
 import type { Next, PipelinePart, PipelineRequest, ResolvedTarget } from "./pipeline.js";
+import type { Pricing } from "./pricing.js";
 import type { Targets } from "./targets.js";
+
+/** A finish part with its cost (the provider's report, else the usage at the model's price). */
+function priced(
+  part: FinishPart,
+  req: PipelineRequest,
+  target: ResolvedTarget,
+  pricing: Pricing,
+): FinishPart {
+  const cost = pricing.costOf(
+    target.provider,
+    part.usage,
+    part.cost,
+    part.model ?? req.trace.model,
+    req.params.model,
+  );
+  return cost === part.cost ? part : { ...part, cost: cost! };
+}
 
 /**
  * The attempt stage, the innermost: one call to one provider. It owns the attempt's abort scope
@@ -20,7 +43,11 @@ import type { Targets } from "./targets.js";
  * that a failure before any text can still be retried); a slow tail after the finish is not a
  * failure. Raw errors a provider let escape are classified like transport errors and scrubbed.
  */
-export function attemptStage(targets: Targets, listener: EventListener | undefined): Next {
+export function attemptStage(
+  targets: Targets,
+  listener: EventListener | undefined,
+  pricing: Pricing,
+): Next {
   return (req) => {
     const target = req.target ?? targets.primary;
     if (listener)
@@ -31,7 +58,9 @@ export function attemptStage(targets: Targets, listener: EventListener | undefin
         attempt: req.attempt ?? 1,
         stream: req.params.mode === "stream",
       });
-    return req.params.mode === "generate" ? generateOnce(req, target) : streamOnce(req, target);
+    return req.params.mode === "generate"
+      ? generateOnce(req, target, pricing)
+      : streamOnce(req, target, pricing);
   };
 }
 
@@ -77,6 +106,7 @@ function normalizeError(error: unknown, provider: Provider): unknown {
 async function* generateOnce(
   req: PipelineRequest,
   target: ResolvedTarget,
+  pricing: Pricing,
 ): AsyncGenerator<PipelinePart, void, undefined> {
   const scope = attemptScope(req.signal, req.timeoutMs, false, target.provider.name);
   let part: PipelinePart;
@@ -84,9 +114,13 @@ async function* generateOnce(
     const r = await target.provider.generate(req.params.messages, callOptions(req, scope.signal));
     req.trace.provider = r.provider ?? target.provider.name;
     req.trace.model = r.model;
+    const cost = pricing.costOf(target.provider, r.usage, r.cost, r.model, req.params.model);
     part = {
       type: "response",
-      response: r.provider ? r : { ...r, provider: target.provider.name },
+      response:
+        r.provider && cost === r.cost
+          ? r
+          : { ...r, provider: r.provider || target.provider.name, ...(cost && { cost }) },
     };
   } catch (raw) {
     throw normalizeError(scope.translate(raw), target.provider);
@@ -100,6 +134,7 @@ async function* generateOnce(
 async function* streamOnce(
   req: PipelineRequest,
   target: ResolvedTarget,
+  pricing: Pricing,
 ): AsyncGenerator<PipelinePart, void, undefined> {
   const name = target.provider.name;
   const firstMs = req.firstChunkTimeoutMs;
@@ -142,7 +177,7 @@ async function* streamOnce(
       }
       const count = adapted ? adapted.length : 1;
       for (let i = 0; i < count; i++) {
-        const part = adapted ? adapted[i]! : single!;
+        let part = adapted ? adapted[i]! : single!;
         if (part.type === "metadata") {
           if (part.model) req.trace.model = part.model;
           // Two held metadata parts become one: nothing of the first is lost.
@@ -170,6 +205,7 @@ async function* streamOnce(
         } else if (part.type === "finish") {
           finished = true;
           if (part.model) req.trace.model = part.model;
+          part = priced(part, req, target, pricing);
         }
         waitingFirst = false;
         if (metadata) {
@@ -184,7 +220,7 @@ async function* streamOnce(
       if (end) {
         finished = true;
         if (metadata) yield metadata;
-        yield end;
+        yield priced(end, req, target, pricing);
       }
     }
     if (!finished) {
@@ -201,7 +237,7 @@ async function* streamOnce(
       const end = legacy?.end();
       if (end) {
         if (metadata) yield metadata;
-        yield end;
+        yield priced(end, req, target, pricing);
         return;
       }
     }

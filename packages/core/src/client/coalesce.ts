@@ -18,6 +18,7 @@ export function coalesceStage(): Stage {
     if (req.cacheMode !== "use" || req.key === undefined) return next(req);
     const id = `${req.params.mode}:${req.key}`;
     let shared = inflight.get(id);
+    const joined = shared !== undefined && !shared.stream.abandoned;
     if (!shared || shared.stream.abandoned) {
       const trace: Trace = { cached: false, provider: undefined, model: undefined };
       const created: Shared = {
@@ -34,6 +35,10 @@ export function coalesceStage(): Stage {
     }
     const { trace } = shared;
     // What the shared call learned (a cache hit, who answered) is known before its first part.
-    return shared.stream.subscribe(req.signal, () => Object.assign(req.trace, trace));
+    // A caller that joined spent nothing itself: its answer's cost is the shared call's.
+    return shared.stream.subscribe(req.signal, () => {
+      Object.assign(req.trace, trace);
+      if (joined) req.trace.shared = true;
+    });
   };
 }

@@ -1,5 +1,6 @@
+import { CACHED_COST } from "../cost.js";
 import type { StreamPart } from "../stream-part.js";
-import type { ModelResponse, ProviderMetadata, StreamChunk } from "../types.js";
+import type { Cost, ModelResponse, ProviderMetadata, StreamChunk } from "../types.js";
 import { mergeMetadata } from "./assemble.js";
 import type { PipelinePart, Trace } from "./pipeline.js";
 
@@ -17,12 +18,27 @@ export async function toResponse(
   for await (const part of parts) if (part.type === "response") response = part.response;
   if (!response) throw new TypeError("rephysco: the pipeline ended without an answer");
   const usage = response.usage;
+  const cost = costFor(trace, response.cost);
   return {
     ...response,
     ...(usage && { usage: { ...usage } }),
+    ...(cost && { cost }),
     cached: trace.cached,
   };
 }
+
+/**
+ * The cost a caller is told: nothing for a cache hit or a call that joined one in flight (the
+ * call it joined carries the cost), else what the attempt stage computed.
+ */
+export function costFor(trace: Trace, cost: Cost | undefined): Cost | undefined {
+  if (trace.cached) return CACHED_COST;
+  if (trace.shared) return SHARED_COST;
+  return cost;
+}
+
+/** The cost of a call that joined an identical call in flight. */
+const SHARED_COST: Cost = Object.freeze({ ...CACHED_COST, source: "shared" as const });
 
 /**
  * The chunk of one content part (text, reasoning, refusal, tool-call start or fragment), or
@@ -96,12 +112,14 @@ export async function* toChunks(
         continue;
       case "finish": {
         const m = part.model ?? model;
+        const cost = costFor(trace, part.cost);
         yield {
           content: "",
           ...(m && { model: m }),
           provider,
           finishReason: part.reason,
           ...(part.usage && { usage: { ...part.usage } }),
+          ...(cost && { cost }),
           ...(metadata && { providerMetadata: metadata }),
           ...(trace.cached && { cached: true }),
         };

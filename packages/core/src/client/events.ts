@@ -1,4 +1,4 @@
-import type { FinishReason, Usage } from "../types.js";
+import type { Cost, FinishReason, Usage } from "../types.js";
 
 /** A provider and model pair, as reported in events. */
 export interface Target {
@@ -74,6 +74,8 @@ export type RephyscoEvent =
       readonly durationMs: number;
       /** Token counts, when known. */
       readonly usage?: Usage;
+      /** What the call cost (0 for a cache hit or a call that joined one in flight). */
+      readonly cost?: Cost;
       /** Why the model stopped. */
       readonly finishReason?: FinishReason;
     })
@@ -110,11 +112,51 @@ export type RephyscoEvent =
       readonly finishReason?: FinishReason;
       /** Token counts of the step. */
       readonly usage?: Usage;
+      /** What the step cost. */
+      readonly cost?: Cost;
       /** How many tools the model called. */
       readonly toolCalls: number;
       /** Whether the step's answer came from the cache. */
       readonly cached: boolean;
     })
+  | (Target & {
+      /**
+       * A local rate limit or a shared cool-down held this attempt back for `waitMs` before it
+       * was sent (`limit` names which: a rate limit's name, or `"cooldown"`).
+       */
+      readonly type: "limit_wait";
+      /** The limit that made it wait. */
+      readonly limit: string;
+      /** How long it waited, in ms. */
+      readonly waitMs: number;
+    })
+  | (Target & {
+      /**
+       * The provider answered 429 (or a quota error) and the account was put into a cool-down
+       * until `until` (ms since the epoch), shared with every process on the same limit store.
+       */
+      readonly type: "cooldown";
+      /** What cools down: the whole account, or this model of it. */
+      readonly scope: "account" | "model";
+      /** When the cool-down ends, ms since the epoch. */
+      readonly until: number;
+      /** The provider's error. */
+      readonly error: unknown;
+    })
+  | {
+      /**
+       * The shared limit store (Redis) failed or was too slow; `fallback` says what happened:
+       * `"local"` (the request went on under local limits) or `"refused"` (fail-closed: it was
+       * refused with reason `limits_unavailable`).
+       */
+      readonly type: "limit_error";
+      /** What failed. */
+      readonly operation: "acquire" | "settle" | "cooldown";
+      /** The store's error. */
+      readonly error: unknown;
+      /** What the call did instead. */
+      readonly fallback: "local" | "refused";
+    }
   | (Target & {
       /** A call failed for good (after retries and fallbacks). */
       readonly type: "error";

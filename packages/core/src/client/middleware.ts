@@ -1,6 +1,9 @@
 import type { StreamPart } from "../stream-part.js";
-import type { ModelResponse } from "../types.js";
+import type { ModelPrice, ModelResponse } from "../types.js";
+import { type EventListener, emit, type RephyscoEvent } from "./events.js";
 import type { CallParams, PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
+import { accountOf, type Pricing } from "./pricing.js";
+import type { Targets } from "./targets.js";
 
 export type { CallMode, CallParams } from "./pipeline.js";
 
@@ -14,6 +17,13 @@ export interface AttemptInfo {
   readonly attempt: number;
   /** 0 for the provider asked first, 1 for the first fallback, ... */
   readonly targetIndex: number;
+  /**
+   * Whose quota this attempt spends: a short hash of the provider, its base URL and its
+   * credentials' fingerprint (never the key). Two clients with the same key share it.
+   */
+  readonly account: string;
+  /** The model's price (the client's `prices` over the provider's table), when known. */
+  readonly price?: ModelPrice;
 }
 
 /** What `wrapGenerate` receives. */
@@ -24,6 +34,8 @@ export interface WrapGenerateOptions {
   readonly params: CallParams;
   /** Set for attempt-level middleware: which provider, model and try this is. */
   readonly attempt?: AttemptInfo;
+  /** Reports an event to the client's `onEvent` listener (does nothing without one). */
+  readonly emit: (event: RephyscoEvent) => void;
 }
 
 /** What `wrapStream` receives. */
@@ -34,6 +46,8 @@ export interface WrapStreamOptions {
   readonly params: CallParams;
   /** Set for attempt-level middleware: which provider, model and try this is. */
   readonly attempt?: AttemptInfo;
+  /** Reports an event to the client's `onEvent` listener (does nothing without one). */
+  readonly emit: (event: RephyscoEvent) => void;
 }
 
 /**
@@ -81,19 +95,31 @@ async function* streamPartsOf(parts: AsyncIterable<PipelinePart>): AsyncGenerato
   for await (const part of parts) if (part.type !== "response") yield part;
 }
 
-function attemptInfo(req: PipelineRequest, level: Middleware["level"]): AttemptInfo | undefined {
-  if (level !== "attempt") return undefined;
+/** What the middleware stages need from their client. */
+export interface MiddlewareContext {
+  readonly listener: EventListener | undefined;
+  readonly pricing: Pricing;
+  readonly targets: Targets;
+}
+
+function attemptInfo(req: PipelineRequest, ctx: MiddlewareContext): AttemptInfo {
+  const provider = (req.target ?? ctx.targets.primary).provider;
+  const price = ctx.pricing.priceOf(provider, req.params.model);
   return {
-    provider: req.target?.provider.name ?? "",
+    provider: provider.name,
     model: req.params.model,
     attempt: req.attempt ?? 1,
     targetIndex: req.targetIndex ?? 0,
+    account: accountOf(provider),
+    ...(price && { price }),
   };
 }
 
 /** A user middleware as a pipeline stage. */
-export function middlewareStage(middleware: Middleware): Stage {
-  const { level } = middleware;
+export function middlewareStage(middleware: Middleware, ctx: MiddlewareContext): Stage {
+  const atAttempt = middleware.level === "attempt";
+  const { listener } = ctx;
+  const report = (event: RephyscoEvent) => emit(listener, event);
   return (next) => (req) => {
     const withParams = (params?: CallParams) =>
       next(params === undefined || params === req.params ? req : { ...req, params });
@@ -103,7 +129,8 @@ export function middlewareStage(middleware: Middleware): Stage {
         const response = await middleware.wrapGenerate!({
           doGenerate: (params) => answerOf(withParams(params)),
           params: req.params,
-          ...(level === "attempt" && { attempt: attemptInfo(req, level)! }),
+          emit: report,
+          ...(atAttempt && { attempt: attemptInfo(req, ctx) }),
         });
         yield { type: "response", response } satisfies PipelinePart;
       })();
@@ -112,7 +139,8 @@ export function middlewareStage(middleware: Middleware): Stage {
     return middleware.wrapStream({
       doStream: (params) => streamPartsOf(withParams(params)),
       params: req.params,
-      ...(level === "attempt" && { attempt: attemptInfo(req, level)! }),
+      emit: report,
+      ...(atAttempt && { attempt: attemptInfo(req, ctx) }),
     });
   };
 }

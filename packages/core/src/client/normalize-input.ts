@@ -226,3 +226,33 @@ export function validateMaxResponseBytes(
     });
   }
 }
+
+/** Checks `tags`: an array of non-empty strings of at most 128 characters, without line breaks. */
+export function validateTags(
+  tags: unknown,
+  ErrorClass: typeof InvalidRequestError | typeof ConfigurationError = InvalidRequestError,
+): readonly string[] | undefined {
+  if (tags === undefined) return undefined;
+  if (!Array.isArray(tags))
+    throw new ErrorClass('tags must be an array of strings: ["team-a", "search"].', {
+      provider: "client",
+      reason: "invalid_option",
+    });
+  for (const t of tags)
+    if (typeof t !== "string" || t === "" || t.length > 128 || /[\r\n\0]/.test(t))
+      throw new ErrorClass(
+        `each tag must be a non-empty string of at most 128 characters without line breaks; got ${JSON.stringify(t)?.slice(0, 80)}.`,
+        { provider: "client", reason: "invalid_option" },
+      );
+  return tags as readonly string[];
+}
+
+/** The client's tags then the call's, without repeats; `undefined` when there are none. */
+export function mergeTags(
+  client: readonly string[] | undefined,
+  call: readonly string[] | undefined,
+): readonly string[] | undefined {
+  if (!call?.length) return client?.length ? client : undefined;
+  if (!client?.length) return call;
+  return [...new Set([...client, ...call])];
+}

@@ -1,5 +1,6 @@
 import type { FinishPart } from "../stream-part.js";
 import type { ModelResponse, Usage } from "../types.js";
+import { costFor } from "./edge.js";
 import type { EventListener, RephyscoEvent } from "./events.js";
 import { emit } from "./events.js";
 import type { PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
@@ -43,6 +44,7 @@ async function* observe(
   }
   const usage: Usage | undefined = response?.usage ?? finish?.usage;
   const reason = response?.finishReason ?? finish?.reason;
+  const cost = costFor(req.trace, response ? response.cost : finish?.cost);
   const event: RephyscoEvent = {
     type: "finish",
     provider: response?.provider ?? req.trace.provider ?? targets.primary.provider.name,
@@ -51,6 +53,7 @@ async function* observe(
     cached: req.trace.cached,
     durationMs: performance.now() - started,
     ...(usage && { usage }),
+    ...(cost && { cost }),
     ...(reason && { finishReason: reason }),
   };
   emit(listener, event);

@@ -1,4 +1,5 @@
 import type { CacheStore } from "../cache/cache-store.js";
+import type { PriceOverrides } from "../cost.js";
 import type { Provider } from "../provider.js";
 import type {
   ProviderId,
@@ -94,6 +95,16 @@ export interface LLMClientOptions<Id extends ProviderId = ProviderId> {
    * (`level: "attempt"`, inside fallback and retry). The first in the list is the outermost.
    */
   readonly middleware?: readonly Middleware[];
+  /**
+   * Prices that extend or override the providers' own tables, by provider id, in USD per
+   * million tokens; `null` for a model removes its price. See {@link PriceOverrides}.
+   */
+  readonly prices?: PriceOverrides;
+  /**
+   * Labels on every call of this client (a team, a feature, a tenant); budgets and limits can
+   * count per tag. Never sent to the provider, not part of the cache key.
+   */
+  readonly tags?: readonly string[];
 }
 
 /**
@@ -132,6 +143,8 @@ export interface GenerateOptions<T extends ToolSet = ToolSet> {
   readonly idleTimeoutMs?: number;
   /** Overrides the client's `maxResponseBytes`. */
   readonly maxResponseBytes?: number;
+  /** Labels of this call, added to the client's `tags` (see {@link LLMClientOptions.tags}). */
+  readonly tags?: readonly string[];
   /**
    * Tools the model may call, keyed by name (define each with `tool()` to have its arguments
    * typed). Names and schemas are checked against every provider the call can reach before any

@@ -40,6 +40,11 @@ export interface CallParams {
   readonly responseFormat?: ResponseFormat;
   /** The caller's signal (pass it to anything you start). */
   readonly signal?: AbortSignal;
+  /**
+   * Labels of the call (the client's `tags` then the call's): budgets and limits can count per
+   * tag. Never sent to the provider and not part of the cache key.
+   */
+  readonly tags?: readonly string[];
 }
 
 /** A provider with the model it is asked for. */
@@ -63,6 +68,8 @@ export type PipelinePart = StreamPart | ResponsePart;
  */
 export interface Trace {
   cached: boolean;
+  /** `true` for a caller that joined an identical call in flight (it spent nothing itself). */
+  shared?: boolean;
   provider: string | undefined;
   model: string | undefined;
 }

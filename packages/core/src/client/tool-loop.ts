@@ -1,8 +1,10 @@
+import { addCost } from "../cost.js";
 import { InvalidOutputError, ToolExecutionError } from "../errors.js";
 import { abortReason, isAbortError } from "../retry.js";
 import { checkValue, issuesText } from "../tools/schema.js";
 import type { ToolCallDecision, ToolExecuteContext } from "../tools/tool.js";
 import type {
+  Cost,
   Message,
   ModelResponse,
   StepResult,
@@ -12,7 +14,7 @@ import type {
   Usage,
 } from "../types.js";
 import { Assembler } from "./assemble.js";
-import { partChunk, toResponse } from "./edge.js";
+import { costFor, partChunk, toResponse } from "./edge.js";
 import { type EventListener, emit } from "./events.js";
 import type { Next, PipelineRequest } from "./pipeline.js";
 import { parseToolCalls, type ToolSetup } from "./tool-calls.js";
@@ -49,14 +51,18 @@ export interface LoopContext {
 export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
   if (!a) return b && { ...b };
   if (!b) return a;
-  const reasoning =
-    a.reasoningTokens === undefined && b.reasoningTokens === undefined
-      ? undefined
-      : (a.reasoningTokens ?? 0) + (b.reasoningTokens ?? 0);
+  const part = (x: number | undefined, y: number | undefined) =>
+    x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0);
+  const cached = part(a.cachedPromptTokens, b.cachedPromptTokens);
+  const writes = part(a.cacheWriteTokens, b.cacheWriteTokens);
+  const reasoning = part(a.reasoningTokens, b.reasoningTokens);
+  // The sum has no single raw usage: `raw` stays on each step's usage.
   return {
     promptTokens: a.promptTokens + b.promptTokens,
     completionTokens: a.completionTokens + b.completionTokens,
     totalTokens: a.totalTokens + b.totalTokens,
+    ...(cached !== undefined && { cachedPromptTokens: cached }),
+    ...(writes !== undefined && { cacheWriteTokens: writes }),
     ...(reasoning !== undefined && { reasoningTokens: reasoning }),
   };
 }
@@ -232,6 +238,7 @@ function makeStep(
     toolResults: results,
     ...(r.finishReason && { finishReason: r.finishReason }),
     ...(r.usage && { usage: r.usage }),
+    ...(r.cost && { cost: r.cost }),
     model: r.model,
     provider: r.provider,
     cached: r.cached,
@@ -248,6 +255,7 @@ export async function generateWithTools(
   let messages = first.params.messages;
   const steps: StepResult[] = [];
   let usage: Usage | undefined;
+  let cost: Cost | undefined;
   for (let stepNumber = 1; ; stepNumber++) {
     const req = stepNumber === 1 ? first : ctx.request(messages, stepNumber);
     const r = await toResponse(ctx.run(req), req.trace);
@@ -261,6 +269,7 @@ export async function generateWithTools(
     const loop = ctx.loop;
     if (!loop) return withCalls(r, calls);
     usage = addUsage(usage, r.usage);
+    cost = stepNumber === 1 ? r.cost : addCost(cost, r.cost);
     const run = executable(calls, ctx);
     emitStep(ctx, stepNumber, r, calls.length);
     const results = run.length
@@ -269,11 +278,12 @@ export async function generateWithTools(
     const step = makeStep(stepNumber, r, calls, results);
     steps.push(step);
     if (!continues(step, steps, loop)) {
-      const { toolCalls: _drop, ...rest } = r;
+      const { toolCalls: _drop, cost: _last, ...rest } = r;
       return {
         ...rest,
         ...(calls.length > 0 && { toolCalls: calls }),
         ...(usage && { usage }),
+        ...(cost && { cost }),
         steps,
       };
     }
@@ -300,6 +310,7 @@ function emitStep(ctx: LoopContext, stepNumber: number, r: ModelResponse, toolCa
     model: r.model,
     ...(r.finishReason && { finishReason: r.finishReason }),
     ...(r.usage && { usage: r.usage }),
+    ...(r.cost && { cost: r.cost }),
     toolCalls,
     cached: r.cached,
   });
@@ -319,6 +330,7 @@ export async function* streamWithTools(
   let messages = first.params.messages;
   const steps: StepResult[] = [];
   let usage: Usage | undefined;
+  let cost: Cost | undefined;
   for (let stepNumber = 1; ; stepNumber++) {
     const req = stepNumber === 1 ? first : ctx.request(messages, stepNumber);
     const trace = req.trace;
@@ -330,10 +342,13 @@ export async function* streamWithTools(
       if (chunk) yield chunk;
     }
     const provider = trace.provider ?? ctx.primaryName;
-    const r = a.response(provider, trace.model ?? req.params.model, trace.cached);
+    const answer = a.response(provider, trace.model ?? req.params.model, trace.cached);
+    const stepCost = costFor(trace, answer.cost);
+    const r = stepCost === answer.cost ? answer : { ...answer, cost: stepCost };
     const calls = await parseToolCalls(r.toolCalls, ctx.setup, provider, stepNumber, ctx.listener);
     const loop = ctx.loop;
     usage = loop ? addUsage(usage, r.usage) : r.usage;
+    cost = loop && stepNumber > 1 ? addCost(cost, r.cost) : r.cost;
     let last = true;
     if (loop) {
       const run = executable(calls, ctx);
@@ -361,6 +376,7 @@ export async function* streamWithTools(
       provider,
       ...(r.finishReason && { finishReason: r.finishReason }),
       ...(usage && { usage }),
+      ...(cost && { cost }),
       ...(calls.length > 0 && { toolCalls: calls }),
       ...(r.providerMetadata && { providerMetadata: r.providerMetadata }),
       ...(trace.cached && { cached: true }),
