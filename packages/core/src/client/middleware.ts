@@ -24,6 +24,11 @@ export interface AttemptInfo {
   readonly account: string;
   /** The model's price (the client's `prices` over the provider's table), when known. */
   readonly price?: ModelPrice;
+  /**
+   * The attempt's timeout in ms (its timer starts below the middleware): a middleware that
+   * waits before calling on (a rate limiter) should not wait longer.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** What `wrapGenerate` receives. */
@@ -112,6 +117,7 @@ function attemptInfo(req: PipelineRequest, ctx: MiddlewareContext): AttemptInfo 
     targetIndex: req.targetIndex ?? 0,
     account: accountOf(provider),
     ...(price && { price }),
+    ...(req.timeoutMs !== undefined && { timeoutMs: req.timeoutMs }),
   };
 }
 
