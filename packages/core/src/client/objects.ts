@@ -1,10 +1,12 @@
+import { addCost } from "../cost.js";
 import { InvalidOutputError, type OutputIssue } from "../errors.js";
 import { checkValue, issuesText, type ResolvedSchema } from "../tools/schema.js";
-import type { FinishReason, Message, ModelResponse, Usage } from "../types.js";
+import type { Cost, FinishReason, Message, ModelResponse, Usage } from "../types.js";
 import { Assembler } from "./assemble.js";
-import { toResponse } from "./edge.js";
+import { costFor, toResponse } from "./edge.js";
 import type { Next, PipelineRequest } from "./pipeline.js";
 import { parseJson } from "./tool-calls.js";
+import { addUsage } from "./tool-loop.js";
 
 /** A value whose objects may lack any property, as a structured answer is while it streams. */
 export type DeepPartial<T> = T extends readonly (infer U)[]
@@ -44,6 +46,8 @@ export type ObjectStreamItem<T> =
       readonly finishReason?: FinishReason;
       /** Token counts. */
       readonly usage?: Usage;
+      /** What the answer cost (see `ModelResponse.cost`). */
+      readonly cost?: Cost;
       /** The model that answered. */
       readonly model: string;
       /** The provider that answered. */
@@ -134,7 +138,16 @@ export async function generateObject<T>(
   if (r2.refusal) throw refusalError(r2);
   const parsed2 = await parseObject(r2.content, ctx.schema);
   if (!parsed2.ok) throw objectError(r2.provider, r2.content, parsed2);
-  return { ...r2, object: parsed2.value as T };
+  // Both calls were spent: usage and cost are their sums.
+  const usage = addUsage(r.usage, r2.usage);
+  const cost = addCost(r.cost, r2.cost);
+  const { usage: _u, cost: _c, ...rest } = r2;
+  return {
+    ...rest,
+    ...(usage && { usage }),
+    ...(cost && { cost }),
+    object: parsed2.value as T,
+  };
 }
 
 interface StreamParserLike {
@@ -224,6 +237,7 @@ export async function* streamObject<T>(
   }
   const provider = req.trace.provider ?? ctx.primaryName;
   const r = a.response(provider, req.trace.model ?? req.params.model, req.trace.cached);
+  const cost = costFor(req.trace, r.cost);
   if (r.refusal) throw refusalError(r);
   const parsed = await parseObject(r.content, ctx.schema);
   if (!parsed.ok) throw objectError(provider, r.content, parsed);
@@ -234,6 +248,7 @@ export async function* streamObject<T>(
     text: r.content,
     ...(r.finishReason && { finishReason: r.finishReason }),
     ...(r.usage && { usage: r.usage }),
+    ...(cost && { cost }),
     model: r.model,
     provider,
     cached: r.cached,
