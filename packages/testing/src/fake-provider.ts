@@ -1,8 +1,10 @@
 import type {
   CallMode,
+  Cost,
   FinishReason,
   Message,
   ModelResponse,
+  PriceSheet,
   Provider,
   ProviderCallOptions,
   ProviderCapabilities,
@@ -41,6 +43,8 @@ export interface FakeTextReply extends FakeTiming {
   readonly finishReason?: FinishReason;
   /** Token counts, returned as given. */
   readonly usage?: Usage;
+  /** A cost the provider reports itself (as xAI does); otherwise the client prices the usage. */
+  readonly cost?: Cost;
   /** The model that answers (default: the model the call asked for); streamed first as metadata. */
   readonly model?: string;
   /**
@@ -127,6 +131,8 @@ export interface FakeProviderOptions {
   readonly keyFingerprint?: string;
   /** Part of the cache key. Default `""`. */
   readonly cacheIdentity?: string;
+  /** The provider's price table (from which the client computes `cost`). Default: none. */
+  readonly prices?: PriceSheet;
 }
 
 /** A {@link Provider} that answers from a script and records what it was asked. */
@@ -205,6 +211,7 @@ function partsOf(
     reason:
       reply.finishReason ?? (calls.length > 0 ? "tool_calls" : reply.refusal ? "refusal" : "stop"),
     ...(reply.usage && { usage: reply.usage }),
+    ...(reply.cost && { cost: reply.cost }),
     model: reply.model ?? model,
   });
   return parts;
@@ -324,6 +331,7 @@ export function createFakeProvider(options: FakeProviderOptions = {}): FakeProvi
     baseURL: options.baseURL ?? "fake:",
     keyFingerprint: options.keyFingerprint ?? "none",
     cacheIdentity: options.cacheIdentity ?? "",
+    ...(options.prices && { prices: options.prices }),
     calls,
     get pending() {
       return queue.length;

@@ -250,11 +250,15 @@ describe("middleware", () => {
       ],
     });
     expect((await c.generate("Hi")).provider).toBe("backup");
+    const account = expect.stringMatching(/^[\w-]{22}$/);
     expect(seen).toEqual([
-      { provider: "primary", model: "p-1", attempt: 1, targetIndex: 0 },
-      { provider: "primary", model: "p-1", attempt: 2, targetIndex: 0 },
-      { provider: "backup", model: "b-2", attempt: 1, targetIndex: 1 },
+      { provider: "primary", model: "p-1", attempt: 1, targetIndex: 0, account },
+      { provider: "primary", model: "p-1", attempt: 2, targetIndex: 0, account },
+      { provider: "backup", model: "b-2", attempt: 1, targetIndex: 1, account },
     ]);
+    // One account per provider (base URL and credentials), the same on every try.
+    expect(seen[0]!.account).toBe(seen[1]!.account);
+    expect(seen[2]!.account).not.toBe(seen[0]!.account);
     expect(callLevel).toEqual([undefined]);
   });
 
