@@ -1,4 +1,4 @@
-import type { FinishReason, ModelResponse, StreamChunk, Usage } from "@rephysco/core";
+import type { Cost, FinishReason, ModelResponse, StreamChunk, Usage } from "@rephysco/core";
 import { ReasoningWriter } from "./reasoning-writer.js";
 import type { Terminal } from "./terminal.js";
 import { startSpinner } from "./wait-spinner.js";
@@ -36,6 +36,7 @@ export async function printStream(
   let provider = opts.provider;
   let finishReason: FinishReason | undefined;
   let usage: Usage | undefined;
+  let cost: Cost | undefined;
   let cached = false;
   let contentOpen = false;
   try {
@@ -44,6 +45,7 @@ export async function printStream(
       if (chunk.provider) provider = chunk.provider;
       if (chunk.finishReason) finishReason = chunk.finishReason;
       if (chunk.usage) usage = chunk.usage;
+      if (chunk.cost) cost = chunk.cost;
       if (chunk.cached) cached = true;
       if (chunk.reasoning) {
         thoughts += chunk.reasoning;
@@ -75,6 +77,7 @@ export async function printStream(
     model: model ?? "",
     provider,
     ...(usage ? { usage } : {}),
+    ...(cost ? { cost } : {}),
     ...(finishReason ? { finishReason } : {}),
     cached,
   };

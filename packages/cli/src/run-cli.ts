@@ -134,7 +134,8 @@ export async function runCli(
       .option(
         "--schema <file|json>",
         "answer with a JSON object matching this JSON Schema (a file, or inline JSON starting with {); prints the validated object",
-      ),
+      )
+      .option("--usage", "print token counts and cost on stderr after the answer"),
   ).action(async (words: string[], flags: GenerateFlags) => {
     await runGenerate(words, flags, ctx());
   });

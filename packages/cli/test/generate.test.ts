@@ -416,3 +416,49 @@ describe("generate errors", () => {
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
+
+describe("generate --usage", () => {
+  it("prints token counts and the cost on stderr, streamed or not, and keeps stdout clean", async () => {
+    for (const stream of [[], ["--no-stream"]]) {
+      server.reset();
+      server.enqueue({
+        text: "Four.",
+        usage: { promptTokens: 1_000_000, completionTokens: 500_000 },
+      });
+      const r = await runBin(
+        ["generate", "2+2?", "-m", "gpt-4o-mini", "--usage", ...stream, ...base],
+        { env: KEY },
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("Four.\n");
+      const lines = r.stderr.trimEnd().split("\n");
+      expect(lines[0]).toBe("usage: 1,000,000 prompt + 500,000 completion = 1,500,000 tokens");
+      // The price comes from @rephysco/openai's table (input, output per million tokens).
+      expect(lines[1]).toMatch(/^cost \$\d+\.\d{2} \(input \$\d+\.\d{2}, output \$\d+\.\d{2}\)$/);
+    }
+  });
+
+  it("says why the cost is unknown for a model without a price", async () => {
+    server.enqueue({ text: "ok", usage: { promptTokens: 10, completionTokens: 2 } });
+    const r = await runBin(
+      ["generate", "hi", "-m", "my-finetune-xyz", "--usage", "--no-stream", ...base],
+      { env: KEY },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("usage: 10 prompt + 2 completion = 12 tokens");
+    expect(r.stderr).toContain(
+      "cost unknown: no price for openai/my-finetune-xyz (add one with the client's prices option)",
+    );
+  });
+
+  it("puts cost in --json output", async () => {
+    server.enqueue({ text: "ok", usage: { promptTokens: 1_000, completionTokens: 1_000 } });
+    const r = await runBin(["generate", "hi", "-m", "gpt-4o-mini", "--json", ...base], {
+      env: KEY,
+    });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as { cost?: { total: number; currency: string } };
+    expect(json.cost).toMatchObject({ currency: "USD" });
+    expect(json.cost!.total).toBeGreaterThan(0);
+  });
+});

@@ -7,6 +7,7 @@ import type {
 } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
+import { usageText } from "../format-usage.js";
 import {
   objectText,
   type PrintOptions,
@@ -39,6 +40,8 @@ export interface GenerateFlags extends ClientFlags {
   readonly showReasoning?: boolean;
   /** A JSON Schema file path, or the schema as inline JSON: ask for a validated JSON object. */
   readonly schema?: string;
+  /** Print token counts and cost on stderr after the answer. */
+  readonly usage?: boolean;
 }
 
 /** Options of one call, as `generate`, `stream` and the object calls take them. */
@@ -123,6 +126,9 @@ export async function runGenerate(
   }
   if (flags.json) term.stdout.write(responseJson(response, ctx.debug));
   else if (answer) term.stdout.write(objectText(answer.object));
+  if (flags.usage)
+    for (const line of usageText(response).split("\n"))
+      term.stderr.write(`${term.err.dim(line)}\n`);
   // With --cache the answer is written in the background: let it land before the process ends.
   await client.flush();
 }
@@ -165,6 +171,7 @@ async function generateObject(
         model: item.model,
         provider: item.provider,
         ...(item.usage ? { usage: item.usage } : {}),
+        ...(item.cost ? { cost: item.cost } : {}),
         ...(item.finishReason ? { finishReason: item.finishReason } : {}),
         cached: item.cached,
         object: item.object,
