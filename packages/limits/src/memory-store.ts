@@ -1,0 +1,191 @@
+import { LRUCache } from "lru-cache";
+import type {
+  AcquireRequest,
+  AcquireResult,
+  LimitStore,
+  SettleRequest,
+  WindowRequest,
+} from "./store.js";
+
+/** Options of {@link memoryLimitStore}. */
+export interface MemoryLimitStoreOptions {
+  /**
+   * Most keys (windows, budgets and cool-downs together) kept; the least recently used go first.
+   * Default `10_000`. A key pushed out forgets its counts, so keep it above the number of scopes
+   * in use.
+   */
+  readonly maxKeys?: number;
+}
+
+/** An exact sliding log: parallel arrays, oldest first, consumed from `head`. */
+interface WindowLog {
+  readonly kind: "window";
+  times: number[];
+  amounts: number[];
+  ids: string[];
+  head: number;
+  sum: number;
+}
+
+interface Counter {
+  readonly kind: "budget";
+  value: number;
+  /** ms since the epoch; `Infinity` for no expiry. */
+  expiresAt: number;
+}
+
+interface Cooldown {
+  readonly kind: "cooldown";
+  until: number;
+}
+
+type Entry = WindowLog | Counter | Cooldown;
+
+/** Drops the entries of `log` at or before `cutoff` (linear from the front, compacting rarely). */
+function prune(log: WindowLog, cutoff: number): void {
+  const { times, amounts } = log;
+  let head = log.head;
+  while (head < times.length && times[head]! <= cutoff) {
+    log.sum -= amounts[head]!;
+    head++;
+  }
+  if (head === times.length) {
+    if (head > 0) {
+      log.times = [];
+      log.amounts = [];
+      log.ids = [];
+    }
+    log.head = 0;
+    log.sum = 0;
+    return;
+  }
+  if (head > 64 && head * 2 > times.length) {
+    log.times = times.slice(head);
+    log.amounts = amounts.slice(head);
+    log.ids = log.ids.slice(head);
+    head = 0;
+  }
+  log.head = head;
+}
+
+/** When enough of the oldest entries expire for `amount` more to fit. */
+function windowRetryAfter(log: WindowLog, w: WindowRequest, now: number): number {
+  const need = log.sum + w.amount - w.limit;
+  let freed = 0;
+  for (let j = log.head; j < log.times.length; j++) {
+    freed += log.amounts[j]!;
+    if (freed >= need) return Math.max(1, log.times[j]! + w.windowMs - now);
+  }
+  return w.windowMs;
+}
+
+/**
+ * A {@link LimitStore} in this process's memory: exact sliding logs, budget counters and
+ * cool-downs in a bounded LRU (10,000 keys by default). Limits hold for this process only; use
+ * {@link redisLimitStore} to share them.
+ *
+ * @example
+ * ```ts
+ * const mw = limits({ store: memoryLimitStore(), rateLimits: [{ requests: 60 }] });
+ * ```
+ */
+export function memoryLimitStore(
+  options: MemoryLimitStoreOptions & {
+    /** @internal tests: the clock. */ readonly now?: () => number;
+  } = {},
+): LimitStore {
+  const maxKeys = options.maxKeys ?? 10_000;
+  if (!Number.isInteger(maxKeys) || maxKeys < 1)
+    throw new TypeError(`memoryLimitStore: maxKeys must be a positive integer; got ${maxKeys}.`);
+  const clock = options.now ?? Date.now;
+  const entries = new LRUCache<string, Entry>({ max: maxKeys });
+
+  function log(key: string): WindowLog | undefined {
+    const e = entries.get(key);
+    return e?.kind === "window" ? e : undefined;
+  }
+
+  function counter(key: string, now: number): Counter | undefined {
+    const e = entries.get(key);
+    if (e?.kind !== "budget") return undefined;
+    if (e.expiresAt <= now) {
+      entries.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  return {
+    async acquire(req: AcquireRequest): Promise<AcquireResult> {
+      const now = clock();
+      const { cooldowns, windows, budgets } = req;
+      for (let i = 0; i < cooldowns.length; i++) {
+        const e = entries.get(cooldowns[i]!);
+        if (e?.kind === "cooldown" && e.until > now)
+          return { ok: false, kind: "cooldown", index: i, retryAfterMs: e.until - now, now };
+      }
+      for (let i = 0; i < windows.length; i++) {
+        const w = windows[i]!;
+        if (w.amount > w.limit) return { ok: false, kind: "window", index: i, now };
+        const l = log(w.key);
+        if (!l) continue;
+        prune(l, now - w.windowMs);
+        if (l.sum + w.amount > w.limit)
+          return {
+            ok: false,
+            kind: "window",
+            index: i,
+            retryAfterMs: windowRetryAfter(l, w, now),
+            now,
+          };
+      }
+      for (let i = 0; i < budgets.length; i++) {
+        const b = budgets[i]!;
+        const spent = counter(b.key, now)?.value ?? 0;
+        if (spent + b.amount > b.limit) return { ok: false, kind: "budget", index: i, spent, now };
+      }
+      for (const w of windows) {
+        let l = log(w.key);
+        if (!l) {
+          l = { kind: "window", times: [], amounts: [], ids: [], head: 0, sum: 0 };
+          entries.set(w.key, l);
+        }
+        l.times.push(now);
+        l.amounts.push(w.amount);
+        l.ids.push(w.id);
+        l.sum += w.amount;
+      }
+      for (const b of budgets) {
+        const expiresAt = b.ttlMs > 0 ? now + b.ttlMs : Number.POSITIVE_INFINITY;
+        const c = counter(b.key, now);
+        if (c) {
+          c.value += b.amount;
+          c.expiresAt = expiresAt;
+        } else entries.set(b.key, { kind: "budget", value: b.amount, expiresAt });
+      }
+      return { ok: true, now };
+    },
+
+    async settle(req: SettleRequest): Promise<void> {
+      const now = clock();
+      for (const w of req.windows) {
+        const l = log(w.key);
+        if (!l) continue;
+        const j = l.ids.indexOf(w.id, l.head);
+        if (j < 0) continue;
+        l.sum += w.amount - l.amounts[j]!;
+        l.amounts[j] = w.amount;
+      }
+      for (const b of req.budgets) {
+        const c = counter(b.key, now);
+        if (c) c.value += b.delta;
+      }
+    },
+
+    async cooldown(key: string, untilMs: number): Promise<void> {
+      const e = entries.get(key);
+      if (e?.kind === "cooldown") e.until = Math.max(e.until, untilMs);
+      else entries.set(key, { kind: "cooldown", until: untilMs });
+    },
+  };
+}
