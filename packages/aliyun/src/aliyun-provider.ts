@@ -5,6 +5,7 @@ import {
 } from "@rephysco/openai/compatible";
 import { DASHSCOPE_ERROR_CODES, mapDashScopeError } from "./aliyun-error.js";
 import { AliyunModels } from "./aliyun-models.js";
+import { ALIYUN_PRICES } from "./aliyun-prices.js";
 import { isDashScopeStreamOnly } from "./is-dashscope-stream-only.js";
 import { supportsDashScopeJsonSchema } from "./supports-dashscope-json-schema.js";
 
@@ -41,6 +42,7 @@ export const ALIYUN_CONFIG: OpenAICompatibleConfig = {
   // Qwen thinking models, like DeepSeek's, want their reasoning back with a tool history.
   echoReasoning: true,
   jsonSchema: supportsDashScopeJsonSchema,
+  prices: ALIYUN_PRICES,
   capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 

@@ -8,6 +8,7 @@ import { providerInfoOf } from "@rephysco/core/http";
 import { ALIYUN_CONFIG, AliyunProvider, type AliyunProviderSettings } from "./aliyun-provider.js";
 
 export { type AliyunModelId, AliyunModels } from "./aliyun-models.js";
+export { ALIYUN_PRICES } from "./aliyun-prices.js";
 export { AliyunProvider, type AliyunProviderSettings, createAliyun } from "./aliyun-provider.js";
 
 declare module "@rephysco/core" {

@@ -4,8 +4,13 @@ import { describe, expect, it } from "vitest";
 import { ALIYUN_CONFIG } from "../src/aliyun-provider.js";
 
 describe("public surface of @rephysco/aliyun", () => {
-  it("exports the factory, the class and the model ids, nothing else", () => {
-    expect(Object.keys(entry).sort()).toEqual(["AliyunModels", "AliyunProvider", "createAliyun"]);
+  it("exports the factory, the class, the model ids and the price sheet, nothing else", () => {
+    expect(Object.keys(entry).sort()).toEqual([
+      "ALIYUN_PRICES",
+      "AliyunModels",
+      "AliyunProvider",
+      "createAliyun",
+    ]);
   });
 
   it("registers what its config declares, the provider's own defaults", () => {

@@ -36,6 +36,7 @@ import {
   mapAnthropicError,
 } from "./anthropic-error.js";
 import { ANTHROPIC_DEFAULT_MAX_TOKENS, ANTHROPIC_DEFAULT_MODEL } from "./anthropic-models.js";
+import { ANTHROPIC_PRICES } from "./anthropic-prices.js";
 import { isThinkingOn, thinkingMetadata } from "./anthropic-thinking.js";
 import { convertAnthropicUsage } from "./convert-anthropic-usage.js";
 import { convertToAnthropicMessages } from "./convert-to-anthropic-messages.js";
@@ -87,6 +88,7 @@ export const ANTHROPIC_CONFIG = {
   defaultBaseURL: "https://api.anthropic.com/v1",
   apiKeyEnvVars: ["ANTHROPIC_API_KEY"],
   baseURLEnvVars: ["ANTHROPIC_BASE_URL"],
+  prices: ANTHROPIC_PRICES,
   capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 } as const satisfies Omit<BaseProviderConfig, "settings">;
 

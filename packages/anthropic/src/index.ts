@@ -9,6 +9,7 @@ import { providerInfoOf } from "@rephysco/core/http";
 import { ANTHROPIC_CONFIG, AnthropicProvider } from "./anthropic-provider.js";
 
 export { type AnthropicModelId, AnthropicModels } from "./anthropic-models.js";
+export { ANTHROPIC_PRICES } from "./anthropic-prices.js";
 export {
   AnthropicProvider,
   type AnthropicProviderSettings,

@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ANTHROPIC_CONFIG } from "../src/anthropic-provider.js";
 
 describe("public surface of @rephysco/anthropic", () => {
-  it("exports the factory, the class and the model ids, nothing else", () => {
+  it("exports the factory, the class, the model ids and the price sheet, nothing else", () => {
     expect(Object.keys(entry).sort()).toEqual([
+      "ANTHROPIC_PRICES",
       "AnthropicModels",
       "AnthropicProvider",
       "createAnthropic",

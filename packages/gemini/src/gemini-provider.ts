@@ -26,6 +26,7 @@ import {
   toGeminiError,
 } from "./gemini-error.js";
 import { GEMINI_DEFAULT_MODEL } from "./gemini-models.js";
+import { GEMINI_PRICES } from "./gemini-prices.js";
 import { isGeminiContentFilterReason, mapGeminiFinishReason } from "./map-gemini-finish-reason.js";
 import { withOwnSignatures } from "./own-signatures.js";
 import { readGeminiParts } from "./read-gemini-parts.js";
@@ -43,6 +44,7 @@ export const GEMINI_CONFIG = {
   apiKeyEnvVars: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
   /** The second is the SDK's own name. */
   baseURLEnvVars: ["GEMINI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"],
+  prices: GEMINI_PRICES,
   capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 } as const satisfies Omit<BaseProviderConfig, "settings">;
 

@@ -9,6 +9,7 @@ import { GEMINI_CONFIG, GeminiProvider, type GeminiProviderSettings } from "./ge
 
 export type { GeminiProviderOptions } from "./convert-to-gemini-config.js";
 export { type GeminiModelId, GeminiModels } from "./gemini-models.js";
+export { GEMINI_PRICES } from "./gemini-prices.js";
 export { createGemini, GeminiProvider, type GeminiProviderSettings } from "./gemini-provider.js";
 
 declare module "@rephysco/core" {

@@ -50,8 +50,9 @@ describe("registry", () => {
     expect(p.keyFingerprint).not.toContain(TEST_KEY);
   });
 
-  it("exports the factory, the class and the model ids, nothing else", async () => {
+  it("exports the factory, the class, the model ids and the price sheet, nothing else", async () => {
     expect(Object.keys(await import("../src/index.js")).sort()).toEqual([
+      "GEMINI_PRICES",
       "GeminiModels",
       "GeminiProvider",
       "createGemini",

@@ -10,6 +10,7 @@ import { providerInfoOf } from "@rephysco/core/http";
 import { OPENAI_CONFIG, OpenAIProvider, type OpenAIProviderSettings } from "./openai-provider.js";
 
 export { type OpenAIModelId, OpenAIModels } from "./openai-models.js";
+export { OPENAI_PRICES } from "./openai-prices.js";
 export { createOpenAI, OpenAIProvider, type OpenAIProviderSettings } from "./openai-provider.js";
 
 declare module "@rephysco/core" {

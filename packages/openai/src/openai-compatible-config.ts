@@ -1,4 +1,9 @@
-import type { ProviderCallOptions, ProviderCapabilities, ProviderOptions } from "@rephysco/core";
+import type {
+  PriceSheet,
+  ProviderCallOptions,
+  ProviderCapabilities,
+  ProviderOptions,
+} from "@rephysco/core";
 import type { ErrorClassName } from "@rephysco/core/http";
 import type { OpenAIChatRequestBody } from "./openai-chat-types.js";
 
@@ -176,6 +181,12 @@ export interface OpenAICompatibleConfig {
    * say "JSON" (OpenAI and DashScope answer 400 without the word). Default `true`.
    */
   readonly jsonObjectInstruction?: boolean;
+  /**
+   * The service's price table (a dated snapshot naming its sources), from which the client
+   * computes `cost`. Without one, `cost` is `undefined` unless the client's `prices` option or
+   * the service's own report gives one.
+   */
+  readonly prices?: PriceSheet;
   /** What the provider supports. Default: images, reasoning, tools and structured output on. */
   readonly capabilities?: Partial<ProviderCapabilities>;
 }

@@ -159,6 +159,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       requireApiKey: config.requireApiKey ?? true,
       // Organization and project pick the account that answers (and bills): part of the cache key.
       accountIdentity: [extras.organization, extras.project],
+      prices: config.prices,
     });
     this.config = config;
     this.#settings = settings;

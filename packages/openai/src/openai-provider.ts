@@ -7,6 +7,7 @@ import type {
 } from "./openai-compatible-config.js";
 import { OpenAICompatibleProvider } from "./openai-compatible-provider.js";
 import { OPENAI_DEFAULT_MODEL } from "./openai-models.js";
+import { OPENAI_PRICES } from "./openai-prices.js";
 
 /** Settings of the `"openai"` provider. */
 export interface OpenAIProviderSettings extends OpenAICompatibleSettings {
@@ -31,6 +32,7 @@ export const OPENAI_CONFIG: OpenAICompatibleConfig = {
   baseURLEnvVars: ["OPENAI_BASE_URL"],
   // OpenAI never returns reasoning text in chat completions; nothing to read.
   reasoningFields: [],
+  prices: OPENAI_PRICES,
   capabilities: { images: true, reasoning: false, tools: true, structuredOutput: true },
 };
 

@@ -5,8 +5,13 @@ import { describe, expect, it } from "vitest";
 import { OPENAI_CONFIG } from "../src/openai-provider.js";
 
 describe("public surface of @rephysco/openai", () => {
-  it("exports the factory, the class and the model ids, nothing else", () => {
-    expect(Object.keys(entry).sort()).toEqual(["OpenAIModels", "OpenAIProvider", "createOpenAI"]);
+  it("exports the factory, the class, the model ids and the price sheet, nothing else", () => {
+    expect(Object.keys(entry).sort()).toEqual([
+      "OPENAI_PRICES",
+      "OpenAIModels",
+      "OpenAIProvider",
+      "createOpenAI",
+    ]);
   });
 
   it("/compatible exports the compatible base (its class and factory) and no helpers", () => {

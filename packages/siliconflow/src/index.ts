@@ -13,6 +13,7 @@ import {
 } from "./siliconflow-provider.js";
 
 export { type SiliconFlowModelId, SiliconFlowModels } from "./siliconflow-models.js";
+export { SILICONFLOW_PRICES } from "./siliconflow-prices.js";
 export {
   createSiliconFlow,
   SiliconFlowProvider,

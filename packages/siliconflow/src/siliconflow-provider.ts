@@ -5,6 +5,7 @@ import {
 } from "@rephysco/openai/compatible";
 import { SILICONFLOW_ERROR_CODES } from "./siliconflow-error.js";
 import { SiliconFlowModels } from "./siliconflow-models.js";
+import { SILICONFLOW_PRICES } from "./siliconflow-prices.js";
 
 /** SiliconFlow base URLs by region. Accounts are separate: a .com key fails on .cn and back. */
 export const SILICONFLOW_BASE_URLS = {
@@ -39,6 +40,7 @@ export const SILICONFLOW_CONFIG: OpenAICompatibleConfig = {
   echoReasoning: true,
   // "Structured Outputs" (json_schema) on every language model it serves (docs: json-mode_struct).
   jsonSchema: true,
+  prices: SILICONFLOW_PRICES,
   capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 

@@ -4,8 +4,9 @@ import { describe, expect, it } from "vitest";
 import { SILICONFLOW_CONFIG } from "../src/siliconflow-provider.js";
 
 describe("public surface of @rephysco/siliconflow", () => {
-  it("exports the factory, the class and the model ids, nothing else", () => {
+  it("exports the factory, the class, the model ids and the price sheet, nothing else", () => {
     expect(Object.keys(entry).sort()).toEqual([
+      "SILICONFLOW_PRICES",
       "SiliconFlowModels",
       "SiliconFlowProvider",
       "createSiliconFlow",

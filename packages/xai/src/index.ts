@@ -9,6 +9,7 @@ import { providerInfoOf } from "@rephysco/core/http";
 import { XAI_CONFIG, XAIProvider, type XAIProviderSettings } from "./xai-provider.js";
 
 export { type XAIModelId, XAIModels } from "./xai-models.js";
+export { XAI_PRICES } from "./xai-prices.js";
 export { createXAI, XAIProvider, type XAIProviderSettings } from "./xai-provider.js";
 
 declare module "@rephysco/core" {

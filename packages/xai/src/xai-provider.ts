@@ -5,6 +5,7 @@ import {
 } from "@rephysco/openai/compatible";
 import { mapXAIError, XAI_ERROR_CODES } from "./xai-error.js";
 import { XAIModels } from "./xai-models.js";
+import { XAI_PRICES } from "./xai-prices.js";
 
 /** Settings of the `"xai"` provider. */
 export interface XAIProviderSettings extends OpenAICompatibleSettings {
@@ -24,6 +25,7 @@ export const XAI_CONFIG: OpenAICompatibleConfig = {
   reasoningFields: ["reasoning_content"],
   errorCodes: XAI_ERROR_CODES,
   mapError: mapXAIError,
+  prices: XAI_PRICES,
   capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 

@@ -4,8 +4,13 @@ import { describe, expect, it } from "vitest";
 import { XAI_CONFIG } from "../src/xai-provider.js";
 
 describe("public surface of @rephysco/xai", () => {
-  it("exports the factory, the class and the model ids, nothing else", () => {
-    expect(Object.keys(entry).sort()).toEqual(["XAIModels", "XAIProvider", "createXAI"]);
+  it("exports the factory, the class, the model ids and the price sheet, nothing else", () => {
+    expect(Object.keys(entry).sort()).toEqual([
+      "XAIModels",
+      "XAIProvider",
+      "XAI_PRICES",
+      "createXAI",
+    ]);
   });
 
   it("registers what its config declares, the provider's own defaults", () => {
