@@ -67,12 +67,20 @@ export interface AnthropicPrompt {
   readonly messages: AnthropicMessage[];
 }
 
-/** Token counts as Anthropic reports them (`input_tokens` excludes cache reads and writes). */
+/**
+ * Token counts as Anthropic reports them (`input_tokens` excludes cache reads and writes). The
+ * API adds fields over time (`cache_creation`, `service_tier`, `server_tool_use`, ...); they are
+ * kept in `Usage.raw`.
+ */
 export interface AnthropicUsage {
   readonly input_tokens?: number | null;
+  /** Every output token, thinking included. */
   readonly output_tokens?: number | null;
   readonly cache_creation_input_tokens?: number | null;
   readonly cache_read_input_tokens?: number | null;
+  /** Newer models: the thinking part of `output_tokens`. */
+  readonly output_tokens_details?: { readonly thinking_tokens?: number | null } | null;
+  readonly [field: string]: unknown;
 }
 
 /** A content block of a response. */

@@ -9,7 +9,6 @@ import {
   type StreamChunk,
   type StreamPart,
   type ToolCall,
-  type Usage,
 } from "@rephysco/core";
 import {
   BaseProvider,
@@ -29,6 +28,7 @@ import type {
   AnthropicResponse,
   AnthropicStreamEvent,
   AnthropicThinkingBlock,
+  AnthropicUsage,
 } from "./anthropic-api-types.js";
 import {
   anthropicRefusalError,
@@ -38,7 +38,7 @@ import {
 import { ANTHROPIC_DEFAULT_MAX_TOKENS, ANTHROPIC_DEFAULT_MODEL } from "./anthropic-models.js";
 import { ANTHROPIC_PRICES } from "./anthropic-prices.js";
 import { isThinkingOn, thinkingMetadata } from "./anthropic-thinking.js";
-import { convertAnthropicUsage } from "./convert-anthropic-usage.js";
+import { convertAnthropicUsage, mergeAnthropicUsage } from "./convert-anthropic-usage.js";
 import { convertToAnthropicMessages } from "./convert-to-anthropic-messages.js";
 import { mapAnthropicFinishReason } from "./map-anthropic-finish-reason.js";
 import {
@@ -396,8 +396,8 @@ export class AnthropicProvider extends BaseProvider<
     const provider = this.name;
     const secrets = this.secrets;
     let model: string = options.model;
-    let inputUsage: Usage | undefined;
-    let outputTokens: number | undefined;
+    // message_start's usage, with message_delta's fields laid over it (see mergeAnthropicUsage).
+    let rawUsage: AnthropicUsage | undefined;
     let stopReason: string | undefined;
     // Kept for the errors built here (refusal, error events), which carry what was delivered;
     // joined only then.
@@ -419,7 +419,7 @@ export class AnthropicProvider extends BaseProvider<
       const event = parseJsonEvent<AnthropicStreamEvent>(ev.data, provider, secrets);
       switch (event.type) {
         case "message_start":
-          inputUsage = convertAnthropicUsage(event.message.usage);
+          rawUsage = event.message.usage;
           if (event.message.model) {
             model = event.message.model;
             yield { type: "metadata", model };
@@ -526,12 +526,8 @@ export class AnthropicProvider extends BaseProvider<
         }
         case "message_delta":
           if (typeof event.delta.stop_reason === "string") stopReason = event.delta.stop_reason;
-          if (typeof event.usage?.output_tokens === "number")
-            outputTokens = event.usage.output_tokens;
-          // Newer API versions repeat (and finalize) input counts here.
-          if (typeof event.usage?.input_tokens === "number") {
-            inputUsage = convertAnthropicUsage({ ...event.usage, output_tokens: 0 });
-          }
+          // The final output count; newer API versions repeat (and finalize) input counts too.
+          rawUsage = mergeAnthropicUsage(rawUsage, event.usage);
           break;
         case "message_stop": {
           if (stopReason === undefined) return;
@@ -551,14 +547,8 @@ export class AnthropicProvider extends BaseProvider<
             yield { type: "text", text: aside.join("") };
           }
           if (answered && calls === 0 && reason === "tool_calls") reason = "stop";
-          const promptTokens = inputUsage?.promptTokens ?? 0;
-          const completionTokens = outputTokens ?? inputUsage?.completionTokens ?? 0;
-          yield {
-            type: "finish",
-            reason,
-            usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens },
-            model,
-          };
+          const usage = convertAnthropicUsage(rawUsage);
+          yield { type: "finish", reason, ...(usage && { usage }), model };
           return;
         }
         case "error": {

@@ -180,7 +180,19 @@ describe("responses", () => {
     const r = await claude.generate(hi, { model: MODEL });
     expect(r.content).toBe("Answer");
     expect(r.reasoning).toBe("Hmm.");
-    expect(r.usage).toEqual({ promptTokens: 100, completionTokens: 5, totalTokens: 105 });
+    expect(r.usage).toEqual({
+      promptTokens: 100,
+      completionTokens: 5,
+      totalTokens: 105,
+      cachedPromptTokens: 70,
+      cacheWriteTokens: 20,
+      raw: {
+        input_tokens: 10,
+        cache_creation_input_tokens: 20,
+        cache_read_input_tokens: 70,
+        output_tokens: 5,
+      },
+    });
   });
 
   it("streams the model, thinking deltas before text deltas (no pings), the signed thinking as metadata, then one finish", async () => {
@@ -207,7 +219,20 @@ describe("responses", () => {
       {
         type: "finish",
         reason: "stop",
-        usage: { promptTokens: 3, completionTokens: 4, totalTokens: 7 },
+        usage: {
+          promptTokens: 3,
+          completionTokens: 4,
+          totalTokens: 7,
+          cachedPromptTokens: 0,
+          cacheWriteTokens: 0,
+          // message_start's usage with message_delta's output count laid over it.
+          raw: {
+            input_tokens: 3,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+            output_tokens: 4,
+          },
+        },
         model: MODEL,
       },
     ]);

@@ -164,7 +164,14 @@ describe("tool calls in answers", () => {
       {
         type: "finish",
         reason: "tool_calls",
-        usage: { promptTokens: 20, completionTokens: 40, totalTokens: 60 },
+        usage: {
+          promptTokens: 20,
+          completionTokens: 40,
+          totalTokens: 60,
+          cachedPromptTokens: 0,
+          cacheWriteTokens: 0,
+          raw: expect.objectContaining({ input_tokens: 20, output_tokens: 40 }),
+        },
         model: MODEL,
       },
     ]);
@@ -264,7 +271,12 @@ describe("tool calls in answers", () => {
       {
         type: "finish",
         reason: "tool_calls",
-        usage: { promptTokens: 5, completionTokens: 9, totalTokens: 14 },
+        usage: {
+          promptTokens: 5,
+          completionTokens: 9,
+          totalTokens: 14,
+          raw: { input_tokens: 5, output_tokens: 9 },
+        },
         model: MODEL,
       },
     ]);

@@ -1,22 +1,32 @@
 import type { GenerateContentResponseUsageMetadata } from "@google/genai";
 import type { Usage } from "@rephysco/core";
+import { usageOf } from "@rephysco/core/http";
+
+function count(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
 
 /**
- * Converts Gemini `usageMetadata` to {@link Usage}. Gemini counts thinking apart from the answer:
- * `candidatesTokenCount` is the answer only and `thoughtsTokenCount` the thinking, so
- * `completionTokens` excludes reasoning and `totalTokens` is Gemini's own total (which includes it).
+ * Converts Gemini `usageMetadata` to the one meaning of {@link Usage}. Gemini counts apart what
+ * the other providers count together, so the parts are added up:
+ * - `promptTokens` = `promptTokenCount` (cached content included) + `toolUsePromptTokenCount`
+ *   (the results of built-in tools fed back as input);
+ * - `cachedPromptTokens` = `cachedContentTokenCount`;
+ * - `completionTokens` = `candidatesTokenCount` (the answer) + `thoughtsTokenCount` (thinking);
+ * - `reasoningTokens` = `thoughtsTokenCount`.
+ *
+ * `totalTokens` is then Gemini's `totalTokenCount`, computed rather than read; `raw` keeps
+ * `usageMetadata` as received.
  */
 export function convertGeminiUsage(
   usage: GenerateContentResponseUsageMetadata | undefined,
 ): Usage | undefined {
-  if (!usage) return undefined;
-  const promptTokens = usage.promptTokenCount ?? 0;
-  const completionTokens = usage.candidatesTokenCount ?? 0;
-  const reasoningTokens = usage.thoughtsTokenCount;
-  return {
-    promptTokens,
-    completionTokens,
-    totalTokens: usage.totalTokenCount ?? promptTokens + completionTokens + (reasoningTokens ?? 0),
-    ...(reasoningTokens !== undefined && { reasoningTokens }),
-  };
+  if (!usage || typeof usage !== "object") return undefined;
+  return usageOf({
+    promptTokens: count(usage.promptTokenCount) + count(usage.toolUsePromptTokenCount),
+    completionTokens: count(usage.candidatesTokenCount) + count(usage.thoughtsTokenCount),
+    cachedPromptTokens: usage.cachedContentTokenCount,
+    reasoningTokens: usage.thoughtsTokenCount,
+    raw: { ...usage },
+  });
 }

@@ -53,11 +53,17 @@ describe("generate", () => {
     const res = await provider.generate([user("How many r's?")], call());
     expect(res.content).toBe("3");
     expect(res.reasoning).toBe("Count the letters one by one.");
+    // completionTokens counts the thoughts (candidatesTokenCount + thoughtsTokenCount).
     expect(res.usage).toEqual({
       promptTokens: 9,
-      completionTokens: 1,
+      completionTokens: 245,
       totalTokens: 254,
       reasoningTokens: 244,
+      raw: expect.objectContaining({
+        candidatesTokenCount: 1,
+        thoughtsTokenCount: 244,
+        totalTokenCount: 254,
+      }),
     });
   });
 

@@ -91,12 +91,25 @@ describe("mapping helpers", () => {
         totalTokenCount: 281,
         thoughtsTokenCount: 244,
       }),
-    ).toEqual({ promptTokens: 9, completionTokens: 28, totalTokens: 281, reasoningTokens: 244 });
+    ).toEqual({
+      promptTokens: 9,
+      // candidatesTokenCount + thoughtsTokenCount: every output token, reasoning included.
+      completionTokens: 272,
+      totalTokens: 281,
+      reasoningTokens: 244,
+      raw: {
+        promptTokenCount: 9,
+        candidatesTokenCount: 28,
+        totalTokenCount: 281,
+        thoughtsTokenCount: 244,
+      },
+    });
     // A blocked prompt reports no candidates count.
     expect(convertGeminiUsage({ promptTokenCount: 7, totalTokenCount: 7 })).toEqual({
       promptTokens: 7,
       completionTokens: 0,
       totalTokens: 7,
+      raw: { promptTokenCount: 7, totalTokenCount: 7 },
     });
   });
 });

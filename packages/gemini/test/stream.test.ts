@@ -32,7 +32,12 @@ describe("stream", () => {
     ).toBe(true);
     const last = chunks.at(-1)!;
     expect(last.finishReason).toBe("stop");
-    expect(last.usage).toEqual({ promptTokens: 9, completionTokens: 23, totalTokens: 32 });
+    expect(last.usage).toEqual({
+      promptTokens: 9,
+      completionTokens: 23,
+      totalTokens: 32,
+      raw: expect.objectContaining({ promptTokenCount: 9, candidatesTokenCount: 23 }),
+    });
     expect(chunks.every((c) => c.provider === "gemini" && c.model === "gemini-2.5-flash")).toBe(
       true,
     );
@@ -51,11 +56,13 @@ describe("stream", () => {
       [null, "3"],
       [null, ""],
     ]);
+    // completionTokens counts the thoughts (candidatesTokenCount + thoughtsTokenCount).
     expect(chunks.at(-1)!.usage).toEqual({
       promptTokens: 9,
-      completionTokens: 1,
+      completionTokens: 186,
       totalTokens: 195,
       reasoningTokens: 185,
+      raw: expect.objectContaining({ thoughtsTokenCount: 185, totalTokenCount: 195 }),
     });
   });
 

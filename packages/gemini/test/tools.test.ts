@@ -338,7 +338,12 @@ describe("tools: stream", () => {
       {
         type: "finish",
         reason: "tool_calls",
-        usage: { promptTokens: 10, completionTokens: 20, totalTokens: 30 },
+        usage: {
+          promptTokens: 10,
+          completionTokens: 20,
+          totalTokens: 30,
+          raw: expect.objectContaining({ promptTokenCount: 10, candidatesTokenCount: 20 }),
+        },
         model: "gemini-3-pro-preview",
       },
     ]);

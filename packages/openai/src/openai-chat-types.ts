@@ -77,12 +77,24 @@ export interface OpenAIChatRequestBody {
   [key: string]: unknown;
 }
 
-/** Token usage as reported in responses and in the last stream chunk. */
+/**
+ * Token usage as reported in responses and in the last stream chunk. Vendors add fields: xAI
+ * `cost_in_usd_ticks` and `num_sources_used`, DeepSeek `prompt_cache_hit_tokens` /
+ * `prompt_cache_miss_tokens`; the index signature keeps whatever else comes.
+ */
 export interface OpenAIUsage {
+  /** Every prompt token, cached ones included. */
   readonly prompt_tokens?: number | null;
+  /** Output tokens; reasoning included (OpenAI, DashScope) or not (xAI). */
   readonly completion_tokens?: number | null;
   readonly total_tokens?: number | null;
+  readonly prompt_tokens_details?: { readonly cached_tokens?: number | null } | null;
   readonly completion_tokens_details?: { readonly reasoning_tokens?: number | null } | null;
+  /** DeepSeek-style cache read count (within `prompt_tokens`). */
+  readonly prompt_cache_hit_tokens?: number | null;
+  /** DeepSeek-style cache miss count (within `prompt_tokens`). */
+  readonly prompt_cache_miss_tokens?: number | null;
+  readonly [field: string]: unknown;
 }
 
 /**

@@ -1,11 +1,12 @@
 import type {
+  Cost,
   PriceSheet,
   ProviderCallOptions,
   ProviderCapabilities,
   ProviderOptions,
 } from "@rephysco/core";
 import type { ErrorClassName } from "@rephysco/core/http";
-import type { OpenAIChatRequestBody } from "./openai-chat-types.js";
+import type { OpenAIChatRequestBody, OpenAIUsage } from "./openai-chat-types.js";
 
 /**
  * What a user passes when creating an OpenAI-compatible provider (through `createProvider`,
@@ -181,6 +182,21 @@ export interface OpenAICompatibleConfig {
    * say "JSON" (OpenAI and DashScope answer 400 without the word). Default `true`.
    */
   readonly jsonObjectInstruction?: boolean;
+  /**
+   * Whether `completion_tokens` counts the reasoning tokens of
+   * `completion_tokens_details.reasoning_tokens`. Default `true` (OpenAI, DashScope, DeepSeek).
+   * Set to `false` for services that count them apart (xAI: `total_tokens` = prompt + completion
+   * + reasoning): the reasoning is then added to `completionTokens`, so that usage means the same
+   * on every provider.
+   */
+  readonly reasoningInCompletion?: boolean;
+  /**
+   * The cost the service reports itself in its `usage` object (xAI `cost_in_usd_ticks`), as a
+   * {@link Cost} with `source: "provider"`; `undefined` when the object reports none. The cost
+   * is set on the answer and on the stream's `finish` part, and the client uses it instead of
+   * the price table.
+   */
+  readonly reportedCost?: (usage: OpenAIUsage) => Cost | undefined;
   /**
    * The service's price table (a dated snapshot naming its sources), from which the client
    * computes `cost`. Without one, `cost` is `undefined` unless the client's `prices` option or

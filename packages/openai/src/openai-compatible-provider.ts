@@ -1,6 +1,7 @@
 import {
   ConfigurationError,
   ContentFilterError,
+  type Cost,
   type FinishReason,
   InvalidRequestError,
   type Message,
@@ -47,6 +48,7 @@ import type {
   OpenAIChatMessage,
   OpenAIChatRequestBody,
   OpenAIToolCallDelta,
+  OpenAIUsage,
 } from "./openai-chat-types.js";
 import type {
   OpenAICompatibleConfig,
@@ -419,6 +421,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
     let refused = false;
     let finishReason: FinishReason | undefined;
     let usage: Usage | undefined;
+    let cost: Cost | undefined;
     let model: string | undefined;
     let sawDone = false;
     const calls = new OpenAIToolCallStream();
@@ -459,7 +462,10 @@ export class OpenAICompatibleProvider extends BaseProvider<
             refused = true;
             yield { type: "refusal", text: chunk.refusal };
           }
-          if (chunk.usage) usage = chunk.usage;
+          if (chunk.usage) {
+            usage = chunk.usage;
+            cost = chunk.cost;
+          }
         }
         const delta = payload.choices?.[0]?.delta;
         const toolDeltas = delta && toolCallDeltas(delta);
@@ -494,6 +500,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       type: "finish",
       reason: answerFinishReason(finishReason, { toolCalls: calls.count > 0, refusal: refused })!,
       ...(usage && { usage }),
+      ...(cost && { cost }),
       ...(model !== undefined && { model }),
     };
   }
@@ -542,7 +549,8 @@ export class OpenAICompatibleProvider extends BaseProvider<
       toolCalls: toolCalls !== undefined,
       refusal: refusal !== undefined,
     });
-    const usage = convertOpenAIUsage(raw.usage);
+    const usage = this.#usage(raw.usage);
+    const cost = this.#reportedCost(raw.usage);
     return {
       // A refusal is not the answer: `content` stays empty and the text goes to `refusal`.
       content: refusal === undefined && typeof message.content === "string" ? message.content : "",
@@ -550,6 +558,7 @@ export class OpenAICompatibleProvider extends BaseProvider<
       model: raw.model ?? "",
       provider: this.name,
       ...(usage && { usage }),
+      ...(cost && { cost }),
       ...(finishReason && { finishReason }),
       ...(toolCalls && { toolCalls }),
       ...(refusal !== undefined && { refusal }),
@@ -571,7 +580,8 @@ export class OpenAICompatibleProvider extends BaseProvider<
     const reasoning = extractReasoning(delta, this.#reasoningFields);
     const refusal = typeof delta?.refusal === "string" ? delta.refusal : "";
     const finishReason = mapOpenAIFinishReason(choice?.finish_reason);
-    const usage = convertOpenAIUsage(raw.usage);
+    const usage = this.#usage(raw.usage);
+    const cost = this.#reportedCost(raw.usage);
     if (!content && !reasoning && !refusal && !finishReason && !usage && !raw.model)
       return undefined;
     return {
@@ -582,7 +592,23 @@ export class OpenAICompatibleProvider extends BaseProvider<
       provider: this.name,
       ...(finishReason && { finishReason }),
       ...(usage && { usage }),
+      ...(cost && { cost }),
     };
+  }
+
+  /** The usage object read with the vendor's arithmetic (see `reasoningInCompletion`). */
+  #usage(usage: OpenAIUsage | null | undefined): Usage | undefined {
+    return convertOpenAIUsage(usage, {
+      ...(this.config.reasoningInCompletion !== undefined && {
+        reasoningInCompletion: this.config.reasoningInCompletion,
+      }),
+    });
+  }
+
+  /** The cost the vendor reports in its usage object, when it does (see `reportedCost`). */
+  #reportedCost(usage: OpenAIUsage | null | undefined): Cost | undefined {
+    const report = this.config.reportedCost;
+    return report && usage && typeof usage === "object" ? report(usage) : undefined;
   }
 
   /** Maps anything the SDK throws to the error to rethrow (see `mapOpenAIError`). */

@@ -196,7 +196,8 @@ describe("stream-only calls", () => {
     server.enqueue({
       chunks: ["Hel", "lo"],
       reasoningChunks: ["hm", "m"],
-      usage: { promptTokens: 4, completionTokens: 2, reasoningTokens: 3 },
+      // completion_tokens counts the reasoning, as on OpenAI: 2 answer + 3 reasoning.
+      usage: { promptTokens: 4, completionTokens: 5, reasoningTokens: 3 },
       model: "so-1-real",
     });
     const res = await streamOnly.generate(user("Hi"), { model: "so-1" });
@@ -210,7 +211,14 @@ describe("stream-only calls", () => {
       model: "so-1-real",
       provider: "acme",
       finishReason: "stop",
-      usage: { promptTokens: 4, completionTokens: 2, totalTokens: 6, reasoningTokens: 3 },
+      usage: {
+        promptTokens: 4,
+        completionTokens: 5,
+        totalTokens: 9,
+        cachedPromptTokens: 0,
+        reasoningTokens: 3,
+        raw: expect.objectContaining({ prompt_tokens: 4, completion_tokens: 5 }),
+      },
       cached: false,
     });
   });

@@ -202,7 +202,13 @@ describe("generate", () => {
       provider: "openai",
       cached: false,
       finishReason: "stop",
-      usage: { promptTokens: 11, completionTokens: 3, totalTokens: 14, reasoningTokens: 0 },
+      usage: {
+        promptTokens: 11,
+        completionTokens: 3,
+        totalTokens: 14,
+        cachedPromptTokens: 0,
+        reasoningTokens: 0,
+      },
     });
     expect(res.reasoning).toBeUndefined();
   });
@@ -273,7 +279,14 @@ describe("stream", () => {
       {
         type: "finish",
         reason: "stop",
-        usage: { promptTokens: 5, completionTokens: 3, totalTokens: 8, reasoningTokens: 0 },
+        usage: {
+          promptTokens: 5,
+          completionTokens: 3,
+          totalTokens: 8,
+          cachedPromptTokens: 0,
+          reasoningTokens: 0,
+          raw: expect.objectContaining({ prompt_tokens: 5, completion_tokens: 3 }),
+        },
         model: "gpt-4o-mini-2024-07-18",
       },
     ]);

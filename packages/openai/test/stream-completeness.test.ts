@@ -96,7 +96,14 @@ describe("stream parts", () => {
     expect(parts.at(-1)).toEqual({
       type: "finish",
       reason: "stop",
-      usage: { promptTokens: 2, completionTokens: 2, totalTokens: 4, reasoningTokens: 0 },
+      usage: {
+        promptTokens: 2,
+        completionTokens: 2,
+        totalTokens: 4,
+        cachedPromptTokens: 0,
+        reasoningTokens: 0,
+        raw: expect.objectContaining({ prompt_tokens: 2, completion_tokens: 2 }),
+      },
       model: "m-real",
     });
     expect(parts.filter((p) => p.type === "finish")).toHaveLength(1);

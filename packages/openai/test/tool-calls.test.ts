@@ -250,7 +250,14 @@ describe("streamed tool calls", () => {
       {
         type: "finish",
         reason: "tool_calls",
-        usage: { promptTokens: 5, completionTokens: 7, totalTokens: 12, reasoningTokens: 0 },
+        usage: {
+          promptTokens: 5,
+          completionTokens: 7,
+          totalTokens: 12,
+          cachedPromptTokens: 0,
+          reasoningTokens: 0,
+          raw: expect.objectContaining({ prompt_tokens: 5, completion_tokens: 7 }),
+        },
         model,
       },
     ]);

@@ -99,7 +99,8 @@ describe("requests and responses", () => {
     server.enqueue({
       chunks: ["4", "2"],
       reasoningChunks: ["Let me ", "compute"],
-      usage: { promptTokens: 3, completionTokens: 2, reasoningTokens: 9 },
+      // completion_tokens counts the reasoning (2 answer + 9 reasoning), as on DeepSeek.
+      usage: { promptTokens: 3, completionTokens: 11, reasoningTokens: 9 },
     });
     const { chunks, error } = await drain(
       streamOf(sf, user("Q"), { model: SiliconFlowModels.DEEPSEEK_R1 }),
@@ -109,9 +110,11 @@ describe("requests and responses", () => {
     expect(chunks.map((c) => c.content).join("")).toBe("42");
     expect(chunks.at(-1)?.usage).toEqual({
       promptTokens: 3,
-      completionTokens: 2,
-      totalTokens: 5,
+      completionTokens: 11,
+      totalTokens: 14,
+      cachedPromptTokens: 0,
       reasoningTokens: 9,
+      raw: expect.objectContaining({ prompt_tokens: 3, completion_tokens: 11 }),
     });
   });
 });

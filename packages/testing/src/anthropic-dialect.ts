@@ -36,12 +36,52 @@ function toolFragments(call: ResolvedToolCall, index: number, reply: ResolvedTex
   return call.argumentsText === "{}" ? [""] : ["", call.argumentsText];
 }
 
-function usage(reply: ResolvedTextReply, outputTokens: number): Record<string, unknown> {
+/**
+ * The usage object of a whole answer or of `message_start` (`outputTokens` 1 there, as
+ * recorded). `input_tokens` leaves out cache reads and writes, as the API counts.
+ * `output_tokens_details.thinking_tokens` (newer models) is sent only when the reply scripts
+ * `reasoningTokens`.
+ */
+function usage(
+  reply: ResolvedTextReply,
+  outputTokens: number,
+  whole: boolean,
+): Record<string, unknown> {
+  const u = reply.usage;
+  if (u.raw) return u.raw;
   return {
-    input_tokens: reply.usage.promptTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    input_tokens: u.promptTokens,
+    cache_creation_input_tokens: u.cacheWriteTokens ?? 0,
+    cache_read_input_tokens: u.cachedTokens ?? 0,
     output_tokens: outputTokens,
+    ...(whole &&
+      reply.reply.usage?.reasoningTokens !== undefined && {
+        output_tokens_details: { thinking_tokens: reply.reply.usage.reasoningTokens },
+      }),
+  };
+}
+
+/**
+ * The usage of `message_delta`: the final `output_tokens`, and with `deltaInputUsage` the input
+ * and cache counts again (newer API versions, anthropic-text.chunks.txt).
+ */
+function deltaUsage(reply: ResolvedTextReply): Record<string, unknown> {
+  const u = reply.usage;
+  if (u.raw) return u.raw;
+  if (!u.deltaInputUsage) {
+    return {
+      output_tokens: u.completionTokens,
+      ...(reply.reply.usage?.reasoningTokens !== undefined && {
+        output_tokens_details: { thinking_tokens: reply.reply.usage.reasoningTokens },
+      }),
+    };
+  }
+  const { output_tokens: _, ...rest } = usage(reply, u.completionTokens, true);
+  const { output_tokens_details, ...input } = rest;
+  return {
+    ...input,
+    output_tokens: u.completionTokens,
+    ...(output_tokens_details !== undefined && { output_tokens_details }),
   };
 }
 
@@ -68,7 +108,7 @@ function renderBody(reply: ResolvedTextReply, ctx: RenderContext): ResponsePlan 
       content,
       stop_reason: reply.finishReason ?? null,
       stop_sequence: null,
-      usage: usage(reply, reply.usage.completionTokens),
+      usage: usage(reply, reply.usage.completionTokens, true),
     },
     reply.reply.extra,
   );
@@ -96,7 +136,7 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePla
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: usage(reply, 1),
+        usage: usage(reply, 1, false),
       },
     }),
   ];
@@ -158,7 +198,7 @@ function renderStream(reply: ResolvedTextReply, ctx: RenderContext): ResponsePla
           {
             type: "message_delta",
             delta: { stop_reason: reply.finishReason, stop_sequence: null },
-            usage: { output_tokens: reply.usage.completionTokens },
+            usage: deltaUsage(reply),
           },
           reply.reply.extra,
         ),

@@ -48,17 +48,28 @@ function functionCallPart(call: ResolvedToolCall): Part {
 
 /** Usage after `answered` of the answer chunks and `thought` of the reasoning chunks; cumulative like the API. */
 function usageMetadata(reply: ResolvedTextReply, fraction: { answer: number; thought: number }) {
-  const { promptTokens, completionTokens, reasoningTokens } = reply.usage;
+  const { promptTokens, completionTokens, reasoningTokens, cachedTokens, toolUsePromptTokens } =
+    reply.usage;
+  if (reply.usage.raw) return reply.usage.raw;
   const candidates = Math.round(completionTokens * fraction.answer);
   const thoughts =
     reasoningTokens === undefined ? undefined : Math.round(reasoningTokens * fraction.thought);
+  // Field order as in recorded traffic; the total counts every part apart from the cache
+  // (cachedContentTokenCount is within promptTokenCount).
   const usage: Record<string, unknown> = {
     promptTokenCount: promptTokens,
     candidatesTokenCount: candidates,
-    totalTokenCount: promptTokens + candidates + (thoughts ?? 0),
-    promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokens }],
+    totalTokenCount: promptTokens + candidates + (thoughts ?? 0) + (toolUsePromptTokens ?? 0),
   };
+  if (cachedTokens !== undefined) usage.cachedContentTokenCount = cachedTokens;
+  usage.promptTokensDetails = [{ modality: "TEXT", tokenCount: promptTokens }];
+  if (cachedTokens !== undefined)
+    usage.cacheTokensDetails = [{ modality: "TEXT", tokenCount: cachedTokens }];
   if (thoughts !== undefined) usage.thoughtsTokenCount = thoughts;
+  if (toolUsePromptTokens !== undefined) {
+    usage.toolUsePromptTokenCount = toolUsePromptTokens;
+    usage.toolUsePromptTokensDetails = [{ modality: "TEXT", tokenCount: toolUsePromptTokens }];
+  }
   return usage;
 }
 

@@ -3,15 +3,53 @@ import type { RecordedRequest } from "./recorded-request.js";
 /**
  * Token counts a reply reports. Each value is sent verbatim in the dialect's own field
  * (`completion_tokens` / `candidatesTokenCount` / `output_tokens`); totals follow the
- * dialect's arithmetic.
+ * dialect's (or, with `style`, the vendor's) arithmetic. Script the numbers the way the vendor
+ * counts them: for xAI `completionTokens` excludes the reasoning, for Anthropic `promptTokens`
+ * (`input_tokens`) excludes cache reads and writes, for Gemini `completionTokens`
+ * (`candidatesTokenCount`) excludes the thoughts.
  */
 export interface MockUsage {
   /** Input tokens (`prompt_tokens`, `promptTokenCount`, `input_tokens`). */
   promptTokens: number;
   /** Output tokens (`completion_tokens`, `candidatesTokenCount`, `output_tokens`). */
   completionTokens: number;
-  /** Reasoning tokens (`completion_tokens_details.reasoning_tokens`, `thoughtsTokenCount`). */
+  /**
+   * Reasoning tokens (`completion_tokens_details.reasoning_tokens`, `thoughtsTokenCount`;
+   * Anthropic `output_tokens_details.thinking_tokens`, sent only when given here).
+   */
   reasoningTokens?: number;
+  /**
+   * Prompt tokens read from the cache: OpenAI `prompt_tokens_details.cached_tokens` (DeepSeek
+   * style: `prompt_cache_hit_tokens`), Gemini `cachedContentTokenCount` (sent only when given),
+   * Anthropic `cache_read_input_tokens`. Default 0.
+   */
+  cachedTokens?: number;
+  /** Anthropic `cache_creation_input_tokens` (prompt-cache writes). Default 0. */
+  cacheWriteTokens?: number;
+  /** Gemini `toolUsePromptTokenCount` (sent only when given; counted in `totalTokenCount`). */
+  toolUsePromptTokens?: number;
+  /** xAI `cost_in_usd_ticks` (10^10 ticks to the dollar); sent only when given. */
+  costInUsdTicks?: number;
+  /**
+   * OpenAI dialect: whose `usage` object to send, as recorded from each vendor.
+   * - `openai` (default): `total = prompt + completion`, both details objects with every field.
+   * - `xai`: `completion_tokens` excludes `reasoning_tokens` and `total_tokens` = prompt +
+   *   completion + reasoning; `prompt_tokens_details` has text/audio/image/cached counts;
+   *   `num_sources_used`, and `cost_in_usd_ticks` when given (xai-text.json).
+   * - `dashscope`: `prompt_tokens_details: {cached_tokens}` only, `completion_tokens_details:
+   *   {reasoning_tokens}` only when there is reasoning (alibaba-text.json, alibaba-reasoning).
+   * - `deepseek`: `prompt_cache_hit_tokens` / `prompt_cache_miss_tokens` instead of
+   *   `prompt_tokens_details`, `completion_tokens_details: {reasoning_tokens}` when reasoning.
+   */
+  style?: "openai" | "xai" | "dashscope" | "deepseek";
+  /**
+   * Anthropic streams: `message_delta` repeats the input and cache counts next to
+   * `output_tokens`, as newer API versions do (anthropic-text.chunks.txt). Default: only
+   * `output_tokens`.
+   */
+  deltaInputUsage?: boolean;
+  /** The whole usage object, sent verbatim in the dialect's usage field (wins over the counts). */
+  raw?: Record<string, unknown>;
 }
 
 /**

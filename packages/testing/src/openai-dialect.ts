@@ -17,20 +17,70 @@ const DEFAULT_STREAM_ERROR = {
 type Style = "openai" | "dashscope" | "xai";
 type Json = Record<string, unknown>;
 
+/** The `usage` object in the vendor's shape (see `MockUsage.style`), field order as recorded. */
 function openaiUsage(reply: ResolvedTextReply): Json {
-  const { promptTokens, completionTokens, reasoningTokens } = reply.usage;
-  return {
-    prompt_tokens: promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: promptTokens + completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: {
-      reasoning_tokens: reasoningTokens ?? 0,
-      audio_tokens: 0,
-      accepted_prediction_tokens: 0,
-      rejected_prediction_tokens: 0,
-    },
-  };
+  const u = reply.usage;
+  if (u.raw) return u.raw;
+  const { promptTokens, completionTokens, reasoningTokens } = u;
+  const cached = u.cachedTokens ?? 0;
+  switch (u.style) {
+    case "xai":
+      // completion_tokens leaves the reasoning out; the total counts it (xai-text.json).
+      return {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens + (reasoningTokens ?? 0),
+        prompt_tokens_details: {
+          text_tokens: promptTokens,
+          audio_tokens: 0,
+          image_tokens: 0,
+          cached_tokens: cached,
+        },
+        completion_tokens_details: {
+          reasoning_tokens: reasoningTokens ?? 0,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+        num_sources_used: 0,
+        ...(u.costInUsdTicks !== undefined && { cost_in_usd_ticks: u.costInUsdTicks }),
+      };
+    case "dashscope":
+      return {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+        ...(reasoningTokens !== undefined && {
+          completion_tokens_details: { reasoning_tokens: reasoningTokens },
+        }),
+        prompt_tokens_details: { cached_tokens: cached },
+      };
+    case "deepseek":
+      return {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+        ...(reasoningTokens !== undefined && {
+          completion_tokens_details: { reasoning_tokens: reasoningTokens },
+        }),
+        prompt_cache_hit_tokens: cached,
+        prompt_cache_miss_tokens: promptTokens - cached,
+      };
+    default:
+      return {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+        prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: reasoningTokens ?? 0,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+        ...(u.costInUsdTicks !== undefined && { cost_in_usd_ticks: u.costInUsdTicks }),
+      };
+  }
 }
 
 function includeUsage(body: unknown): boolean {

@@ -51,9 +51,10 @@ export interface ResolvedTextReply {
   reasoningChunks: string[];
   /** Native finish reason, or undefined when the reply omits it. */
   finishReason: string | undefined;
-  usage: Required<Pick<MockUsage, "promptTokens" | "completionTokens">> & {
-    reasoningTokens: number | undefined;
-  };
+  usage: Required<Pick<MockUsage, "promptTokens" | "completionTokens">> &
+    Omit<MockUsage, "promptTokens" | "completionTokens" | "reasoningTokens"> & {
+      reasoningTokens: number | undefined;
+    };
   model: string;
   reply: MockTextReply;
 }
@@ -98,6 +99,7 @@ export function resolveTextReply(
     reasoningChunks,
     finishReason,
     usage: {
+      ...reply.usage,
       promptTokens: reply.usage?.promptTokens ?? Math.max(1, countTokens(options.text.all)),
       completionTokens: reply.usage?.completionTokens ?? countTokens(content),
       reasoningTokens:

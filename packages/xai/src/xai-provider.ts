@@ -6,6 +6,7 @@ import {
 import { mapXAIError, XAI_ERROR_CODES } from "./xai-error.js";
 import { XAIModels } from "./xai-models.js";
 import { XAI_PRICES } from "./xai-prices.js";
+import { xaiReportedCost } from "./xai-usage.js";
 
 /** Settings of the `"xai"` provider. */
 export interface XAIProviderSettings extends OpenAICompatibleSettings {
@@ -26,6 +27,10 @@ export const XAI_CONFIG: OpenAICompatibleConfig = {
   errorCodes: XAI_ERROR_CODES,
   mapError: mapXAIError,
   prices: XAI_PRICES,
+  // `completion_tokens` leaves out reasoning (`total_tokens` = prompt + completion + reasoning).
+  reasoningInCompletion: false,
+  // `usage.cost_in_usd_ticks`: what the request was billed.
+  reportedCost: xaiReportedCost,
   capabilities: { images: true, reasoning: true, tools: true, structuredOutput: true },
 };
 
