@@ -5,6 +5,7 @@ import {
   type RedisLimitStore,
   redisLimitStore,
 } from "../src/index.js";
+import { maxInSpan } from "./helpers.js";
 import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 let server: RedisServer;
@@ -269,6 +270,27 @@ describe.each(factories)("store contract: %s", (_name, create) => {
     expect(
       (await s.acquire({ cooldowns: ["cd"], windows: [win("cdw", 1, 1000)], budgets: [] })).ok,
     ).toBe(true);
+  });
+
+  it("under load, no span of windowMs on the store's clock holds more than the limit", async () => {
+    const s = create();
+    const admitted: number[] = [];
+    const until = Date.now() + 1200;
+    await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        while (Date.now() < until) {
+          const r = await s.acquire({
+            cooldowns: [],
+            windows: [win("load", 5, 300, 1)],
+            budgets: [],
+          });
+          if (r.ok) admitted.push(r.now);
+          else await sleep(r.retryAfterMs ?? 1);
+        }
+      }),
+    );
+    expect(admitted.length).toBeGreaterThanOrEqual(15);
+    expect(maxInSpan(admitted, 300)).toBeLessThanOrEqual(5);
   });
 
   it("concurrent acquires never admit more than the limit", async () => {
