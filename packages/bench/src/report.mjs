@@ -9,6 +9,8 @@ const LABELS = {
   core: "@rephysco/core alone",
   rephyscoGemini: "Rephysco core + gemini",
   rawGemini: "@google/genai (raw)",
+  local: "Rephysco + limits() (memory)",
+  redis: "Rephysco + limits() (Redis)",
 };
 
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "–");
@@ -387,6 +389,81 @@ export function renderReport({ machine: m, scenarios: s }) {
         }
       }
     }
+  }
+  if (s.limits) {
+    const l = s.limits;
+    out.push(
+      `### 8. Limits: what \`limits()\` adds to a request (${kb(l.promptBytes)} prompt, estimated at ${l.promptTokensEstimate} tokens)`,
+      "",
+      "Non-streaming generate at concurrency 1; the limits are one requests rule, one tokens rule (60 s windows, per account) and one USD budget per day, all too large to block. Redis: " +
+        `${l.redis}. The Vercel AI SDK has no limiter: it runs plain, as in the other scenarios.`,
+      "",
+      overheadTable(l.c1),
+    );
+    const added = Object.entries(l.c1.added ?? {});
+    if (added.length)
+      out.push(
+        "Added by limits() over the same client without it, per round (paired), µs per request:",
+        "",
+        table(
+          ["Store", "wall µs, median [min–max] *", "client CPU µs, median [min–max] *"],
+          added.map(([n, a]) => [
+            label(n),
+            `**${f(a.wallUs.median, 0)}** [${f(a.wallUs.min, 0)}–${f(a.wallUs.max, 0)}]`,
+            `**${f(a.cpuUs.median, 0)}** [${f(a.cpuUs.min, 0)}–${f(a.cpuUs.max, 0)}]`,
+          ]),
+        ),
+      );
+    out.push(
+      "The limiter alone (tinybench, median of per-round p50s; the middleware called as the pipeline calls it, around an answer that is already there):",
+      "",
+      table(
+        ["Task", "µs/op, median *", "[min–max] *"],
+        Object.entries(l.limiter).map(([n, v]) => [n, f(v.median), `${f(v.min)}–${f(v.max)}`]),
+      ),
+    );
+    if (l.settleUsByWindowEntries)
+      out.push(
+        "Memory store: acquire + settle of one request against how many entries its window holds (a window holds rate x windowMs entries):",
+        "",
+        table(
+          ["Entries in the window", "µs per acquire + settle, min of 7 batches *", "median *"],
+          Object.entries(l.settleUsByWindowEntries).map(([n, v]) => [
+            int(Number(n)),
+            f(v.min, 1),
+            f(v.median, 1),
+          ]),
+        ),
+      );
+    const rt = l.redisRoundTrips;
+    if (rt)
+      out.push(
+        `Redis round trips, ${rt.requests} sequential requests (counted on the client's \`evalSha\`/\`eval\`, checked with MONITOR: ${rt.clientCommands} sent, ${rt.monitorCommands} seen by Redis): before the request is sent ${rt.beforeSend.min}–${rt.beforeSend.max}; in all (the settlement after the answer included) ${rt.perRequest.min}–${rt.perRequest.max}.`,
+        "",
+      );
+    const local = l.c1.added?.local;
+    const micro = l.limiter["limits(), memory: requests + tokens + USD budget (1 s windows)"];
+    if (local)
+      checks.push([
+        "Limits, local: added per request (end to end, wall)",
+        "< 50 µs",
+        `${f(local.wallUs.median, 0)} µs [${f(local.wallUs.min, 0)}–${f(local.wallUs.max, 0)}]`,
+        verdict(local.wallUs.median < 50),
+      ]);
+    if (micro)
+      checks.push([
+        "Limits, local: the limiter alone (requests + tokens + USD budget)",
+        "< 50 µs",
+        `${f(micro.median)} µs [${f(micro.min)}–${f(micro.max)}]`,
+        verdict(micro.median < 50),
+      ]);
+    if (rt)
+      checks.push([
+        "Limits, Redis: round trips before the request",
+        "1",
+        `${rt.beforeSend.min}–${rt.beforeSend.max}`,
+        verdict(rt.beforeSend.max === 1),
+      ]);
   }
   if (checks.length) {
     out.push("### Targets", "", table(["Target", "Bar", "Measured (median)", "Verdict"], checks));

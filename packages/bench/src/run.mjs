@@ -1,7 +1,7 @@
 // `pnpm bench`: runs every scenario in its own process, one after the other, then writes
 // results/latest.json and results/latest.md (the tables BENCHMARKS.md quotes) and prints the
 // Markdown. BENCH_QUICK=1: about a minute. BENCH_ONLY=overhead,streaming: a subset (scenarios:
-// overhead, streaming, cache, cold-start, bundle-size, memory, tools).
+// overhead, streaming, cache, cold-start, bundle-size, memory, tools, limits).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
@@ -19,6 +19,7 @@ const SCENARIOS = [
   "bundle-size",
   "memory",
   "tools",
+  "limits",
 ];
 
 function runScenario(name) {
@@ -73,6 +74,7 @@ async function machine() {
     "@google/genai",
     "eventsource-parser",
     "@streamparser/json",
+    "redis",
     "tinybench",
     "esbuild",
   ];
