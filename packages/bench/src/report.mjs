@@ -443,13 +443,19 @@ export function renderReport({ machine: m, scenarios: s }) {
       );
     const local = l.c1.added?.local;
     const micro = l.limiter["limits(), memory: requests + tokens + USD budget (1 s windows)"];
-    if (local)
+    // End to end, a difference of two ~2 ms requests: on a shared machine its spread is often
+    // far wider than the 50 µs bar, and then it can neither meet nor miss it.
+    if (local) {
+      const spread = local.wallUs.max - local.wallUs.min;
       checks.push([
         "Limits, local: added per request (end to end, wall)",
         "< 50 µs",
         `${f(local.wallUs.median, 0)} µs [${f(local.wallUs.min, 0)}–${f(local.wallUs.max, 0)}]`,
-        verdict(local.wallUs.median < 50),
+        spread > 100
+          ? `inconclusive (spread ${f(spread, 0)} µs)`
+          : verdict(local.wallUs.median < 50),
       ]);
+    }
     if (micro)
       checks.push([
         "Limits, local: the limiter alone (requests + tokens + USD budget)",
