@@ -433,8 +433,8 @@ describe("generate --usage", () => {
       expect(r.stdout).toBe("Four.\n");
       const lines = r.stderr.trimEnd().split("\n");
       expect(lines[0]).toBe("usage: 1,000,000 prompt + 500,000 completion = 1,500,000 tokens");
-      // The price comes from @rephysco/openai's table (input, output per million tokens).
-      expect(lines[1]).toMatch(/^cost \$\d+\.\d{2} \(input \$\d+\.\d{2}, output \$\d+\.\d{2}\)$/);
+      // gpt-4o-mini in @rephysco/openai's sheet: $0.15 input, $0.60 output per million tokens.
+      expect(lines[1]).toBe("cost $0.4500 (input $0.1500, output $0.3000)");
     }
   });
 

@@ -197,10 +197,14 @@ describe("cached streams", () => {
     const replay = await collect(client.stream("2+2?"));
     expect(server.requests).toHaveLength(1);
     expect(replay.chunks.every((c) => c.cached === true)).toBe(true);
-    expect(replay.chunks.map(({ cached: _c, ...rest }) => rest)).toEqual(
-      live.chunks.map(({ cached: _c, ...rest }) => rest),
+    // The same chunks, but the replay spent nothing: its cost is 0 from the cache.
+    expect(replay.chunks.map(({ cached: _c, cost: _k, ...rest }) => rest)).toEqual(
+      live.chunks.map(({ cached: _c, cost: _k, ...rest }) => rest),
     );
-    expect(replay.chunks.at(-1)).toMatchObject({ finishReason: "stop" });
+    expect(replay.chunks.at(-1)).toMatchObject({
+      finishReason: "stop",
+      cost: { total: 0, source: "cache" },
+    });
     expect(replay.chunks.find((c) => c.usage)?.usage).toMatchObject({
       promptTokens: 9,
       completionTokens: 5,

@@ -155,7 +155,12 @@ describe("LLMClient over OpenAI, end to end", () => {
     expect(server.requests).toHaveLength(2);
     expect(replay.text).toBe("abc");
     expect(replay.chunks.every((c) => c.cached)).toBe(true);
-    expect(replay.chunks.map(({ cached: _c, ...rest }) => rest)).toEqual(live.chunks);
+    // The same chunks; the replay's cost is 0 from the cache where the live one was priced.
+    expect(replay.chunks.map(({ cached: _c, cost: _k, ...rest }) => rest)).toEqual(
+      live.chunks.map(({ cost: _k, ...rest }) => rest),
+    );
+    expect(live.chunks.at(-1)!.cost?.source).toBe("prices");
+    expect(replay.chunks.at(-1)!.cost).toMatchObject({ total: 0, source: "cache" });
     const asResponse = await client.generate("s");
     expect(asResponse).toMatchObject({ content: "abc", cached: true, finishReason: "stop" });
   });

@@ -44,6 +44,8 @@ describe("cache stage: reads", () => {
       model: "m-2",
       provider: "fake",
       usage,
+      // The fake model has no price, but a hit spent nothing: 0 from the cache.
+      cost: expect.objectContaining({ total: 0, source: "cache" }),
       finishReason: "length",
       cached: true,
     });
@@ -58,7 +60,14 @@ describe("cache stage: reads", () => {
     const second = await drain(c.stream("Hi"));
     expect(fake.calls).toHaveLength(1);
     expect(second.error).toBeUndefined();
-    expect(second.chunks).toEqual(first.chunks.map((chunk) => ({ ...chunk, cached: true })));
+    const hitCost = expect.objectContaining({ total: 0, source: "cache" });
+    expect(second.chunks).toEqual(
+      first.chunks.map((chunk, i) => ({
+        ...chunk,
+        cached: true,
+        ...(i === first.chunks.length - 1 && { cost: hitCost }),
+      })),
+    );
     expect(second.chunks.at(-1)).toMatchObject({ finishReason: "stop", usage, model: "m-2" });
   });
 
