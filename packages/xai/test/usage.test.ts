@@ -122,12 +122,26 @@ describe("xAI usage", () => {
     const client = new LLMClient({ provider: grok });
     server.enqueue({ text: "Hello", usage: GENERATE });
     const res = await client.generate(user, { model: "grok-3-mini" });
-    expect(res.cost).toEqual(providerCost(0.00011765));
+    // xAI's total is kept; grok-3-mini has a price, so the parts are the sheet's split of it
+    // (here the sheet agrees with xAI: 10 x 0.3 + 2 x 0.075 + 229 x 0.5 per million).
+    expect(res.cost).toMatchObject({ total: 0.00011765, source: "provider", currency: "USD" });
+    expect(res.cost!.input).toBeCloseTo(10 * 0.3e-6, 12);
+    expect(res.cost!.cachedInput).toBeCloseTo(2 * 0.075e-6, 12);
+    expect(res.cost!.output).toBeCloseTo(229 * 0.5e-6, 12);
+    const c = res.cost!;
+    expect(c.input + c.cachedInput + c.cacheWrite + c.output + c.reasoning).toBeCloseTo(
+      c.total,
+      12,
+    );
+    // A model without a price keeps xAI's total alone.
+    server.enqueue({ text: "Hello", usage: GENERATE });
+    const unpriced = await client.generate(user, { model: "grok-unpriced-test" });
+    expect(unpriced.cost).toEqual(providerCost(0.00011765));
     server.enqueue({ chunks: ["Hel", "lo"], usage: STREAM });
     let last: unknown;
     for await (const chunk of client.stream(user, { model: "grok-3-mini" })) {
       if (chunk.cost) last = chunk.cost;
     }
-    expect(last).toEqual(providerCost(0.000146625));
+    expect(last).toMatchObject({ total: 0.000146625, source: "provider" });
   });
 });

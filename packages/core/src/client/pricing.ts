@@ -22,6 +22,29 @@ export function accountOf(provider: Provider): string {
   return id;
 }
 
+/**
+ * A provider's reported cost with its parts: a vendor that reports only a total (xAI) gets the
+ * parts of the price table, scaled so that they add up to its total. Kept as reported otherwise.
+ */
+function withParts(reported: Cost, computed: Cost | undefined): Cost {
+  const sum =
+    reported.input +
+    reported.cachedInput +
+    reported.cacheWrite +
+    reported.output +
+    reported.reasoning;
+  if (sum > 0 || !computed || computed.total <= 0) return reported;
+  const k = reported.total / computed.total;
+  return {
+    ...reported,
+    input: computed.input * k,
+    cachedInput: computed.cachedInput * k,
+    cacheWrite: computed.cacheWrite * k,
+    output: computed.output * k,
+    reasoning: computed.reasoning * k,
+  };
+}
+
 /** Prices a client knows: its overrides over each provider's own table. */
 export class Pricing {
   readonly #overrides: PriceOverrides | undefined;
@@ -46,9 +69,9 @@ export class Pricing {
     answered: string | undefined,
     asked: string,
   ): Cost | undefined {
-    if (reported) return reported;
-    if (!usage) return undefined;
-    const price = this.priceOf(provider, answered, asked);
-    return price ? computeCost(usage, price) : undefined;
+    const price = usage && this.priceOf(provider, answered, asked);
+    const computed = price ? computeCost(usage, price) : undefined;
+    if (!reported) return computed;
+    return withParts(reported, computed);
   }
 }

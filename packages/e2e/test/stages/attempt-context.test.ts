@@ -183,7 +183,7 @@ describe("cost through the pipeline", () => {
     expect((await noUsage.generate("a")).cost).toBeUndefined();
   });
 
-  it("keeps a cost the provider reported itself", async () => {
+  it("keeps a cost the provider reported itself, with the price table's parts scaled to it", async () => {
     const reported = {
       total: 0.5,
       input: 0,
@@ -200,8 +200,20 @@ describe("cost through the pipeline", () => {
         defaultReply: { text: "hi", usage, cost: reported },
       }),
     });
-    expect((await c.generate("a")).cost).toEqual(reported);
-    expect((await drain(c.stream("a"))).chunks.at(-1)!.cost).toEqual(reported);
+    // The table says input 0.001 and output 0.001: the reported 0.5 splits the same way.
+    const expected = { ...reported, input: 0.25, output: 0.25 };
+    expect((await c.generate("a")).cost).toEqual(expected);
+    expect((await drain(c.stream("a"))).chunks.at(-1)!.cost).toEqual(expected);
+    // Without a price, the reported total stands alone; reported parts are never changed.
+    expect((await c.generate("a", { model: "unpriced" })).cost).toEqual(reported);
+    const split = { ...reported, input: 0.1, output: 0.4 };
+    const own = new LLMClient({
+      provider: createFakeProvider({
+        prices: PRICES,
+        defaultReply: { text: "hi", usage, cost: split },
+      }),
+    });
+    expect((await own.generate("a")).cost).toEqual(split);
   });
 
   it("a cache hit costs 0; a call that joined one in flight costs 0 and says so", async () => {
