@@ -546,14 +546,23 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
     } else return;
     const key = scope === "model" ? keyOf("c", `${a.account}\n${a.model}`) : keyOf("c", a.account);
     if (store.remote) {
-      // Also here, so that this process honours it should the store fail on the next acquire.
+      // Here at once (this process honours it, also should the store fail on the next acquire);
+      // in the shared store off the caller's path.
+      // The event follows the shared write: once reported, every process honours it.
       await local.cooldown(key, until);
-      const work = store.cooldown(key, until).catch((e) => {
-        emit({ type: "limit_error", operation: "cooldown", error: e, fallback: "local" });
-      });
-      track(work);
-      await work;
-    } else await store.cooldown(key, until);
+      track(
+        store
+          .cooldown(key, until)
+          .catch((e) => {
+            emit({ type: "limit_error", operation: "cooldown", error: e, fallback: "local" });
+          })
+          .then(() => {
+            emit({ type: "cooldown", provider: a.provider, model: a.model, scope, until, error });
+          }),
+      );
+      return;
+    }
+    await store.cooldown(key, until);
     emit({ type: "cooldown", provider: a.provider, model: a.model, scope, until, error });
   }
 

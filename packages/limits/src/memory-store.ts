@@ -171,8 +171,9 @@ export function memoryLimitStore(
       for (const w of req.windows) {
         const l = log(w.key);
         if (!l) continue;
-        const j = l.ids.indexOf(w.id, l.head);
-        if (j < 0) continue;
+        // The entry settled is nearly always among the newest: search from the end.
+        const j = l.ids.lastIndexOf(w.id);
+        if (j < l.head) continue;
         l.sum += w.amount - l.amounts[j]!;
         l.amounts[j] = w.amount;
       }

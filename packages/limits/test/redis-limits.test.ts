@@ -161,19 +161,22 @@ describe("limits on Redis", () => {
       },
     });
     const events: RephyscoEvent[] = [];
+    const mw = limits({ store: store({ prefix }) });
     const client = new LLMClient({
       provider: "openai",
       apiKey: "sk-cooled",
       baseURL: `${mock.url}/v1`,
       model: "gpt-4o-mini",
       retry: false,
-      middleware: [limits({ store: store({ prefix }) })],
+      middleware: [mw],
       onEvent: (e) => events.push(e),
     });
     const t = Date.now();
     const error = await caught(() => client.generate("hi"));
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.retryAfterMs).toBe(10_000);
+    // The shared cool-down is written (and reported) off the caller's path; close() waits for it.
+    await mw.close();
     const [cd] = ofType(events, "cooldown");
     expect(cd).toMatchObject({ provider: "openai", model: "gpt-4o-mini", scope: "model" });
     expect(cd!.until).toBeGreaterThanOrEqual(t + 10_000);
