@@ -60,8 +60,11 @@ export type AcquireResult =
 
 /** One window entry to settle: its amount becomes `amount` (same time, same id). */
 export interface WindowSettlement {
+  /** The window's key, as at `acquire`. */
   readonly key: string;
+  /** The window's length, ms. */
   readonly windowMs: number;
+  /** The entry's id, as at `acquire`. */
   readonly id: string;
   /** The amount the entry was recorded with at `acquire` (how a store finds it). */
   readonly reserved: number;
@@ -71,6 +74,7 @@ export interface WindowSettlement {
 
 /** One budget to adjust by `delta` (negative to give back). */
 export interface BudgetSettlement {
+  /** The budget's key, as at `acquire`. */
   readonly key: string;
   /** Integer change of the counter; nothing happens when the counter has expired. */
   readonly delta: number;
@@ -80,7 +84,9 @@ export interface BudgetSettlement {
 
 /** What {@link LimitStore.settle} changes once an attempt's actual usage is known. */
 export interface SettleRequest {
+  /** Token-window entries whose amount changes. */
   readonly windows: readonly WindowSettlement[];
+  /** Budget counters to adjust. */
   readonly budgets: readonly BudgetSettlement[];
 }
 
