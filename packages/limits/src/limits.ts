@@ -530,7 +530,7 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
   async function coolDown(error: unknown, a: AttemptInfo, emit: Emit): Promise<void> {
     if (!cd) return;
     let scope: "account" | "model";
-    let until: number;
+    let durationMs: number;
     if (
       error instanceof RateLimitError &&
       error.reason !== "local_rate_limit" &&
@@ -539,30 +539,31 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
       error.retryAfterMs !== undefined
     ) {
       scope = cd.scope;
-      until = Date.now() + Math.min(error.retryAfterMs, cd.maxCooldownMs);
+      durationMs = Math.min(error.retryAfterMs, cd.maxCooldownMs);
     } else if (error instanceof QuotaExceededError) {
       scope = "account";
-      until = Date.now() + cd.quotaCooldownMs;
+      durationMs = cd.quotaCooldownMs;
     } else return;
     const key = scope === "model" ? keyOf("c", `${a.account}\n${a.model}`) : keyOf("c", a.account);
     if (store.remote) {
       // Here at once (this process honours it, also should the store fail on the next acquire);
       // in the shared store off the caller's path.
       // The event follows the shared write: once reported, every process honours it.
-      await local.cooldown(key, until);
+      // The end is counted on the shared store's clock, so that machines agree on it.
+      await local.cooldown(key, durationMs);
       track(
-        store
-          .cooldown(key, until)
-          .catch((e) => {
-            emit({ type: "limit_error", operation: "cooldown", error: e, fallback: "local" });
-          })
-          .then(() => {
+        store.cooldown(key, durationMs).then(
+          (until) => {
             emit({ type: "cooldown", provider: a.provider, model: a.model, scope, until, error });
-          }),
+          },
+          (e) => {
+            emit({ type: "limit_error", operation: "cooldown", error: e, fallback: "local" });
+          },
+        ),
       );
       return;
     }
-    await store.cooldown(key, until);
+    const until = await store.cooldown(key, durationMs);
     emit({ type: "cooldown", provider: a.provider, model: a.model, scope, until, error });
   }
 

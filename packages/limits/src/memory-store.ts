@@ -183,10 +183,12 @@ export function memoryLimitStore(
       }
     },
 
-    async cooldown(key: string, untilMs: number): Promise<void> {
+    async cooldown(key: string, durationMs: number): Promise<number> {
+      const untilMs = clock() + durationMs;
       const e = entries.get(key);
-      if (e?.kind === "cooldown") e.until = Math.max(e.until, untilMs);
-      else entries.set(key, { kind: "cooldown", until: untilMs });
+      if (e?.kind === "cooldown") return (e.until = Math.max(e.until, untilMs));
+      entries.set(key, { kind: "cooldown", until: untilMs });
+      return untilMs;
     },
   };
 }

@@ -171,12 +171,13 @@ return 1
 /** KEYS[1] the cool-down; ARGV[1] its end (ms since the epoch). Keeps the later end. */
 const COOLDOWN = `${LUA_HELPERS}
 local now = clock()
-local untilMs = tonumber(ARGV[1])
+local untilMs = now + tonumber(ARGV[1])
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
-if untilMs > cur and untilMs > now then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', math.floor(untilMs - now))
+if untilMs > cur then
+  redis.call('SET', KEYS[1], tostring(untilMs), 'PX', math.floor(untilMs - now))
+  return untilMs
 end
-return 1
+return cur
 `;
 
 interface Script {
@@ -334,8 +335,8 @@ export function redisLimitStore(
       await run(SCRIPTS.settle, keys, args);
     },
 
-    async cooldown(key: string, untilMs: number): Promise<void> {
-      await run(SCRIPTS.cooldown, [prefix + key], [int(untilMs)]);
+    async cooldown(key: string, durationMs: number): Promise<number> {
+      return Number(await run(SCRIPTS.cooldown, [prefix + key], [int(durationMs)]));
     },
 
     async close() {

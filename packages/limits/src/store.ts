@@ -102,15 +102,20 @@ export interface SettleRequest {
  * - `retryAfterMs` of a window is when enough of its oldest entries expire for the request to fit.
  * - `settle` changes a recorded window entry's amount (keeping its time) and adds `delta` to a
  *   live budget counter.
- * - `cooldown` keeps the later of the existing and the new end.
+ * - `cooldown` starts a cool-down of `durationMs` on the store's own clock (so that machines whose
+ *   clocks disagree agree on its end), keeps the later of the existing and the new end, and
+ *   returns the end in force, ms since the epoch on the store's clock.
  */
 export interface LimitStore {
   /** Checks cool-downs, windows and budgets and, only when all pass, records the request. */
   acquire(request: AcquireRequest): Promise<AcquireResult>;
   /** Settles reservations to actual usage. */
   settle(request: SettleRequest): Promise<void>;
-  /** Puts `key` into a cool-down until `untilMs` (ms since the epoch), unless a later one is set. */
-  cooldown(key: string, untilMs: number): Promise<void>;
+  /**
+   * Puts `key` into a cool-down for `durationMs` from now on the store's clock, unless a later
+   * one is set; resolves to the end in force (ms since the epoch, the store's clock).
+   */
+  cooldown(key: string, durationMs: number): Promise<number>;
   /**
    * `true` for a store that may fail (a remote one): when it fails the middleware goes on under
    * local limits, or refuses when `failClosed` is set.
