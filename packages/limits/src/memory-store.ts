@@ -186,7 +186,10 @@ export function memoryLimitStore(
     async cooldown(key: string, durationMs: number): Promise<number> {
       const untilMs = clock() + durationMs;
       const e = entries.get(key);
-      if (e?.kind === "cooldown") return (e.until = Math.max(e.until, untilMs));
+      if (e?.kind === "cooldown") {
+        e.until = Math.max(e.until, untilMs);
+        return e.until;
+      }
       entries.set(key, { kind: "cooldown", until: untilMs });
       return untilMs;
     },
