@@ -61,12 +61,18 @@ export function findPrice(
   providerTable: PriceTable | undefined,
   overrides: PriceOverrides | undefined,
 ): ModelPrice | undefined {
+  // The overrides win for every candidate id before the provider's table is read at all.
   const own = overrides && Object.hasOwn(overrides, provider) ? overrides[provider] : undefined;
+  if (own) {
+    for (const model of models) {
+      if (!model) continue;
+      const override = find(own, model);
+      if (override === null) return undefined;
+      if (override) return override;
+    }
+  }
   for (const model of models) {
     if (!model) continue;
-    const override = find(own, model);
-    if (override === null) return undefined;
-    if (override) return override;
     const price = find(providerTable, model);
     if (price) return price;
   }

@@ -122,13 +122,14 @@ export function isStreamPart(value: StreamPart | StreamChunk): value is StreamPa
  * Turns legacy {@link StreamChunk}s (the shape providers yielded before parts existed, still
  * accepted from third parties) into {@link StreamPart}s, one chunk at a time: model changes
  * become metadata parts, text, reasoning and refusal become their parts, a `toolCallDelta` becomes
- * a tool-call start (its first fragment) and deltas, and `finishReason` and `usage`
+ * a tool-call start (its first fragment) and deltas, and `finishReason`, `usage` and `cost`
  * are held and become the one finish part when the source ends (so usage sent after the finish
  * reason is kept). No generator layer: the caller feeds it inline.
  */
 export class LegacyChunkAdapter {
   #reason: FinishReason | undefined;
   #usage: Usage | undefined;
+  #cost: Cost | undefined;
   #model: string | undefined;
   readonly #started = new Set<number>();
 
@@ -153,6 +154,7 @@ export class LegacyChunkAdapter {
     }
     if (chunk.finishReason) this.#reason = chunk.finishReason;
     if (chunk.usage) this.#usage = chunk.usage;
+    if (chunk.cost) this.#cost = chunk.cost;
     return parts;
   }
 
@@ -163,6 +165,7 @@ export class LegacyChunkAdapter {
       type: "finish",
       reason: this.#reason,
       ...(this.#usage && { usage: this.#usage }),
+      ...(this.#cost && { cost: this.#cost }),
       ...(this.#model && { model: this.#model }),
     };
   }

@@ -147,7 +147,9 @@ export interface Usage {
  * What a request cost, in US dollars, with its parts. The parts add up to `total`: `input`
  * (uncached prompt tokens), `cachedInput` (cache reads), `cacheWrite` (cache writes), `output`
  * (answer tokens, and reasoning tokens unless the model prices them apart) and `reasoning`
- * (reasoning tokens priced apart). A part that does not apply is 0. A cache hit costs 0.
+ * (reasoning tokens priced apart). A part that does not apply is 0. A cache hit costs 0. One
+ * exception: a provider that reports only a total (xAI) for a model without a price has every
+ * part 0 (with a price, the parts are the price sheet's split scaled to the reported total).
  */
 export interface Cost {
   /** The whole cost, USD. */

@@ -122,6 +122,23 @@ describe("findPrice", () => {
     expect(findPrice("other", ["gpt-4o"], undefined, overrides)).toBeUndefined();
   });
 
+  it("lets an override of the asked id win over the table's price of the answered id", () => {
+    const sheet = { "claude-3-7-sonnet": { input: 3, output: 15 } };
+    const mine = { input: 1, output: 1 };
+    // The provider answers with a dated id that strips to a priced base id; the user priced
+    // (or removed) the alias they asked for: theirs wins.
+    const models = ["claude-3-7-sonnet-20250219", "claude-3-7-sonnet-latest"];
+    expect(
+      findPrice("anthropic", models, sheet, { anthropic: { "claude-3-7-sonnet-latest": mine } }),
+    ).toBe(mine);
+    expect(
+      findPrice("anthropic", models, sheet, { anthropic: { "claude-3-7-sonnet-latest": null } }),
+    ).toBeUndefined();
+    expect(findPrice("anthropic", models, sheet, { anthropic: {} })).toBe(
+      sheet["claude-3-7-sonnet"],
+    );
+  });
+
   it("ignores inherited keys", () => {
     expect(findPrice("openai", ["constructor"], table, undefined)).toBeUndefined();
     expect(findPrice("__proto__", ["toString"], table, {})).toBeUndefined();

@@ -245,6 +245,7 @@ function toChunk(part: StreamPart): StreamChunk {
         content: "",
         finishReason: part.reason,
         ...(part.usage && { usage: part.usage }),
+        ...(part.cost && { cost: part.cost }),
         ...(part.model !== undefined && { model: part.model }),
       };
   }

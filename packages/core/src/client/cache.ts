@@ -140,8 +140,15 @@ function toEntry(
     };
     return { v: 1, kind: "response", response };
   }
+  // A replay spends nothing: the finish part is stored without the cost (the edge reports 0).
   const stored: StreamPart[] = [];
-  for (const p of parts) if (p.type !== "response") stored.push(p);
+  for (const p of parts) {
+    if (p.type === "response") continue;
+    if (p.type === "finish" && p.cost) {
+      const { cost: _spent, ...finish } = p;
+      stored.push(finish);
+    } else stored.push(p);
+  }
   return {
     v: 1,
     kind: "parts",
