@@ -33,6 +33,10 @@ const OPUS_4_5 = { input: 5, cacheWrite: 6.25, cachedInput: 0.5, output: 25 } as
 const OPUS_4 = { input: 15, cacheWrite: 18.75, cachedInput: 1.5, output: 75 } as const;
 const SONNET = { input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 } as const;
 
+/**
+ * Anthropic's prices (USD per million tokens; cache writes at the 5-minute rate), a dated
+ * snapshot: sources, dates and what is left out are in the comment at the top of this file.
+ */
 export const ANTHROPIC_PRICES: PriceSheet = {
   asOf: "2026-09-01",
   sources: [

@@ -24,6 +24,8 @@ export const OPENAI_PRICES: PriceSheet = {
   ],
   models: {
     "gpt-4o": { input: 2.5, cachedInput: 1.25, output: 10 },
+    // The first gpt-4o snapshot kept its launch price (a dated id would otherwise find gpt-4o's).
+    "gpt-4o-2024-05-13": { input: 5, output: 15 },
     "gpt-4o-mini": { input: 0.15, cachedInput: 0.075, output: 0.6 },
     "gpt-4.1": { input: 2, cachedInput: 0.5, output: 8 },
     "gpt-4.1-mini": { input: 0.4, cachedInput: 0.1, output: 1.6 },

@@ -19,6 +19,10 @@ import type { PriceSheet } from "@rephysco/core";
 const GROK_4_20 = { input: 2, cachedInput: 0.2, output: 6 } as const;
 const GROK_4_1_FAST = { input: 0.2, cachedInput: 0.05, output: 0.5 } as const;
 
+/**
+ * xAI's prices (USD per million tokens), a dated snapshot: sources, dates and what is left out
+ * are in the comment at the top of this file. xAI's own reported cost wins over it.
+ */
 export const XAI_PRICES: PriceSheet = {
   asOf: "2026-03-09",
   sources: ["https://docs.x.ai/developers/models", "https://docs.x.ai/docs/models"],

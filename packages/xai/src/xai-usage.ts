@@ -7,8 +7,8 @@ export const XAI_USD_PER_TICK = 1e-10;
 /**
  * The cost xAI reports in `usage.cost_in_usd_ticks` (the amount billed, after cache discounts,
  * tool calls included), as a {@link Cost} with `source: "provider"`. xAI reports only the whole,
- * so it is `total`; the parts stay 0 rather than be guessed. `undefined` when the usage object
- * has no tick count.
+ * so it is `total` with parts 0; the client then splits it as the price sheet would (scaled to
+ * xAI's total) when the model has a price. `undefined` when the usage object has no tick count.
  */
 export function xaiReportedCost(usage: OpenAIUsage): Cost | undefined {
   const ticks = usage.cost_in_usd_ticks;
