@@ -1,4 +1,9 @@
-import type { Candidate, GenerateContentResponse, GoogleGenAI } from "@google/genai";
+import type {
+  Candidate,
+  GenerateContentResponse,
+  GenerateContentResponseUsageMetadata,
+  GoogleGenAI,
+} from "@google/genai";
 import {
   ConfigurationError,
   type Message,
@@ -7,7 +12,6 @@ import {
   type ProviderOptions,
   type StreamChunk,
   type StreamPart,
-  type Usage,
 } from "@rephysco/core";
 import { BaseProvider, type BaseProviderConfig } from "@rephysco/core/http";
 import { type CallFetch, createCallFetch } from "./call-fetch.js";
@@ -301,7 +305,8 @@ export class GeminiProvider extends BaseProvider<
     try {
       let content = "";
       let reasoning = "";
-      let usage: Usage | undefined;
+      // Gemini repeats usageMetadata on every event: keep the last, convert it once at the end.
+      let usageMetadata: GenerateContentResponseUsageMetadata | undefined;
       let model: string | undefined;
       let finished = false;
       /** Tool calls of this answer so far: the next call's ordinal. */
@@ -317,7 +322,7 @@ export class GeminiProvider extends BaseProvider<
         if (raw.promptFeedback?.blockReason) {
           throw promptBlockedError(raw.promptFeedback, this.name);
         }
-        usage = convertGeminiUsage(raw.usageMetadata) ?? usage;
+        if (raw.usageMetadata) usageMetadata = raw.usageMetadata;
         const candidate = raw.candidates?.[0];
         if (!candidate) {
           // A usage-only event is harmless; an event with nothing at all is not Gemini.
@@ -366,6 +371,7 @@ export class GeminiProvider extends BaseProvider<
         const reason = mapGeminiFinishReason(candidate.finishReason, calls > 0);
         if (reason) {
           finished = true;
+          const usage = convertGeminiUsage(usageMetadata);
           yield { type: "finish", reason, ...(usage && { usage }), model };
         }
       }

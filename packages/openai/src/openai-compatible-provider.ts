@@ -36,7 +36,7 @@ import {
   convertOpenAIResponseFormat,
   jsonObjectInstruction,
 } from "./convert-openai-response-format.js";
-import { convertOpenAIUsage } from "./convert-openai-usage.js";
+import { convertOpenAIUsage, type OpenAIUsageDialect } from "./convert-openai-usage.js";
 import { convertToOpenAIMessages } from "./convert-to-openai-messages.js";
 import { ErrorBodyCapture } from "./error-body-capture.js";
 import { extractReasoning } from "./extract-reasoning.js";
@@ -598,12 +598,18 @@ export class OpenAICompatibleProvider extends BaseProvider<
 
   /** The usage object read with the vendor's arithmetic (see `reasoningInCompletion`). */
   #usage(usage: OpenAIUsage | null | undefined): Usage | undefined {
-    return convertOpenAIUsage(usage, {
+    // Most stream chunks carry `usage: null`: nothing to build for them.
+    if (!usage) return undefined;
+    this.#dialect ??= {
       ...(this.config.reasoningInCompletion !== undefined && {
         reasoningInCompletion: this.config.reasoningInCompletion,
       }),
-    });
+    };
+    return convertOpenAIUsage(usage, this.#dialect);
   }
+
+  /** How this vendor counts usage, built once. */
+  #dialect: OpenAIUsageDialect | undefined;
 
   /** The cost the vendor reports in its usage object, when it does (see `reportedCost`). */
   #reportedCost(usage: OpenAIUsage | null | undefined): Cost | undefined {
