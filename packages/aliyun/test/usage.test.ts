@@ -1,5 +1,5 @@
 import { AliyunProvider } from "@rephysco/aliyun";
-import type { FinishPart, StreamPart } from "@rephysco/core";
+import { type FinishPart, LLMClient, type StreamPart } from "@rephysco/core";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
@@ -77,5 +77,34 @@ describe("DashScope usage", () => {
       },
     });
     expect(finish.cost).toBeUndefined();
+  });
+
+  it("explicit context cache: cache_creation_input_tokens are cache writes within the prompt, priced at 125%", async () => {
+    // The documented explicit-cache usage: the prompt's cached prefix written on this request.
+    const raw = {
+      prompt_tokens: 1324,
+      completion_tokens: 7,
+      total_tokens: 1331,
+      prompt_tokens_details: {
+        cached_tokens: 0,
+        cache_creation_input_tokens: 1292,
+        cache_type: "ephemeral",
+      },
+    };
+    server.enqueue({ text: "ok", usage: { promptTokens: 0, completionTokens: 0, raw } });
+    const client = new LLMClient({ provider: qwen, retry: false });
+    const res = await client.generate(user, { model: "qwen-plus" });
+    expect(res.usage).toEqual({
+      promptTokens: 1324,
+      completionTokens: 7,
+      totalTokens: 1331,
+      cachedPromptTokens: 0,
+      cacheWriteTokens: 1292,
+      raw,
+    });
+    // qwen-plus: input 0.4, cache write 0.5 (125%), output 1.2 per million tokens.
+    expect(res.cost!.input).toBeCloseTo((32 * 0.4) / 1e6, 12);
+    expect(res.cost!.cacheWrite).toBeCloseTo((1292 * 0.5) / 1e6, 12);
+    expect(res.cost!.output).toBeCloseTo((7 * 1.2) / 1e6, 12);
   });
 });

@@ -23,6 +23,8 @@ function count(value: unknown): number | undefined {
  *   `prompt_cache_hit_tokens`;
  * - `completionTokens` = `completion_tokens`, plus `reasoning_tokens` where the service leaves
  *   them out (`reasoningInCompletion: false`);
+ * - `cacheWriteTokens` = `prompt_tokens_details.cache_creation_input_tokens` (DashScope's explicit
+ *   context cache);
  * - `reasoningTokens` = `completion_tokens_details.reasoning_tokens`;
  * - `totalTokens` = prompt + completion (the service's `total_tokens` is not read), `raw` = `usage`.
  */
@@ -39,6 +41,7 @@ export function convertOpenAIUsage(
       dialect.reasoningInCompletion === false ? completion + (reasoning ?? 0) : completion,
     cachedPromptTokens:
       count(usage.prompt_tokens_details?.cached_tokens) ?? count(usage.prompt_cache_hit_tokens),
+    cacheWriteTokens: count(usage.prompt_tokens_details?.cache_creation_input_tokens),
     reasoningTokens: reasoning,
     raw: usage,
   });

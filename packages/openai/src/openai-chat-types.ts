@@ -88,7 +88,11 @@ export interface OpenAIUsage {
   /** Output tokens; reasoning included (OpenAI, DashScope) or not (xAI). */
   readonly completion_tokens?: number | null;
   readonly total_tokens?: number | null;
-  readonly prompt_tokens_details?: { readonly cached_tokens?: number | null } | null;
+  readonly prompt_tokens_details?: {
+    readonly cached_tokens?: number | null;
+    /** DashScope explicit context cache: prompt tokens written to the cache (within `prompt_tokens`). */
+    readonly cache_creation_input_tokens?: number | null;
+  } | null;
   readonly completion_tokens_details?: { readonly reasoning_tokens?: number | null } | null;
   /** DeepSeek-style cache read count (within `prompt_tokens`). */
   readonly prompt_cache_hit_tokens?: number | null;
