@@ -15,6 +15,12 @@ export {
   type PruneResult,
 } from "./cache/file-store.js";
 export { type MemoryStore, type MemoryStoreOptions, memoryStore } from "./cache/memory-store.js";
+export type {
+  CallInfo,
+  CallObserver,
+  CallOperation,
+  CallOutcome,
+} from "./client/call-observer.js";
 export type { EventListener, RephyscoEvent, Target } from "./client/events.js";
 export type {
   AttemptInfo,

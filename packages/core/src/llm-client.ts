@@ -1,11 +1,22 @@
 import { defaultStore } from "./cache/default-store.js";
 import { attemptStage } from "./client/attempt.js";
 import { type CacheStage, cacheStage } from "./client/cache.js";
+import {
+  type CallInfo,
+  type CallObserver,
+  type CallOperation,
+  chunkTally,
+  objectTally,
+  observePromise,
+  observeStream,
+  responseOutcome,
+} from "./client/call-observer.js";
 import { coalesceStage } from "./client/coalesce.js";
 import { Conversation } from "./client/conversation.js";
 import { toChunks, toResponse } from "./client/edge.js";
+import { type EventListener, emit, type RephyscoEvent } from "./client/events.js";
 import { fallbackStage } from "./client/fallback.js";
-import { middlewareStage } from "./client/middleware.js";
+import { type Middleware, middlewareStage } from "./client/middleware.js";
 import {
   mergeTags,
   normalizeInput,
@@ -78,6 +89,25 @@ function badOption(message: string): InvalidRequestError {
   return new InvalidRequestError(message, { provider: "client", reason: "invalid_option" });
 }
 
+/**
+ * The client's one listener: `onEvent`, then every middleware's `onEvent`, each on its own (one
+ * that throws never keeps the others from hearing the event). `undefined` when nobody listens.
+ */
+function listenerOf(
+  onEvent: EventListener | undefined,
+  middleware: readonly Middleware[],
+): EventListener | undefined {
+  const hooks = middleware.filter((m) => typeof m.onEvent === "function");
+  if (hooks.length === 0) return onEvent;
+  const all: EventListener[] = [
+    ...(onEvent ? [onEvent] : []),
+    ...hooks.map((m) => (e: RephyscoEvent) => m.onEvent!(e)),
+  ];
+  return (event) => {
+    for (const l of all) emit(l, event);
+  };
+}
+
 /** The loop options of a call, checked; `undefined` when the call runs no loop. */
 function loopOptions(o: GenerateOptions): LoopOptions | undefined {
   if (o.maxSteps !== undefined && (!Number.isInteger(o.maxSteps) || o.maxSteps < 1))
@@ -126,6 +156,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   readonly #run: Next;
   readonly #cache: CacheStage | undefined;
   readonly #tags: readonly string[] | undefined;
+  readonly #listener: EventListener | undefined;
+  /** Middleware that observe whole calls (empty: calls pay nothing for observation). */
+  readonly #watchers: readonly Middleware[];
   readonly #conversation: Conversation<Omit<GenerateOptions, "systemPrompt">>;
 
   /**
@@ -167,7 +200,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
         reason: "invalid_option",
       });
     }
-    const listener = options.onEvent;
+    const listener = listenerOf(options.onEvent, middleware);
+    this.#listener = listener;
+    this.#watchers = middleware.filter((m) => typeof m.observeCall === "function");
     const pricing = new Pricing(validatePriceOverrides(options.prices));
     this.#tags = validateTags(options.tags, ConfigurationError);
     const mctx = { listener, pricing, targets };
@@ -214,8 +249,12 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     const setup = prepareTools(options.tools, options.toolChoice);
     const loop = loopOptions(options as unknown as GenerateOptions);
     const req = this.#request(input, options as unknown as GenerateOptions, "generate", setup);
-    if (!setup) return toResponse(this.#run(req), req.trace) as Promise<GenerateResult<T>>;
-    return generateWithTools(this.#loopContext(setup, loop, req), req) as Promise<
+    const run = (): Promise<ModelResponse> =>
+      setup
+        ? generateWithTools(this.#loopContext(setup, loop, req), req)
+        : toResponse(this.#run(req), req.trace);
+    const observers = this.#observers("generate", req, loop !== undefined);
+    return (observers ? observePromise(observers, run, responseOutcome) : run()) as Promise<
       GenerateResult<T>
     >;
   }
@@ -233,6 +272,8 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     input: string | readonly Message[],
     options: GenerateOptions<T> = {},
   ): AsyncGenerator<StreamChunk, void, undefined> {
+    if (this.#watchers.length > 0)
+      return this.#observedStream(input, options as unknown as GenerateOptions);
     // Input is checked when iteration starts, as for any async generator.
     if (options.tools === undefined)
       return toChunks(() => {
@@ -255,6 +296,25 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     });
   }
 
+  /** `stream` with observers: input checked at the first pull, the whole stream observed. */
+  async *#observedStream(
+    input: string | readonly Message[],
+    options: GenerateOptions,
+  ): AsyncGenerator<StreamChunk, void, undefined> {
+    const setup = prepareTools(options.tools, options.toolChoice);
+    const loop = loopOptions(options);
+    const req = this.#request(input, options, "stream", setup);
+    const source = setup
+      ? streamWithTools(() => ({ ctx: this.#loopContext(setup, loop, req), first: req }))
+      : toChunks(() => ({ parts: this.#run(req), trace: req.trace }), this.provider);
+    const observers = this.#observers("stream", req, loop !== undefined);
+    if (!observers) {
+      yield* source;
+      return;
+    }
+    yield* observeStream(observers, source, chunkTally(this.provider, req.params.model));
+  }
+
   /**
    * Asks for a JSON answer that conforms to `schema` and returns it parsed and validated on
    * `object` (typed by the schema). On the wire: OpenAI `json_schema` (strict when the schema
@@ -274,7 +334,9 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     options: GenerateObjectOptions<S>,
   ): Promise<ObjectResponse<InferSchema<S>>> {
     const { ctx, req } = this.#objectCall(input, options, "generate");
-    return runGenerateObject<InferSchema<S>>(ctx, req);
+    const observers = this.#observers("generateObject", req, false);
+    const run = () => runGenerateObject<InferSchema<S>>(ctx, req);
+    return observers ? observePromise(observers, run, responseOutcome) : run();
   }
 
   /**
@@ -293,10 +355,26 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     input: string | readonly Message[],
     options: GenerateObjectOptions<S>,
   ): AsyncGenerator<ObjectStreamItem<InferSchema<S>>, void, undefined> {
+    if (this.#watchers.length > 0) return this.#observedObjectStream<S>(input, options);
     return runStreamObject<InferSchema<S>>(() => {
       const { ctx, req } = this.#objectCall(input, options, "stream");
       return { ctx, first: req };
     });
+  }
+
+  /** `streamObject` with observers. */
+  async *#observedObjectStream<S extends SchemaInput>(
+    input: string | readonly Message[],
+    options: GenerateObjectOptions<S>,
+  ): AsyncGenerator<ObjectStreamItem<InferSchema<S>>, void, undefined> {
+    const { ctx, req } = this.#objectCall(input, options, "stream");
+    const source = runStreamObject<InferSchema<S>>(() => ({ ctx, first: req }));
+    const observers = this.#observers("streamObject", req, false);
+    if (!observers) {
+      yield* source;
+      return;
+    }
+    yield* observeStream(observers, source, objectTally(this.provider, req.params.model));
   }
 
   /**
@@ -363,6 +441,29 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
     await this.#cache?.flush();
   }
 
+  /** The observers of one call, or `undefined` when no middleware observes it. */
+  #observers(
+    operation: CallOperation,
+    req: PipelineRequest,
+    toolLoop: boolean,
+  ): CallObserver[] | undefined {
+    if (this.#watchers.length === 0) return undefined;
+    const info: CallInfo = { operation, provider: this.provider, params: req.params, toolLoop };
+    const observers: CallObserver[] = [];
+    for (const m of this.#watchers) {
+      try {
+        const o = m.observeCall!(info);
+        if (o) observers.push(o);
+      } catch (error) {
+        process.emitWarning(
+          `rephysco: a middleware's observeCall threw: ${String(error)}`,
+          "RephyscoWarning",
+        );
+      }
+    }
+    return observers.length > 0 ? observers : undefined;
+  }
+
   /** The context of a tool call: the pipeline, and the request of each later step. */
   #loopContext(
     setup: ToolSetup | undefined,
@@ -373,7 +474,7 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
       run: this.#run,
       setup,
       loop,
-      listener: this.#options.onEvent,
+      listener: this.#listener,
       request: (messages) => this.#next(first, messages),
       primaryName: this.provider,
     };

@@ -1,5 +1,6 @@
 import type { StreamPart } from "../stream-part.js";
 import type { ModelPrice, ModelResponse } from "../types.js";
+import type { CallInfo, CallObserver } from "./call-observer.js";
 import { type EventListener, emit, type RephyscoEvent } from "./events.js";
 import type { CallParams, PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
 import { accountOf, type Pricing } from "./pricing.js";
@@ -85,6 +86,20 @@ export interface Middleware {
   wrapGenerate?(options: WrapGenerateOptions): Promise<ModelResponse>;
   /** Wraps a `stream` (and `chatStream`) call or attempt. */
   wrapStream?(options: WrapStreamOptions): AsyncIterable<StreamPart>;
+  /**
+   * Sees every event of the client (the same as `onEvent`), synchronously, in the async context
+   * where it happened: inside the {@link CallObserver.run} of the call it belongs to. Exceptions
+   * are reported as process warnings, never to the caller.
+   */
+  onEvent?(event: RephyscoEvent): void;
+  /**
+   * Observes each whole public call (`generate`, `stream`, `chat`, `chatStream`,
+   * `generateObject`, `streamObject`), tool loop included, whatever the middleware's `level`:
+   * return a {@link CallObserver} to run the call in your context (a tracer's span) and hear
+   * how it ended, or `undefined` to skip this call. Absent from every middleware: calls pay
+   * nothing for it.
+   */
+  observeCall?(call: CallInfo): CallObserver | undefined;
 }
 
 /** Collects the pipeline's answer to a `generate` call. */

@@ -1,0 +1,236 @@
+import type { Cost, FinishReason, ModelResponse, StreamChunk, Usage } from "../types.js";
+import type { ObjectStreamItem } from "./objects.js";
+import type { CallParams } from "./pipeline.js";
+
+/** Which public method a call came through (`chat` and `chatStream` are `generate` and `stream`). */
+export type CallOperation = "generate" | "stream" | "generateObject" | "streamObject";
+
+/** What an observer learns when a call starts. */
+export interface CallInfo {
+  /** The public method. */
+  readonly operation: CallOperation;
+  /** The provider asked first (its registry id). */
+  readonly provider: string;
+  /** The parameters of the call's first model call (messages, model, tags, ...). */
+  readonly params: CallParams;
+  /** `true` when the call runs a tool loop (`maxSteps` or `stopWhen`): several model calls. */
+  readonly toolLoop: boolean;
+}
+
+/** How a call ended, as an observer is told. */
+export type CallOutcome =
+  | {
+      /** The call succeeded. */
+      readonly status: "ok";
+      /** Who answered. */
+      readonly provider: string;
+      /** The model that answered. */
+      readonly model: string;
+      /** Token counts (a tool loop's summed), when known. */
+      readonly usage?: Usage;
+      /** The cost (a tool loop's summed), when known. */
+      readonly cost?: Cost;
+      /** Why the model stopped. */
+      readonly finishReason?: FinishReason;
+      /** `true` when the answer came from the cache. */
+      readonly cached: boolean;
+      /** `true` when the call joined an identical call in flight (it spent nothing). */
+      readonly shared: boolean;
+      /** The answer text and refusal (for observers that record content, when asked to). */
+      readonly content: string;
+    }
+  | {
+      /** The call failed; `error` is what the caller received. */
+      readonly status: "error";
+      readonly error: unknown;
+    }
+  | {
+      /** The caller stopped reading a stream before its end (`break`, `return()`). */
+      readonly status: "abandoned";
+    };
+
+/**
+ * What a middleware's `observeCall` returns for one call: the means to run the call's work in
+ * the observer's context (a tracer makes its span active there, so that everything below,
+ * events and HTTP requests included, nests under it), and to hear how it ended.
+ */
+export interface CallObserver {
+  /**
+   * Runs part of the call: the whole of a `generate`, and each pull of a stream. Must call `fn`
+   * once and return what it returns.
+   */
+  run<T>(fn: () => T): T;
+  /** A stream's first chunk with content arrived (for time-to-first-chunk). */
+  firstChunk?(): void;
+  /** The call ended. Called once. */
+  end(outcome: CallOutcome): void;
+}
+
+/** Composes several observers: the first in the list runs outermost. */
+export function runObserved<T>(observers: readonly CallObserver[], fn: () => T): T {
+  let run = fn;
+  for (let i = observers.length - 1; i >= 0; i--) {
+    const inner = run;
+    const o = observers[i]!;
+    run = () => o.run(inner);
+  }
+  return run();
+}
+
+function endAll(observers: readonly CallObserver[], outcome: CallOutcome): void {
+  for (const o of observers) {
+    try {
+      o.end(outcome);
+    } catch (error) {
+      process.emitWarning(
+        `rephysco: a call observer threw on end: ${String(error)}`,
+        "RephyscoWarning",
+      );
+    }
+  }
+}
+
+/** The outcome of a successful `generate`-like call. */
+export function responseOutcome(r: ModelResponse): CallOutcome {
+  return {
+    status: "ok",
+    provider: r.provider,
+    model: r.model,
+    ...(r.usage && { usage: r.usage }),
+    ...(r.cost && { cost: r.cost }),
+    ...(r.finishReason && { finishReason: r.finishReason }),
+    cached: r.cached,
+    shared: r.cost?.source === "shared",
+    content: r.refusal ?? r.content,
+  };
+}
+
+/** A promise observed: run in the observers' context, its end reported. */
+export function observePromise<R>(
+  observers: readonly CallObserver[],
+  start: () => Promise<R>,
+  outcome: (value: R) => CallOutcome,
+): Promise<R> {
+  let promise: Promise<R>;
+  try {
+    promise = runObserved(observers, start);
+  } catch (error) {
+    endAll(observers, { status: "error", error });
+    throw error;
+  }
+  return promise.then(
+    (value) => {
+      endAll(observers, outcome(value));
+      return value;
+    },
+    (error: unknown) => {
+      endAll(observers, { status: "error", error });
+      throw error;
+    },
+  );
+}
+
+/** What a stream's chunks add up to, for its outcome. */
+export interface StreamTally<T> {
+  /** Looks at one item; returns `true` when it carried content (the first such is the first chunk). */
+  push(item: T): boolean;
+  /** The outcome once the stream ended. */
+  outcome(): CallOutcome;
+}
+
+/** The tally of a chunk stream. */
+export function chunkTally(provider: string, model: string): StreamTally<StreamChunk> {
+  let content = "";
+  let last: StreamChunk | undefined;
+  let usage: Usage | undefined;
+  let cost: Cost | undefined;
+  return {
+    push(c) {
+      if (c.provider) provider = c.provider;
+      if (c.model) model = c.model;
+      if (c.usage) usage = c.usage;
+      if (c.cost) cost = c.cost;
+      last = c;
+      const text = c.content || c.refusal;
+      if (text) content += text;
+      return Boolean(text || c.reasoning || c.toolCallDelta);
+    },
+    outcome() {
+      return {
+        status: "ok",
+        provider,
+        model,
+        ...(usage && { usage }),
+        ...(cost && { cost }),
+        ...(last?.finishReason && { finishReason: last.finishReason }),
+        cached: last?.cached === true,
+        shared: cost?.source === "shared",
+        content,
+      };
+    },
+  };
+}
+
+/**
+ * A stream observed: each pull runs in the observers' context; the first chunk with content and
+ * the end (done, failed, or abandoned by the consumer) are reported.
+ */
+export async function* observeStream<T>(
+  observers: readonly CallObserver[],
+  source: AsyncGenerator<T, void, undefined>,
+  tally: StreamTally<T>,
+): AsyncGenerator<T, void, undefined> {
+  let ended = false;
+  let first = true;
+  try {
+    for (;;) {
+      const r = await runObserved(observers, () => source.next());
+      if (r.done) break;
+      if (tally.push(r.value) && first) {
+        first = false;
+        for (const o of observers) o.firstChunk?.();
+      }
+      yield r.value;
+    }
+    ended = true;
+    endAll(observers, tally.outcome());
+  } catch (error) {
+    ended = true;
+    endAll(observers, { status: "error", error });
+    throw error;
+  } finally {
+    if (!ended) {
+      endAll(observers, { status: "abandoned" });
+      await runObserved(observers, () => source.return(undefined)).catch(() => {});
+    }
+  }
+}
+
+/** The tally of an object stream (`streamObject`). */
+export function objectTally<T>(provider: string, model: string): StreamTally<ObjectStreamItem<T>> {
+  let done: Extract<ObjectStreamItem<T>, { done: true }> | undefined;
+  return {
+    push(item) {
+      if (item.done) {
+        done = item;
+        return false;
+      }
+      return item.textDelta !== "";
+    },
+    outcome() {
+      if (!done)
+        return { status: "ok", provider, model, cached: false, shared: false, content: "" };
+      return {
+        status: "ok",
+        provider: done.provider,
+        model: done.model,
+        ...(done.usage && { usage: done.usage }),
+        ...(done.cost && { cost: done.cost }),
+        ...(done.finishReason && { finishReason: done.finishReason }),
+        cached: done.cached,
+        shared: done.cost?.source === "shared",
+        content: done.text,
+      };
+    },
+  };
+}
