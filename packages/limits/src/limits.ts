@@ -94,6 +94,8 @@ interface Outcome {
 }
 
 const NANO = 1e9;
+/** A cool-down ending within this many ms is waited for even with onLimit "fail". */
+const COOLDOWN_GRACE_MS = 250;
 const HASH_CACHE_MAX = 10_000;
 const PROCESS_ID = randomBytes(6).toString("base64url");
 let sequence = 0;
@@ -217,15 +219,19 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
   const maxWaitMs = o.maxWaitMs ?? 60_000;
   const estimate = o.estimateTokens ?? defaultEstimate;
   const defaultMaxTokens = o.defaultMaxTokens ?? 1024;
+  const budgetsOnStoreFailure = o.budgetsOnStoreFailure ?? "refuse";
+  // Field by field: an explicit `undefined` (`{ maxCooldownMs: undefined }`) keeps the default.
+  const cdOptions = typeof o.cooldowns === "object" ? o.cooldowns : {};
   const cd =
     o.cooldowns === false
       ? undefined
       : {
-          quotaCooldownMs: 60_000,
-          scope: "model" as "model" | "account",
-          maxCooldownMs: 600_000,
-          ...(typeof o.cooldowns === "object" ? o.cooldowns : {}),
+          quotaCooldownMs: cdOptions.quotaCooldownMs ?? 60_000,
+          scope: cdOptions.scope ?? "model",
+          maxCooldownMs: cdOptions.maxCooldownMs ?? 600_000,
         };
+  /** The store's clock minus this machine's, as last seen (remote stores): budget periods follow it. */
+  let storeOffset = 0;
 
   const names = new Map<string, string>();
   const rateRules: RateRule[] = (o.rateLimits ?? []).map((r, i) => {
@@ -253,7 +259,8 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
       name: b.name,
       per: b.per ?? "global",
       unit: b.usd !== undefined ? "usd" : "tokens",
-      limit: b.usd !== undefined ? Math.floor(b.usd * NANO) : b.tokens!,
+      // Rounded, not floored: $0.30 is 300,000,000 nano-dollars, not 299,999,999.
+      limit: b.usd !== undefined ? Math.round(b.usd * NANO) : b.tokens!,
       period: b.period ?? "total",
       provider: b.provider,
       model: b.model,
@@ -281,7 +288,14 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
     let output = 0;
     const tokens = () => {
       if (prompt < 0) {
-        prompt = Math.max(0, Math.ceil(estimate(params)));
+        const estimated = estimate(params);
+        // NaN or Infinity would pass every comparison in a store and poison its counters.
+        if (typeof estimated !== "number" || !Number.isFinite(estimated) || estimated < 0)
+          throw new ConfigurationError(
+            `limits: estimateTokens must return a finite number of tokens >= 0; got ${String(estimated)}.`,
+            { provider: a.provider, reason: "invalid_option" },
+          );
+        prompt = Math.ceil(estimated);
         output = params.maxTokens ?? defaultMaxTokens;
       }
       return prompt + output;
@@ -324,7 +338,8 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
           `limits: budget "${budget.name}" counts US dollars, but ${a.provider}/${a.model} has no price; add it with the client's prices option ({ prices: { ${JSON.stringify(a.provider)}: { ${JSON.stringify(a.model)}: { input, output } } } }, USD per million tokens).`,
           { provider: a.provider, reason: "invalid_option" },
         );
-      if (now === 0) now = clock();
+      // On the store's clock (as last seen), as its windows and cool-downs are.
+      if (now === 0) now = clock() + storeOffset;
       const period = periodOf(budget.period, now);
       const amount = tokens();
       budgets ??= [];
@@ -370,12 +385,23 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
     const request = { cooldowns: plan.cooldowns, windows: plan.windows, budgets: plan.budgets };
     if (!store.remote) return { result: await store.acquire(request), used: store };
     try {
-      return { result: await store.acquire(request), used: store };
+      const result = await store.acquire(request);
+      if (o.now === undefined && Number.isFinite(result.now)) storeOffset = result.now - Date.now();
+      return { result, used: store };
     } catch (error) {
       if (store.failClosed) {
         emit({ type: "limit_error", operation: "acquire", error, fallback: "refused" });
         throw new ServiceUnavailableError(
           "limits: the shared limit store (Redis) is unavailable and the store is fail-closed, so the request was not sent. Restore Redis, or set failClosed: false to go on under local limits.",
+          { provider: a.provider, reason: "limits_unavailable", retryable: false, cause: error },
+        );
+      }
+      if (plan.budgets.length > 0 && budgetsOnStoreFailure === "refuse") {
+        // A budget counted locally starts at 0 in every process: no cap at all across the fleet.
+        emit({ type: "limit_error", operation: "acquire", error, fallback: "refused" });
+        const names = [...new Set(plan.budgetInfo.map((b) => b.budget.name))].join('", "');
+        throw new ServiceUnavailableError(
+          `limits: the shared limit store (Redis) is unavailable, and this request counts against budget "${names}", which cannot be enforced without it, so the request was not sent. Restore Redis, or set budgetsOnStoreFailure: "local" to count budgets in this process meanwhile (each process then has its own budget).`,
           { provider: a.provider, reason: "limits_unavailable", retryable: false, cause: error },
         );
       }
@@ -454,7 +480,11 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
       }
       const retryAfterMs = Math.max(1, Math.ceil(retry ?? 1));
       const elapsed = Date.now() - start;
-      if (mode === "fail" || elapsed + retryAfterMs > bound) {
+      // A cool-down about to end is waited out even when failing fast: the shared store stamps
+      // its end a moment after this process's retry stage started its Retry-After sleep, so the
+      // retry of a 429 arrives a few ms early and would otherwise fail for good.
+      const graceWait = isCooldown && retryAfterMs <= COOLDOWN_GRACE_MS;
+      if ((mode === "fail" && !graceWait) || elapsed + retryAfterMs > bound) {
         const why =
           mode === "fail"
             ? 'onLimit is "fail"'
@@ -475,8 +505,16 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
     }
   }
 
-  /** Settles an attempt's reservations off the caller's path. */
+  /** Settles an attempt's reservations off the caller's path; never throws. */
   function settle(used: LimitStore, plan: Plan, out: Outcome, emit: Emit): void {
+    try {
+      settleNow(used, plan, out, emit);
+    } catch (error) {
+      emit({ type: "limit_error", operation: "settle", error, fallback: "local" });
+    }
+  }
+
+  function settleNow(used: LimitStore, plan: Plan, out: Outcome, emit: Emit): void {
     const windows: WindowSettlement[] = [];
     const budgets: BudgetSettlement[] = [];
     const needsTokens = plan.windowRules.some((w) => w.tokens) || plan.budgets.length > 0;
@@ -520,7 +558,9 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
       if (delta !== 0) budgets.push({ key: b.key, delta, ttlMs: b.ttlMs });
     }
     if (windows.length === 0 && budgets.length === 0) return;
-    const work = used.settle({ windows, budgets }).catch((error) => {
+    // Async, so that a store whose settle throws synchronously cannot fail the call (nor make a
+    // stream settle twice).
+    const work = (async () => used.settle({ windows, budgets }))().catch((error) => {
       emit({ type: "limit_error", operation: "settle", error, fallback: "local" });
     });
     track(work);
@@ -535,7 +575,6 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
       error instanceof RateLimitError &&
       error.reason !== "local_rate_limit" &&
       error.reason !== "cooldown" &&
-      error.reason !== "limits_unavailable" &&
       error.retryAfterMs !== undefined
     ) {
       scope = cd.scope;
@@ -544,6 +583,8 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
       scope = "account";
       durationMs = cd.quotaCooldownMs;
     } else return;
+    // Retry-After: 0 (or a past date) asks for no wait: nothing to cool down.
+    if (!(durationMs > 0)) return;
     const key = scope === "model" ? keyOf("c", `${a.account}\n${a.model}`) : keyOf("c", a.account);
     if (store.remote) {
       // Here at once (this process honours it, also should the store fail on the next acquire);

@@ -10,16 +10,15 @@ import type {
 /** Options of {@link memoryLimitStore}. */
 export interface MemoryLimitStoreOptions {
   /**
-   * Most keys (windows, budgets and cool-downs together) kept; the least recently used go first.
-   * Default `10_000`. A key pushed out forgets its counts, so keep it above the number of scopes
-   * in use.
+   * Most keys kept of each kind (windows, cool-downs and budgets are kept apart, so that many
+   * short-lived windows never push out a budget); the least recently used go first. Default
+   * `10_000`. A key pushed out forgets its counts, so keep it above the number of scopes in use.
    */
   readonly maxKeys?: number;
 }
 
 /** An exact sliding log: parallel arrays, oldest first, consumed from `head`. */
 interface WindowLog {
-  readonly kind: "window";
   times: number[];
   amounts: number[];
   ids: string[];
@@ -28,18 +27,14 @@ interface WindowLog {
 }
 
 interface Counter {
-  readonly kind: "budget";
   value: number;
   /** ms since the epoch; `Infinity` for no expiry. */
   expiresAt: number;
 }
 
 interface Cooldown {
-  readonly kind: "cooldown";
   until: number;
 }
-
-type Entry = WindowLog | Counter | Cooldown;
 
 /** Drops the entries of `log` at or before `cutoff` (linear from the front, compacting rarely). */
 function prune(log: WindowLog, cutoff: number): void {
@@ -81,7 +76,7 @@ function windowRetryAfter(log: WindowLog, w: WindowRequest, now: number): number
 
 /**
  * A {@link LimitStore} in this process's memory: exact sliding logs, budget counters and
- * cool-downs in a bounded LRU (10,000 keys by default). Limits hold for this process only; use
+ * cool-downs, each kind in its own bounded LRU (10,000 keys each by default). Limits hold for this process only; use
  * {@link redisLimitStore} to share them.
  *
  * @example
@@ -98,18 +93,18 @@ export function memoryLimitStore(
   if (!Number.isInteger(maxKeys) || maxKeys < 1)
     throw new TypeError(`memoryLimitStore: maxKeys must be a positive integer; got ${maxKeys}.`);
   const clock = options.now ?? Date.now;
-  const entries = new LRUCache<string, Entry>({ max: maxKeys });
+  // Apart, so that churn in one kind (many short-lived windows) never evicts another (budgets).
+  const logs = new LRUCache<string, WindowLog>({ max: maxKeys });
+  const cooldowns = new LRUCache<string, Cooldown>({ max: maxKeys });
+  const counters = new LRUCache<string, Counter>({ max: maxKeys });
 
-  function log(key: string): WindowLog | undefined {
-    const e = entries.get(key);
-    return e?.kind === "window" ? e : undefined;
-  }
+  const log = (key: string): WindowLog | undefined => logs.get(key);
 
   function counter(key: string, now: number): Counter | undefined {
-    const e = entries.get(key);
-    if (e?.kind !== "budget") return undefined;
+    const e = counters.get(key);
+    if (e === undefined) return undefined;
     if (e.expiresAt <= now) {
-      entries.delete(key);
+      counters.delete(key);
       return undefined;
     }
     return e;
@@ -118,10 +113,10 @@ export function memoryLimitStore(
   return {
     async acquire(req: AcquireRequest): Promise<AcquireResult> {
       const now = clock();
-      const { cooldowns, windows, budgets } = req;
-      for (let i = 0; i < cooldowns.length; i++) {
-        const e = entries.get(cooldowns[i]!);
-        if (e?.kind === "cooldown" && e.until > now)
+      const { windows, budgets } = req;
+      for (let i = 0; i < req.cooldowns.length; i++) {
+        const e = cooldowns.get(req.cooldowns[i]!);
+        if (e !== undefined && e.until > now)
           return { ok: false, kind: "cooldown", index: i, retryAfterMs: e.until - now, now };
       }
       for (let i = 0; i < windows.length; i++) {
@@ -147,8 +142,8 @@ export function memoryLimitStore(
       for (const w of windows) {
         let l = log(w.key);
         if (!l) {
-          l = { kind: "window", times: [], amounts: [], ids: [], head: 0, sum: 0 };
-          entries.set(w.key, l);
+          l = { times: [], amounts: [], ids: [], head: 0, sum: 0 };
+          logs.set(w.key, l);
         }
         l.times.push(now);
         l.amounts.push(w.amount);
@@ -161,7 +156,7 @@ export function memoryLimitStore(
         if (c) {
           c.value += b.amount;
           c.expiresAt = expiresAt;
-        } else entries.set(b.key, { kind: "budget", value: b.amount, expiresAt });
+        } else counters.set(b.key, { value: b.amount, expiresAt });
       }
       return { ok: true, now };
     },
@@ -184,13 +179,16 @@ export function memoryLimitStore(
     },
 
     async cooldown(key: string, durationMs: number): Promise<number> {
-      const untilMs = clock() + durationMs;
-      const e = entries.get(key);
-      if (e?.kind === "cooldown") {
+      const now = clock();
+      const untilMs = now + durationMs;
+      const e = cooldowns.get(key);
+      if (e !== undefined && e.until > now) {
         e.until = Math.max(e.until, untilMs);
         return e.until;
       }
-      entries.set(key, { kind: "cooldown", until: untilMs });
+      // A duration of 0 or less starts nothing: the end in force is now.
+      if (durationMs <= 0) return now;
+      cooldowns.set(key, { until: untilMs });
       return untilMs;
     },
   };

@@ -99,6 +99,14 @@ export interface LimitsOptions {
   readonly estimateTokens?: (params: CallParams) => number;
   /** Output tokens assumed when a call sets no maxTokens (for reservations). Default 1024. */
   readonly defaultMaxTokens?: number;
+  /**
+   * What a request that counts against a budget does while a remote store (Redis) fails and the
+   * store is not fail-closed: `"refuse"` (default: a `ServiceUnavailableError` with reason
+   * `limits_unavailable`, since no process can know what the fleet spent) or `"local"` (count the
+   * budget in this process meanwhile; each process then starts its own budget from 0, so a fleet
+   * of N may spend up to N times the cap). Rate limits fall back to local limits either way.
+   */
+  readonly budgetsOnStoreFailure?: "refuse" | "local";
 }
 
 /** Options only tests use. */
@@ -180,8 +188,11 @@ const OPTION_KEYS = [
   "maxWaitMs",
   "estimateTokens",
   "defaultMaxTokens",
+  "budgetsOnStoreFailure",
   "now",
 ];
+/** The longest timer Node.js keeps (a longer one fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 export const PERIODS = ["minute", "hour", "day", "week", "month", "total"] as const;
 
 /** Checks every option of `limits()`, naming the first bad value and what to write instead. */
@@ -190,8 +201,12 @@ export function validateOptions(options: unknown): asserts options is InternalLi
   checkKeys("options", options, OPTION_KEYS);
   const o = options as InternalLimitsOptions;
   checkEnum("onLimit", o.onLimit, ["wait", "fail"]);
-  if (o.maxWaitMs !== undefined && !(Number.isFinite(o.maxWaitMs) && o.maxWaitMs >= 0))
-    fail(`maxWaitMs must be a number of ms >= 0; got ${show(o.maxWaitMs)}.`);
+  if (
+    o.maxWaitMs !== undefined &&
+    !(typeof o.maxWaitMs === "number" && o.maxWaitMs >= 0 && o.maxWaitMs <= MAX_TIMER_MS)
+  )
+    fail(`maxWaitMs must be a number of ms from 0 to ${MAX_TIMER_MS}; got ${show(o.maxWaitMs)}.`);
+  checkEnum("budgetsOnStoreFailure", o.budgetsOnStoreFailure, ["refuse", "local"]);
   checkPositiveInt("defaultMaxTokens", o.defaultMaxTokens);
   if (o.estimateTokens !== undefined && typeof o.estimateTokens !== "function")
     fail(`estimateTokens must be a function (params) => number; got ${show(o.estimateTokens)}.`);
@@ -226,6 +241,10 @@ export function validateOptions(options: unknown): asserts options is InternalLi
       if (r.requests === undefined && r.tokens === undefined)
         fail(`${at} must set requests or tokens (or both), per window.`);
       checkPositiveInt(`${at}.windowMs`, r.windowMs);
+      if (r.windowMs !== undefined && r.windowMs > MAX_TIMER_MS)
+        fail(
+          `${at}.windowMs must be at most ${MAX_TIMER_MS} (about 24.8 days); got ${r.windowMs}.`,
+        );
       checkName(`${at}.provider`, r.provider, false);
       checkName(`${at}.model`, r.model, false);
       checkEnum(`${at}.onLimit`, r.onLimit, ["wait", "fail"]);

@@ -4,10 +4,17 @@ import {
   QuotaExceededError,
   RateLimitError,
   type RephyscoEvent,
+  ServiceUnavailableError,
 } from "@rephysco/core";
 import { caught, createFakeProvider } from "@rephysco/testing";
 import { describe, expect, it } from "vitest";
-import { estimateTokens, type LimitsOptions, limits, memoryLimitStore } from "../src/index.js";
+import {
+  estimateTokens,
+  type LimitStore,
+  type LimitsOptions,
+  limits,
+  memoryLimitStore,
+} from "../src/index.js";
 import { clientWith, maxInSpan, sleep, spyStore } from "./helpers.js";
 
 const usage = (promptTokens: number, completionTokens: number) => ({
@@ -24,7 +31,26 @@ describe("limits(): option validation", () => {
     ["not an object", 5, "options must be an object"],
     ["unknown option", { rateLimit: [] }, 'unknown option "rateLimit"'],
     ["onLimit", { onLimit: "block" }, 'onLimit must be one of "wait", "fail"; got "block"'],
-    ["maxWaitMs", { maxWaitMs: -1 }, "maxWaitMs must be a number of ms >= 0; got -1"],
+    [
+      "maxWaitMs",
+      { maxWaitMs: -1 },
+      "maxWaitMs must be a number of ms from 0 to 2147483647; got -1",
+    ],
+    [
+      "maxWaitMs above a timer",
+      { maxWaitMs: 2 ** 31 },
+      "maxWaitMs must be a number of ms from 0 to 2147483647; got 2147483648",
+    ],
+    [
+      "windowMs above a timer",
+      { rateLimits: [{ requests: 1, windowMs: 2 ** 31 }] },
+      "rateLimits[0].windowMs must be at most 2147483647",
+    ],
+    [
+      "budgetsOnStoreFailure",
+      { budgetsOnStoreFailure: "open" },
+      "budgetsOnStoreFailure must be one of",
+    ],
     [
       "defaultMaxTokens",
       { defaultMaxTokens: 1.5 },
@@ -234,26 +260,30 @@ describe("estimateTokens", () => {
 
 describe("rate limits", () => {
   it("no sliding window of windowMs ever lets more than the limit reach the provider", async () => {
-    const arrivals: number[] = [];
-    const fake = createFakeProvider({
-      defaultReply: () => {
-        arrivals.push(performance.now());
-        return { text: "ok" };
+    const fake = createFakeProvider({ defaultReply: { text: "ok" } });
+    // Admissions on the store's own clock (the `now` of each admitting acquire): exact, however
+    // loaded the machine is.
+    const inner = memoryLimitStore();
+    const admitted: number[] = [];
+    const store: LimitStore = {
+      acquire: async (r) => {
+        const result = await inner.acquire(r);
+        if (result.ok) admitted.push(result.now);
+        return result;
       },
-    });
+      settle: (r) => inner.settle(r),
+      cooldown: (k, d) => inner.cooldown(k, d),
+    };
     const { client, events } = clientWith(
       fake,
-      limits({ rateLimits: [{ requests: 3, windowMs: 300, per: "global" }] }),
+      limits({ store, rateLimits: [{ requests: 3, windowMs: 300, per: "global" }] }),
     );
-    const started = performance.now();
     await Promise.all(Array.from({ length: 12 }, () => client.generate("hi")));
-    const elapsed = performance.now() - started;
-    expect(arrivals).toHaveLength(12);
-    // The limiter admits at most 3 per 300 ms at its own clock; arrivals at the provider come a
-    // moment after admission, so a span a little shorter than the window is checked.
-    expect(maxInSpan(arrivals, 280)).toBeLessThanOrEqual(3);
-    // 12 requests at 3 per 300 ms need at least three full windows.
-    expect(elapsed).toBeGreaterThanOrEqual(880);
+    expect(fake.calls).toHaveLength(12);
+    expect(admitted).toHaveLength(12);
+    expect(maxInSpan(admitted, 300)).toBeLessThanOrEqual(3);
+    // 12 requests at 3 per 300 ms: the last is admitted at least three windows after the first.
+    expect(Math.max(...admitted) - Math.min(...admitted)).toBeGreaterThanOrEqual(900);
     const waits = ofType(events, "limit_wait");
     expect(waits.length).toBe(9);
     expect(waits[0]).toMatchObject({
@@ -409,12 +439,24 @@ describe("rate limits", () => {
 
   it("with no rule applying and cool-downs off, the call passes straight through", async () => {
     const fake = createFakeProvider();
+    const inner = memoryLimitStore();
+    let acquires = 0;
+    const store: LimitStore = {
+      acquire: (r) => {
+        acquires++;
+        return inner.acquire(r);
+      },
+      settle: (r) => inner.settle(r),
+      cooldown: (k, d) => inner.cooldown(k, d),
+    };
     const { client } = clientWith(
       fake,
-      limits({ cooldowns: false, rateLimits: [{ requests: 1, provider: "nobody" }] }),
+      limits({ store, cooldowns: false, rateLimits: [{ requests: 1, provider: "nobody" }] }),
     );
     for (let i = 0; i < 3; i++) await client.generate("x");
     expect(fake.calls).toHaveLength(3);
+    // The store was never asked (with cool-downs on it would be, for the cool-down keys).
+    expect(acquires).toBe(0);
   });
 });
 
@@ -689,5 +731,223 @@ describe("cool-downs", () => {
     const { client: c2, events: e2 } = clientWith(fake, limits({ cooldowns: false }));
     await caught(() => c2.generate("hi"));
     expect(ofType(e2, "cooldown")).toHaveLength(0);
+  });
+});
+
+/** A remote store (as Redis is) around a memory one: `fail` makes every call throw. */
+function remoteStore(options: { cooldownDelayMs?: number } = {}) {
+  const inner = memoryLimitStore();
+  const state = { fail: false, acquires: 0, settles: 0 };
+  const store: LimitStore = {
+    remote: true,
+    acquire: async (r) => {
+      state.acquires++;
+      if (state.fail) throw new Error("store down");
+      return inner.acquire(r);
+    },
+    settle: async (r) => {
+      state.settles++;
+      if (state.fail) throw new Error("store down");
+      return inner.settle(r);
+    },
+    cooldown: async (k, d) => {
+      if (state.fail) throw new Error("store down");
+      // As on Redis: the shared end is stamped a moment after the error reached the caller.
+      if (options.cooldownDelayMs) await sleep(options.cooldownDelayMs);
+      return inner.cooldown(k, d);
+    },
+  };
+  return { store, state };
+}
+
+describe("review fixes", () => {
+  it("an estimator returning NaN, Infinity or a negative number is a ConfigurationError, and the store stays sound", async () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -5]) {
+      const store = memoryLimitStore();
+      const fake = createFakeProvider({ defaultReply: { text: "ok", usage: usage(0, 1000) } });
+      const rule = { tokens: 2000, windowMs: 60_000, onLimit: "fail" as const };
+      const { client } = clientWith(
+        fake,
+        limits({ store, rateLimits: [rule], estimateTokens: () => bad }),
+      );
+      const error = await caught(() => client.generate("hi", { maxTokens: 1000 }));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toContain("estimateTokens must return a finite number");
+      const streamError = await caught(async () => {
+        for await (const _ of client.stream("hi", { maxTokens: 1000 })) {
+          // nothing
+        }
+      });
+      expect(streamError).toBeInstanceOf(ConfigurationError);
+      expect(fake.calls).toHaveLength(0);
+      // The same window, with a sane estimate: 2 x 1000 fit, the third is refused.
+      const sane = clientWith(
+        fake,
+        limits({ store, rateLimits: [rule], estimateTokens: () => 0 }),
+      ).client;
+      await sane.generate("a", { maxTokens: 1000 });
+      await sane.generate("b", { maxTokens: 1000 });
+      expect((await caught(() => sane.generate("c", { maxTokens: 1000 }))).reason).toBe(
+        "local_rate_limit",
+      );
+    }
+  });
+
+  it("explicit undefined cool-down options keep the defaults (model scope, a real cool-down)", async () => {
+    const fake = createFakeProvider({
+      replies: [
+        {
+          error: new RateLimitError("slow", { provider: "fake", status: 429, retryAfterMs: 5000 }),
+        },
+      ],
+    });
+    const { client, events } = clientWith(
+      fake,
+      limits({
+        onLimit: "fail",
+        cooldowns: { maxCooldownMs: undefined, scope: undefined, quotaCooldownMs: undefined },
+      }),
+    );
+    await caught(() => client.generate("hi"));
+    const [cd] = ofType(events, "cooldown");
+    expect(cd).toMatchObject({ scope: "model" });
+    expect(Number.isFinite(cd!.until)).toBe(true);
+    // The model is cooled down; another model of the account is not.
+    expect((await caught(() => client.generate("hi"))).reason).toBe("cooldown");
+    await client.generate("hi", { model: "m2" });
+    expect(fake.calls).toHaveLength(2);
+  });
+
+  it("a Retry-After of 0 starts no cool-down", async () => {
+    for (const remote of [false, true]) {
+      const { store } = remoteStore();
+      const fake = createFakeProvider({
+        replies: [
+          { error: new RateLimitError("slow", { provider: "fake", status: 429, retryAfterMs: 0 }) },
+        ],
+      });
+      const mw = limits({ onLimit: "fail", ...(remote && { store }) });
+      const { client, events } = clientWith(fake, mw);
+      await caught(() => client.generate("hi"));
+      await client.generate("hi");
+      await mw.close();
+      expect(ofType(events, "cooldown")).toEqual([]);
+      expect(ofType(events, "limit_error")).toEqual([]);
+      expect(fake.calls).toHaveLength(2);
+    }
+  });
+
+  it("the retry of a 429 is not refused by a shared cool-down stamped a moment late (onLimit fail)", async () => {
+    const { store } = remoteStore({ cooldownDelayMs: 100 });
+    const fake = createFakeProvider({
+      replies: [
+        { error: new RateLimitError("slow", { provider: "fake", status: 429, retryAfterMs: 200 }) },
+        { text: "ok" },
+      ],
+    });
+    const mw = limits({ store, onLimit: "fail" });
+    const { client } = clientWith(fake, mw, {
+      retry: { maxRetries: 1, baseDelayMs: 1, jitter: 0 },
+    });
+    const r = await client.generate("hi");
+    expect(r.content).toBe("ok");
+    expect(fake.calls).toHaveLength(2);
+    await mw.close();
+  });
+
+  it("budgets are refused while a remote store fails (default); rate limits fall back to local", async () => {
+    const { store, state } = remoteStore();
+    const fake = createFakeProvider();
+    const mw = limits({
+      store,
+      rateLimits: [{ requests: 10 }],
+      budgets: [{ name: "team", per: { tag: "team" }, tokens: 1_000_000 }],
+    });
+    const { client, events } = clientWith(fake, mw);
+    state.fail = true;
+    const error = await caught(() => client.generate("hi", { tags: ["team"] }));
+    expect(error).toBeInstanceOf(ServiceUnavailableError);
+    expect(error.reason).toBe("limits_unavailable");
+    expect(error.message).toContain('budget "team"');
+    expect(ofType(events, "limit_error").at(-1)).toMatchObject({ fallback: "refused" });
+    // A call no budget applies to goes on under local limits.
+    await client.generate("hi");
+    expect(ofType(events, "limit_error").at(-1)).toMatchObject({ fallback: "local" });
+    expect(fake.calls).toHaveLength(1);
+
+    // budgetsOnStoreFailure: "local" counts the budget in this process meanwhile.
+    const local = clientWith(
+      createFakeProvider({ defaultReply: { text: "ok", usage: usage(500, 500) } }),
+      limits({
+        store,
+        budgetsOnStoreFailure: "local",
+        budgets: [{ name: "small", tokens: 1500 }],
+      }),
+    );
+    await local.client.generate("hi", { maxTokens: 1000 });
+    expect(ofType(local.events, "limit_error")[0]).toMatchObject({ fallback: "local" });
+    expect(await caught(() => local.client.generate("hi", { maxTokens: 1000 }))).toBeInstanceOf(
+      BudgetExceededError,
+    );
+  });
+
+  it("a USD budget is counted in whole nano-dollars: $0.30 admits a request costing exactly $0.30", async () => {
+    const fake = createFakeProvider({ defaultReply: { text: "ok", usage: usage(299_999, 1) } });
+    const { client } = clientWith(
+      fake,
+      limits({ budgets: [{ name: "usd", usd: 0.3 }], estimateTokens: () => 299_999 }),
+      { prices: { fake: { "fake-model": { input: 1, output: 1 } } } },
+    );
+    await client.generate("hi", { maxTokens: 1 });
+    expect(fake.calls).toHaveLength(1);
+    expect(await caught(() => client.generate("hi", { maxTokens: 1 }))).toBeInstanceOf(
+      BudgetExceededError,
+    );
+  });
+
+  it("a store whose settle throws synchronously settles a stream once and never fails the call", async () => {
+    const inner = memoryLimitStore();
+    let settles = 0;
+    const store: LimitStore = {
+      acquire: (r) => inner.acquire(r),
+      settle: (() => {
+        settles++;
+        throw new Error("settle broke");
+      }) as unknown as LimitStore["settle"],
+      cooldown: (k, d) => inner.cooldown(k, d),
+    };
+    const fake = createFakeProvider({
+      defaultReply: { chunks: ["a", "b"], usage: usage(3, 2) },
+    });
+    const mw = limits({ store, rateLimits: [{ tokens: 100_000 }] });
+    const { client, events } = clientWith(fake, mw);
+    let text = "";
+    for await (const c of client.stream("hi", { maxTokens: 50 })) text += c.content;
+    expect(text).toBe("ab");
+    expect((await client.generate("hi", { maxTokens: 50 })).content).toBe("ab");
+    await mw.close();
+    expect(settles).toBe(2);
+    expect(ofType(events, "limit_error").map((e) => e.operation)).toEqual(["settle", "settle"]);
+  });
+});
+
+describe("memoryLimitStore: kinds kept apart", () => {
+  it("many short-lived windows and cool-downs never push out a live budget", async () => {
+    const store = memoryLimitStore({ maxKeys: 2 });
+    const budget = { key: "total", limit: 10, amount: 10, ttlMs: 0 };
+    expect((await store.acquire({ cooldowns: [], windows: [], budgets: [budget] })).ok).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      await store.cooldown(`c${i}`, 1000);
+      await store.acquire({
+        cooldowns: [],
+        windows: [{ key: `w${i}`, limit: 1, windowMs: 1000, amount: 1, id: `i${i}` }],
+        budgets: [],
+      });
+    }
+    expect(await store.acquire({ cooldowns: [], windows: [], budgets: [budget] })).toMatchObject({
+      ok: false,
+      kind: "budget",
+      spent: 10,
+    });
   });
 });
