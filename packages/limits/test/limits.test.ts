@@ -891,11 +891,13 @@ describe("review fixes", () => {
     );
   });
 
-  it("a USD budget is counted in whole nano-dollars: $0.30 admits a request costing exactly $0.30", async () => {
-    const fake = createFakeProvider({ defaultReply: { text: "ok", usage: usage(299_999, 1) } });
+  it("a USD budget is rounded to whole nano-dollars: $0.00013 admits a request costing exactly that", async () => {
+    // 0.00013 * 1e9 is 129999.99999999999 in floating point: floored, the cap would be one
+    // nano-dollar short of a request costing exactly $0.00013.
+    const fake = createFakeProvider({ defaultReply: { text: "ok", usage: usage(129, 1) } });
     const { client } = clientWith(
       fake,
-      limits({ budgets: [{ name: "usd", usd: 0.3 }], estimateTokens: () => 299_999 }),
+      limits({ budgets: [{ name: "usd", usd: 0.00013 }], estimateTokens: () => 129 }),
       { prices: { fake: { "fake-model": { input: 1, output: 1 } } } },
     );
     await client.generate("hi", { maxTokens: 1 });
