@@ -25,45 +25,9 @@ import type {
   RephyscoEvent,
   StreamPart,
 } from "@rephysco/core";
+// Attribute names are written out (not the constants of ./attributes.js) on the hot path: object
+// literals with computed keys are several times slower to build. Tests check the names.
 import {
-  ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_INPUT_MESSAGES,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_OUTPUT_MESSAGES,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
-  ATTR_GEN_AI_REQUEST_STREAM,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_GEN_AI_REQUEST_TOP_P,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-  ATTR_GEN_AI_TOKEN_TYPE,
-  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
-  ATTR_GEN_AI_TOOL_CALL_ID,
-  ATTR_GEN_AI_TOOL_CALL_RESULT,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_REPHYSCO_ATTEMPT,
-  ATTR_REPHYSCO_ATTEMPT_OUTCOME,
-  ATTR_REPHYSCO_CACHE_HIT,
-  ATTR_REPHYSCO_CACHE_SHARED,
-  ATTR_REPHYSCO_COST_USD,
-  ATTR_REPHYSCO_FALLBACK_FROM_MODEL,
-  ATTR_REPHYSCO_FALLBACK_FROM_PROVIDER,
-  ATTR_REPHYSCO_FALLBACK_TO_MODEL,
-  ATTR_REPHYSCO_FALLBACK_TO_PROVIDER,
-  ATTR_REPHYSCO_OPERATION,
-  ATTR_REPHYSCO_RETRY_DELAY_MS,
-  ATTR_REPHYSCO_STEP,
-  ATTR_REPHYSCO_STREAM_ABANDONED,
-  ATTR_REPHYSCO_TARGET_INDEX,
   errorType,
   genAiProviderName,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
@@ -175,7 +139,10 @@ class CallState implements CallObserver {
   readonly ctx: Context;
   readonly #start = performance.now();
   #firstChunk = -1;
-  step = 0;
+  #step = 0;
+  /** The open step span of a tool loop, and its context. */
+  #stepSpan: Span | undefined;
+  #stepCtx: Context | undefined;
   #pending: PendingTool[] | undefined;
   /** Step and attempt streams not ended yet (ended as abandoned with the call). */
   open: Set<SpanStream> | undefined;
@@ -192,9 +159,9 @@ class CallState implements CallObserver {
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          [ATTR_GEN_AI_OPERATION_NAME]: OPERATION,
-          [ATTR_GEN_AI_PROVIDER_NAME]: provider,
-          [ATTR_GEN_AI_REQUEST_MODEL]: params.model,
+          "gen_ai.operation.name": OPERATION,
+          "gen_ai.provider.name": provider,
+          "gen_ai.request.model": params.model,
         },
       },
       parent,
@@ -218,6 +185,16 @@ class CallState implements CallObserver {
     // A stream left after its first part is not always returned down to the attempt: end its
     // spans with the call rather than never.
     if (this.open) for (const stream of this.open) stream.abandon();
+    if (this.#stepSpan) {
+      const status = outcome.status === "ok" ? "ok" : outcome.status;
+      endStep(
+        this.#stepSpan,
+        status,
+        outcome.status === "error" ? outcome.error : undefined,
+        undefined,
+      );
+      this.#stepSpan = undefined;
+    }
     const span = this.span;
     const recording = this.recording;
     const ttfc = this.#firstChunk < 0 ? -1 : (this.#firstChunk - this.#start) / 1000;
@@ -231,27 +208,27 @@ class CallState implements CallObserver {
       spent = !outcome.cached && !outcome.shared;
       if (recording) {
         const attributes: Attributes = {
-          [ATTR_GEN_AI_PROVIDER_NAME]: genAiProviderName(provider),
-          [ATTR_GEN_AI_RESPONSE_MODEL]: outcome.model,
-          [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: finishReasons(outcome.finishReason),
+          "gen_ai.provider.name": genAiProviderName(provider),
+          "gen_ai.response.model": outcome.model,
+          "gen_ai.response.finish_reasons": finishReasons(outcome.finishReason),
         };
         const usage = outcome.usage;
         // A cache hit or a shared call spent no tokens: its usage would be counted twice.
         if (usage && spent) {
-          attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS] = usage.promptTokens;
-          attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS] = usage.completionTokens;
+          attributes["gen_ai.usage.input_tokens"] = usage.promptTokens;
+          attributes["gen_ai.usage.output_tokens"] = usage.completionTokens;
           if (usage.cachedPromptTokens !== undefined)
-            attributes[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = usage.cachedPromptTokens;
+            attributes["gen_ai.usage.cache_read.input_tokens"] = usage.cachedPromptTokens;
           if (usage.cacheWriteTokens !== undefined)
-            attributes[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = usage.cacheWriteTokens;
+            attributes["gen_ai.usage.cache_creation.input_tokens"] = usage.cacheWriteTokens;
           if (usage.reasoningTokens !== undefined)
-            attributes[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = usage.reasoningTokens;
+            attributes["gen_ai.usage.reasoning.output_tokens"] = usage.reasoningTokens;
         }
-        if (outcome.cost) attributes[ATTR_REPHYSCO_COST_USD] = outcome.cost.total;
-        if (outcome.cached) attributes[ATTR_REPHYSCO_CACHE_HIT] = true;
-        if (outcome.shared) attributes[ATTR_REPHYSCO_CACHE_SHARED] = true;
+        if (outcome.cost) attributes["rephysco.cost.usd"] = outcome.cost.total;
+        if (outcome.cached) attributes["rephysco.cache.hit"] = true;
+        if (outcome.shared) attributes["rephysco.cache.shared"] = true;
         if (this.t.capture)
-          attributes[ATTR_GEN_AI_OUTPUT_MESSAGES] = outputMessages(
+          attributes["gen_ai.output.messages"] = outputMessages(
             outcome.content,
             outcome.finishReason,
           );
@@ -260,53 +237,110 @@ class CallState implements CallObserver {
     } else if (outcome.status === "error") {
       failure = errorType(outcome.error);
       if (recording) {
-        span.setAttribute(ATTR_ERROR_TYPE, failure);
+        span.setAttribute("error.type", failure);
         span.setStatus({ code: SpanStatusCode.ERROR, message: shortMessage(outcome.error) ?? "" });
       }
     } else if (recording) {
-      span.setAttribute(ATTR_REPHYSCO_STREAM_ABANDONED, true);
+      span.setAttribute("rephysco.stream.abandoned", true);
     }
-    if (recording && ttfc >= 0) span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, ttfc);
+    if (recording && ttfc >= 0) span.setAttribute("gen_ai.response.time_to_first_chunk", ttfc);
     span.end();
 
+    // Literal objects only: spreading one with these keys costs over a microsecond.
     const m = this.t.instruments();
-    const attributes: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: OPERATION,
-      [ATTR_GEN_AI_PROVIDER_NAME]: genAiProviderName(provider),
-      [ATTR_GEN_AI_REQUEST_MODEL]: this.info.params.model,
-    };
-    if (responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
-    if (failure !== undefined) attributes[ATTR_ERROR_TYPE] = failure;
+    const name = genAiProviderName(provider);
+    const asked = this.info.params.model;
+    let attributes: Attributes;
+    if (responseModel !== undefined) {
+      attributes = {
+        "gen_ai.operation.name": OPERATION,
+        "gen_ai.provider.name": name,
+        "gen_ai.request.model": asked,
+        "gen_ai.response.model": responseModel,
+      };
+    } else if (failure !== undefined) {
+      attributes = {
+        "gen_ai.operation.name": OPERATION,
+        "gen_ai.provider.name": name,
+        "gen_ai.request.model": asked,
+        "error.type": failure,
+      };
+    } else {
+      attributes = {
+        "gen_ai.operation.name": OPERATION,
+        "gen_ai.provider.name": name,
+        "gen_ai.request.model": asked,
+      };
+    }
     m.duration.record(seconds, attributes);
     if (ttfc >= 0) m.firstChunk.record(ttfc, attributes);
     if (spent && outcome.status === "ok" && outcome.usage) {
       m.tokens.record(outcome.usage.promptTokens, {
-        ...attributes,
-        [ATTR_GEN_AI_TOKEN_TYPE]: "input",
+        "gen_ai.operation.name": OPERATION,
+        "gen_ai.provider.name": name,
+        "gen_ai.request.model": asked,
+        "gen_ai.response.model": outcome.model,
+        "gen_ai.token.type": "input",
       });
       m.tokens.record(outcome.usage.completionTokens, {
-        ...attributes,
-        [ATTR_GEN_AI_TOKEN_TYPE]: "output",
+        "gen_ai.operation.name": OPERATION,
+        "gen_ai.provider.name": name,
+        "gen_ai.request.model": asked,
+        "gen_ai.response.model": outcome.model,
+        "gen_ai.token.type": "output",
       });
     }
   }
 
-  /** A step span for one model call of a tool loop, active for it. */
-  startStep(parent: Context, params: CallParams): Context {
+  /**
+   * The context for an attempt: in a tool loop, under the step span of the model call it belongs
+   * to, opened by its first attempt and ended by the `step` event (or the call's end).
+   */
+  attemptParent(parent: Context, params: CallParams): Context {
+    if (!this.info.toolLoop || !this.recording) return parent;
+    if (this.#stepCtx) return this.#stepCtx;
     if (this.#pending) this.flushTools(params.messages);
-    const n = ++this.step;
-    const span = this.t.tracer.startSpan(`step ${n}`, { kind: SpanKind.INTERNAL }, parent);
+    const n = ++this.#step;
+    const span = this.t.tracer.startSpan(`step ${n}`, { kind: SpanKind.INTERNAL }, this.ctx);
     if (span.isRecording())
       span.setAttributes({
-        [ATTR_REPHYSCO_STEP]: n,
-        [ATTR_GEN_AI_REQUEST_MODEL]: params.model,
+        "rephysco.step": n,
+        "gen_ai.request.model": params.model,
       });
-    return trace.setSpan(parent, span);
+    this.#stepSpan = span;
+    this.#stepCtx = trace.setSpan(this.ctx, span);
+    return this.#stepCtx;
   }
 
-  event(event: RephyscoEvent, parent: Context): void {
+  /** A step's model call ended: its span ends (a step the cache answered gets an empty one). */
+  #endStep(event: Extract<RephyscoEvent, { type: "step" }>): void {
+    let span = this.#stepSpan;
+    if (!span) {
+      this.#step = event.stepNumber;
+      span = this.t.tracer.startSpan(
+        `step ${event.stepNumber}`,
+        { kind: SpanKind.INTERNAL },
+        this.ctx,
+      );
+      span.setAttributes({
+        "rephysco.step": event.stepNumber,
+        "gen_ai.request.model": event.model,
+      });
+    }
+    if (event.cached) span.setAttribute("rephysco.cache.hit", true);
+    this.#stepSpan = undefined;
+    this.#stepCtx = undefined;
+    endStep(span, "ok", undefined, event.finishReason);
+  }
+
+  event(event: RephyscoEvent, active: Context): void {
     const tracer = this.t.tracer;
+    // Retries and fallbacks of a step's model call belong to the step.
+    const parent = this.#stepCtx ?? active;
     switch (event.type) {
+      case "step":
+        this.#endStep(event);
+        return;
       case "retry": {
         const now = Date.now();
         const span = tracer.startSpan(
@@ -315,11 +349,11 @@ class CallState implements CallObserver {
             kind: SpanKind.INTERNAL,
             startTime: now,
             attributes: {
-              [ATTR_GEN_AI_PROVIDER_NAME]: genAiProviderName(event.provider),
-              [ATTR_GEN_AI_REQUEST_MODEL]: event.model,
-              [ATTR_REPHYSCO_ATTEMPT]: event.attempt,
-              [ATTR_REPHYSCO_RETRY_DELAY_MS]: event.delayMs,
-              [ATTR_ERROR_TYPE]: errorType(event.error),
+              "gen_ai.provider.name": genAiProviderName(event.provider),
+              "gen_ai.request.model": event.model,
+              "rephysco.attempt": event.attempt,
+              "rephysco.retry.delay_ms": event.delayMs,
+              "error.type": errorType(event.error),
             },
           },
           parent,
@@ -333,11 +367,11 @@ class CallState implements CallObserver {
           {
             kind: SpanKind.INTERNAL,
             attributes: {
-              [ATTR_REPHYSCO_FALLBACK_FROM_PROVIDER]: genAiProviderName(event.from.provider),
-              [ATTR_REPHYSCO_FALLBACK_FROM_MODEL]: event.from.model,
-              [ATTR_REPHYSCO_FALLBACK_TO_PROVIDER]: genAiProviderName(event.to.provider),
-              [ATTR_REPHYSCO_FALLBACK_TO_MODEL]: event.to.model,
-              [ATTR_ERROR_TYPE]: errorType(event.error),
+              "rephysco.fallback.from.provider": genAiProviderName(event.from.provider),
+              "rephysco.fallback.from.model": event.from.model,
+              "rephysco.fallback.to.provider": genAiProviderName(event.to.provider),
+              "rephysco.fallback.to.model": event.to.model,
+              "error.type": errorType(event.error),
             },
           },
           parent,
@@ -349,12 +383,12 @@ class CallState implements CallObserver {
         const end = Date.now();
         if (this.t.capture) {
           this.#pending ??= [];
-          this.#pending.push({ event, end, parent });
-        } else this.toolSpan(event, end, parent, undefined);
+          this.#pending.push({ event, end, parent: active });
+        } else this.toolSpan(event, end, active, undefined);
         return;
       }
       case "cache_hit":
-        this.span.setAttribute(ATTR_REPHYSCO_CACHE_HIT, true);
+        this.span.setAttribute("rephysco.cache.hit", true);
         return;
       default:
         return;
@@ -388,21 +422,21 @@ class CallState implements CallObserver {
     content: { arguments?: string; result?: string } | undefined,
   ): void {
     const attributes: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: "execute_tool",
-      [ATTR_GEN_AI_TOOL_NAME]: event.toolName,
-      [ATTR_GEN_AI_TOOL_CALL_ID]: event.toolCallId,
-      [ATTR_REPHYSCO_STEP]: event.stepNumber,
+      "gen_ai.operation.name": "execute_tool",
+      "gen_ai.tool.name": event.toolName,
+      "gen_ai.tool.call.id": event.toolCallId,
+      "rephysco.step": event.stepNumber,
     };
     if (content?.arguments !== undefined)
-      attributes[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = content.arguments;
-    if (content?.result !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_RESULT] = content.result;
+      attributes["gen_ai.tool.call.arguments"] = content.arguments;
+    if (content?.result !== undefined) attributes["gen_ai.tool.call.result"] = content.result;
     const span = this.t.tracer.startSpan(
       `execute_tool ${event.toolName}`,
       { kind: SpanKind.INTERNAL, startTime: end - event.durationMs, attributes },
       parent,
     );
     if (event.isError) {
-      span.setAttribute(ATTR_ERROR_TYPE, "tool_error");
+      span.setAttribute("error.type", "tool_error");
       span.setStatus({ code: SpanStatusCode.ERROR });
     }
     span.end(end);
@@ -412,14 +446,14 @@ class CallState implements CallObserver {
 function requestAttributes(info: CallInfo, capture: boolean): Attributes {
   const p = info.params;
   const a: Attributes = {
-    [ATTR_REPHYSCO_OPERATION]: info.operation,
-    [ATTR_GEN_AI_REQUEST_STREAM]: p.mode === "stream",
+    "rephysco.operation": info.operation,
+    "gen_ai.request.stream": p.mode === "stream",
   };
-  if (p.temperature !== undefined) a[ATTR_GEN_AI_REQUEST_TEMPERATURE] = p.temperature;
-  if (p.topP !== undefined) a[ATTR_GEN_AI_REQUEST_TOP_P] = p.topP;
-  if (p.maxTokens !== undefined) a[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = p.maxTokens;
-  if (p.stop !== undefined) a[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = [...p.stop];
-  if (capture) a[ATTR_GEN_AI_INPUT_MESSAGES] = inputMessages(p.messages);
+  if (p.temperature !== undefined) a["gen_ai.request.temperature"] = p.temperature;
+  if (p.topP !== undefined) a["gen_ai.request.top_p"] = p.topP;
+  if (p.maxTokens !== undefined) a["gen_ai.request.max_tokens"] = p.maxTokens;
+  if (p.stop !== undefined) a["gen_ai.request.stop_sequences"] = [...p.stop];
+  if (capture) a["gen_ai.input.messages"] = inputMessages(p.messages);
   return a;
 }
 
@@ -446,8 +480,6 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
   protected abstract begin(parent: Context): Context | undefined;
   /** The span's end. */
   protected abstract finish(status: "ok" | "error" | "abandoned", error?: unknown): void;
-  /** Looks at a part on its way up. */
-  protected see(_part: StreamPart): void {}
 
   [Symbol.asyncIterator](): this {
     return this;
@@ -479,7 +511,6 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
     try {
       const r = await it.next();
       if (r.done) this.#end("ok");
-      else this.see(r.value);
       return r;
     } catch (error) {
       this.#end("error", error);
@@ -514,32 +545,6 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
   }
 }
 
-/** A tool loop's model call, streamed: a step span. */
-class StepStream extends SpanStream {
-  #span: Span | undefined;
-  #reason: string | undefined;
-  constructor(
-    open: () => AsyncIterable<StreamPart>,
-    private readonly params: CallParams,
-  ) {
-    super(open);
-  }
-  protected begin(parent: Context): Context | undefined {
-    const call = callOf(parent);
-    if (!call?.info.toolLoop) return undefined;
-    const ctx = call.startStep(parent, this.params);
-    this.#span = trace.getSpan(ctx);
-    return ctx;
-  }
-  protected override see(part: StreamPart): void {
-    if (part.type === "finish") this.#reason = part.reason;
-  }
-  protected finish(status: "ok" | "error" | "abandoned", error?: unknown): void {
-    const span = this.#span;
-    if (span) endStep(span, status, error, this.#reason);
-  }
-}
-
 function endStep(
   span: Span,
   status: "ok" | "error" | "abandoned",
@@ -547,17 +552,16 @@ function endStep(
   reason: string | undefined,
 ): void {
   if (span.isRecording()) {
-    if (status === "ok")
-      span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, finishReasons(reason));
+    if (status === "ok") span.setAttribute("gen_ai.response.finish_reasons", finishReasons(reason));
     else if (status === "error") failSpan(span, error);
-    else span.setAttribute(ATTR_REPHYSCO_STREAM_ABANDONED, true);
+    else span.setAttribute("rephysco.stream.abandoned", true);
   }
   span.end();
 }
 
 function failSpan(span: Span, error: unknown): string {
   const type = errorType(error);
-  span.setAttribute(ATTR_ERROR_TYPE, type);
+  span.setAttribute("error.type", type);
   span.setStatus({ code: SpanStatusCode.ERROR, message: shortMessage(error) ?? "" });
   return type;
 }
@@ -570,18 +574,18 @@ function startAttempt(t: Telemetry, attempt: AttemptInfo, parent: Context): Span
   );
   if (span.isRecording())
     span.setAttributes({
-      [ATTR_GEN_AI_PROVIDER_NAME]: genAiProviderName(attempt.provider),
-      [ATTR_GEN_AI_REQUEST_MODEL]: attempt.model,
-      [ATTR_REPHYSCO_ATTEMPT]: attempt.attempt,
-      [ATTR_REPHYSCO_TARGET_INDEX]: attempt.targetIndex,
+      "gen_ai.provider.name": genAiProviderName(attempt.provider),
+      "gen_ai.request.model": attempt.model,
+      "rephysco.attempt": attempt.attempt,
+      "rephysco.target_index": attempt.targetIndex,
     });
   return span;
 }
 
 function endAttempt(span: Span, status: "ok" | "error" | "abandoned", error?: unknown): void {
   if (span.isRecording()) {
-    if (status === "error") span.setAttribute(ATTR_REPHYSCO_ATTEMPT_OUTCOME, failSpan(span, error));
-    else span.setAttribute(ATTR_REPHYSCO_ATTEMPT_OUTCOME, status);
+    if (status === "error") span.setAttribute("rephysco.attempt.outcome", failSpan(span, error));
+    else span.setAttribute("rephysco.attempt.outcome", status);
   }
   span.end();
 }
@@ -593,10 +597,12 @@ class AttemptStream extends SpanStream {
     open: () => AsyncIterable<StreamPart>,
     private readonly t: Telemetry,
     private readonly attempt: AttemptInfo,
+    private readonly params: CallParams,
   ) {
     super(open);
   }
-  protected begin(parent: Context): Context {
+  protected begin(active: Context): Context {
+    const parent = callOf(active)?.attemptParent(active, this.params) ?? active;
     this.#span = startAttempt(this.t, this.attempt, parent);
     return trace.setSpan(parent, this.#span);
   }
@@ -627,34 +633,12 @@ export function otel(options: OtelOptions = {}): Middleware[] {
       const state = callOf(ctx);
       if (state?.recording) state.event(event, ctx);
     },
-    wrapGenerate({ doGenerate, params }): Promise<ModelResponse> {
-      const parent = context.active();
-      const state = callOf(parent);
-      if (!state?.info.toolLoop) return doGenerate();
-      const ctx = state.startStep(parent, params);
-      const span = trace.getSpan(ctx)!;
-      return context.with(ctx, doGenerate).then(
-        (response) => {
-          endStep(span, "ok", undefined, response.finishReason);
-          return response;
-        },
-        (error: unknown) => {
-          endStep(span, "error", error, undefined);
-          throw error;
-        },
-      );
-    },
-    wrapStream({ doStream, params }) {
-      // Called at the stream's first pull, in the call's context.
-      return callOf(context.active())?.info.toolLoop
-        ? new StepStream(doStream, params)
-        : doStream();
-    },
   };
   const attempt: Middleware = {
     level: "attempt",
-    wrapGenerate({ doGenerate, attempt }): Promise<ModelResponse> {
-      const parent = context.active();
+    wrapGenerate({ doGenerate, attempt, params }): Promise<ModelResponse> {
+      const active = context.active();
+      const parent = callOf(active)?.attemptParent(active, params) ?? active;
       const span = startAttempt(t, attempt!, parent);
       return context.with(trace.setSpan(parent, span), doGenerate).then(
         (response) => {
@@ -667,7 +651,7 @@ export function otel(options: OtelOptions = {}): Middleware[] {
         },
       );
     },
-    wrapStream: ({ doStream, attempt }) => new AttemptStream(doStream, t, attempt!),
+    wrapStream: ({ doStream, attempt, params }) => new AttemptStream(doStream, t, attempt!, params),
   };
   return [call, attempt];
 }
