@@ -42,6 +42,9 @@ export function isRetryableError(error: unknown): boolean {
  */
 export function shouldFallbackByDefault(error: unknown): boolean {
   if (isAbortError(error) || !(error instanceof ProviderError)) return false;
+  // The shared limit store is down and the caller chose to refuse: every target would wait for
+  // the same store, so moving on only adds another timeout.
+  if (error.reason === "limits_unavailable") return false;
   return !(
     error instanceof AuthenticationError ||
     error instanceof InvalidRequestError ||

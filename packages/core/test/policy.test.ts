@@ -5,6 +5,7 @@ import { type CacheKeyInput, cacheKey } from "../src/cache/cache-key.js";
 import { imageToUrl, resolveImage, scrubSecrets, sniffImageType } from "../src/http.js";
 import {
   AuthenticationError,
+  BudgetExceededError,
   ContentFilterError,
   InvalidRequestError,
   isRetryableError,
@@ -12,10 +13,32 @@ import {
   QuotaExceededError,
   RateLimitError,
   ServiceUnavailableError,
+  shouldFallbackByDefault,
 } from "../src/index.js";
 import { computeRetryDelay, DEFAULT_RETRY, sleep } from "../src/retry.js";
 
 const PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
+
+describe("limits and the policy", () => {
+  it("a local limit falls back but is not retried; budgets and an unavailable limit store do neither", () => {
+    const p = { provider: "x" };
+    const local = new RateLimitError("", { ...p, reason: "local_rate_limit", retryable: false });
+    expect([isRetryableError(local), shouldFallbackByDefault(local)]).toEqual([false, true]);
+    const cooldown = new RateLimitError("", { ...p, reason: "cooldown", retryable: false });
+    expect([isRetryableError(cooldown), shouldFallbackByDefault(cooldown)]).toEqual([false, true]);
+    const budget = new BudgetExceededError("", { ...p, reason: "budget_exceeded" });
+    expect([isRetryableError(budget), shouldFallbackByDefault(budget)]).toEqual([false, false]);
+    const down = new ServiceUnavailableError("", {
+      ...p,
+      reason: "limits_unavailable",
+      retryable: false,
+    });
+    expect([isRetryableError(down), shouldFallbackByDefault(down)]).toEqual([false, false]);
+    // Any other unavailability still falls back and is retried.
+    const other = new ServiceUnavailableError("", p);
+    expect([isRetryableError(other), shouldFallbackByDefault(other)]).toEqual([true, true]);
+  });
+});
 
 describe("retry policy", () => {
   it("retries rate limits and unavailability, never auth, invalid, filter, quota", () => {

@@ -510,7 +510,7 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
     try {
       settleNow(used, plan, out, emit);
     } catch (error) {
-      emit({ type: "limit_error", operation: "settle", error, fallback: "local" });
+      emit({ type: "limit_error", operation: "settle", error, fallback: "none" });
     }
   }
 
@@ -561,7 +561,7 @@ export function limits(options: LimitsOptions): LimitsMiddleware {
     // Async, so that a store whose settle throws synchronously cannot fail the call (nor make a
     // stream settle twice).
     const work = (async () => used.settle({ windows, budgets }))().catch((error) => {
-      emit({ type: "limit_error", operation: "settle", error, fallback: "local" });
+      emit({ type: "limit_error", operation: "settle", error, fallback: "none" });
     });
     track(work);
   }

@@ -146,8 +146,9 @@ export type RephyscoEvent =
   | {
       /**
        * The shared limit store (Redis) failed or was too slow; `fallback` says what happened:
-       * `"local"` (the request went on under local limits) or `"refused"` (fail-closed: it was
-       * refused with reason `limits_unavailable`).
+       * `"local"` (the request went on under local limits), `"refused"` (fail-closed: it was
+       * refused with reason `limits_unavailable`), or `"none"` (a settlement after the answer
+       * was lost: the shared counts keep the reservation).
        */
       readonly type: "limit_error";
       /** What failed. */
@@ -155,7 +156,7 @@ export type RephyscoEvent =
       /** The store's error. */
       readonly error: unknown;
       /** What the call did instead. */
-      readonly fallback: "local" | "refused";
+      readonly fallback: "local" | "refused" | "none";
     }
   | (Target & {
       /** A call failed for good (after retries and fallbacks). */
