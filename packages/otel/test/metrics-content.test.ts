@@ -171,3 +171,53 @@ describe("without an SDK", () => {
     expect(t.spans()).toHaveLength(0);
   });
 });
+
+describe("global providers", () => {
+  it("uses a tracer and meter provider registered after otel() was called", async () => {
+    const { metrics, trace } = await import("@opentelemetry/api");
+    const c = new LLMClient({
+      provider: createFakeProvider({ defaultReply: { text: "Hi!", usage } }),
+      middleware: [...otel()],
+    });
+    const m = telemetry();
+    trace.setGlobalTracerProvider(m.tracerProvider);
+    metrics.setGlobalMeterProvider(m.meterProvider);
+    try {
+      await c.generate("x");
+      expect(m.spans().map((s) => s.name)).toEqual(["attempt fake fake-model", "chat fake-model"]);
+      const rm = await m.metrics();
+      expect(points(rm, "gen_ai.client.operation.duration")[0]!.value.count).toBe(1);
+    } finally {
+      trace.disable();
+      metrics.disable();
+    }
+  });
+});
+
+describe("a streamed tool loop abandoned by break", () => {
+  it("ends the open step and attempt spans with the call", async () => {
+    const fake = createFakeProvider({
+      replies: [
+        { toolCalls: [{ id: "call_1", name: "add", arguments: { a: 1, b: 2 } }], usage },
+        { chunks: ["It ", "is ", "3."], usage, chunkDelayMs: 5 },
+      ],
+    });
+    const c = client({ provider: fake });
+    let text = "";
+    for await (const chunk of c.stream("1+2?", { tools: { add }, maxSteps: 3 })) {
+      text += chunk.content;
+      if (text) break;
+    }
+    const spans = t.spans();
+    expect(spans.map((s) => s.name).sort()).toEqual([
+      "attempt fake fake-model",
+      "attempt fake fake-model",
+      "chat fake-model",
+      "execute_tool add",
+      "step 1",
+      "step 2",
+    ]);
+    expect(span(spans, "step 2").attributes["rephysco.stream.abandoned"]).toBe(true);
+    expect(span(spans, "chat fake-model").attributes["rephysco.stream.abandoned"]).toBe(true);
+  });
+});
