@@ -67,8 +67,16 @@ async function* withRetry(
       continue;
     }
     if (first.done) return;
-    yield first.value;
-    yield* rest(iterator);
+    // A consumer that stops at the first part must still close what is below (the attempt, its
+    // timers and its socket): `yield*` forwards the stop, a bare `yield` does not.
+    let handedOn = false;
+    try {
+      yield first.value;
+      handedOn = true;
+      yield* rest(iterator);
+    } finally {
+      if (!handedOn) await iterator.return?.(undefined);
+    }
     return;
   }
 }
