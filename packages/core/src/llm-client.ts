@@ -297,22 +297,22 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   }
 
   /** `stream` with observers: input checked at the first pull, the whole stream observed. */
-  async *#observedStream(
+  #observedStream(
     input: string | readonly Message[],
     options: GenerateOptions,
   ): AsyncGenerator<StreamChunk, void, undefined> {
-    const setup = prepareTools(options.tools, options.toolChoice);
-    const loop = loopOptions(options);
-    const req = this.#request(input, options, "stream", setup);
-    const source = setup
-      ? streamWithTools(() => ({ ctx: this.#loopContext(setup, loop, req), first: req }))
-      : toChunks(() => ({ parts: this.#run(req), trace: req.trace }), this.provider);
-    const observers = this.#observers("stream", req, loop !== undefined);
-    if (!observers) {
-      yield* source;
-      return;
-    }
-    yield* observeStream(observers, source, chunkTally(this.provider, req.params.model));
+    return observeStream(() => {
+      const setup = prepareTools(options.tools, options.toolChoice);
+      const loop = loopOptions(options);
+      const req = this.#request(input, options, "stream", setup);
+      return {
+        source: setup
+          ? streamWithTools(() => ({ ctx: this.#loopContext(setup, loop, req), first: req }))
+          : toChunks(() => ({ parts: this.#run(req), trace: req.trace }), this.provider),
+        observers: this.#observers("stream", req, loop !== undefined),
+        tally: () => chunkTally(this.provider, req.params.model),
+      };
+    });
   }
 
   /**
@@ -363,18 +363,18 @@ export class LLMClient<Id extends ProviderId = ProviderId> {
   }
 
   /** `streamObject` with observers. */
-  async *#observedObjectStream<S extends SchemaInput>(
+  #observedObjectStream<S extends SchemaInput>(
     input: string | readonly Message[],
     options: GenerateObjectOptions<S>,
   ): AsyncGenerator<ObjectStreamItem<InferSchema<S>>, void, undefined> {
-    const { ctx, req } = this.#objectCall(input, options, "stream");
-    const source = runStreamObject<InferSchema<S>>(() => ({ ctx, first: req }));
-    const observers = this.#observers("streamObject", req, false);
-    if (!observers) {
-      yield* source;
-      return;
-    }
-    yield* observeStream(observers, source, objectTally(this.provider, req.params.model));
+    return observeStream(() => {
+      const { ctx, req } = this.#objectCall(input, options, "stream");
+      return {
+        source: runStreamObject<InferSchema<S>>(() => ({ ctx, first: req })),
+        observers: this.#observers("streamObject", req, false),
+        tally: () => objectTally<InferSchema<S>>(this.provider, req.params.model),
+      };
+    });
   }
 
   /**

@@ -13,7 +13,13 @@ import { mergeMetadata } from "./assemble.js";
 import { attemptScope } from "./attempt-scope.js";
 import type { EventListener } from "./events.js";
 import { emit } from "./events.js";
-import type { Next, PipelinePart, PipelineRequest, ResolvedTarget } from "./pipeline.js";
+import {
+  type Next,
+  type PipelinePart,
+  type PipelineRequest,
+  type ResolvedTarget,
+  ResponseParts,
+} from "./pipeline.js";
 import type { Pricing } from "./pricing.js";
 import type { Targets } from "./targets.js";
 
@@ -103,32 +109,28 @@ function normalizeError(error: unknown, provider: Provider): unknown {
   return provider.scrub(toTransportError(error, { provider: provider.name }));
 }
 
-async function* generateOnce(
+function generateOnce(
   req: PipelineRequest,
   target: ResolvedTarget,
   pricing: Pricing,
-): AsyncGenerator<PipelinePart, void, undefined> {
-  const scope = attemptScope(req.signal, req.timeoutMs, false, target.provider.name);
-  let part: PipelinePart;
-  try {
-    const r = await target.provider.generate(req.params.messages, callOptions(req, scope.signal));
-    req.trace.provider = r.provider ?? target.provider.name;
-    req.trace.model = r.model;
-    const cost = pricing.costOf(target.provider, r.usage, r.cost, r.model, req.params.model);
-    part = {
-      type: "response",
-      response:
-        r.provider && cost === r.cost
-          ? r
-          : { ...r, provider: r.provider || target.provider.name, ...(cost && { cost }) },
-    };
-  } catch (raw) {
-    throw normalizeError(scope.translate(raw), target.provider);
-  } finally {
-    // Before the yield: the timers must not wait for the consumer to come back.
-    scope.dispose();
-  }
-  yield part;
+): ResponseParts {
+  return new ResponseParts(async () => {
+    const scope = attemptScope(req.signal, req.timeoutMs, false, target.provider.name);
+    try {
+      const r = await target.provider.generate(req.params.messages, callOptions(req, scope.signal));
+      req.trace.provider = r.provider ?? target.provider.name;
+      req.trace.model = r.model;
+      const cost = pricing.costOf(target.provider, r.usage, r.cost, r.model, req.params.model);
+      return r.provider && cost === r.cost
+        ? r
+        : { ...r, provider: r.provider || target.provider.name, ...(cost && { cost }) };
+    } catch (raw) {
+      throw normalizeError(scope.translate(raw), target.provider);
+    } finally {
+      // Before the answer goes up: the timers must not wait for the consumer to come back.
+      scope.dispose();
+    }
+  });
 }
 
 async function* streamOnce(

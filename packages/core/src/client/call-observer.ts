@@ -68,6 +68,7 @@ export interface CallObserver {
 
 /** Composes several observers: the first in the list runs outermost. */
 export function runObserved<T>(observers: readonly CallObserver[], fn: () => T): T {
+  if (observers.length === 1) return observers[0]!.run(fn);
   let run = fn;
   for (let i = observers.length - 1; i >= 0; i--) {
     const inner = run;
@@ -171,38 +172,105 @@ export function chunkTally(provider: string, model: string): StreamTally<StreamC
   };
 }
 
+/** What an observed stream needs, made when its iteration starts (input is checked then). */
+export interface ObservedStreamStart<T> {
+  /** The observers of the call; `undefined` when none observes it. */
+  readonly observers: readonly CallObserver[] | undefined;
+  /** The stream itself. */
+  readonly source: AsyncGenerator<T, void, undefined>;
+  /** What its items add up to. */
+  readonly tally: () => StreamTally<T>;
+}
+
 /**
- * A stream observed: each pull runs in the observers' context; the first chunk with content and
- * the end (done, failed, or abandoned by the consumer) are reported.
+ * A stream observed: `start` runs at the first pull; each pull then runs in the observers'
+ * context; the first chunk with content and the end (done, failed, or abandoned by the consumer)
+ * are reported. An iterator object, not a generator: one cheap step per pull.
  */
-export async function* observeStream<T>(
-  observers: readonly CallObserver[],
-  source: AsyncGenerator<T, void, undefined>,
-  tally: StreamTally<T>,
+export function observeStream<T>(
+  start: () => ObservedStreamStart<T>,
 ): AsyncGenerator<T, void, undefined> {
-  let ended = false;
-  let first = true;
-  try {
-    for (;;) {
-      const r = await runObserved(observers, () => source.next());
-      if (r.done) break;
-      if (tally.push(r.value) && first) {
-        first = false;
-        for (const o of observers) o.firstChunk?.();
+  return new ObservedStream(start);
+}
+
+class ObservedStream<T> implements AsyncGenerator<T, void, undefined> {
+  #start: (() => ObservedStreamStart<T>) | undefined;
+  #source: AsyncGenerator<T, void, undefined> | undefined;
+  #observers: readonly CallObserver[] | undefined;
+  #tally: StreamTally<T> | undefined;
+  #first = true;
+  #ended = false;
+  readonly #pull = () => this.#source!.next();
+
+  constructor(start: () => ObservedStreamStart<T>) {
+    this.#start = start;
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<T, void>> {
+    if (this.#ended) return { done: true, value: undefined };
+    if (this.#start) {
+      const start = this.#start;
+      this.#start = undefined;
+      try {
+        const s = start();
+        this.#source = s.source;
+        this.#observers = s.observers;
+        if (s.observers) this.#tally = s.tally();
+      } catch (error) {
+        this.#ended = true;
+        throw error;
       }
-      yield r.value;
     }
-    ended = true;
-    endAll(observers, tally.outcome());
-  } catch (error) {
-    ended = true;
-    endAll(observers, { status: "error", error });
+    const observers = this.#observers;
+    if (!observers) return this.#source!.next();
+    let r: IteratorResult<T, void>;
+    try {
+      r = await runObserved(observers, this.#pull);
+    } catch (error) {
+      this.#ended = true;
+      endAll(observers, { status: "error", error });
+      throw error;
+    }
+    if (r.done) {
+      this.#ended = true;
+      endAll(observers, this.#tally!.outcome());
+      return r;
+    }
+    if (this.#tally!.push(r.value) && this.#first) {
+      this.#first = false;
+      for (const o of observers) o.firstChunk?.();
+    }
+    return r;
+  }
+
+  async return(): Promise<IteratorResult<T, void>> {
+    if (this.#ended || !this.#source) {
+      this.#ended = true;
+      this.#start = undefined;
+      return { done: true, value: undefined };
+    }
+    this.#ended = true;
+    const observers = this.#observers;
+    if (!observers) {
+      await this.#source.return(undefined);
+      return { done: true, value: undefined };
+    }
+    endAll(observers, { status: "abandoned" });
+    await runObserved(observers, () => this.#source!.return(undefined)).catch(() => {});
+    return { done: true, value: undefined };
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<T, void>> {
+    await this.return();
     throw error;
-  } finally {
-    if (!ended) {
-      endAll(observers, { status: "abandoned" });
-      await runObserved(observers, () => source.return(undefined)).catch(() => {});
-    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 }
 

@@ -2,7 +2,7 @@ import { CACHED_COST } from "../cost.js";
 import type { StreamPart } from "../stream-part.js";
 import type { Cost, ModelResponse, ProviderMetadata, StreamChunk } from "../types.js";
 import { mergeMetadata } from "./assemble.js";
-import type { PipelinePart, Trace } from "./pipeline.js";
+import { answerOf, type PipelinePart, type Trace } from "./pipeline.js";
 
 /**
  * The public shapes, made at the edge of the pipeline: the answer of `generate`, and the
@@ -14,9 +14,7 @@ export async function toResponse(
   parts: AsyncIterable<PipelinePart>,
   trace: Trace,
 ): Promise<ModelResponse> {
-  let response: ModelResponse | undefined;
-  for await (const part of parts) if (part.type === "response") response = part.response;
-  if (!response) throw new TypeError("rephysco: the pipeline ended without an answer");
+  const response = await answerOf(parts);
   const usage = response.usage;
   const cost = costFor(trace, response.cost);
   return {

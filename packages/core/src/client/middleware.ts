@@ -2,7 +2,13 @@ import type { StreamPart } from "../stream-part.js";
 import type { ModelPrice, ModelResponse } from "../types.js";
 import type { CallInfo, CallObserver } from "./call-observer.js";
 import { type EventListener, emit, type RephyscoEvent } from "./events.js";
-import type { CallParams, PipelinePart, PipelineRequest, Stage } from "./pipeline.js";
+import {
+  answerOf,
+  type CallParams,
+  type PipelineRequest,
+  ResponseParts,
+  type Stage,
+} from "./pipeline.js";
 import { accountOf, type Pricing } from "./pricing.js";
 import type { Targets } from "./targets.js";
 
@@ -102,19 +108,6 @@ export interface Middleware {
   observeCall?(call: CallInfo): CallObserver | undefined;
 }
 
-/** Collects the pipeline's answer to a `generate` call. */
-async function answerOf(parts: AsyncIterable<PipelinePart>): Promise<ModelResponse> {
-  let response: ModelResponse | undefined;
-  for await (const part of parts) if (part.type === "response") response = part.response;
-  if (!response) throw new TypeError("rephysco: the pipeline ended without an answer");
-  return response;
-}
-
-/** The stream parts of the pipeline, without its internal parts. */
-async function* streamPartsOf(parts: AsyncIterable<PipelinePart>): AsyncGenerator<StreamPart> {
-  for await (const part of parts) if (part.type !== "response") yield part;
-}
-
 /** What the middleware stages need from their client. */
 export interface MiddlewareContext {
   readonly listener: EventListener | undefined;
@@ -146,19 +139,20 @@ export function middlewareStage(middleware: Middleware, ctx: MiddlewareContext):
       next(params === undefined || params === req.params ? req : { ...req, params });
     if (req.params.mode === "generate") {
       if (!middleware.wrapGenerate) return next(req);
-      return (async function* () {
-        const response = await middleware.wrapGenerate!({
+      return new ResponseParts(() =>
+        middleware.wrapGenerate!({
           doGenerate: (params) => answerOf(withParams(params)),
           params: req.params,
           emit: report,
           ...(atAttempt && { attempt: attemptInfo(req, ctx) }),
-        });
-        yield { type: "response", response } satisfies PipelinePart;
-      })();
+        }),
+      );
     }
     if (!middleware.wrapStream) return next(req);
     return middleware.wrapStream({
-      doStream: (params) => streamPartsOf(withParams(params)),
+      // A stream's pipeline carries stream parts only (response parts are `generate`'s), so
+      // the parts are handed over as they are: no filtering layer per part.
+      doStream: (params) => withParams(params) as AsyncIterable<StreamPart>,
       params: req.params,
       emit: report,
       ...(atAttempt && { attempt: attemptInfo(req, ctx) }),

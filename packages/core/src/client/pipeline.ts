@@ -112,3 +112,57 @@ export function compose(stages: readonly Stage[], last: Next): Next {
 export function rest<T>(iterator: AsyncIterator<T>): AsyncIterable<T> {
   return { [Symbol.asyncIterator]: () => iterator };
 }
+
+/**
+ * The answer of a `generate` as pipeline parts without a generator: one response part, its work
+ * started when first read. Stages that only hand a `generate` on (attempt, middleware) return
+ * it, and `answerOf` / the edge read `.response` directly, so a call through them costs no
+ * generator machinery. Iterating it works like any one-part stream.
+ */
+export class ResponseParts implements AsyncIterable<PipelinePart>, AsyncIterator<PipelinePart> {
+  #start: (() => Promise<ModelResponse>) | undefined;
+  #promise: Promise<ModelResponse> | undefined;
+  #done = false;
+
+  constructor(start: () => Promise<ModelResponse>) {
+    this.#start = start;
+  }
+
+  /** The answer (starts the work on first access). */
+  get response(): Promise<ModelResponse> {
+    if (this.#promise === undefined) {
+      const start = this.#start!;
+      this.#start = undefined;
+      try {
+        this.#promise = start();
+      } catch (error) {
+        this.#promise = Promise.reject(error);
+      }
+    }
+    return this.#promise;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<PipelinePart> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<PipelinePart>> {
+    if (this.#done) return { done: true, value: undefined };
+    this.#done = true;
+    return { done: false, value: { type: "response", response: await this.response } };
+  }
+
+  async return(): Promise<IteratorResult<PipelinePart>> {
+    this.#done = true;
+    return { done: true, value: undefined };
+  }
+}
+
+/** The answer of a `generate` pipeline: directly from {@link ResponseParts}, else by reading the parts. */
+export async function answerOf(parts: AsyncIterable<PipelinePart>): Promise<ModelResponse> {
+  if (parts instanceof ResponseParts) return parts.response;
+  let response: ModelResponse | undefined;
+  for await (const part of parts) if (part.type === "response") response = part.response;
+  if (!response) throw new TypeError("rephysco: the pipeline ended without an answer");
+  return response;
+}
