@@ -1,6 +1,7 @@
 import { ALIYUN_PRICES, AliyunModels } from "@rephysco/aliyun";
 import { createProvider } from "@rephysco/core";
-import { findPrice, validatePriceOverrides } from "@rephysco/core/http";
+import { findPrice } from "@rephysco/core/http";
+import { describePriceSheet } from "@rephysco/testing";
 import { describe, expect, it } from "vitest";
 
 /** Known model ids left out of the sheet, each with the reason. */
@@ -15,31 +16,13 @@ const UNPRICED: Readonly<Record<string, string>> = {
   "deepseek-v3": "no international USD price read",
 };
 
+describePriceSheet("ALIYUN_PRICES", {
+  sheet: ALIYUN_PRICES,
+  knownModels: Object.values(AliyunModels),
+  unpriced: UNPRICED,
+});
+
 describe("ALIYUN_PRICES", () => {
-  it("is well formed: every price passes the client's validation", () => {
-    expect(() => validatePriceOverrides({ x: ALIYUN_PRICES.models })).not.toThrow();
-  });
-
-  it("is dated and names https sources", () => {
-    expect(ALIYUN_PRICES.asOf).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-    expect(Number.isNaN(Date.parse(ALIYUN_PRICES.asOf))).toBe(false);
-    expect(ALIYUN_PRICES.sources.length).toBeGreaterThan(0);
-    for (const url of ALIYUN_PRICES.sources) expect(new URL(url).protocol).toBe("https:");
-  });
-
-  it("prices every known model id, or lists it as unpriced with a reason", () => {
-    for (const id of Object.values(AliyunModels)) {
-      const priced = findPrice("p", [id], ALIYUN_PRICES.models, undefined) !== undefined;
-      expect({ id, accounted: priced || Boolean(UNPRICED[id]) }).toEqual({ id, accounted: true });
-      expect({ id, both: priced && Boolean(UNPRICED[id]) }).toEqual({ id, both: false });
-    }
-  });
-
-  it("lists as unpriced only known model ids", () => {
-    const known = new Set<string>(Object.values(AliyunModels));
-    for (const id of Object.keys(UNPRICED)) expect(known.has(id)).toBe(true);
-  });
-
   it("a dated or prefixed model id the provider answers with finds its base price", () => {
     const provider = createProvider("aliyun", { apiKey: "k-0123456789" });
     expect(provider.prices).toBe(ALIYUN_PRICES);

@@ -2,10 +2,10 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { inspect, promisify } from "node:util";
 import type { CacheEntry, CacheStore } from "@rephysco/core";
+import { type RedisServer, startRedisServer } from "@rephysco/testing";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RedisStore, redisStore } from "../src/index.js";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 const run = promisify(execFile);
 const packageDir = fileURLToPath(new URL("..", import.meta.url));

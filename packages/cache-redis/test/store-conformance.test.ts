@@ -1,7 +1,6 @@
-import { describeStoreConformance } from "@rephysco/testing";
+import { describeStoreConformance, type RedisServer, startRedisServer } from "@rephysco/testing";
 import { afterAll, beforeAll } from "vitest";
 import { type RedisStore, redisStore } from "../src/index.js";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 let server: RedisServer;
 let stores = 0;

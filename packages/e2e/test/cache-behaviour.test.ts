@@ -9,8 +9,8 @@ import {
   type GenerateOptions,
   type RephyscoEvent,
 } from "@rephysco/core";
+import { type RedisServer, startRedisServer } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "../../cache-redis/test/redis-server.js";
 import { collect, flushClients, openaiClient, PNG, TEST_KEY, useMockServer } from "./helpers.js";
 
 // Caching through LLMClient end to end: the disk store behind `cache: true`, what the key is made

@@ -2,11 +2,10 @@
 // a machine whose clock is behind Redis's must still cool the fleet down for the Retry-After.
 
 import { RateLimitError } from "@rephysco/core";
-import { caught, createFakeProvider } from "@rephysco/testing";
+import { caught, createFakeProvider, type RedisServer, startRedisServer } from "@rephysco/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { limits, redisLimitStore } from "../src/index.js";
 import { clientWith } from "./helpers.js";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 let server: RedisServer;
 beforeAll(async () => {

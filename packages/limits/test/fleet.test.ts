@@ -8,11 +8,12 @@ import {
   createMockServer,
   type MockServer,
   type RecordedRequest,
+  type RedisServer,
+  startRedisServer,
   vendorErrors,
 } from "@rephysco/testing";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const childScript = fileURLToPath(new URL("./fixtures/fleet-child.mjs", import.meta.url));

@@ -9,12 +9,18 @@ import {
   ServiceUnavailableError,
 } from "@rephysco/core";
 import "@rephysco/openai";
-import { caught, createFakeProvider, createMockServer, type MockServer } from "@rephysco/testing";
+import {
+  caught,
+  createFakeProvider,
+  createMockServer,
+  type MockServer,
+  type RedisServer,
+  startRedisServer,
+} from "@rephysco/testing";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type LimitStore, limits, type RedisLimitStore, redisLimitStore } from "../src/index.js";
 import { clientWith, maxInSpan, sleep } from "./helpers.js";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 const run = promisify(execFile);
 const packageDir = fileURLToPath(new URL("..", import.meta.url));

@@ -1,3 +1,4 @@
+import { type RedisServer, startRedisServer } from "@rephysco/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type LimitStore,
@@ -6,7 +7,6 @@ import {
   redisLimitStore,
 } from "../src/index.js";
 import { maxInSpan } from "./helpers.js";
-import { type RedisServer, startRedisServer } from "./redis-server.js";
 
 let server: RedisServer;
 const redisStores: RedisLimitStore[] = [];

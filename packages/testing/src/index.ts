@@ -1,4 +1,5 @@
 export * from "./conformance/index.js";
+export { describePriceSheet, type PriceSheetCase } from "./describe-price-sheet.js";
 export {
   describeStoreConformance,
   type StoreCapabilities,
@@ -36,6 +37,7 @@ export {
   type MockServerOptions,
 } from "./mock-server.js";
 export type { MockDialect, RecordedRequest } from "./recorded-request.js";
+export { type RedisServer, startRedisServer } from "./redis-server.js";
 export {
   caught,
   clientStream,

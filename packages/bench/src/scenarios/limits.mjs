@@ -6,13 +6,12 @@
 // Vercel AI SDK plain (it has no limiter). Then the limiter alone (tinybench), the cost of a
 // settlement against how full the window is, and the Redis round trips made before the request
 // is sent (counted on the client, checked with MONITOR).
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createServer } from "node:net";
+import { execFileSync } from "node:child_process";
 import { LLMClient } from "@rephysco/core";
 import "@rephysco/openai";
 import { estimateTokens, limits, memoryLimitStore, redisLimitStore } from "@rephysco/limits";
 import { OPENAI_PRICES } from "@rephysco/openai";
+import { startRedisServer } from "@rephysco/testing";
 import { createClient } from "redis";
 import { alternate, pool } from "../lib/alternate.mjs";
 import { API_KEY, MODEL, ROUNDS, size } from "../lib/config.mjs";
@@ -37,16 +36,6 @@ const OPTIONS = {
   budgets: [{ name: "usd", usd: 1_000_000, period: "day" }],
 };
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address();
-  server.close();
-  await once(server, "close");
-  return port;
-}
-
 /** A throwaway redis-server on a free port, or `undefined` when it is not installed. */
 async function startRedis() {
   try {
@@ -54,35 +43,7 @@ async function startRedis() {
   } catch {
     return undefined;
   }
-  const port = await freePort();
-  const child = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const probe = createClient({ url });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      await probe.close();
-      return {
-        url,
-        async stop() {
-          const exited = once(child, "exit");
-          child.kill("SIGTERM");
-          await exited;
-        },
-      };
-    } catch {
-      probe.destroy();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  child.kill("SIGKILL");
-  throw new Error("redis-server did not start");
+  return startRedisServer();
 }
 
 function limitedContender(baseURL, label, middleware) {

@@ -231,10 +231,14 @@ class ObservedStream<T> implements AsyncGenerator<T, void, undefined> {
     try {
       r = await runObserved(observers, this.#pull);
     } catch (error) {
-      this.#ended = true;
-      endAll(observers, { status: "error", error });
+      // Stopped meanwhile (`return()` while this pull was pending): already reported.
+      if (!this.#ended) {
+        this.#ended = true;
+        endAll(observers, { status: "error", error });
+      }
       throw error;
     }
+    if (this.#ended) return r;
     if (r.done) {
       this.#ended = true;
       endAll(observers, this.#tally!.outcome());

@@ -29,7 +29,7 @@ function recorder() {
   const seenInWrap: (string | undefined)[] = [];
   const middleware: Middleware = {
     observeCall(info): CallObserver {
-      const call = { info, firstChunk: 0, runs: 0 } as (typeof calls)[number];
+      const call = { info, firstChunk: 0, runs: 0, ends: 0 } as (typeof calls)[number];
       calls.push(call);
       const id = `call-${calls.length}`;
       return {
@@ -41,8 +41,8 @@ function recorder() {
           call.firstChunk++;
         },
         end: (outcome) => {
-          if (call.outcome) throw new Error("ended twice");
-          call.outcome = outcome;
+          call.ends++;
+          call.outcome ??= outcome;
         },
       };
     },
@@ -116,6 +116,21 @@ describe("observeCall", () => {
       { status: "error", error: down },
       { status: "abandoned" },
     ]);
+    expect(r.calls.map((call) => call.ends)).toEqual([1, 1]);
+  });
+
+  it("ends once when the consumer stops while a pull is pending", async () => {
+    const r = recorder();
+    const fake = createFakeProvider({ replies: [{ chunks: ["a"], chunkDelayMs: 30 }] });
+    const c = new LLMClient({ provider: fake, middleware: [r.middleware] });
+    const it = c.stream("x")[Symbol.asyncIterator]();
+    await it.next();
+    // Two pulls in flight (the finish chunk, then the end), and the consumer stops meanwhile.
+    const pending = [it.next(), it.next()];
+    await it.return(undefined);
+    await Promise.allSettled(pending);
+    expect(r.calls[0]!.outcome).toEqual({ status: "abandoned" });
+    expect(r.calls[0]!.ends).toBe(1);
   });
 
   it("observes a tool loop as one call, tool results and steps inside it", async () => {

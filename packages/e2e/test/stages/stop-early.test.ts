@@ -31,17 +31,18 @@ function closable(name: string): Provider & { closed: number; started: number } 
 }
 
 describe("stopping a stream at its first chunk", () => {
-  it.each([
-    ["no retry, no fallback", { retry: false as const }],
-    ["with retries", { retry: { maxRetries: 2 } }],
-    ["with a fallback", { retry: false as const, fallbacks: "backup" }],
-    ["with retries and a fallback", { retry: { maxRetries: 2 }, fallbacks: "backup" }],
-  ])("closes the provider's stream (%s)", async (_name, o) => {
+  const cases: [string, { retry: false | { maxRetries: number }; fallback: boolean }][] = [
+    ["no retry, no fallback", { retry: false, fallback: false }],
+    ["with retries", { retry: { maxRetries: 2 }, fallback: false }],
+    ["with a fallback", { retry: false, fallback: true }],
+    ["with retries and a fallback", { retry: { maxRetries: 2 }, fallback: true }],
+  ];
+  it.each(cases)("closes the provider's stream (%s)", async (_name, o) => {
     const primary = closable("primary");
     const c = new LLMClient({
       provider: primary,
       retry: o.retry,
-      ...(o.fallbacks && { fallbacks: [{ provider: closable("backup") }] }),
+      ...(o.fallback && { fallbacks: [{ provider: closable("backup") }] }),
     });
     for await (const chunk of c.stream("x")) {
       expect(chunk.content).toBe("t0");

@@ -2,7 +2,10 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createConnection, createServer } from "node:net";
 
-/** A `redis-server` started for one test file, on its own free port, with no persistence. */
+/**
+ * A `redis-server` started for one test file, on its own free port, with no persistence (see
+ * {@link startRedisServer}).
+ */
 export interface RedisServer {
   readonly port: number;
   /** `redis://127.0.0.1:PORT` */
@@ -16,7 +19,7 @@ export interface RedisServer {
 }
 
 const MISSING =
-  "redis-server is not installed, and the @rephysco/limits tests need a real one. " +
+  "redis-server is not installed, and these tests need a real one. " +
   "Install it with `bash scripts/ensure-redis.sh` (Debian/Ubuntu package redis-server), then run the tests again.";
 
 function assertInstalled(): void {
