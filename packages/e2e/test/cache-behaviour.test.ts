@@ -329,6 +329,8 @@ describe("Redis shared by clients", () => {
     });
     server.enqueue({ chunks: ["still ", "streams"] });
     expect((await collect(client.stream("during"))).text).toBe("still streams");
+    // Writes are in the background: wait for them to fail and be reported.
+    await client.flush();
     const ops = events.flatMap((e) => (e.type === "cache_error" ? [e.operation] : []));
     expect(ops).toEqual(["get", "set", "get", "set"]);
   });
