@@ -15,9 +15,29 @@ type Part =
 function imagePart(image: ImageInput): Part {
   const uri = typeof image === "string" ? image : image instanceof URL ? image.href : undefined;
   // Inline data (bytes, base64) is never exported: only that an image was there.
-  if (typeof uri === "string" && /^https?:\/\//i.test(uri))
-    return { type: "uri", modality: "image", uri };
+  if (typeof uri === "string" && /^https?:\/\//i.test(uri)) {
+    const safe = safeUri(uri);
+    if (safe) return { type: "uri", modality: "image", uri: safe };
+  }
   return { type: "blob", modality: "image" };
+}
+
+/**
+ * An image URL without what may be a credential: user info, query string (signed URLs carry
+ * their signature there) and fragment. `undefined` when it does not parse.
+ */
+function safeUri(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  url.username = "";
+  url.password = "";
+  url.search = "";
+  url.hash = "";
+  return url.href;
 }
 
 /** The conventions' input messages for a call's messages. */
@@ -41,11 +61,12 @@ export function inputMessages(messages: readonly Message[]): string {
 
 /** The conventions' output messages for an answer's text. */
 export function outputMessages(content: string, finishReason: FinishReason | undefined): string {
+  // An unknown finish reason is left out rather than reported as `stop`.
   return JSON.stringify([
     {
       role: "assistant",
       parts: content ? [{ type: "text", content }] : [],
-      finish_reason: finishReason ?? "stop",
+      ...(finishReason && { finish_reason: finishReason }),
     },
   ]);
 }

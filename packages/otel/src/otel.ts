@@ -24,6 +24,7 @@ import type {
   ModelResponse,
   RephyscoEvent,
   StreamPart,
+  Usage,
 } from "@rephysco/core";
 // Attribute names are written out (not the constants of ./attributes.js) on the hot path: object
 // literals with computed keys are several times slower to build. Tests check the names.
@@ -57,8 +58,6 @@ export interface OtelOptions {
 }
 
 const OPERATION = "chat";
-/** The call's state, in the contexts this package makes active for it. */
-const CALL_KEY = createContextKey("@rephysco/otel call");
 
 // The conventions' advised bucket boundaries.
 const DURATION_BUCKETS = [
@@ -96,10 +95,18 @@ class Instruments {
   }
 }
 
+/** How many otel() instances were made: each has its own context key. */
+let instances = 0;
+
 /** What the middlewares share. */
 class Telemetry {
   readonly tracer: Tracer;
   readonly capture: boolean;
+  /**
+   * The call's state, in the contexts this instance makes active for it: one key per instance
+   * (`createContextKey` is `Symbol.for`, so the description must differ too).
+   */
+  readonly key = createContextKey(`@rephysco/otel call ${++instances}`);
   readonly #name: string;
   readonly #meterProvider: MeterProvider | undefined;
   #instruments: Instruments | undefined;
@@ -128,8 +135,22 @@ interface PendingTool {
   readonly parent: Context;
 }
 
-function finishReasons(reason: string | undefined): string[] {
-  return [reason ?? "stop"];
+/** A tool loop's token counts: only the steps that spent them (not cached, not shared). */
+function addSpent(a: Usage | undefined, b: Usage): Usage {
+  if (!a) return b;
+  const part = (x: number | undefined, y: number | undefined) =>
+    x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0);
+  const cached = part(a.cachedPromptTokens, b.cachedPromptTokens);
+  const writes = part(a.cacheWriteTokens, b.cacheWriteTokens);
+  const reasoning = part(a.reasoningTokens, b.reasoningTokens);
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    ...(cached !== undefined && { cachedPromptTokens: cached }),
+    ...(writes !== undefined && { cacheWriteTokens: writes }),
+    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
+  };
 }
 
 /** One observed call: its span, its context, and the observer core calls. */
@@ -140,10 +161,19 @@ class CallState implements CallObserver {
   readonly #start = performance.now();
   #firstChunk = -1;
   #step = 0;
-  /** The open step span of a tool loop, and its context. */
+  /** The open step span of a tool loop. */
   #stepSpan: Span | undefined;
-  #stepCtx: Context | undefined;
+  /** The context `observeCall` ran in: `run` from there (the usual case) enters `ctx` as it is. */
+  readonly #parent: Context;
   #pending: PendingTool[] | undefined;
+  /** A tool loop's steps heard (`step` events), those the cache answered, those shared. */
+  #steps = 0;
+  #cachedSteps = 0;
+  #sharedSteps = 0;
+  /** A tool loop's token counts, summed over the steps that spent them. */
+  #spent: Usage | undefined;
+  /** With content captured, a streamed tool loop's text of its latest model call. */
+  stepText: string | undefined;
   /** Step and attempt streams not ended yet (ended as abandoned with the call). */
   open: Set<SpanStream> | undefined;
 
@@ -152,6 +182,7 @@ class CallState implements CallObserver {
     readonly info: CallInfo,
   ) {
     const parent = context.active();
+    this.#parent = parent;
     const params = info.params;
     const provider = genAiProviderName(info.provider);
     this.span = t.tracer.startSpan(
@@ -168,11 +199,15 @@ class CallState implements CallObserver {
     );
     this.recording = this.span.isRecording();
     if (this.recording) this.span.setAttributes(requestAttributes(info, t.capture));
-    this.ctx = trace.setSpan(parent, this.span).setValue(CALL_KEY, this);
+    this.ctx = trace.setSpan(parent, this.span).setValue(t.key, this);
   }
 
   run<T>(fn: () => T): T {
-    return context.with(this.ctx, fn);
+    const active = context.active();
+    if (active === this.#parent) return context.with(this.ctx, fn);
+    // Run inside another observer's context (a second otel() on the client): keep its values
+    // (its call key), with this call's span and key on top.
+    return context.with(trace.setSpan(active, this.span).setValue(this.t.key, this), fn);
   }
 
   firstChunk(): void {
@@ -198,23 +233,29 @@ class CallState implements CallObserver {
     const span = this.span;
     const recording = this.recording;
     const ttfc = this.#firstChunk < 0 ? -1 : (this.#firstChunk - this.#start) / 1000;
-    let provider = this.info.provider;
+    // The provider asked (the call span's request attributes); who answered is a response attribute.
+    const provider = this.info.provider;
+    const loop = this.info.toolLoop;
     let responseModel: string | undefined;
     let failure: string | undefined;
-    let spent = false;
+    // A cache hit or a shared call spent no tokens: its usage would be counted twice. A tool
+    // loop's outcome sums every step's usage, cached ones included, and its `cached` and
+    // `shared` describe the last step only: its spent tokens are summed from the steps instead.
+    let usage: Usage | undefined;
     if (outcome.status === "ok") {
-      provider = outcome.provider;
       responseModel = outcome.model;
-      spent = !outcome.cached && !outcome.shared;
+      usage = loop ? this.#spent : outcome.cached || outcome.shared ? undefined : outcome.usage;
+      const steps = this.#steps;
+      const cached = loop ? steps > 0 && this.#cachedSteps === steps : outcome.cached;
+      const shared = loop ? steps > 0 && this.#sharedSteps === steps : outcome.shared;
       if (recording) {
         const attributes: Attributes = {
-          "gen_ai.provider.name": genAiProviderName(provider),
           "gen_ai.response.model": outcome.model,
-          "gen_ai.response.finish_reasons": finishReasons(outcome.finishReason),
+          "rephysco.response.provider": genAiProviderName(outcome.provider),
         };
-        const usage = outcome.usage;
-        // A cache hit or a shared call spent no tokens: its usage would be counted twice.
-        if (usage && spent) {
+        if (outcome.finishReason)
+          attributes["gen_ai.response.finish_reasons"] = [outcome.finishReason];
+        if (usage) {
           attributes["gen_ai.usage.input_tokens"] = usage.promptTokens;
           attributes["gen_ai.usage.output_tokens"] = usage.completionTokens;
           if (usage.cachedPromptTokens !== undefined)
@@ -225,11 +266,13 @@ class CallState implements CallObserver {
             attributes["gen_ai.usage.reasoning.output_tokens"] = usage.reasoningTokens;
         }
         if (outcome.cost) attributes["rephysco.cost.usd"] = outcome.cost.total;
-        if (outcome.cached) attributes["rephysco.cache.hit"] = true;
-        if (outcome.shared) attributes["rephysco.cache.shared"] = true;
+        if (cached) attributes["rephysco.cache.hit"] = true;
+        if (shared) attributes["rephysco.cache.shared"] = true;
         if (this.t.capture)
           attributes["gen_ai.output.messages"] = outputMessages(
-            outcome.content,
+            // A streamed tool loop's content is every step's text: keep the last step's, as
+            // `generate` does.
+            this.stepText ?? outcome.content,
             outcome.finishReason,
           );
         span.setAttributes(attributes);
@@ -274,19 +317,19 @@ class CallState implements CallObserver {
     }
     m.duration.record(seconds, attributes);
     if (ttfc >= 0) m.firstChunk.record(ttfc, attributes);
-    if (spent && outcome.status === "ok" && outcome.usage) {
-      m.tokens.record(outcome.usage.promptTokens, {
+    if (usage && responseModel !== undefined) {
+      m.tokens.record(usage.promptTokens, {
         "gen_ai.operation.name": OPERATION,
         "gen_ai.provider.name": name,
         "gen_ai.request.model": asked,
-        "gen_ai.response.model": outcome.model,
+        "gen_ai.response.model": responseModel,
         "gen_ai.token.type": "input",
       });
-      m.tokens.record(outcome.usage.completionTokens, {
+      m.tokens.record(usage.completionTokens, {
         "gen_ai.operation.name": OPERATION,
         "gen_ai.provider.name": name,
         "gen_ai.request.model": asked,
-        "gen_ai.response.model": outcome.model,
+        "gen_ai.response.model": responseModel,
         "gen_ai.token.type": "output",
       });
     }
@@ -296,9 +339,10 @@ class CallState implements CallObserver {
    * The context for an attempt: in a tool loop, under the step span of the model call it belongs
    * to, opened by its first attempt and ended by the `step` event (or the call's end).
    */
-  attemptParent(parent: Context, params: CallParams): Context {
-    if (!this.info.toolLoop || !this.recording) return parent;
-    if (this.#stepCtx) return this.#stepCtx;
+  attemptParent(active: Context, params: CallParams): Context {
+    if (!this.recording) return active;
+    if (!this.info.toolLoop) return this.under(active);
+    if (this.#stepSpan) return this.under(active);
     if (this.#pending) this.flushTools(params.messages);
     const n = ++this.#step;
     const span = this.t.tracer.startSpan(`step ${n}`, { kind: SpanKind.INTERNAL }, this.ctx);
@@ -308,12 +352,26 @@ class CallState implements CallObserver {
         "gen_ai.request.model": params.model,
       });
     this.#stepSpan = span;
-    this.#stepCtx = trace.setSpan(this.ctx, span);
-    return this.#stepCtx;
+    return trace.setSpan(active, span);
+  }
+
+  /**
+   * `active` with this call's innermost span (the open step's, else the call's) as the parent of
+   * what starts there. Usually it is already; not when another otel() instance's span is active.
+   */
+  under(active: Context): Context {
+    const span = this.#stepSpan ?? this.span;
+    return trace.getSpan(active) === span ? active : trace.setSpan(active, span);
   }
 
   /** A step's model call ended: its span ends (a step the cache answered gets an empty one). */
   #endStep(event: Extract<RephyscoEvent, { type: "step" }>): void {
+    this.#steps++;
+    const shared = event.cost?.source === "shared";
+    if (event.cached) this.#cachedSteps++;
+    else if (shared) this.#sharedSteps++;
+    else if (event.usage) this.#spent = addSpent(this.#spent, event.usage);
+    if (!this.recording) return;
     let span = this.#stepSpan;
     if (!span) {
       this.#step = event.stepNumber;
@@ -328,19 +386,22 @@ class CallState implements CallObserver {
       });
     }
     if (event.cached) span.setAttribute("rephysco.cache.hit", true);
+    if (shared) span.setAttribute("rephysco.cache.shared", true);
     this.#stepSpan = undefined;
-    this.#stepCtx = undefined;
     endStep(span, "ok", undefined, event.finishReason);
   }
 
   event(event: RephyscoEvent, active: Context): void {
+    // Steps are counted even when nothing records: their usage feeds the token metric.
+    if (event.type === "step") {
+      if (this.info.toolLoop) this.#endStep(event);
+      return;
+    }
+    if (!this.recording) return;
     const tracer = this.t.tracer;
     // Retries and fallbacks of a step's model call belong to the step.
-    const parent = this.#stepCtx ?? active;
+    const parent = this.under(active);
     switch (event.type) {
-      case "step":
-        this.#endStep(event);
-        return;
       case "retry": {
         const now = Date.now();
         const span = tracer.startSpan(
@@ -383,12 +444,14 @@ class CallState implements CallObserver {
         const end = Date.now();
         if (this.t.capture) {
           this.#pending ??= [];
-          this.#pending.push({ event, end, parent: active });
-        } else this.toolSpan(event, end, active, undefined);
+          this.#pending.push({ event, end, parent });
+        } else this.toolSpan(event, end, parent, undefined);
         return;
       }
       case "cache_hit":
-        this.span.setAttribute("rephysco.cache.hit", true);
+        // In a tool loop the step's span is marked (its `step` event says `cached`); the call
+        // span only when every step was (at the end).
+        if (!this.info.toolLoop) this.span.setAttribute("rephysco.cache.hit", true);
         return;
       default:
         return;
@@ -457,8 +520,8 @@ function requestAttributes(info: CallInfo, capture: boolean): Attributes {
   return a;
 }
 
-function callOf(ctx: Context): CallState | undefined {
-  return ctx.getValue(CALL_KEY) as CallState | undefined;
+function callOf(t: Telemetry, ctx: Context): CallState | undefined {
+  return ctx.getValue(t.key) as CallState | undefined;
 }
 
 /**
@@ -472,7 +535,10 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
   #ended = false;
   #call: CallState | undefined;
 
-  constructor(open: () => AsyncIterable<StreamPart>) {
+  constructor(
+    open: () => AsyncIterable<StreamPart>,
+    protected readonly t: Telemetry,
+  ) {
     this.#open = open;
   }
 
@@ -490,7 +556,7 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
     const parent = context.active();
     const ctx = this.begin(parent) ?? parent;
     this.#ctx = ctx;
-    const call = callOf(parent);
+    const call = callOf(this.t, parent);
     if (call && ctx !== parent) {
       call.open ??= new Set();
       call.open.add(this);
@@ -503,6 +569,8 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
   }
 
   next(): Promise<IteratorResult<StreamPart>> {
+    // Returned (or failed) already, before its first pull included: done, as a generator is.
+    if (this.#ended) return Promise.resolve({ done: true, value: undefined });
     const it = this.#iterator();
     return context.with(this.#ctx!, this.#pull, this, it);
   }
@@ -522,6 +590,7 @@ abstract class SpanStream implements AsyncIterableIterator<StreamPart> {
     const it = this.#it;
     if (!it) {
       this.#open = undefined;
+      this.#ended = true;
       return { done: true, value: undefined };
     }
     try {
@@ -552,8 +621,9 @@ function endStep(
   reason: string | undefined,
 ): void {
   if (span.isRecording()) {
-    if (status === "ok") span.setAttribute("gen_ai.response.finish_reasons", finishReasons(reason));
-    else if (status === "error") failSpan(span, error);
+    if (status === "ok") {
+      if (reason) span.setAttribute("gen_ai.response.finish_reasons", [reason]);
+    } else if (status === "error") failSpan(span, error);
     else span.setAttribute("rephysco.stream.abandoned", true);
   }
   span.end();
@@ -595,20 +665,33 @@ class AttemptStream extends SpanStream {
   #span: Span | undefined;
   constructor(
     open: () => AsyncIterable<StreamPart>,
-    private readonly t: Telemetry,
+    t: Telemetry,
     private readonly attempt: AttemptInfo,
     private readonly params: CallParams,
   ) {
-    super(open);
+    super(open, t);
   }
   protected begin(active: Context): Context {
-    const parent = callOf(active)?.attemptParent(active, this.params) ?? active;
+    const parent = callOf(this.t, active)?.attemptParent(active, this.params) ?? active;
     this.#span = startAttempt(this.t, this.attempt, parent);
     return trace.setSpan(parent, this.#span);
   }
   protected finish(status: "ok" | "error" | "abandoned", error?: unknown): void {
     endAttempt(this.#span!, status, error);
   }
+}
+
+/** A tool loop's model call, streamed with content captured: its text kept as the latest step's. */
+function stepText(t: Telemetry, parts: AsyncIterable<StreamPart>): AsyncIterable<StreamPart> {
+  const state = callOf(t, context.active());
+  if (!state?.info.toolLoop || !state.recording) return parts;
+  return (async function* () {
+    state.stepText = "";
+    for await (const part of parts) {
+      if (part.type === "text" || part.type === "refusal") state.stepText += part.text;
+      yield part;
+    }
+  })();
 }
 
 /**
@@ -625,22 +708,33 @@ class AttemptStream extends SpanStream {
  */
 export function otel(options: OtelOptions = {}): Middleware[] {
   const t = new Telemetry(options);
-  const call: Middleware = {
+  const call: {
+    -readonly [K in keyof Middleware]: Middleware[K];
+  } = {
     level: "call",
     observeCall: (info) => new CallState(t, info),
     onEvent(event) {
       const ctx = context.active();
-      const state = callOf(ctx);
-      if (state?.recording) state.event(event, ctx);
+      callOf(t, ctx)?.event(event, ctx);
     },
   };
+  // Only to record a streamed tool loop's last step text: a call-level `wrapStream` costs every
+  // stream a few microseconds, so it is there only when content is captured.
+  if (t.capture) call.wrapStream = ({ doStream }) => stepText(t, doStream());
   const attempt: Middleware = {
     level: "attempt",
     wrapGenerate({ doGenerate, attempt, params }): Promise<ModelResponse> {
       const active = context.active();
-      const parent = callOf(active)?.attemptParent(active, params) ?? active;
+      const parent = callOf(t, active)?.attemptParent(active, params) ?? active;
       const span = startAttempt(t, attempt!, parent);
-      return context.with(trace.setSpan(parent, span), doGenerate).then(
+      let answer: Promise<ModelResponse>;
+      try {
+        answer = context.with(trace.setSpan(parent, span), doGenerate);
+      } catch (error) {
+        endAttempt(span, "error", error);
+        throw error;
+      }
+      return answer.then(
         (response) => {
           endAttempt(span, "ok");
           return response;

@@ -160,18 +160,6 @@ describe("content", () => {
   }
 });
 
-describe("without an SDK", () => {
-  it("the global no-op providers: calls work, nothing is recorded", async () => {
-    const c = new LLMClient({
-      provider: createFakeProvider({ defaultReply: { chunks: ["a", "b"], usage } }),
-      middleware: [...otel()],
-    });
-    expect((await c.generate("x")).content).toBe("ab");
-    expect((await drain(c.stream("x"))).text).toBe("ab");
-    expect(t.spans()).toHaveLength(0);
-  });
-});
-
 describe("global providers", () => {
   it("uses a tracer and meter provider registered after otel() was called", async () => {
     const { metrics, trace } = await import("@opentelemetry/api");

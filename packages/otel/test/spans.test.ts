@@ -74,6 +74,7 @@ describe("a call", () => {
       "gen_ai.response.finish_reasons": ["stop"],
       "gen_ai.usage.input_tokens": 10,
       "gen_ai.usage.output_tokens": 5,
+      "rephysco.response.provider": "fake",
     });
     const attempt = span(spans, "attempt fake fake-model");
     expect(attempt.kind).toBe(SpanKind.INTERNAL);
@@ -212,11 +213,13 @@ describe("span trees", () => {
       "error.type": "ServiceUnavailableError",
     });
     expect(span(spans, "attempt backup b-1").attributes["rephysco.target_index"]).toBe(1);
-    // The call span names who answered.
+    // The call span keeps what was asked (provider and model of the primary); who answered is
+    // in the response attributes.
     expect(span(spans, "chat p-1").attributes).toMatchObject({
       "gen_ai.request.model": "p-1",
-      "gen_ai.provider.name": "backup",
+      "gen_ai.provider.name": "primary",
       "gen_ai.response.model": "b-1",
+      "rephysco.response.provider": "backup",
     });
   });
 
