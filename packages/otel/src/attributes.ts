@@ -9,32 +9,57 @@
 export const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name";
 /** `gen_ai.provider.name`: the conventions' well-known value where one exists, else the registry id. */
 export const ATTR_GEN_AI_PROVIDER_NAME = "gen_ai.provider.name";
+/** `gen_ai.request.model`: the model asked (on attempts: of that provider). */
 export const ATTR_GEN_AI_REQUEST_MODEL = "gen_ai.request.model";
+/** `gen_ai.request.temperature`: set when the call sets `temperature`. */
 export const ATTR_GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature";
+/** `gen_ai.request.top_p`: set when the call sets `topP`. */
 export const ATTR_GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p";
+/** `gen_ai.request.max_tokens`: set when the call sets `maxTokens`. */
 export const ATTR_GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens";
+/** `gen_ai.request.stop_sequences`: set when the call sets `stop`. */
 export const ATTR_GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences";
+/** `gen_ai.request.stream`: `true` for `stream`, `chatStream` and `streamObject`. */
 export const ATTR_GEN_AI_REQUEST_STREAM = "gen_ai.request.stream";
+/** `gen_ai.response.model`: the model that answered. */
 export const ATTR_GEN_AI_RESPONSE_MODEL = "gen_ai.response.model";
+/** `gen_ai.response.finish_reasons`: why the model stopped, as an array; absent when unknown. */
 export const ATTR_GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons";
+/** `gen_ai.response.time_to_first_chunk`: streams, seconds to the first chunk with content. */
 export const ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk";
+/** `gen_ai.usage.input_tokens`: prompt tokens spent (call span only). */
 export const ATTR_GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens";
+/** `gen_ai.usage.output_tokens`: completion tokens spent (call span only). */
 export const ATTR_GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens";
+/** `gen_ai.usage.cache_read.input_tokens`: prompt tokens read from the provider's prompt cache, when reported. */
 export const ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens";
+/** `gen_ai.usage.cache_creation.input_tokens`: prompt tokens written to the provider's prompt cache, when reported. */
 export const ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS =
   "gen_ai.usage.cache_creation.input_tokens";
+/** `gen_ai.usage.reasoning.output_tokens`: reasoning tokens, when reported. */
 export const ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens";
+/** `gen_ai.input.messages`: the prompt as JSON (only with `captureContent`). */
 export const ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages";
+/** `gen_ai.output.messages`: the answer as JSON (only with `captureContent`). */
 export const ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages";
+/** `gen_ai.tool.name`: tool spans, the tool's name. */
 export const ATTR_GEN_AI_TOOL_NAME = "gen_ai.tool.name";
+/** `gen_ai.tool.call.id`: tool spans, the model's id of the call. */
 export const ATTR_GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id";
+/** `gen_ai.tool.call.arguments`: tool spans, the arguments' JSON text (only with `captureContent`). */
 export const ATTR_GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments";
+/** `gen_ai.tool.call.result`: tool spans, the result sent to the model (only with `captureContent`). */
 export const ATTR_GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result";
+/** `gen_ai.token.type`: the token metric's `input` / `output`. */
 export const ATTR_GEN_AI_TOKEN_TYPE = "gen_ai.token.type";
+/** `error.type`: Rephysco's `reason`, else the error's class, else `_OTHER`; `tool_error` for a failed tool. */
 export const ATTR_ERROR_TYPE = "error.type";
 
+/** Histogram, seconds: each call's duration, success or failure. */
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration";
+/** Histogram, tokens: input and output tokens a call spent. */
 export const METRIC_GEN_AI_CLIENT_TOKEN_USAGE = "gen_ai.client.token.usage";
+/** Histogram, seconds: a stream's time to its first chunk with content. */
 export const METRIC_GEN_AI_CLIENT_OPERATION_TIME_TO_FIRST_CHUNK =
   "gen_ai.client.operation.time_to_first_chunk";
 
@@ -58,10 +83,13 @@ export const ATTR_REPHYSCO_ATTEMPT_OUTCOME = "rephysco.attempt.outcome";
 export const ATTR_REPHYSCO_STEP = "rephysco.step";
 /** Retry wait spans: the wait chosen, in ms. */
 export const ATTR_REPHYSCO_RETRY_DELAY_MS = "rephysco.retry.delay_ms";
-/** Fallback spans: the provider and model that failed, and the ones tried next. */
+/** Fallback spans: the provider that failed. */
 export const ATTR_REPHYSCO_FALLBACK_FROM_PROVIDER = "rephysco.fallback.from.provider";
+/** Fallback spans: the model that failed. */
 export const ATTR_REPHYSCO_FALLBACK_FROM_MODEL = "rephysco.fallback.from.model";
+/** Fallback spans: the provider tried next. */
 export const ATTR_REPHYSCO_FALLBACK_TO_PROVIDER = "rephysco.fallback.to.provider";
+/** Fallback spans: the model tried next. */
 export const ATTR_REPHYSCO_FALLBACK_TO_MODEL = "rephysco.fallback.to.model";
 
 /** Registry ids whose `gen_ai.provider.name` differs from the id, or is a well-known value. */
