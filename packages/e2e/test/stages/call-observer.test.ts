@@ -24,7 +24,13 @@ const usage = { promptTokens: 10, completionTokens: 5, totalTokens: 15 };
 /** An observer that records its calls and marks its context, as a tracer's span would. */
 function recorder() {
   const als = new AsyncLocalStorage<string>();
-  const calls: { info: CallInfo; outcome?: CallOutcome; firstChunk: number; runs: number }[] = [];
+  const calls: {
+    info: CallInfo;
+    outcome?: CallOutcome;
+    firstChunk: number;
+    runs: number;
+    ends: number;
+  }[] = [];
   const events: { event: RephyscoEvent; context: string | undefined }[] = [];
   const seenInWrap: (string | undefined)[] = [];
   const middleware: Middleware = {
