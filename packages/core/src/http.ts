@@ -52,7 +52,7 @@ export {
   toolArgumentsJson,
   toolArgumentsObject,
 } from "./http/tools.js";
-export { type UsageCounts, usageOf } from "./http/usage.js";
+export { addUsage, type UsageCounts, usageOf } from "./http/usage.js";
 export {
   createErrorFromResponse,
   ErrorClasses,

@@ -26,6 +26,7 @@ import type {
   StreamPart,
   Usage,
 } from "@rephysco/core";
+import { addUsage } from "@rephysco/core/http";
 // Attribute names are written out (not the constants of ./attributes.js) on the hot path: object
 // literals with computed keys are several times slower to build. Tests check the names.
 import {
@@ -133,24 +134,6 @@ interface PendingTool {
   readonly event: Extract<RephyscoEvent, { type: "tool_result" }>;
   readonly end: number;
   readonly parent: Context;
-}
-
-/** A tool loop's token counts: only the steps that spent them (not cached, not shared). */
-function addSpent(a: Usage | undefined, b: Usage): Usage {
-  if (!a) return b;
-  const part = (x: number | undefined, y: number | undefined) =>
-    x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0);
-  const cached = part(a.cachedPromptTokens, b.cachedPromptTokens);
-  const writes = part(a.cacheWriteTokens, b.cacheWriteTokens);
-  const reasoning = part(a.reasoningTokens, b.reasoningTokens);
-  return {
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-    ...(cached !== undefined && { cachedPromptTokens: cached }),
-    ...(writes !== undefined && { cacheWriteTokens: writes }),
-    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
-  };
 }
 
 /** One observed call: its span, its context, and the observer core calls. */
@@ -370,7 +353,7 @@ class CallState implements CallObserver {
     const shared = event.cost?.source === "shared";
     if (event.cached) this.#cachedSteps++;
     else if (shared) this.#sharedSteps++;
-    else if (event.usage) this.#spent = addSpent(this.#spent, event.usage);
+    else if (event.usage) this.#spent = addUsage(this.#spent, event.usage);
     if (!this.recording) return;
     let span = this.#stepSpan;
     if (!span) {

@@ -1,12 +1,12 @@
 import { addCost } from "../cost.js";
 import { InvalidOutputError, type OutputIssue } from "../errors.js";
+import { addUsage } from "../http/usage.js";
 import { checkValue, issuesText, type ResolvedSchema } from "../tools/schema.js";
 import type { Cost, FinishReason, Message, ModelResponse, Usage } from "../types.js";
 import { Assembler } from "./assemble.js";
 import { costFor, toResponse } from "./edge.js";
 import type { Next, PipelineRequest } from "./pipeline.js";
 import { parseJson } from "./tool-calls.js";
-import { addUsage } from "./tool-loop.js";
 
 /** A value whose objects may lack any property, as a structured answer is while it streams. */
 export type DeepPartial<T> = T extends readonly (infer U)[]

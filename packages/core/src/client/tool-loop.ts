@@ -1,5 +1,6 @@
 import { addCost } from "../cost.js";
 import { InvalidOutputError, ToolExecutionError } from "../errors.js";
+import { addUsage } from "../http/usage.js";
 import { abortReason, isAbortError } from "../retry.js";
 import { checkValue, issuesText } from "../tools/schema.js";
 import type { ToolCallDecision, ToolExecuteContext } from "../tools/tool.js";
@@ -45,26 +46,6 @@ export interface LoopContext {
   /** The request of step `n` (1-based) for these messages. */
   readonly request: (messages: readonly Message[], stepNumber: number) => PipelineRequest;
   readonly primaryName: string;
-}
-
-/** The sum of two usages (`undefined` when neither is known). */
-export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
-  if (!a) return b && { ...b };
-  if (!b) return a;
-  const part = (x: number | undefined, y: number | undefined) =>
-    x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0);
-  const cached = part(a.cachedPromptTokens, b.cachedPromptTokens);
-  const writes = part(a.cacheWriteTokens, b.cacheWriteTokens);
-  const reasoning = part(a.reasoningTokens, b.reasoningTokens);
-  // The sum has no single raw usage: `raw` stays on each step's usage.
-  return {
-    promptTokens: a.promptTokens + b.promptTokens,
-    completionTokens: a.completionTokens + b.completionTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-    ...(cached !== undefined && { cachedPromptTokens: cached }),
-    ...(writes !== undefined && { cacheWriteTokens: writes }),
-    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
-  };
 }
 
 /** A tool result as the text sent to the model: a string as it is, anything else as JSON. */

@@ -60,3 +60,25 @@ export function usageOf(counts: UsageCounts): Usage {
       !Array.isArray(raw) && { raw: raw as Readonly<Record<string, unknown>> }),
   };
 }
+
+/**
+ * The sum of two usages, part by part (a part is kept when either side reports it); `undefined`
+ * when neither is known. `raw` is dropped: a sum has no single provider object.
+ */
+export function addUsage(a: Usage | undefined, b: Usage | undefined): Usage | undefined {
+  if (!a) return b && { ...b };
+  if (!b) return a;
+  const part = (x: number | undefined, y: number | undefined) =>
+    x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0);
+  const cached = part(a.cachedPromptTokens, b.cachedPromptTokens);
+  const writes = part(a.cacheWriteTokens, b.cacheWriteTokens);
+  const reasoning = part(a.reasoningTokens, b.reasoningTokens);
+  return {
+    promptTokens: a.promptTokens + b.promptTokens,
+    completionTokens: a.completionTokens + b.completionTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+    ...(cached !== undefined && { cachedPromptTokens: cached }),
+    ...(writes !== undefined && { cacheWriteTokens: writes }),
+    ...(reasoning !== undefined && { reasoningTokens: reasoning }),
+  };
+}
