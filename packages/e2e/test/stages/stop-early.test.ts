@@ -31,11 +31,17 @@ function closable(name: string): Provider & { closed: number; started: number } 
 }
 
 describe("stopping a stream at its first chunk", () => {
-  const cases: [string, { retry: false | { maxRetries: number }; fallback: boolean }][] = [
+  type Case = { retry: false | { maxRetries: number }; fallback: boolean; listen?: boolean };
+  const cases: [string, Case][] = [
     ["no retry, no fallback", { retry: false, fallback: false }],
     ["with retries", { retry: { maxRetries: 2 }, fallback: false }],
     ["with a fallback", { retry: false, fallback: true }],
     ["with retries and a fallback", { retry: { maxRetries: 2 }, fallback: true }],
+    ["with a listener (the event stage)", { retry: false, fallback: false, listen: true }],
+    [
+      "with a listener, retries and a fallback",
+      { retry: { maxRetries: 2 }, fallback: true, listen: true },
+    ],
   ];
   it.each(cases)("closes the provider's stream (%s)", async (_name, o) => {
     const primary = closable("primary");
@@ -43,6 +49,7 @@ describe("stopping a stream at its first chunk", () => {
       provider: primary,
       retry: o.retry,
       ...(o.fallback && { fallbacks: [{ provider: closable("backup") }] }),
+      ...(o.listen && { onEvent: () => {} }),
     });
     for await (const chunk of c.stream("x")) {
       expect(chunk.content).toBe("t0");
