@@ -1,4 +1,5 @@
 import type { Cost, FinishReason, ModelResponse, StreamChunk, Usage } from "@rephysco/core";
+import { MarkdownStream, renderMarkdown, ruleWidthFor } from "./markdown-stream.js";
 import { ReasoningWriter } from "./reasoning-writer.js";
 import type { Terminal } from "./terminal.js";
 import { startSpinner } from "./wait-spinner.js";
@@ -9,6 +10,11 @@ export interface PrintOptions {
   readonly showReasoning: boolean;
   /** Write nothing to stdout (`--json` prints the response itself afterwards). */
   readonly quiet: boolean;
+  /**
+   * Render the answer's Markdown for the terminal (controls from the model removed); otherwise
+   * its raw bytes, as `cat` would. On when stdout is a terminal, unless `--raw` or `--json`.
+   */
+  readonly markdown: boolean;
   /** Show a spinner while waiting (still only on a terminal). */
   readonly spinner: boolean;
   /** Text next to the spinner. */
@@ -39,6 +45,14 @@ export async function printStream(
   let cost: Cost | undefined;
   let cached = false;
   let contentOpen = false;
+  const markdown =
+    opts.markdown && !opts.quiet
+      ? new MarkdownStream({
+          colors: term.out,
+          write: (text) => term.stdout.write(text),
+          ruleWidth: ruleWidthFor(term.stdout.columns),
+        })
+      : undefined;
   try {
     for await (const chunk of chunks) {
       if (chunk.model) model = chunk.model;
@@ -60,7 +74,9 @@ export async function printStream(
         spinner.stop();
         reasoning.end();
         content += chunk.content;
-        if (!opts.quiet) {
+        if (markdown) {
+          markdown.write(chunk.content);
+        } else if (!opts.quiet) {
           term.stdout.write(chunk.content);
           contentOpen = !chunk.content.endsWith("\n");
         }
@@ -69,6 +85,8 @@ export async function printStream(
   } finally {
     spinner.stop();
     reasoning.end();
+    // The Markdown renderer ends its last line itself.
+    markdown?.end();
     if (contentOpen) term.stdout.write("\n");
   }
   return {
@@ -91,6 +109,12 @@ export function printResponse(term: Terminal, response: ModelResponse, opts: Pri
     reasoning.end();
   }
   if (opts.quiet || !response.content) return;
+  if (opts.markdown) {
+    term.stdout.write(
+      renderMarkdown(response.content, term.out, ruleWidthFor(term.stdout.columns)),
+    );
+    return;
+  }
   term.stdout.write(response.content.endsWith("\n") ? response.content : `${response.content}\n`);
 }
 

@@ -63,7 +63,11 @@ function addModelOptions(cmd: Command): Command {
       "timeout in milliseconds for the whole call, retries included (and for each attempt)",
       parseTimeout,
     )
-    .option("--show-reasoning", "show the model's reasoning (dimmed, on stderr)");
+    .option("--show-reasoning", "show the model's reasoning (dimmed, on stderr)")
+    .option(
+      "--raw",
+      "print the answer's raw bytes, as cat would (the default when stdout is not a terminal)",
+    );
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ChatFlags extends ClientFlags {
   readonly stream: boolean;
   /** Show reasoning text on stderr. */
   readonly showReasoning?: boolean;
+  /** Print the answers' raw bytes even on a terminal (no Markdown rendering). */
+  readonly raw?: boolean;
 }
 
 const HINT = "(To exit, press Ctrl+D or type exit)";
@@ -70,6 +72,7 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   const print: PrintOptions = {
     showReasoning: flags.showReasoning === true,
     quiet: false,
+    markdown: term.stdout.isTTY === true && flags.raw !== true,
     spinner: interactive && !ctx.debug,
     waitingText: "Thinking…",
     provider: flags.provider,

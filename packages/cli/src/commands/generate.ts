@@ -38,6 +38,8 @@ export interface GenerateFlags extends ClientFlags {
   readonly json?: boolean;
   /** Show reasoning text on stderr. */
   readonly showReasoning?: boolean;
+  /** Print the answer's raw bytes even on a terminal (no Markdown rendering). */
+  readonly raw?: boolean;
   /** A JSON Schema file path, or the schema as inline JSON: ask for a validated JSON object. */
   readonly schema?: string;
   /** Print token counts and cost on stderr after the answer. */
@@ -89,6 +91,7 @@ export async function runGenerate(
   const print: PrintOptions = {
     showReasoning: flags.showReasoning === true,
     quiet: flags.json === true,
+    markdown: term.stdout.isTTY === true && flags.raw !== true && flags.json !== true,
     spinner: !ctx.debug,
     waitingText: `Waiting for ${flags.provider}…`,
     provider: flags.provider,
