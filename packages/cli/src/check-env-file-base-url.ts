@@ -12,6 +12,11 @@ export interface EnvFileCheck {
   readonly baseUrlFlag: boolean;
   /** `--trust-env-file` was given (a flag with no variable: a `.env` must not vouch for itself). */
   readonly trusted: boolean;
+  /**
+   * The key is the one stored with `rephysco keys set` (no key variable is set): like an
+   * exported key, it does not come from the file.
+   */
+  readonly storedKey?: boolean;
 }
 
 function providerInfo(id: string): ProviderInfo | undefined {
@@ -31,8 +36,9 @@ function firstSet(names: readonly string[] | undefined): string | undefined {
  * server the file names. So a base URL read from `.env` is used only with a key read from that
  * same file, unless `--trust-env-file` says otherwise.
  *
- * The CLI takes a key from the environment or from `.env` only (it has no key flag); a key from
- * anywhere but the file counts as "not from the file".
+ * The CLI takes a key from the environment, from `.env`, or from its stored keys (`rephysco
+ * keys`, used when no key variable is set); a key from anywhere but the file counts as "not from
+ * the file".
  *
  * @throws {UsageError} when the provider's base URL variable came from `.env` and its key did not.
  */
@@ -43,10 +49,16 @@ export function checkEnvFileBaseURL(check: EnvFileCheck): void {
   const baseVar = firstSet(info?.baseURLEnvVars);
   if (baseVar === undefined || !envFile.names.has(baseVar)) return;
   const keyVar = firstSet(info?.apiKeyEnvVars);
-  // No key at all: nothing to leak (the provider then needs none, or reports the missing key).
-  if (keyVar === undefined || envFile.names.has(keyVar)) return;
+  // No key at all (none set, none stored): nothing to leak (the provider then needs none, or
+  // reports the missing key).
+  if (keyVar === undefined && !check.storedKey) return;
+  if (keyVar !== undefined && envFile.names.has(keyVar)) return;
+  const source =
+    keyVar === undefined
+      ? "the API key is the one stored with `rephysco keys set`"
+      : `the API key (${keyVar}) comes from the environment`;
   throw new UsageError(
-    `${baseVar} is set by ${envFile.path}, but the API key (${keyVar}) comes from the environment, ` +
+    `${baseVar} is set by ${envFile.path}, but ${source}, ` +
       "not from that file: refusing to send the key to a server chosen by a .env file. " +
       `Put the key in that file too, give the server with --base-url, or pass --trust-env-file if you trust ${envFile.path}.`,
   );

@@ -3,6 +3,7 @@ import { checkEnvFileBaseURL } from "./check-env-file-base-url.js";
 import { formatError } from "./format-error.js";
 import type { EnvFile } from "./load-env-file.js";
 import type { ProviderLoadFailure } from "./load-providers.js";
+import { storedKeyToUse } from "./store/keys.js";
 import type { Terminal } from "./terminal.js";
 import { oneLine } from "./terminal-text.js";
 import { UsageError } from "./usage-error.js";
@@ -58,8 +59,9 @@ function describeEvent(event: RephyscoEvent): string | undefined {
  * Builds the {@link LLMClient} for a command.
  *
  * @throws {UsageError} for a provider id nobody registered (listing the ones that are), or a base
- * URL from `.env` with a key from elsewhere (see {@link checkEnvFileBaseURL}).
- * @throws {AuthenticationError} when the provider's key variable is not set.
+ * URL from `.env` with a key from elsewhere (see {@link checkEnvFileBaseURL}), or a `keys.json`
+ * that cannot be read when a stored key is needed.
+ * @throws {AuthenticationError} when the provider's key variable is not set and no key is stored.
  */
 export function createClient(flags: ClientFlags, ctx: ClientContext): LLMClient {
   if (!hasProvider(flags.provider)) {
@@ -73,16 +75,21 @@ export function createClient(flags: ClientFlags, ctx: ClientContext): LLMClient 
         ". Run `rephysco providers` to see them all.",
     );
   }
+  // The environment (and .env) wins; a key stored with `rephysco keys set` fills in. Core scrubs
+  // a key passed as `apiKey` from errors exactly as one read from a variable.
+  const apiKey = storedKeyToUse(flags.provider);
   checkEnvFileBaseURL({
     provider: flags.provider,
     envFile: ctx.envFile,
     baseUrlFlag: flags.baseUrl !== undefined,
     trusted: flags.trustEnvFile === true,
+    storedKey: apiKey !== undefined,
   });
   const { term, debug } = ctx;
   return new LLMClient({
     provider: flags.provider,
     ...(flags.model !== undefined ? { model: flags.model } : {}),
+    ...(apiKey !== undefined ? { apiKey } : {}),
     ...(flags.baseUrl !== undefined ? { baseURL: flags.baseUrl } : {}),
     ...(flags.cache ? { cache: true } : {}),
     ...(flags.retries !== undefined

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { version } from "../package.json";
 import { type ChatFlags, runChat } from "./commands/chat.js";
 import { type GenerateFlags, runGenerate } from "./commands/generate.js";
+import { registerKeysCommand } from "./commands/keys.js";
 import { runProviders } from "./commands/providers.js";
 import type { ClientContext } from "./create-client.js";
 import { ExitCode } from "./exit-codes.js";
@@ -134,6 +135,11 @@ export async function runCli(
       .description("generate one answer; the prompt comes from the arguments or stdin")
       .argument("[prompt...]", "the prompt (read from stdin when omitted)")
       .option("--image <path|url>", "attach an image file or http(s) URL (repeatable)", collect)
+      .option(
+        "-a, --attach <file|url>",
+        "attach an image (file or http(s) URL) or inline a UTF-8 text file as context (repeatable)",
+        collect,
+      )
       .option("--json", "print the final response as JSON (and nothing else on stdout)")
       .option(
         "--schema <file|json>",
@@ -155,6 +161,8 @@ export async function runCli(
   addDebugOption(program.command("providers"))
     .description("list the providers, their default models, and whether their key is set")
     .action(() => runProviders(term, loadFailures));
+
+  registerKeysCommand(program, ctx);
 
   try {
     await program.parseAsync([...argv], { from: "user" });

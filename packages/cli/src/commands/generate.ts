@@ -15,6 +15,7 @@ import {
   printStream,
   responseJson,
 } from "../print-answer.js";
+import { readAttachments, withContext } from "../read-attachments.js";
 import { readImages } from "../read-images.js";
 import { readSchema } from "../read-schema.js";
 import { readAll } from "../read-stdin.js";
@@ -32,6 +33,8 @@ export interface GenerateFlags extends ClientFlags {
   readonly maxTokens?: number;
   /** Image paths or URLs. */
   readonly image?: readonly string[];
+  /** `-a` values: image files or URLs, or text files inlined before the prompt. */
+  readonly attach?: readonly string[];
   /** `false` with `--no-stream`. */
   readonly stream: boolean;
   /** Print the final response as JSON. */
@@ -84,8 +87,11 @@ export async function runGenerate(
   }
   // Read before the prompt: a bad schema is reported before stdin is waited for.
   const schema = flags.schema !== undefined ? await readSchema(flags.schema) : undefined;
-  const prompt = await resolvePrompt(words, ctx);
-  const images: ImageInput[] = await readImages(flags.image);
+  // Files too are read before stdin is waited for.
+  const imageFiles: ImageInput[] = await readImages(flags.image);
+  const attachments = await readAttachments(flags.attach);
+  const images: ImageInput[] = [...imageFiles, ...attachments.images];
+  const prompt = withContext(await resolvePrompt(words, ctx), attachments.context);
   const client: LLMClient = createClient(flags, ctx);
   const { term } = ctx;
   const print: PrintOptions = {

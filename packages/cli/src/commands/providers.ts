@@ -1,5 +1,6 @@
 import { listProviders, type ProviderInfo } from "@rephysco/core";
 import type { ProviderLoadFailure } from "../load-providers.js";
+import { readKeys, type StoredKeys } from "../store/keys.js";
 import type { Terminal } from "../terminal.js";
 
 function isSet(name: string): boolean {
@@ -7,14 +8,18 @@ function isSet(name: string): boolean {
   return value !== undefined && value.trim() !== "";
 }
 
-function keyStatus(info: ProviderInfo | undefined): { set: boolean; text: string } {
+function keyStatus(
+  info: ProviderInfo | undefined,
+  stored: () => StoredKeys,
+): { set: boolean; text: string } {
   const vars = info?.apiKeyEnvVars ?? [];
   if (vars.length === 0) return { set: true, text: "no key needed" };
   const found = vars.find(isSet);
   // Only the variable's name is ever shown, never its value.
-  return found
-    ? { set: true, text: `${found} set` }
-    : { set: false, text: `${vars.join(" or ")} not set` };
+  if (found) return { set: true, text: `${found} set` };
+  // The environment wins; a key stored with `rephysco keys set` is used otherwise.
+  if (info && Object.hasOwn(stored(), info.id)) return { set: true, text: "stored" };
+  return { set: false, text: `${vars.join(" or ")} not set` };
 }
 
 function pad(text: string, width: number): string {
@@ -23,15 +28,21 @@ function pad(text: string, width: number): string {
 
 /**
  * `rephysco providers`: every registered provider with its default model and whether its key
- * variable is set. Aliases point at the provider they stand for.
+ * variable is set (or, failing that, a key is stored). Aliases point at the provider they stand
+ * for.
  */
 export function runProviders(term: Terminal, loadFailures: readonly ProviderLoadFailure[]): void {
   const { out } = term;
   const providers = listProviders();
   const byId = new Map(providers.map((p) => [p.id, p]));
+  let keys: StoredKeys | undefined;
+  const stored = (): StoredKeys => {
+    keys ??= readKeys();
+    return keys;
+  };
   const rows = providers.map((p) => {
     const target = p.aliasOf ? byId.get(p.aliasOf) : p;
-    const key = keyStatus(target ?? p);
+    const key = keyStatus(target ?? p, stored);
     return {
       id: p.id,
       model: p.aliasOf ? `alias of ${p.aliasOf}` : (p.defaultModel ?? "-"),
