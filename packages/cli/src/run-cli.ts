@@ -1,9 +1,12 @@
 import { Command, CommanderError, Option } from "commander";
 import { version } from "../package.json";
+import { registerAliasesCommand } from "./commands/aliases.js";
 import { type ChatFlags, runChat } from "./commands/chat.js";
 import { type GenerateFlags, runGenerate } from "./commands/generate.js";
 import { registerKeysCommand } from "./commands/keys.js";
+import { registerModelsCommand } from "./commands/models.js";
 import { runProviders } from "./commands/providers.js";
+import { registerTemplatesCommand } from "./commands/templates.js";
 import type { ClientContext } from "./create-client.js";
 import { ExitCode } from "./exit-codes.js";
 import { formatError } from "./format-error.js";
@@ -163,6 +166,9 @@ export async function runCli(
     .action(() => runProviders(term, loadFailures));
 
   registerKeysCommand(program, ctx);
+  registerTemplatesCommand(program, term);
+  registerModelsCommand(program, term);
+  registerAliasesCommand(program, term);
 
   try {
     await program.parseAsync([...argv], { from: "user" });
