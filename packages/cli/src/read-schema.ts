@@ -151,3 +151,14 @@ export async function readSchema(value: string): Promise<TypedJsonSchema<unknown
   }
   return jsonSchema(schema, validatorFor(schema, where));
 }
+
+/**
+ * A schema given as a value (a template's `schema`), checked and paired with a validator like
+ * {@link readSchema}'s. `where` names it in errors (`Template "city"`).
+ *
+ * @throws {UsageError} when it is not an object schema.
+ */
+export function schemaFromValue(value: unknown, where: string): TypedJsonSchema<unknown> {
+  const schema = parseSchemaText(JSON.stringify(value) ?? "undefined", where);
+  return jsonSchema(schema, validatorFor(schema, where));
+}

@@ -4,6 +4,7 @@ import { registerAliasesCommand } from "./commands/aliases.js";
 import { type ChatFlags, runChat } from "./commands/chat.js";
 import { type GenerateFlags, runGenerate } from "./commands/generate.js";
 import { registerKeysCommand } from "./commands/keys.js";
+import { registerLogsCommand } from "./commands/logs.js";
 import { registerModelsCommand } from "./commands/models.js";
 import { runProviders } from "./commands/providers.js";
 import { registerTemplatesCommand } from "./commands/templates.js";
@@ -20,6 +21,7 @@ import {
   parseTimeout,
 } from "./parse-number.js";
 import { printError } from "./print-error.js";
+import type { ProviderSource } from "./resolve-model.js";
 import { type CliStreams, createTerminal } from "./terminal.js";
 import { stripTerminalControls } from "./terminal-text.js";
 
@@ -72,6 +74,13 @@ function addModelOptions(cmd: Command): Command {
       "--raw",
       "print the answer's raw bytes, as cat would (the default when stdout is not a terminal)",
     );
+}
+
+/** Where `-p` came from: the command line, `REPHYSCO_PROVIDER`, or the default. */
+function providerSource(cmd: Command): ProviderSource {
+  const source = cmd.getOptionValueSource("provider");
+  if (source === "cli") return "cli";
+  return source === "env" ? "env" : "default";
 }
 
 /**
@@ -148,24 +157,32 @@ export async function runCli(
         "--schema <file|json>",
         "answer with a JSON object matching this JSON Schema (a file, or inline JSON starting with {); prints the validated object",
       )
-      .option("--usage", "print token counts and cost on stderr after the answer"),
-  ).action(async (words: string[], flags: GenerateFlags) => {
-    await runGenerate(words, flags, ctx());
+      .option("--usage", "print token counts and cost on stderr after the answer")
+      .option("-c, --continue", "continue the latest conversation (its model unless -m)")
+      .option("--cid <id>", "continue this conversation (an id or a unique prefix of one)")
+      .option("--no-log", "do not record this prompt and answer in the log"),
+  ).action(async (words: string[], flags: Omit<GenerateFlags, "providerSource">, cmd: Command) => {
+    await runGenerate(words, { ...flags, providerSource: providerSource(cmd) }, ctx());
   });
 
   addModelOptions(
     addDebugOption(program.command("chat")).description(
       "chat with history; commands: system: <prompt>, temp: <value>, clear, exit",
     ),
-  ).action(async (flags: ChatFlags) => {
-    exitCode = await runChat(flags, ctx());
-  });
+  )
+    .option("-c, --continue", "resume the latest conversation with its history")
+    .option("--cid <id>", "resume this conversation (an id or a unique prefix of one)")
+    .option("--no-log", "do not record this chat in the log")
+    .action(async (flags: Omit<ChatFlags, "providerSource">, cmd: Command) => {
+      exitCode = await runChat({ ...flags, providerSource: providerSource(cmd) }, ctx());
+    });
 
   addDebugOption(program.command("providers"))
     .description("list the providers, their default models, and whether their key is set")
     .action(() => runProviders(term, loadFailures));
 
   registerKeysCommand(program, ctx);
+  registerLogsCommand(program, term);
   registerTemplatesCommand(program, term);
   registerModelsCommand(program, term);
   registerAliasesCommand(program, term);

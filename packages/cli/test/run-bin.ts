@@ -4,8 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The built binary: tests run exactly what `npm i -g @rephysco/cli` installs. */
-export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+/**
+ * The built binary: tests run exactly what `npm i -g @rephysco/cli` installs.
+ * `REPHYSCO_CLI_TEST_BIN` points them at another build of it (one that a parallel `pnpm build`
+ * does not delete mid-run).
+ */
+export const BIN =
+  process.env.REPHYSCO_CLI_TEST_BIN ?? fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
 /** What a run of the binary produced. */
 export interface BinResult {

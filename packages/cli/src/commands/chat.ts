@@ -1,11 +1,22 @@
 import { createInterface } from "node:readline";
-import { isAbortError, type ModelResponse } from "@rephysco/core";
+import { isAbortError, type Message, type ModelResponse } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
+import {
+  CallLog,
+  type CallRequest,
+  conversationMessages,
+  knownKeys,
+  loadConversation,
+  newConversationId,
+} from "../call-log.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseTemperature } from "../parse-number.js";
 import { type PrintOptions, printResponse, printStream } from "../print-answer.js";
 import { printError } from "../print-error.js";
+import { type ProviderSource, resolveModel } from "../resolve-model.js";
+import { readSettings } from "../store/settings.js";
+import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
 
 /** Options of `rephysco chat`, as parsed from the command line. */
@@ -22,6 +33,14 @@ export interface ChatFlags extends ClientFlags {
   readonly showReasoning?: boolean;
   /** Print the answers' raw bytes even on a terminal (no Markdown rendering). */
   readonly raw?: boolean;
+  /** `false` with `--no-log`: turns are not recorded. */
+  readonly log: boolean;
+  /** `-c`: resume the latest conversation. */
+  readonly continue?: boolean;
+  /** `--cid`: resume this conversation (an id or a unique prefix). */
+  readonly cid?: string;
+  /** Where `provider` came from: `-p`, `REPHYSCO_PROVIDER`, or the default. */
+  readonly providerSource: ProviderSource;
 }
 
 const HINT = "(To exit, press Ctrl+D or type exit)";
@@ -33,9 +52,33 @@ const HINT = "(To exit, press Ctrl+D or type exit)";
  * with its exit code, so that scripts can rely on it.
  */
 export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<ExitCode> {
-  const client = createClient(flags, ctx);
+  if (flags.continue && flags.cid !== undefined) {
+    throw new UsageError("Give -c (the latest conversation) or --cid ID, not both.");
+  }
+  const conversation =
+    flags.continue || flags.cid !== undefined ? await loadConversation(flags.cid) : undefined;
+  const choice = resolveModel({
+    ...(flags.model !== undefined ? { flag: flags.model } : {}),
+    ...(conversation ? { conversation } : {}),
+    provider: flags.provider,
+    providerSource: flags.providerSource,
+    settings: readSettings(),
+  });
+  const client = createClient(
+    {
+      ...flags,
+      provider: choice.provider,
+      ...(choice.model !== undefined ? { model: choice.model } : {}),
+    },
+    ctx,
+  );
   const { term } = ctx;
-  if (flags.system) client.setSystemPrompt(flags.system);
+  // The CLI keeps the history itself: a resumed conversation starts with its logged turns.
+  const resumed = conversation ? conversationMessages(conversation) : undefined;
+  const history: Message[] = resumed ? [...resumed.messages] : [];
+  let system = flags.system || resumed?.system;
+  const conversationId = conversation?.id ?? newConversationId();
+  const log = await CallLog.open(term, { enabled: flags.log, secrets: knownKeys });
   let temperature = flags.temperature;
   const interactive = term.stdin.isTTY === true;
   const note = (text: string) => term.stderr.write(`${term.err.dim(text)}\n`);
@@ -63,6 +106,11 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
 
   if (interactive) {
     note(`Chatting with ${client.provider} (${client.model}).`);
+    if (conversation) {
+      note(
+        `Resuming conversation ${conversation.id} (${conversation.turns.length} earlier turns).`,
+      );
+    }
     note("Commands: system: <prompt>, temp: <value>, clear, exit.");
     note("Ctrl+C cancels an answer, Ctrl+D quits.");
     rl.setPrompt(term.err.bold(term.err.cyan("you> ")));
@@ -75,8 +123,8 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
     markdown: term.stdout.isTTY === true && flags.raw !== true,
     spinner: interactive && !ctx.debug,
     waitingText: "Thinking…",
-    provider: flags.provider,
-    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    provider: client.provider,
+    model: client.model,
   };
 
   let exitCode: ExitCode = ExitCode.OK;
@@ -91,11 +139,11 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
         typedExit = true;
         break;
       } else if (command === "clear") {
-        client.clearHistory();
+        history.length = 0;
         note("History cleared.");
       } else if (/^system:/i.test(line)) {
         const prompt = line.slice("system:".length).trim();
-        client.setSystemPrompt(prompt);
+        system = prompt || undefined;
         note(prompt ? "System prompt set." : "System prompt cleared.");
       } else if (/^temp:/i.test(line)) {
         try {
@@ -112,27 +160,46 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
         const controller = new AbortController();
         current = controller;
         // --timeout bounds the whole turn (retries included); Ctrl+C still means "cancel".
-        const deadline = callDeadline(flags.timeout, flags.provider, controller.signal);
+        const deadline = callDeadline(flags.timeout, client.provider, controller.signal);
         const options = {
           signal: deadline.signal ?? controller.signal,
+          ...(system !== undefined ? { systemPrompt: system } : {}),
           ...(temperature !== undefined ? { temperature } : {}),
           ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
         };
+        const messages: Message[] = [...history, { role: "user", content: line }];
+        const request: CallRequest = {
+          command: "chat",
+          conversationId,
+          provider: client.provider,
+          model: client.model,
+          ...(system !== undefined ? { system } : {}),
+          prompt: line,
+          options: {
+            ...(temperature !== undefined ? { temperature } : {}),
+            ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+          },
+        };
+        const startedAt = Date.now();
         try {
+          let response: ModelResponse;
           if (flags.stream) {
-            await printStream(term, client.chatStream(line, options), print);
+            response = await printStream(term, client.stream(messages, options), print);
           } else {
             const spinner = startSpinner(term, print.waitingText, print.spinner);
-            let response: ModelResponse;
             try {
-              response = await client.chat(line, options);
+              response = await client.generate(messages, options);
             } finally {
               spinner.stop();
             }
             printResponse(term, response, print);
           }
+          // Only a completed turn joins the history (and is logged as one).
+          history.push(messages.at(-1)!, { role: "assistant", content: response.content });
+          log.ok(request, startedAt, response);
         } catch (error) {
           const failure = deadline.translate(error);
+          log.failed(request, startedAt, failure);
           if (failure === error && (controller.signal.aborted || isAbortError(error))) {
             note("(cancelled)");
           } else {
@@ -151,6 +218,7 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   } finally {
     current?.abort();
     rl.close();
+    log.close();
   }
   // With --cache, answers are written in the background: let them land before the process ends.
   await client.flush();

@@ -1,11 +1,20 @@
 import type {
   ImageInput,
   LLMClient,
+  Message,
   ModelResponse,
   ObjectResponse,
   TypedJsonSchema,
 } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
+import {
+  CallLog,
+  type CallRequest,
+  conversationMessages,
+  knownKeys,
+  loadConversation,
+  newConversationId,
+} from "../call-log.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
 import { usageText } from "../format-usage.js";
 import {
@@ -20,6 +29,9 @@ import { readImages } from "../read-images.js";
 import { readSchema } from "../read-schema.js";
 import { readAll } from "../read-stdin.js";
 import { ReasoningWriter } from "../reasoning-writer.js";
+import { type ProviderSource, resolveModel } from "../resolve-model.js";
+import { readSettings } from "../store/settings.js";
+import { oneLine } from "../terminal-text.js";
 import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
 
@@ -47,10 +59,19 @@ export interface GenerateFlags extends ClientFlags {
   readonly schema?: string;
   /** Print token counts and cost on stderr after the answer. */
   readonly usage?: boolean;
+  /** `false` with `--no-log`: this call is not recorded. */
+  readonly log: boolean;
+  /** `-c`: continue the latest conversation. */
+  readonly continue?: boolean;
+  /** `--cid`: continue this conversation (an id or a unique prefix). */
+  readonly cid?: string;
+  /** Where `provider` came from: `-p`, `REPHYSCO_PROVIDER`, or the default. */
+  readonly providerSource: ProviderSource;
 }
 
 /** Options of one call, as `generate`, `stream` and the object calls take them. */
 type CallOptions = {
+  readonly model?: string;
   readonly signal?: AbortSignal;
   readonly systemPrompt?: string;
   readonly temperature?: number;
@@ -92,47 +113,103 @@ export async function runGenerate(
   const attachments = await readAttachments(flags.attach);
   const images: ImageInput[] = [...imageFiles, ...attachments.images];
   const prompt = withContext(await resolvePrompt(words, ctx), attachments.context);
-  const client: LLMClient = createClient(flags, ctx);
+  if (flags.continue && flags.cid !== undefined) {
+    throw new UsageError("Give -c (the latest conversation) or --cid ID, not both.");
+  }
+  const conversation =
+    flags.continue || flags.cid !== undefined ? await loadConversation(flags.cid) : undefined;
+  const choice = resolveModel({
+    ...(flags.model !== undefined ? { flag: flags.model } : {}),
+    ...(conversation ? { conversation } : {}),
+    provider: flags.provider,
+    providerSource: flags.providerSource,
+    settings: readSettings(),
+  });
+  const client: LLMClient = createClient(
+    {
+      ...flags,
+      provider: choice.provider,
+      ...(choice.model !== undefined ? { model: choice.model } : {}),
+    },
+    ctx,
+  );
   const { term } = ctx;
+  const history = conversation ? conversationMessages(conversation) : undefined;
+  if (history && history.droppedImages.length > 0) {
+    term.stderr.write(
+      `${term.err.dim(`note: images of earlier turns are not sent again: ${history.droppedImages.map((s) => oneLine(s, 200)).join(", ")}`)}\n`,
+    );
+  }
+  const system = flags.system ?? history?.system;
+  const log = await CallLog.open(term, {
+    enabled: flags.log,
+    secrets: knownKeys,
+  });
   const print: PrintOptions = {
     showReasoning: flags.showReasoning === true,
     quiet: flags.json === true,
     markdown: term.stdout.isTTY === true && flags.raw !== true && flags.json !== true,
     spinner: !ctx.debug,
-    waitingText: `Waiting for ${flags.provider}…`,
-    provider: flags.provider,
-    ...(flags.model !== undefined ? { model: flags.model } : {}),
+    waitingText: `Waiting for ${client.provider}…`,
+    provider: client.provider,
+    model: client.model,
   };
   // --timeout bounds the whole call (retries included); the client's timeoutMs bounds each attempt.
-  const deadline = callDeadline(flags.timeout, flags.provider);
+  const deadline = callDeadline(flags.timeout, client.provider);
   const callOptions: CallOptions = {
     ...(deadline.signal ? { signal: deadline.signal } : {}),
-    ...(flags.system !== undefined ? { systemPrompt: flags.system } : {}),
+    ...(system !== undefined ? { systemPrompt: system } : {}),
     ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
     ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
     ...(images.length > 0 ? { images } : {}),
   };
 
+  const input: string | Message[] = history
+    ? [...history.messages, { role: "user", content: prompt }]
+    : prompt;
+  const request: CallRequest = {
+    command: "generate",
+    conversationId: conversation?.id ?? newConversationId(),
+    provider: client.provider,
+    model: client.model,
+    ...(system !== undefined ? { system } : {}),
+    prompt,
+    attachments: [
+      ...(flags.image ?? []).map((source) => ({ type: "image" as const, source })),
+      ...attachments.names.map((source) => ({ type: "image" as const, source })),
+    ],
+    options: {
+      ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
+      ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+    },
+    ...(schema ? { schema: schema.jsonSchema } : {}),
+  };
+  const startedAt = Date.now();
   let response: ModelResponse;
   let answer: ObjectResponse<unknown> | undefined;
   try {
     if (schema) {
-      answer = await generateObject(client, prompt, callOptions, schema, flags, print, ctx);
+      answer = await generateObject(client, input, callOptions, schema, flags, print, ctx);
       response = answer;
     } else if (flags.stream) {
-      response = await printStream(term, client.stream(prompt, callOptions), print);
+      response = await printStream(term, client.stream(input, callOptions), print);
     } else {
       const spinner = startSpinner(term, print.waitingText, print.spinner);
       try {
-        response = await client.generate(prompt, callOptions);
+        response = await client.generate(input, callOptions);
       } finally {
         spinner.stop();
       }
       printResponse(term, response, print);
     }
   } catch (error) {
-    throw deadline.translate(error);
+    const failure = deadline.translate(error);
+    log.failed(request, startedAt, failure);
+    log.close();
+    throw failure;
   }
+  log.ok(request, startedAt, response, answer?.object);
+  log.close();
   if (flags.json) term.stdout.write(responseJson(response, ctx.debug));
   else if (answer) term.stdout.write(objectText(answer.object));
   if (flags.usage)
@@ -148,7 +225,7 @@ export async function runGenerate(
  */
 async function generateObject(
   client: LLMClient,
-  prompt: string,
+  prompt: string | Message[],
   callOptions: CallOptions,
   schema: TypedJsonSchema<unknown>,
   flags: GenerateFlags,

@@ -1,0 +1,351 @@
+import { spawn } from "node:child_process";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BIN, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
+
+let server: MockServer;
+let base: string[];
+const KEY = "sk-test-logs-0123456789";
+
+beforeAll(async () => {
+  server = await createMockServer();
+  base = ["--base-url", `${server.url}/v1`];
+});
+afterAll(async () => {
+  await server.close();
+  removeTempDirs();
+});
+beforeEach(() => server.reset());
+
+/** A fresh data and config directory: one user's machine. */
+function user(): Record<string, string> {
+  const dir = tempDir("rephysco-user-");
+  return {
+    OPENAI_API_KEY: KEY,
+    REPHYSCO_DATA_DIR: join(dir, "data"),
+    REPHYSCO_CONFIG_DIR: join(dir, "config"),
+  };
+}
+
+interface JsonEntry {
+  id: string;
+  conversationId: string;
+  createdAt: string;
+  provider: string;
+  model: string;
+  prompt: string;
+  system?: string;
+  response?: string;
+  object?: unknown;
+  usage?: { promptTokens: number; completionTokens: number; totalTokens: number };
+  costUsd?: number;
+  cached: boolean;
+  durationMs: number;
+  options?: Record<string, unknown>;
+  error?: { name: string; message: string; status?: number; code?: string; requestId?: string };
+  attachments?: { type: string; source: string }[];
+}
+
+async function entries(env: Record<string, string>, ...args: string[]): Promise<JsonEntry[]> {
+  const r = await runBin(["logs", "--json", ...args], { env });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as JsonEntry[];
+}
+
+function body(i: number): WireBody {
+  return server.requests[i]!.body as WireBody;
+}
+
+describe("logging every call", () => {
+  it("records the prompt, answer, model, options, usage, cost and duration in a private database", async () => {
+    const env = user();
+    server.enqueue({
+      chunks: ["Paris", "."],
+      usage: { promptTokens: 12, completionTokens: 2 },
+    });
+    const r = await runBin(
+      [
+        "generate",
+        "Capital of France?",
+        "-m",
+        "gpt-4o-mini",
+        "-s",
+        "Be terse.",
+        "-t",
+        "0.3",
+        ...base,
+      ],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Paris.\n");
+    const [entry, ...rest] = await entries(env);
+    expect(rest).toEqual([]);
+    expect(entry).toMatchObject({
+      provider: "openai",
+      model: "gpt-4o-mini",
+      prompt: "Capital of France?",
+      system: "Be terse.",
+      response: "Paris.",
+      options: { temperature: 0.3 },
+      usage: { promptTokens: 12, completionTokens: 2, totalTokens: 14 },
+      cached: false,
+    });
+    expect(entry!.costUsd).toBeGreaterThan(0);
+    expect(entry!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(entry!.conversationId).toMatch(/^[0-9A-Z]{26}$/);
+    expect(Date.parse(entry!.createdAt)).not.toBeNaN();
+    const db = join(env.REPHYSCO_DATA_DIR!, "logs.db");
+    expect(statSync(db).mode & 0o777).toBe(0o600);
+    expect(statSync(env.REPHYSCO_DATA_DIR!).mode & 0o777).toBe(0o700);
+  });
+
+  it("prints the latest entries as text, oldest of them first", async () => {
+    const env = user();
+    for (const word of ["one", "two", "three", "four"]) {
+      server.enqueue({ text: `answer ${word}` });
+      expect((await runBin(["generate", `prompt ${word}`, ...base], { env })).code).toBe(0);
+    }
+    const r = await runBin(["logs"], { env });
+    expect(r.code).toBe(0);
+    // The default is the latest three.
+    expect(r.stdout).not.toContain("prompt one");
+    const two = r.stdout.indexOf("prompt two");
+    const four = r.stdout.indexOf("prompt four");
+    expect(two).toBeGreaterThan(-1);
+    expect(four).toBeGreaterThan(two);
+    expect(r.stdout).toContain("## Response\n\nanswer four");
+    expect((await runBin(["logs", "-n", "1"], { env })).stdout).not.toContain("prompt three");
+    expect((await entries(env, "-n", "0")).map((e) => e.prompt)).toEqual([
+      "prompt one",
+      "prompt two",
+      "prompt three",
+      "prompt four",
+    ]);
+    const last = await runBin(["logs", "-r"], { env });
+    expect(last.stdout).toBe("answer four\n");
+  });
+
+  it("filters by model, provider, full-text search, conversation and time", async () => {
+    const env = user();
+    server.enqueue([{ text: "The ocean is vast." }, { text: "Mountains are tall." }]);
+    await runBin(["generate", "tell me about the sea", "-m", "model-a", ...base], { env });
+    await runBin(["generate", "and peaks?", "-m", "model-b", ...base], { env });
+    expect((await entries(env, "--model", "model-a")).map((e) => e.prompt)).toEqual([
+      "tell me about the sea",
+    ]);
+    expect((await entries(env, "--provider", "openai")).length).toBe(2);
+    expect(await entries(env, "--provider", "gemini")).toEqual([]);
+    // Words in answers and prompts; FTS syntax in the query is taken literally.
+    expect((await entries(env, "-q", "ocean")).map((e) => e.model)).toEqual(["model-a"]);
+    expect((await entries(env, "-q", "peaks")).map((e) => e.model)).toEqual(["model-b"]);
+    expect(await entries(env, "-q", 'tall "NEAR(')).toEqual([]);
+    expect(await entries(env, "-q", "ocean tall")).toEqual([]);
+    const all = await entries(env, "-n", "0");
+    const cid = all[1]!.conversationId;
+    expect(all[0]!.conversationId).not.toBe(cid);
+    expect((await entries(env, "--conversation", cid.slice(0, 20))).map((e) => e.model)).toEqual([
+      "model-b",
+    ]);
+    expect((await entries(env, "--since", "1h")).length).toBe(2);
+    expect(await entries(env, "--since", "2999-01-01")).toEqual([]);
+    const bad = await runBin(["logs", "--since", "yesterday"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--since expects an ISO date/);
+  });
+
+  it("records nothing with --no-log, or after `logs off` until `logs on`", async () => {
+    const env = user();
+    server.enqueue([{ text: "a" }, { text: "b" }, { text: "c" }]);
+    expect((await runBin(["generate", "secret plan", "--no-log", ...base], { env })).stdout).toBe(
+      "a\n",
+    );
+    expect(await entries(env)).toEqual([]);
+    expect((await runBin(["logs", "off"], { env })).stdout).toBe("Logging is off.\n");
+    expect((await runBin(["logs", "status"], { env })).stdout).toContain("Logging is off.");
+    await runBin(["generate", "private", ...base], { env });
+    expect(await entries(env)).toEqual([]);
+    expect((await runBin(["logs", "on"], { env })).stdout).toBe("Logging is on.\n");
+    await runBin(["generate", "public", ...base], { env });
+    expect((await entries(env)).map((e) => e.prompt)).toEqual(["public"]);
+    const status = await runBin(["logs", "status"], { env });
+    expect(status.stdout).toContain("Logging is on.");
+    expect(status.stdout).toContain("1 responses in 1 conversations");
+    const path = await runBin(["logs", "path"], { env });
+    expect(path.stdout).toBe(`${join(env.REPHYSCO_DATA_DIR!, "logs.db")}\n`);
+  });
+
+  it("records a failure with the provider's status, code and request id, and no key", async () => {
+    const env = user();
+    server.enqueue(vendorErrors.openai.invalidApiKey(KEY));
+    const r = await runBin(["generate", "hi", "--retries", "0", ...base], { env });
+    expect(r.code).toBe(1);
+    const [entry] = await entries(env);
+    expect(entry!.error).toMatchObject({
+      name: "AuthenticationError",
+      status: 401,
+      code: "invalid_api_key",
+    });
+    expect(entry!.response).toBeUndefined();
+    const raw = await runBin(["logs", "--json"], { env });
+    expect(raw.stdout).not.toContain(KEY);
+  });
+
+  it("never stores a key, even one quoted in a prompt", async () => {
+    const env = user();
+    server.enqueue({ text: `you said ${KEY}` });
+    await runBin(["generate", `my key is ${KEY}`, ...base], { env });
+    const dump = await runBin(["logs", "--json"], { env });
+    expect(dump.stdout).toContain("[REDACTED]");
+    expect(dump.stdout).not.toContain(KEY);
+    const db = new Database(join(env.REPHYSCO_DATA_DIR!, "logs.db"), { readonly: true });
+    const rows = JSON.stringify(db.prepare("SELECT * FROM responses").all());
+    db.close();
+    expect(rows).not.toContain(KEY);
+  });
+
+  it("logs the object of a --schema call and its cost", async () => {
+    const env = user();
+    const schema = JSON.stringify({
+      type: "object",
+      properties: { city: { type: "string" } },
+      required: ["city"],
+    });
+    server.enqueue({ text: '{"city":"Paris"}', usage: { promptTokens: 30, completionTokens: 5 } });
+    const r = await runBin(["generate", "Where?", "--schema", schema, "--no-stream", ...base], {
+      env,
+    });
+    expect(r.code).toBe(0);
+    const [entry] = await entries(env);
+    expect(entry!.object).toEqual({ city: "Paris" });
+    expect(entry!.costUsd).toBeGreaterThan(0);
+    expect((await runBin(["logs", "-r"], { env })).stdout).toBe('{\n  "city": "Paris"\n}\n');
+  });
+
+  it("lets two processes write at once (WAL)", async () => {
+    const env = user();
+    server.enqueue(Array.from({ length: 6 }, (_, i) => ({ text: `answer ${i}` })));
+    const run = (i: number) =>
+      new Promise<number | null>((resolve, reject) => {
+        const child = spawn(process.execPath, [BIN, "generate", `prompt ${i}`, ...base], {
+          env: { PATH: process.env.PATH ?? "", HOME: tempDir("rephysco-home-"), ...env },
+          stdio: ["ignore", "ignore", "inherit"],
+        });
+        child.on("error", reject);
+        child.on("close", resolve);
+      });
+    expect(await Promise.all([0, 1, 2, 3, 4, 5].map(run))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect((await entries(env, "-n", "0")).map((e) => e.prompt).sort()).toEqual(
+      [0, 1, 2, 3, 4, 5].map((i) => `prompt ${i}`),
+    );
+  });
+
+  it("still answers when the log cannot be opened, and says why", async () => {
+    const env = user();
+    const newer = join(env.REPHYSCO_DATA_DIR!, "logs.db");
+    await runBin(["logs", "status"], { env });
+    // A database from a newer rephysco (a schema version this one does not know).
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(env.REPHYSCO_DATA_DIR!, { recursive: true });
+    const db = new Database(newer);
+    db.pragma("user_version = 99");
+    db.close();
+    server.enqueue({ text: "still here" });
+    const r = await runBin(["generate", "hi", ...base], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("still here\n");
+    expect(r.stderr).toMatch(/warning: could not open the log .*newer than this rephysco knows/);
+  });
+
+  it("refuses bad logs options with a usage error", async () => {
+    const env = user();
+    const both = await runBin(["logs", "--cid", "x", "--conversation", "y"], { env });
+    expect(both.code).toBe(2);
+    await runBin(["generate", "x", "--no-log", ...base], { env: { ...env } });
+    server.enqueue({ text: "ok" });
+    await runBin(["generate", "x", ...base], { env });
+    const missing = await runBin(["logs", "--conversation", "NOPE"], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/No conversation "NOPE"/);
+  });
+});
+
+describe("continuing a conversation", () => {
+  it("-c sends the latest conversation's turns and records into it", async () => {
+    const env = user();
+    server.enqueue([{ text: "Hello Ada." }, { text: "Your name is Ada." }]);
+    await runBin(["generate", "I am Ada", "-s", "Be kind.", "-m", "gpt-4o", ...base], { env });
+    const r = await runBin(["generate", "-c", "What is my name?", ...base], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Your name is Ada.\n");
+    // The conversation's model and system prompt carry over.
+    expect(body(1).model).toBe("gpt-4o");
+    expect(body(1).messages).toEqual([
+      { role: "system", content: "Be kind." },
+      { role: "user", content: "I am Ada" },
+      { role: "assistant", content: "Hello Ada." },
+      { role: "user", content: "What is my name?" },
+    ]);
+    const [first, second] = await entries(env, "-n", "0");
+    expect(second!.conversationId).toBe(first!.conversationId);
+    expect(second!.model).toBe("gpt-4o");
+  });
+
+  it("--cid picks a conversation by id or unique prefix; -m still wins", async () => {
+    const env = user();
+    server.enqueue([{ text: "A1" }, { text: "B1" }, { text: "A2" }]);
+    await runBin(["generate", "first A", ...base], { env });
+    await runBin(["generate", "first B", ...base], { env });
+    const [a] = await entries(env, "-n", "0");
+    const r = await runBin(
+      ["generate", "--cid", a!.conversationId.slice(0, 24), "-m", "gpt-4.1", "second A", ...base],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    expect(body(2).model).toBe("gpt-4.1");
+    expect(body(2).messages.map((m) => m.content)).toEqual(["first A", "A1", "second A"]);
+  });
+
+  it("leaves failed turns out of the history", async () => {
+    const env = user();
+    server.enqueue([{ text: "ok 1" }, vendorErrors.openai.serverError(500), { text: "ok 2" }]);
+    await runBin(["generate", "turn 1", ...base], { env });
+    await runBin(["generate", "-c", "turn 2", "--retries", "0", ...base], { env });
+    await runBin(["generate", "-c", "turn 3", ...base], { env });
+    expect(body(2).messages.map((m) => m.content)).toEqual(["turn 1", "ok 1", "turn 3"]);
+  });
+
+  it("says what is wrong when there is nothing to continue", async () => {
+    const env = user();
+    const empty = await runBin(["generate", "-c", "hi", ...base], { env });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/no conversation to continue/i);
+    const both = await runBin(["generate", "-c", "--cid", "X", "hi", ...base], { env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/not both/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("chat -c resumes a conversation with its history and logs each turn", async () => {
+    const env = user();
+    server.enqueue([{ text: "Noted, blue." }, { text: "Blue." }, { text: "Still blue." }]);
+    await runBin(["generate", "My colour is blue", ...base], { env });
+    const r = await runBin(["chat", "-c", ...base], { env, input: "Which colour?\nAgain?\n" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("Blue.\nStill blue.\n");
+    expect(body(2).messages.map((m) => m.content)).toEqual([
+      "My colour is blue",
+      "Noted, blue.",
+      "Which colour?",
+      "Blue.",
+      "Again?",
+    ]);
+    const all = await entries(env, "-n", "0");
+    expect(all.map((e) => e.prompt)).toEqual(["My colour is blue", "Which colour?", "Again?"]);
+    expect(new Set(all.map((e) => e.conversationId)).size).toBe(1);
+  });
+});
