@@ -13,6 +13,7 @@ import { ExitCode } from "./exit-codes.js";
 import { formatError } from "./format-error.js";
 import { type EnvFile, loadEnvFile } from "./load-env-file.js";
 import { loadProviders } from "./load-providers.js";
+import { expandParamArgs, paramOption } from "./param-args.js";
 import {
   collect,
   parseCount,
@@ -160,7 +161,9 @@ export async function runCli(
       .option("--usage", "print token counts and cost on stderr after the answer")
       .option("-c, --continue", "continue the latest conversation (its model unless -m)")
       .option("--cid <id>", "continue this conversation (an id or a unique prefix of one)")
-      .option("--no-log", "do not record this prompt and answer in the log"),
+      .option("--no-log", "do not record this prompt and answer in the log")
+      .option("--template <name>", "fill in a template (see `rephysco templates`)")
+      .addOption(paramOption()),
   ).action(async (words: string[], flags: Omit<GenerateFlags, "providerSource">, cmd: Command) => {
     await runGenerate(words, { ...flags, providerSource: providerSource(cmd) }, ctx());
   });
@@ -173,6 +176,11 @@ export async function runCli(
     .option("-c, --continue", "resume the latest conversation with its history")
     .option("--cid <id>", "resume this conversation (an id or a unique prefix of one)")
     .option("--no-log", "do not record this chat in the log")
+    .option(
+      "--template <name>",
+      "system prompt, model and options from a template; each line fills its prompt",
+    )
+    .addOption(paramOption())
     .action(async (flags: Omit<ChatFlags, "providerSource">, cmd: Command) => {
       exitCode = await runChat({ ...flags, providerSource: providerSource(cmd) }, ctx());
     });
@@ -188,7 +196,7 @@ export async function runCli(
   registerAliasesCommand(program, term);
 
   try {
-    await program.parseAsync([...argv], { from: "user" });
+    await program.parseAsync(expandParamArgs(argv), { from: "user" });
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {

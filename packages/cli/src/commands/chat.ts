@@ -16,6 +16,7 @@ import { type PrintOptions, printResponse, printStream } from "../print-answer.j
 import { printError } from "../print-error.js";
 import { type ProviderSource, resolveModel } from "../resolve-model.js";
 import { readSettings } from "../store/settings.js";
+import { applyTemplate, loadTemplate, usesInput } from "../store/templates.js";
 import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
 
@@ -33,6 +34,10 @@ export interface ChatFlags extends ClientFlags {
   readonly showReasoning?: boolean;
   /** Print the answers' raw bytes even on a terminal (no Markdown rendering). */
   readonly raw?: boolean;
+  /** `--template`: system prompt, model and options, and a prompt each line fills in. */
+  readonly template?: string;
+  /** `--param key value` pairs for the template. */
+  readonly param?: Readonly<Record<string, string>>;
   /** `false` with `--no-log`: turns are not recorded. */
   readonly log: boolean;
   /** `-c`: resume the latest conversation. */
@@ -55,10 +60,29 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   if (flags.continue && flags.cid !== undefined) {
     throw new UsageError("Give -c (the latest conversation) or --cid ID, not both.");
   }
+  if (flags.param && flags.template === undefined) {
+    throw new UsageError("--param needs --template: parameters fill in a template's $names.");
+  }
+  const template = flags.template !== undefined ? loadTemplate(flags.template) : undefined;
+  if (template?.schema !== undefined) {
+    throw new UsageError(
+      `Template ${template.name} asks for a JSON object (schema): use it with rephysco generate.`,
+    );
+  }
+  // Checked now (parameters, defaults), before the first line is typed; each line is its input.
+  const fill = (line: string | undefined) =>
+    template
+      ? applyTemplate(template, {
+          ...(line !== undefined ? { input: line } : {}),
+          params: flags.param ?? {},
+        })
+      : undefined;
+  const applied = fill(template && usesInput(template) ? "" : undefined);
   const conversation =
     flags.continue || flags.cid !== undefined ? await loadConversation(flags.cid) : undefined;
   const choice = resolveModel({
     ...(flags.model !== undefined ? { flag: flags.model } : {}),
+    ...(applied?.model !== undefined ? { template: applied.model } : {}),
     ...(conversation ? { conversation } : {}),
     provider: flags.provider,
     providerSource: flags.providerSource,
@@ -76,10 +100,11 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   // The CLI keeps the history itself: a resumed conversation starts with its logged turns.
   const resumed = conversation ? conversationMessages(conversation) : undefined;
   const history: Message[] = resumed ? [...resumed.messages] : [];
-  let system = flags.system || resumed?.system;
+  let system = flags.system || applied?.system || resumed?.system;
   const conversationId = conversation?.id ?? newConversationId();
   const log = await CallLog.open(term, { enabled: flags.log, secrets: knownKeys });
-  let temperature = flags.temperature;
+  let temperature = flags.temperature ?? applied?.temperature;
+  const maxTokens = flags.maxTokens ?? applied?.maxTokens;
   const interactive = term.stdin.isTTY === true;
   const note = (text: string) => term.stderr.write(`${term.err.dim(text)}\n`);
 
@@ -165,19 +190,21 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
           signal: deadline.signal ?? controller.signal,
           ...(system !== undefined ? { systemPrompt: system } : {}),
           ...(temperature !== undefined ? { temperature } : {}),
-          ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+          ...(maxTokens !== undefined ? { maxTokens } : {}),
         };
-        const messages: Message[] = [...history, { role: "user", content: line }];
+        const content = template ? (fill(line)?.prompt ?? line) : line;
+        const messages: Message[] = [...history, { role: "user", content }];
         const request: CallRequest = {
           command: "chat",
           conversationId,
           provider: client.provider,
           model: client.model,
           ...(system !== undefined ? { system } : {}),
-          prompt: line,
+          prompt: content,
+          ...(template ? { template: template.name } : {}),
           options: {
             ...(temperature !== undefined ? { temperature } : {}),
-            ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+            ...(maxTokens !== undefined ? { maxTokens } : {}),
           },
         };
         const startedAt = Date.now();

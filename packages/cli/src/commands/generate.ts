@@ -26,11 +26,12 @@ import {
 } from "../print-answer.js";
 import { readAttachments, withContext } from "../read-attachments.js";
 import { readImages } from "../read-images.js";
-import { readSchema } from "../read-schema.js";
+import { readSchema, schemaFromValue } from "../read-schema.js";
 import { readAll } from "../read-stdin.js";
 import { ReasoningWriter } from "../reasoning-writer.js";
 import { type ProviderSource, resolveModel } from "../resolve-model.js";
 import { readSettings } from "../store/settings.js";
+import { applyTemplate, loadTemplate, usesInput } from "../store/templates.js";
 import { oneLine } from "../terminal-text.js";
 import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
@@ -59,6 +60,10 @@ export interface GenerateFlags extends ClientFlags {
   readonly schema?: string;
   /** Print token counts and cost on stderr after the answer. */
   readonly usage?: boolean;
+  /** `--template`: the template to fill in. */
+  readonly template?: string;
+  /** `--param key value` pairs for the template. */
+  readonly param?: Readonly<Record<string, string>>;
   /** `false` with `--no-log`: this call is not recorded. */
   readonly log: boolean;
   /** `-c`: continue the latest conversation. */
@@ -79,15 +84,27 @@ type CallOptions = {
   readonly images?: ImageInput[];
 };
 
-async function resolvePrompt(words: readonly string[], ctx: ClientContext): Promise<string> {
+/**
+ * The prompt from the arguments, else from stdin. `optional` (a template that has a prompt of its
+ * own): no input is fine, and a terminal on stdin is not waited on.
+ */
+async function resolvePrompt(
+  words: readonly string[],
+  ctx: ClientContext,
+  optional = false,
+): Promise<string | undefined> {
   if (words.length > 0) return words.join(" ");
   if (ctx.term.stdin.isTTY) {
+    if (optional) return undefined;
     throw new UsageError(
       'Missing prompt: pass it as an argument (rephysco generate "...") or pipe it on stdin.',
     );
   }
   const text = await readAll(ctx.term.stdin);
-  if (text.trim() === "") throw new UsageError("Missing prompt: stdin was empty.");
+  if (text.trim() === "") {
+    if (optional) return undefined;
+    throw new UsageError("Missing prompt: stdin was empty.");
+  }
   return text.replace(/\r?\n$/, "");
 }
 
@@ -101,18 +118,46 @@ export async function runGenerate(
   flags: GenerateFlags,
   ctx: ClientContext,
 ): Promise<void> {
-  if (flags.schema !== undefined && flags.showReasoning && flags.stream) {
+  if (flags.param && flags.template === undefined) {
+    throw new UsageError("--param needs --template: parameters fill in a template's $names.");
+  }
+  const template = flags.template !== undefined ? loadTemplate(flags.template) : undefined;
+  // Read before the prompt: a bad schema is reported before stdin is waited for.
+  const schema =
+    flags.schema !== undefined
+      ? await readSchema(flags.schema)
+      : template?.schema !== undefined
+        ? schemaFromValue(template.schema, `The schema of template ${template.name}`)
+        : undefined;
+  if (schema && flags.showReasoning && flags.stream) {
     throw new UsageError(
       "--show-reasoning with --schema needs --no-stream: a streamed object carries no reasoning.",
     );
   }
-  // Read before the prompt: a bad schema is reported before stdin is waited for.
-  const schema = flags.schema !== undefined ? await readSchema(flags.schema) : undefined;
   // Files too are read before stdin is waited for.
   const imageFiles: ImageInput[] = await readImages(flags.image);
   const attachments = await readAttachments(flags.attach);
   const images: ImageInput[] = [...imageFiles, ...attachments.images];
-  const prompt = withContext(await resolvePrompt(words, ctx), attachments.context);
+  const input = await resolvePrompt(
+    words,
+    ctx,
+    template?.prompt !== undefined && !usesInput(template),
+  );
+  const applied = template
+    ? applyTemplate(template, {
+        ...(input !== undefined ? { input } : {}),
+        params: flags.param ?? {},
+      })
+    : undefined;
+  const text = applied ? applied.prompt : input;
+  if (text === undefined) {
+    throw new UsageError(
+      `Missing prompt: template ${flags.template} has no prompt of its own; pass one as an argument or on stdin.`,
+    );
+  }
+  const prompt = withContext(text, attachments.context);
+  const temperature = flags.temperature ?? applied?.temperature;
+  const maxTokens = flags.maxTokens ?? applied?.maxTokens;
   if (flags.continue && flags.cid !== undefined) {
     throw new UsageError("Give -c (the latest conversation) or --cid ID, not both.");
   }
@@ -120,6 +165,7 @@ export async function runGenerate(
     flags.continue || flags.cid !== undefined ? await loadConversation(flags.cid) : undefined;
   const choice = resolveModel({
     ...(flags.model !== undefined ? { flag: flags.model } : {}),
+    ...(applied?.model !== undefined ? { template: applied.model } : {}),
     ...(conversation ? { conversation } : {}),
     provider: flags.provider,
     providerSource: flags.providerSource,
@@ -140,7 +186,7 @@ export async function runGenerate(
       `${term.err.dim(`note: images of earlier turns are not sent again: ${history.droppedImages.map((s) => oneLine(s, 200)).join(", ")}`)}\n`,
     );
   }
-  const system = flags.system ?? history?.system;
+  const system = flags.system ?? applied?.system ?? history?.system;
   const log = await CallLog.open(term, {
     enabled: flags.log,
     secrets: knownKeys,
@@ -159,12 +205,12 @@ export async function runGenerate(
   const callOptions: CallOptions = {
     ...(deadline.signal ? { signal: deadline.signal } : {}),
     ...(system !== undefined ? { systemPrompt: system } : {}),
-    ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
-    ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+    ...(temperature !== undefined ? { temperature } : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
     ...(images.length > 0 ? { images } : {}),
   };
 
-  const input: string | Message[] = history
+  const messages: string | Message[] = history
     ? [...history.messages, { role: "user", content: prompt }]
     : prompt;
   const request: CallRequest = {
@@ -174,13 +220,14 @@ export async function runGenerate(
     model: client.model,
     ...(system !== undefined ? { system } : {}),
     prompt,
+    ...(template ? { template: template.name } : {}),
     attachments: [
       ...(flags.image ?? []).map((source) => ({ type: "image" as const, source })),
       ...attachments.names.map((source) => ({ type: "image" as const, source })),
     ],
     options: {
-      ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}),
-      ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
     },
     ...(schema ? { schema: schema.jsonSchema } : {}),
   };
@@ -189,14 +236,14 @@ export async function runGenerate(
   let answer: ObjectResponse<unknown> | undefined;
   try {
     if (schema) {
-      answer = await generateObject(client, input, callOptions, schema, flags, print, ctx);
+      answer = await generateObject(client, messages, callOptions, schema, flags, print, ctx);
       response = answer;
     } else if (flags.stream) {
-      response = await printStream(term, client.stream(input, callOptions), print);
+      response = await printStream(term, client.stream(messages, callOptions), print);
     } else {
       const spinner = startSpinner(term, print.waitingText, print.spinner);
       try {
-        response = await client.generate(input, callOptions);
+        response = await client.generate(messages, callOptions);
       } finally {
         spinner.stop();
       }
