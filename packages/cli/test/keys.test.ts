@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -192,7 +192,7 @@ describe("keys list, path, remove", () => {
 
   it("removes a key stored for a provider that is no longer registered", async () => {
     const config = configDir();
-    await run(config, ["keys", "path"]);
+    mkdirSync(config, { recursive: true, mode: 0o700 });
     writeFileSync(keysFile(config), JSON.stringify({ gone: "old-key-0123456" }), { mode: 0o600 });
     expect((await run(config, ["keys", "list"])).stdout).toBe("gone\n");
     const r = await run(config, ["keys", "remove", "gone"]);
