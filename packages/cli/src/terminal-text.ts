@@ -2,7 +2,8 @@
  * Text the CLI did not write itself (a provider's error message, a URL, a file name) goes to the
  * terminal only through these functions, so that it cannot move the cursor, clear the screen,
  * retitle the window, write hyperlinks or overwrite the line with `\r`. Answers on stdout are
- * printed raw, as `cat` would: they are what the user asked for.
+ * printed raw, as `cat` would, when stdout is not a terminal or with `--raw`; on a terminal they
+ * are rendered as Markdown after these functions have stripped them (markdown-stream.ts).
  */
 
 // biome-ignore-start lint/suspicious/noControlCharactersInRegex: matching terminal controls is the point
