@@ -264,3 +264,20 @@ export function conversationMessages(conversation: LoggedConversation): {
   }
   return { messages, system, droppedImages };
 }
+
+/**
+ * Passes a stream through, keeping the text it carried, so that a stream cut short by an error is
+ * logged with what the user already saw.
+ */
+export class StreamText<C extends { readonly content?: string }> {
+  /** The text received so far. */
+  text = "";
+
+  /** The stream, with each chunk's text appended to {@link text} as it passes. */
+  async *tap(chunks: AsyncIterable<C>): AsyncGenerator<C, void, undefined> {
+    for await (const chunk of chunks) {
+      if (chunk.content) this.text += chunk.content;
+      yield chunk;
+    }
+  }
+}

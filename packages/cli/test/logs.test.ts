@@ -195,6 +195,21 @@ describe("logging every call", () => {
     expect(raw.stdout).not.toContain(KEY);
   });
 
+  it("keeps what a stream delivered before it failed, with the error", async () => {
+    const env = user();
+    server.enqueue({ chunks: ["Once ", "upon ", "a time"], midStreamError: { afterChunks: 2 } });
+    const r = await runBin(["generate", "story", "--retries", "0", ...base], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("Once upon \n");
+    const [entry] = await entries(env);
+    expect(entry!.response).toBe("Once upon ");
+    expect(entry!.error?.name).toBeDefined();
+    // A failed turn is not history: continuing sends only later, completed turns.
+    server.enqueue({ text: "fresh" });
+    await runBin(["generate", "-c", "again", ...base], { env });
+    expect(body(1).messages.map((m) => m.content)).toEqual(["again"]);
+  });
+
   it("never stores a key, even one quoted in a prompt", async () => {
     const env = user();
     server.enqueue({ text: `you said ${KEY}` });

@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import { isAbortError, type Message, type ModelResponse } from "@rephysco/core";
+import { isAbortError, type Message, type ModelResponse, type StreamChunk } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
 import {
   CallLog,
@@ -8,6 +8,7 @@ import {
   knownKeys,
   loadConversation,
   newConversationId,
+  StreamText,
 } from "../call-log.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
 import { ExitCode } from "../exit-codes.js";
@@ -208,10 +209,15 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
           },
         };
         const startedAt = Date.now();
+        const received = new StreamText<StreamChunk>();
         try {
           let response: ModelResponse;
           if (flags.stream) {
-            response = await printStream(term, client.stream(messages, options), print);
+            response = await printStream(
+              term,
+              received.tap(client.stream(messages, options)),
+              print,
+            );
           } else {
             const spinner = startSpinner(term, print.waitingText, print.spinner);
             try {
@@ -226,7 +232,7 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
           log.ok(request, startedAt, response);
         } catch (error) {
           const failure = deadline.translate(error);
-          log.failed(request, startedAt, failure);
+          log.failed(request, startedAt, failure, received.text);
           if (failure === error && (controller.signal.aborted || isAbortError(error))) {
             note("(cancelled)");
           } else {

@@ -4,6 +4,7 @@ import type {
   Message,
   ModelResponse,
   ObjectResponse,
+  StreamChunk,
   TypedJsonSchema,
 } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
@@ -14,6 +15,7 @@ import {
   knownKeys,
   loadConversation,
   newConversationId,
+  StreamText,
 } from "../call-log.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
 import { usageText } from "../format-usage.js";
@@ -232,6 +234,7 @@ export async function runGenerate(
     ...(schema ? { schema: schema.jsonSchema } : {}),
   };
   const startedAt = Date.now();
+  const received = new StreamText<StreamChunk>();
   let response: ModelResponse;
   let answer: ObjectResponse<unknown> | undefined;
   try {
@@ -239,7 +242,7 @@ export async function runGenerate(
       answer = await generateObject(client, messages, callOptions, schema, flags, print, ctx);
       response = answer;
     } else if (flags.stream) {
-      response = await printStream(term, client.stream(messages, callOptions), print);
+      response = await printStream(term, received.tap(client.stream(messages, callOptions)), print);
     } else {
       const spinner = startSpinner(term, print.waitingText, print.spinner);
       try {
@@ -251,7 +254,7 @@ export async function runGenerate(
     }
   } catch (error) {
     const failure = deadline.translate(error);
-    log.failed(request, startedAt, failure);
+    log.failed(request, startedAt, failure, received.text);
     log.close();
     throw failure;
   }
