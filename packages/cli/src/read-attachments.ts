@@ -34,6 +34,8 @@ export interface Attachments {
    * after its media type). A URL is kept whole, so it may carry a token: treat it as the prompt.
    */
   readonly names: string[];
+  /** {@link names} with what each became: an image, or text inlined into the prompt. */
+  readonly logged: { readonly type: "image" | "text"; readonly source: string }[];
 }
 
 const URL_VALUE = /^(?:https?:\/\/|data:)/i;
@@ -92,11 +94,13 @@ export async function readAttachments(
   const images: ImageInput[] = [];
   const blocks: string[] = [];
   const names: string[] = [];
+  const logged: { type: "image" | "text"; source: string }[] = [];
   let textTotal = 0;
   for (const value of values ?? []) {
     if (URL_VALUE.test(value)) {
       images.push(value);
       names.push(/^data:/i.test(value) ? `${value.slice(0, value.search(/[;,]|$/))},…` : value);
+      logged.push({ type: "image", source: names.at(-1) as string });
       continue;
     }
     const bytes = await readRegularFile(
@@ -116,6 +120,7 @@ export async function readAttachments(
       }
       images.push({ data: bytes, mediaType });
       names.push(value);
+      logged.push({ type: "image", source: value });
       continue;
     }
     const text = asText(bytes);
@@ -137,8 +142,14 @@ export async function readAttachments(
     }
     blocks.push(fileBlock(value, text));
     names.push(value);
+    logged.push({ type: "text", source: value });
   }
-  return { images, context: blocks.length > 0 ? blocks.join("\n\n") : undefined, names };
+  return {
+    images,
+    context: blocks.length > 0 ? blocks.join("\n\n") : undefined,
+    names,
+    logged,
+  };
 }
 
 /**

@@ -184,6 +184,8 @@ describe("readAttachments", () => {
       },
     );
     expect(ok.names).toEqual([a, "https://example.com/c.png", "data:image/png,…"]);
+    expect(ok.logged.map((l) => l.type)).toEqual(["text", "image", "image"]);
+    expect(ok.logged.map((l) => l.source)).toEqual(ok.names);
     expect(ok.images).toEqual(["https://example.com/c.png", "data:image/png;base64,AAAA"]);
     expect(ok.context).toBe(`<file name="${a}">\n12345\n</file>`);
     const error = await readAttachments([a, b], { maxTextTotalBytes: 9 }).catch((e: unknown) => e);
@@ -200,7 +202,7 @@ describe("readAttachments", () => {
       /^Attachment ".*p\.png" is an image of \d+ bytes, above the limit of 10 bytes: make it smaller\.$/,
     );
     const none = await readAttachments(undefined);
-    expect(none).toEqual({ images: [], context: undefined, names: [] });
+    expect(none).toEqual({ images: [], context: undefined, names: [], logged: [] });
   });
 
   it("puts the context before the prompt, or leaves the prompt alone", () => {

@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { statSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BIN, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
+import { BIN, PNG_1X1, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
@@ -208,6 +208,32 @@ describe("logging every call", () => {
     server.enqueue({ text: "fresh" });
     await runBin(["generate", "-c", "again", ...base], { env });
     expect(body(1).messages.map((m) => m.content)).toEqual(["again"]);
+  });
+
+  it("records attachments by name and kind, never their bytes", async () => {
+    const env = user();
+    const dir = tempDir();
+    writeFileSync(join(dir, "notes.txt"), "Meeting at 10.\n");
+    writeFileSync(join(dir, "dot.png"), PNG_1X1);
+    server.enqueue({ text: "At 10." });
+    const r = await runBin(
+      ["generate", "When?", "-a", join(dir, "notes.txt"), "-a", join(dir, "dot.png"), ...base],
+      { env },
+    );
+    expect(r.code).toBe(0);
+    const [entry] = await entries(env);
+    expect(entry!.attachments).toEqual([
+      { type: "text", source: join(dir, "notes.txt") },
+      { type: "image", source: join(dir, "dot.png") },
+    ]);
+    expect(entry!.prompt).toBe(
+      `<file name="${join(dir, "notes.txt")}">\nMeeting at 10.\n</file>\n\nWhen?`,
+    );
+    // Continuing says the image is not sent again, and sends the text that was inlined.
+    server.enqueue({ text: "Yes." });
+    const next = await runBin(["generate", "-c", "Sure?", ...base], { env });
+    expect(next.stderr).toContain("images of earlier turns are not sent again");
+    expect(body(1).messages[0]!.content).toBe(entry!.prompt);
   });
 
   it("never stores a key, even one quoted in a prompt", async () => {

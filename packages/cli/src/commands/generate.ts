@@ -225,7 +225,7 @@ export async function runGenerate(
     ...(template ? { template: template.name } : {}),
     attachments: [
       ...(flags.image ?? []).map((source) => ({ type: "image" as const, source })),
-      ...attachments.names.map((source) => ({ type: "image" as const, source })),
+      ...attachments.logged,
     ],
     options: {
       ...(temperature !== undefined ? { temperature } : {}),
