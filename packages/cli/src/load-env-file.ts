@@ -17,11 +17,16 @@ export interface EnvFile {
 
 /**
  * Variables that change how the process itself behaves (TLS checks, proxies, certificates,
- * Node's options) rather than which provider is asked: a `.env` that is not necessarily the
- * user's must not set them. `NODE_TLS_REJECT_UNAUTHORIZED=0` would turn off certificate checks
- * for the run; a proxy variable would route requests, keys included, elsewhere.
+ * Node's options, programs it runs, where it keeps the user's files) rather than which provider
+ * is asked: a `.env` that is not necessarily the user's must not set them.
+ * `NODE_TLS_REJECT_UNAUTHORIZED=0` would turn off certificate checks for the run; a proxy
+ * variable would route requests, keys included, elsewhere; `VISUAL`/`EDITOR` would run a command
+ * of the file's choosing (`templates edit`); `REPHYSCO_*_DIR`, `XDG_*` and `HOME` would move the
+ * stored keys, the log and the cache into the repository the file came with; `LD_*`, `DYLD_*`,
+ * `BASH_ENV`, `ENV`, `SHELL` and `PATH` change what a spawned shell runs.
  */
-const RUNTIME_CONTROL = /^(?:NODE_|UV_|OPENSSL_|SSL_CERT_)|_PROXY$/i;
+const RUNTIME_CONTROL =
+  /^(?:NODE_|UV_|OPENSSL_|SSL_CERT_|XDG_|LD_|DYLD_)|_PROXY$|^REPHYSCO_\w*_DIR$|^(?:VISUAL|EDITOR|HOME|SHELL|BASH_ENV|ENV|PATH|TMPDIR|APPDATA|LOCALAPPDATA)$/i;
 
 /** No real `.env` comes near this; a larger one (or `.env -> /dev/zero`) is not read. */
 const MAX_ENV_FILE_BYTES = 1024 * 1024;
@@ -49,8 +54,9 @@ function readEnvText(path: string): string {
  * It records which variables the file set, because a `.env` is not necessarily the user's (a
  * cloned repository can ship one): see `checkEnvFileBaseURL`.
  *
- * Variables that control the runtime rather than Rephysco (`NODE_*`, `*_PROXY`, `SSL_CERT_*`,
- * `OPENSSL_*`, `UV_*`) are never taken from the file: they are listed in `ignored`.
+ * Variables that control the runtime rather than which provider is asked (`NODE_*`, `*_PROXY`,
+ * `SSL_CERT_*`, `OPENSSL_*`, `UV_*`, the editor, the shell, the CLI's own directories: see
+ * `RUNTIME_CONTROL`) are never taken from the file: they are listed in `ignored`.
  *
  * @returns the file and the variables it set, or `undefined` when there is no `.env`.
  * @throws when the file exists but cannot be read, is not a regular file, or is over 1 MiB.

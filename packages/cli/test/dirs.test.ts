@@ -1,5 +1,8 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { configDir, dataDir } from "../src/store/dirs.js";
+import { configDir, dataDir, ensurePrivateDir, writePrivateFile } from "../src/store/dirs.js";
 
 const home = "/home/ada";
 
@@ -43,5 +46,24 @@ describe("data and config directories", () => {
     expect(dataDir({ env: {}, homedir: home, platform: "win32" })).toBe(
       "/home/ada/AppData/Local/rephysco/Data",
     );
+  });
+});
+
+describe("private files", () => {
+  it("creates missing directories 0700 and files 0600, and leaves an existing directory's mode alone", () => {
+    const root = mkdtempSync(join(tmpdir(), "rephysco-dirs-"));
+    try {
+      const shared = join(root, "shared");
+      mkdirSync(shared, { mode: 0o755 });
+      chmodSync(shared, 0o755);
+      writePrivateFile(join(shared, "rephysco", "settings.json"), "{}");
+      expect(statSync(shared).mode & 0o777).toBe(0o755);
+      expect(statSync(join(shared, "rephysco")).mode & 0o777).toBe(0o700);
+      expect(statSync(join(shared, "rephysco", "settings.json")).mode & 0o777).toBe(0o600);
+      ensurePrivateDir(shared);
+      expect(statSync(shared).mode & 0o777).toBe(0o755);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -137,5 +137,40 @@ describe("variables that control the runtime", () => {
     expect(r.stderr).toContain("not loaded");
     // The key and base URL from the same file still work.
     expect(server.requests).toHaveLength(1);
+  });
+
+  it("never choose the editor, the shell or where keys and logs are kept", async () => {
+    const elsewhere = tempDir();
+    const { dir } = dirWithEnv(
+      `VISUAL=touch ${join(elsewhere, "pwned")}; true`,
+      `EDITOR=touch ${join(elsewhere, "pwned")}; true`,
+      `REPHYSCO_CONFIG_DIR=${join(elsewhere, "config")}`,
+      `REPHYSCO_DATA_DIR=${join(elsewhere, "data")}`,
+      `XDG_CONFIG_HOME=${elsewhere}`,
+      "BASH_ENV=/tmp/evil.sh",
+    );
+    const config = tempDir();
+    const keys = await runBin(["keys", "set", "openai"], {
+      cwd: dir,
+      env: { REPHYSCO_CONFIG_DIR: config },
+      input: "sk-user-typed-0000\n",
+    });
+    expect(keys.code).toBe(0);
+    expect(existsSync(join(config, "keys.json"))).toBe(true);
+    expect(existsSync(join(elsewhere, "config"))).toBe(false);
+    const edit = await runBin(["templates", "edit", "t"], {
+      cwd: dir,
+      env: { REPHYSCO_CONFIG_DIR: config, EDITOR: "true" },
+    });
+    expect(existsSync(join(elsewhere, "pwned"))).toBe(false);
+    // EDITOR and REPHYSCO_CONFIG_DIR are set in the environment: those win, and the file's are
+    // not even considered.
+    for (const name of [
+      "VISUAL",
+      "REPHYSCO_DATA_DIR",
+      "XDG_CONFIG_HOME",
+      "BASH_ENV",
+    ])
+      expect(edit.stderr).toContain(name);
   });
 });

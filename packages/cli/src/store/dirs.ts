@@ -1,5 +1,4 @@
 import {
-  chmodSync,
   closeSync,
   fsyncSync,
   mkdirSync,
@@ -67,12 +66,12 @@ export function configDir(context: DirContext = {}): string {
 }
 
 /**
- * Creates `dir` (and its parents) readable by the user only (0700). An existing directory is
- * tightened to 0700 too: what is in it (keys, prompts, answers) is nobody else's business.
+ * Creates `dir` (and its missing parents) readable by the user only (0700, never wider whatever
+ * the umask). A directory that already exists is left as its owner made it: `REPHYSCO_DATA_DIR`
+ * may name a shared directory, which must not be locked; the files in it are 0600 anyway.
  */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (process.platform !== "win32") chmodSync(dir, 0o700);
 }
 
 /**
