@@ -6,6 +6,8 @@ export const ExitCode = {
   PROVIDER_ERROR: 1,
   /** The command line was wrong: unknown option, bad number, missing prompt, unknown provider. */
   USAGE_ERROR: 2,
+  /** Ctrl+C stopped the answer (128 + SIGINT, as shells report it). */
+  INTERRUPTED: 130,
 } as const;
 
 /** One of the {@link ExitCode} values. */

@@ -165,7 +165,7 @@ export async function runCli(
       .option("--template <name>", "fill in a template (see `rephysco templates`)")
       .addOption(paramOption()),
   ).action(async (words: string[], flags: Omit<GenerateFlags, "providerSource">, cmd: Command) => {
-    await runGenerate(words, { ...flags, providerSource: providerSource(cmd) }, ctx());
+    exitCode = await runGenerate(words, { ...flags, providerSource: providerSource(cmd) }, ctx());
   });
 
   addModelOptions(

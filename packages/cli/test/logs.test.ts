@@ -236,6 +236,39 @@ describe("logging every call", () => {
     expect(body(1).messages[0]!.content).toBe(entry!.prompt);
   });
 
+  it("stops on Ctrl+C with exit 130, printing and logging what arrived", async () => {
+    const env = user();
+    server.enqueue({ chunks: ["First part. ", "never sent"], chunkDelayMs: 30_000 });
+    const child = spawn(process.execPath, [BIN, "generate", "go", ...base], {
+      env: { PATH: process.env.PATH ?? "", HOME: tempDir("rephysco-home-"), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let interrupted = false;
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.stdout.setEncoding("utf8").on("data", (d: string) => {
+        stdout += d;
+        // Once: a second Ctrl+C ends the process at once, as shells expect.
+        if (stdout.includes("First part.") && !interrupted) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
+      });
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    expect(code).toBe(130);
+    expect(stdout).toBe("First part. \n");
+    expect(stderr).toContain("(cancelled)");
+    const [entry] = await entries(env);
+    expect(entry!.response).toBe("First part. ");
+    expect(entry!.error?.name).toBe("AbortError");
+  });
+
   it("never stores a key, even one quoted in a prompt", async () => {
     const env = user();
     server.enqueue({ text: `you said ${KEY}` });

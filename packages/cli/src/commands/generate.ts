@@ -18,6 +18,7 @@ import {
   StreamText,
 } from "../call-log.js";
 import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
+import { ExitCode } from "../exit-codes.js";
 import { usageText } from "../format-usage.js";
 import {
   objectText,
@@ -119,7 +120,7 @@ export async function runGenerate(
   words: readonly string[],
   flags: GenerateFlags,
   ctx: ClientContext,
-): Promise<void> {
+): Promise<ExitCode> {
   if (flags.param && flags.template === undefined) {
     throw new UsageError("--param needs --template: parameters fill in a template's $names.");
   }
@@ -203,7 +204,11 @@ export async function runGenerate(
     model: client.model,
   };
   // --timeout bounds the whole call (retries included); the client's timeoutMs bounds each attempt.
-  const deadline = callDeadline(flags.timeout, client.provider);
+  // Ctrl+C stops the answer (what arrived is printed and logged) instead of killing the process.
+  const interrupt = new AbortController();
+  const onInterrupt = () => interrupt.abort();
+  process.once("SIGINT", onInterrupt);
+  const deadline = callDeadline(flags.timeout, client.provider, interrupt.signal);
   const callOptions: CallOptions = {
     ...(deadline.signal ? { signal: deadline.signal } : {}),
     ...(system !== undefined ? { systemPrompt: system } : {}),
@@ -256,7 +261,13 @@ export async function runGenerate(
     const failure = deadline.translate(error);
     log.failed(request, startedAt, failure, received.text);
     log.close();
+    if (interrupt.signal.aborted && failure === error) {
+      term.stderr.write(`${term.err.dim("(cancelled)")}\n`);
+      return ExitCode.INTERRUPTED;
+    }
     throw failure;
+  } finally {
+    process.removeListener("SIGINT", onInterrupt);
   }
   log.ok(request, startedAt, response, answer?.object);
   log.close();
@@ -267,6 +278,7 @@ export async function runGenerate(
       term.stderr.write(`${term.err.dim(line)}\n`);
   // With --cache the answer is written in the background: let it land before the process ends.
   await client.flush();
+  return ExitCode.OK;
 }
 
 /**
