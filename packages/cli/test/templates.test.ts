@@ -33,6 +33,29 @@ function usageError(fn: () => unknown): UsageError {
 }
 
 describe("parseTemplate", () => {
+  it("names the field of a YAML alias bomb instead of expanding it", () => {
+    const text = [
+      "prompt: hi",
+      "defaults:",
+      "  x: &a [x, x, x, x, x, x, x, x, x, x]",
+      "  y: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "  z: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "  w: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+      "  v: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]",
+    ].join("\n");
+    const error = usageError(() => parse(text));
+    expect(error.message).toMatch(
+      /^\/cfg\/templates\/t\.yaml:3: "defaults" cannot be read: .*alias/i,
+    );
+  });
+
+  it("refuses control characters in the model", () => {
+    const error = usageError(() => parse('prompt: hi\nmodel: "gpt\\u001b[2J"'));
+    expect(error.message).toMatch(
+      /"model" must be a model name without spaces or control characters/,
+    );
+  });
+
   it("reads every field", () => {
     const t = parse(
       [

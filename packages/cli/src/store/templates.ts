@@ -326,7 +326,12 @@ export function parseTemplate(text: string, name: string, path: string): Templat
     const valueNode = (pair.value as Node | null) ?? keyNode ?? undefined;
     const field = key as Field;
     nodes[field] = valueNode;
-    fields[field] = pair.value === null ? null : (pair.value as Node).toJS(doc);
+    try {
+      fields[field] = pair.value === null ? null : (pair.value as Node).toJS(doc);
+    } catch (error) {
+      // Such as the yaml package's guard against alias bombs ("Excessive alias count").
+      fail(valueNode, `"${field}" cannot be read: ${(error as Error).message}`);
+    }
   }
 
   const check = (field: Field, ok: (v: unknown) => boolean, expected: string): void => {
@@ -341,7 +346,12 @@ export function parseTemplate(text: string, name: string, path: string): Templat
   check("description", isString, "text");
   check("system", isString, "text");
   check("prompt", isString, "text");
-  check("model", (v) => nonEmpty(v) && !/\s/.test(v as string), "a model name without spaces");
+  check(
+    "model",
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+    (v) => nonEmpty(v) && !/[\s\u0000-\u001f\u007f-\u009f]/.test(v as string),
+    "a model name without spaces or control characters",
+  );
   check(
     "temperature",
     (v) => typeof v === "number" && Number.isFinite(v) && v >= 0,
