@@ -54,6 +54,8 @@ const KEY_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?/gs;
  * @throws {UsageError} when cancelled or when stdin ends first.
  */
 export function readHidden(input: RawInput, term: Terminal, prompt: string): Promise<string> {
+  // Echo off before the prompt shows, as getpass does: what is typed once it is up is never shown.
+  input.setRawMode(true);
   term.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let line: string[] = [];
@@ -84,7 +86,6 @@ export function readHidden(input: RawInput, term: Terminal, prompt: string): Pro
         else if (ch !== "\u0004") line.push(ch);
       }
     };
-    input.setRawMode(true);
     input.on("data", onData);
     input.on("end", onEnd);
     input.resume();
