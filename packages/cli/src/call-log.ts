@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { listProviders, type Message, type ModelResponse, RephyscoError } from "@rephysco/core";
-import { scrubSecrets, scrubValue } from "@rephysco/core/http";
+import { scrubSecrets } from "@rephysco/core/http";
 import { formatError } from "./format-error.js";
 import { readKeys } from "./store/keys.js";
 import {
@@ -161,10 +161,12 @@ export class CallLog {
       ...outcome,
     };
     try {
-      // Keys are removed by exact value from everything (a prompt can quote one); the error's
-      // message also by the shapes providers echo keys in.
-      const clean = secrets.length > 0 ? scrubValue(record, exact(secrets)) : record;
-      this.#db.insert(clean);
+      // Keys are removed by exact value from everything (a prompt can quote one). Only by exact
+      // value: the shape patterns of scrubSecrets would also rewrite ordinary text ("Bearer ...",
+      // every query value of a URL), and the log is what `-c` sends back to the model. The
+      // error's message was scrubbed by shape too (errorRecord), and a URL attachment's query,
+      // which can carry a signed URL's token, is dropped from its logged name.
+      this.#db.insert(removeSecrets(withoutUrlTokens(record), exact(secrets)));
     } catch (error) {
       if (!this.#warned) {
         this.#warned = true;
@@ -177,6 +179,38 @@ export class CallLog {
 /** Exact values only: the shape patterns of scrubSecrets are for error messages, not prompts. */
 function exact(secrets: readonly string[]): string[] {
   return secrets.filter((s) => s.length >= 6);
+}
+
+const REDACTED = "[REDACTED]";
+
+/** Every string in `value` (at any depth) with each secret replaced, by exact value only. */
+export function removeSecrets<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      let out = v;
+      for (const secret of secrets)
+        if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+      return out;
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/** The record with the query and credentials of URL attachments scrubbed (signed URLs' tokens). */
+function withoutUrlTokens(record: LogRecord): LogRecord {
+  if (!record.attachments?.some((a) => /^https?:/i.test(a.source))) return record;
+  return {
+    ...record,
+    attachments: record.attachments.map((a) =>
+      /^https?:/i.test(a.source) ? { ...a, source: scrubSecrets(a.source) } : a,
+    ),
+  };
 }
 
 function loggingOn(term: Terminal): boolean {

@@ -190,7 +190,9 @@ export async function runCli(
     .action(() => runProviders(term, loadFailures));
 
   registerKeysCommand(program, ctx);
-  registerLogsCommand(program, term);
+  registerLogsCommand(program, term, (code) => {
+    exitCode = code;
+  });
   registerTemplatesCommand(program, term);
   registerModelsCommand(program, term);
   registerAliasesCommand(program, term);

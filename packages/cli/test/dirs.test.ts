@@ -62,6 +62,10 @@ describe("private files", () => {
       expect(statSync(join(shared, "rephysco", "settings.json")).mode & 0o777).toBe(0o600);
       ensurePrivateDir(shared);
       expect(statSync(shared).mode & 0o777).toBe(0o755);
+      // One of ours that already existed wider is tightened.
+      chmodSync(join(shared, "rephysco"), 0o755);
+      ensurePrivateDir(join(shared, "rephysco"));
+      expect(statSync(join(shared, "rephysco")).mode & 0o777).toBe(0o700);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

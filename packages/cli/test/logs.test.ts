@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import Database from "better-sqlite3";
@@ -269,6 +269,79 @@ describe("logging every call", () => {
     expect(entry!.error?.name).toBe("AbortError");
   });
 
+  it("keeps URLs and Bearer text in prompts and answers as they were, and sends them back unchanged", async () => {
+    const env = user();
+    const prompt = "see https://example.com/search?q=hello&page=2 with Bearer abcdefghijkl";
+    server.enqueue([{ text: `ok: ${prompt}` }, { text: "again" }]);
+    await runBin(["generate", prompt, ...base], { env });
+    const [entry] = await entries(env);
+    expect(entry!.prompt).toBe(prompt);
+    expect(entry!.response).toBe(`ok: ${prompt}`);
+    await runBin(["generate", "-c", "more", ...base], { env });
+    expect(body(1).messages.map((m) => m.content)).toEqual([prompt, `ok: ${prompt}`, "more"]);
+  });
+
+  it("keeps the database's -wal and -shm files private too", async () => {
+    const env = user();
+    server.enqueue({ text: "x" });
+    await runBin(["generate", "hi", ...base], { env });
+    // A reader holds the WAL open while we look at the files.
+    const db = new Database(join(env.REPHYSCO_DATA_DIR!, "logs.db"));
+    db.prepare("SELECT count(*) FROM responses").get();
+    for (const suffix of ["", "-wal", "-shm"]) {
+      expect(statSync(join(env.REPHYSCO_DATA_DIR!, `logs.db${suffix}`)).mode & 0o777).toBe(0o600);
+    }
+    db.close();
+  });
+
+  it("filters --model as -m takes it (alias, provider/model), --since with zones, and refuses bad dates", async () => {
+    const env = user();
+    mkdirSync(env.REPHYSCO_CONFIG_DIR!, { recursive: true });
+    writeFileSync(
+      join(env.REPHYSCO_CONFIG_DIR!, "settings.json"),
+      JSON.stringify({ aliases: { fast: "openai/gpt-4.1-mini" } }),
+    );
+    server.enqueue([{ text: "a" }, { text: "b" }]);
+    await runBin(["generate", "one", "-m", "gpt-4.1-mini", ...base], { env });
+    await runBin(["generate", "two", "-m", "gpt-4o", ...base], { env });
+    expect((await entries(env, "-m", "fast")).map((e) => e.prompt)).toEqual(["one"]);
+    expect((await entries(env, "-m", "openai/gpt-4o")).map((e) => e.prompt)).toEqual(["two"]);
+    expect(await entries(env, "-m", "xai/gpt-4o")).toEqual([]);
+    const created = Date.parse((await entries(env, "-n", "1"))[0]!.createdAt);
+    const hour = new Date(created - 3_600_000).toISOString().slice(0, 16);
+    expect((await entries(env, "--since", hour)).length).toBe(2);
+    expect((await entries(env, "--since", `${hour}+02:00`)).length).toBe(2);
+    expect(await entries(env, "--since", `${hour}-02:00`)).toEqual([]);
+    for (const bad of ["2026-02-31", "99999999999d", "2026-11-30T25:00"]) {
+      const r = await runBin(["logs", "--since", bad], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--since expects/);
+    }
+    expect((await entries(env, "--since", "999999999d")).length).toBe(2);
+  });
+
+  it("matches conversation ids by prefix literally, and refuses an empty id", async () => {
+    const env = user();
+    server.enqueue({ text: "x" });
+    await runBin(["generate", "hi", ...base], { env });
+    for (const id of ["%", "_", ""]) {
+      const r = await runBin(["logs", "--cid", id], { env });
+      expect(r.code).toBe(2);
+      const c = await runBin(["generate", "--cid", id, "more", ...base], { env });
+      expect(c.code).toBe(2);
+    }
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it("-r of a failed call shows what arrived and exits 1", async () => {
+    const env = user();
+    server.enqueue(vendorErrors.openai.serverError(500));
+    await runBin(["generate", "hi", "--retries", "0", ...base], { env });
+    const r = await runBin(["logs", "-r"], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/that call failed/);
+  });
+
   it("never stores a key, even one quoted in a prompt", async () => {
     const env = user();
     server.enqueue({ text: `you said ${KEY}` });
@@ -323,7 +396,6 @@ describe("logging every call", () => {
     const newer = join(env.REPHYSCO_DATA_DIR!, "logs.db");
     await runBin(["logs", "status"], { env });
     // A database from a newer rephysco (a schema version this one does not know).
-    const { mkdirSync } = await import("node:fs");
     mkdirSync(env.REPHYSCO_DATA_DIR!, { recursive: true });
     const db = new Database(newer);
     db.pragma("user_version = 99");
@@ -339,7 +411,6 @@ describe("logging every call", () => {
     const env = user();
     const both = await runBin(["logs", "--cid", "x", "--conversation", "y"], { env });
     expect(both.code).toBe(2);
-    await runBin(["generate", "x", "--no-log", ...base], { env: { ...env } });
     server.enqueue({ text: "ok" });
     await runBin(["generate", "x", ...base], { env });
     const missing = await runBin(["logs", "--conversation", "NOPE"], { env });
@@ -402,6 +473,14 @@ describe("continuing a conversation", () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/not both/);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it("chat's clear starts a new conversation, so -c never brings cleared turns back", async () => {
+    const env = user();
+    server.enqueue([{ text: "A" }, { text: "B" }, { text: "C" }]);
+    await runBin(["chat", ...base], { env, input: "secret topic\nclear\nnew topic\n" });
+    await runBin(["generate", "-c", "what now?", ...base], { env });
+    expect(body(2).messages.map((m) => m.content)).toEqual(["new topic", "B", "what now?"]);
   });
 
   it("chat -c resumes a conversation with its history and logs each turn", async () => {

@@ -85,7 +85,7 @@ describe("choosing the provider and model", () => {
     const r = await sent(env, "-p", "openai");
     expect(r.auth).toBe("Bearer sk-openai-000000");
     // openai's own default model.
-    expect(r.model).not.toBe("grok-3-mini");
+    expect(r.model).toBe("gpt-4.1-mini");
   });
 
   it("lets REPHYSCO_PROVIDER choose only when the model names no provider", async () => {

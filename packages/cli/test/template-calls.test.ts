@@ -39,7 +39,7 @@ prompt: |-
   Translate into $lang, keeping the tone:
 
   $input
-model: gpt-4.1-mini
+model: gpt-4.1-nano
 temperature: 0.1
 maxTokens: 300
 defaults:
@@ -58,7 +58,7 @@ describe("generate --template", () => {
     expect(r.stderr).toBe("");
     expect(r.stdout).toBe("Bonjour\n");
     expect(body()).toMatchObject({
-      model: "gpt-4.1-mini",
+      model: "gpt-4.1-nano",
       temperature: 0.1,
       max_tokens: 300,
       messages: [
@@ -69,7 +69,7 @@ describe("generate --template", () => {
     const logs = await runBin(["logs", "--json"], { env });
     expect(JSON.parse(logs.stdout)[0]).toMatchObject({
       template: "translate",
-      model: "gpt-4.1-mini",
+      model: "gpt-4.1-nano",
     });
   });
 
@@ -96,7 +96,7 @@ describe("generate --template", () => {
 
   it("lets -m, -t, --max-tokens and -s win over the template; an alias in the template resolves", async () => {
     const env = user(
-      { translate: TRANSLATE.replace("model: gpt-4.1-mini", "model: cheap") },
+      { translate: TRANSLATE.replace("model: gpt-4.1-nano", "model: cheap") },
       { aliases: { cheap: "openai/gpt-4o-mini" } },
     );
     server.enqueue([{ text: "a" }, { text: "b" }]);
@@ -122,6 +122,17 @@ describe("generate --template", () => {
     );
     expect(body(1)).toMatchObject({ model: "gpt-4o", temperature: 0.9, max_tokens: 5 });
     expect(body(1).messages[0]).toEqual({ role: "system", content: "Mine." });
+  });
+
+  it("puts the template's model over the default model, and -m over both", async () => {
+    const env = user({ translate: TRANSLATE }, { defaultModel: "openai/gpt-4o" });
+    server.enqueue([{ text: "a" }, { text: "b" }, { text: "c" }]);
+    await runBin(["generate", "--template", "translate", "x", ...base], { env });
+    expect(body(0).model).toBe("gpt-4.1-nano");
+    await runBin(["generate", "plain", ...base], { env });
+    expect(body(1).model).toBe("gpt-4o");
+    await runBin(["generate", "--template", "translate", "-m", "gpt-4.1", "x", ...base], { env });
+    expect(body(2).model).toBe("gpt-4.1");
   });
 
   it("uses the template's prompt alone when it has no $input and none is given", async () => {

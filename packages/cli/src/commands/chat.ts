@@ -101,8 +101,8 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
   // The CLI keeps the history itself: a resumed conversation starts with its logged turns.
   const resumed = conversation ? conversationMessages(conversation) : undefined;
   const history: Message[] = resumed ? [...resumed.messages] : [];
-  let system = flags.system || applied?.system || resumed?.system;
-  const conversationId = conversation?.id ?? newConversationId();
+  let system = flags.system ?? applied?.system ?? resumed?.system;
+  let conversationId = conversation?.id ?? newConversationId();
   const log = await CallLog.open(term, { enabled: flags.log, secrets: knownKeys });
   let temperature = flags.temperature ?? applied?.temperature;
   const maxTokens = flags.maxTokens ?? applied?.maxTokens;
@@ -166,6 +166,8 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
         break;
       } else if (command === "clear") {
         history.length = 0;
+        // A new conversation: `-c` later must not bring the cleared turns back.
+        conversationId = newConversationId();
         note("History cleared.");
       } else if (/^system:/i.test(line)) {
         const prompt = line.slice("system:".length).trim();

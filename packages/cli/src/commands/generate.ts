@@ -269,13 +269,14 @@ export async function runGenerate(
   } finally {
     process.removeListener("SIGINT", onInterrupt);
   }
-  log.ok(request, startedAt, response, answer?.object);
-  log.close();
   if (flags.json) term.stdout.write(responseJson(response, ctx.debug));
   else if (answer) term.stdout.write(objectText(answer.object));
   if (flags.usage)
     for (const line of usageText(response).split("\n"))
       term.stderr.write(`${term.err.dim(line)}\n`);
+  // Logged once everything is printed: a log held by another process never delays the answer.
+  log.ok(request, startedAt, response, answer?.object);
+  log.close();
   // With --cache the answer is written in the background: let it land before the process ends.
   await client.flush();
   return ExitCode.OK;

@@ -1,7 +1,9 @@
 import { existsSync, statSync } from "node:fs";
 import type { Command } from "commander";
+import { ExitCode } from "../exit-codes.js";
 import { usd } from "../format-usage.js";
 import { parseCount } from "../parse-number.js";
+import { expandAlias, splitModel } from "../resolve-model.js";
 import { LogDb, type LogRecord, logDbPath } from "../store/log-db.js";
 import { readSettings, updateSettings } from "../store/settings.js";
 import type { Terminal } from "../terminal.js";
@@ -24,6 +26,8 @@ export interface LogsFlags {
   readonly json?: boolean;
   /** Print only the answer of the latest matching entry. */
   readonly response?: boolean;
+  /** With `--response`: the answer's bytes even on a terminal. */
+  readonly raw?: boolean;
 }
 
 const UNITS: Readonly<Record<string, number>> = {
@@ -41,16 +45,34 @@ const UNITS: Readonly<Record<string, number>> = {
  * @throws {UsageError} for anything else.
  */
 export function parseSince(value: string, now: number = Date.now()): string {
-  const relative = /^(\d+)\s*([smhdw])$/i.exec(value.trim());
+  const text = value.trim();
+  const relative = /^(\d{1,9})\s*([smhdw])$/i.exec(text);
   if (relative) {
-    return new Date(now - Number(relative[1]) * UNITS[relative[2]!.toLowerCase()]!).toISOString();
+    const time = now - Number(relative[1]) * UNITS[relative[2]!.toLowerCase()]!;
+    // Far enough back is the beginning of time: everything is since then.
+    return new Date(Math.max(time, 0)).toISOString();
   }
-  if (/^\d{4}-\d{2}-\d{2}/.test(value.trim())) {
-    const time = Date.parse(value.trim());
-    if (!Number.isNaN(time)) return new Date(time).toISOString();
+  // A date, or a date and time; without a zone it is UTC, like the times `logs` prints.
+  const iso =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+      text,
+    );
+  if (iso) {
+    const [, y, mo, d, h = "00", mi = "00", sec = "00", zone] = iso;
+    const time = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${zone ?? "Z"}`);
+    // 2026-02-31 would parse as March 3rd: a date that does not exist is refused instead.
+    const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+    const real =
+      day.getUTCFullYear() === Number(y) &&
+      day.getUTCMonth() === Number(mo) - 1 &&
+      day.getUTCDate() === Number(d) &&
+      Number(h) < 24 &&
+      Number(mi) < 60 &&
+      Number(sec) < 60;
+    if (real && !Number.isNaN(time)) return new Date(time).toISOString();
   }
   throw new UsageError(
-    `--since expects an ISO date or time (2026-11-30, 2026-11-30T08:00Z) or a duration ago (30m, 2h, 7d); got "${oneLine(value, 80)}".`,
+    `--since expects an ISO date or time, UTC unless a zone is given (2026-11-30, 2026-11-30T08:00, 2026-11-30T08:00+02:00), or a duration ago (30m, 2h, 7d); got "${oneLine(value, 80)}".`,
   );
 }
 
@@ -106,16 +128,34 @@ async function openExisting(): Promise<LogDb | undefined> {
 }
 
 /**
+ * `--model` as `-m` takes it: an alias, a model, or `provider/model` (then both must match).
+ */
+function modelFilter(value: string): { model: string; provider?: string } {
+  const { provider, model } = splitModel(expandAlias(value, readSettings()));
+  return provider ? { provider, model } : { model };
+}
+
+/**
  * `rephysco logs`: the latest logged calls, oldest of them first, as Markdown-like text (or JSON
  * with `--json`; only the answer with `--response`).
+ *
+ * @returns the exit code: 1 when `--response` shows a call that failed.
  */
-export async function runLogs(flags: LogsFlags, term: Terminal): Promise<void> {
+export async function runLogs(flags: LogsFlags, term: Terminal): Promise<ExitCode> {
   const since = flags.since !== undefined ? parseSince(flags.since) : undefined;
+  const byModel = flags.model !== undefined ? modelFilter(flags.model) : undefined;
+  if (byModel?.provider && flags.provider !== undefined && byModel.provider !== flags.provider) {
+    throw new UsageError(
+      `--model ${flags.model} names the provider ${byModel.provider}, but --provider says ${flags.provider}.`,
+    );
+  }
+  const provider = flags.provider ?? byModel?.provider;
   const db = await openExisting();
   if (!db) {
+    if (flags.response) throw new UsageError("No logged entry matches: the log is empty.");
     if (flags.json) term.stdout.write("[]\n");
-    else if (!flags.response) term.stderr.write("No logs yet.\n");
-    return;
+    else term.stderr.write("No logs yet.\n");
+    return ExitCode.OK;
   }
   try {
     let conversationId: string | undefined;
@@ -128,8 +168,8 @@ export async function runLogs(flags: LogsFlags, term: Terminal): Promise<void> {
     }
     const records = db.query({
       limit: flags.response ? 1 : flags.count,
-      ...(flags.model !== undefined ? { model: flags.model } : {}),
-      ...(flags.provider !== undefined ? { provider: flags.provider } : {}),
+      ...(byModel ? { model: byModel.model } : {}),
+      ...(provider !== undefined ? { provider } : {}),
       ...(flags.query !== undefined ? { search: flags.query } : {}),
       ...(conversationId !== undefined ? { conversationId } : {}),
       ...(since !== undefined ? { since } : {}),
@@ -137,21 +177,30 @@ export async function runLogs(flags: LogsFlags, term: Terminal): Promise<void> {
     if (flags.response) {
       const r = records[0];
       if (!r) throw new UsageError("No logged entry matches.");
-      // The answer itself, as `generate` printed it: raw, like cat, for pipes.
+      // The answer itself: raw, like cat, for pipes; on a terminal without the escape sequences
+      // a model may have sent (generate renders them away there too).
       const answer =
         r.object !== undefined ? JSON.stringify(r.object, null, 2) : (r.response ?? "");
-      term.stdout.write(answer.endsWith("\n") || answer === "" ? answer : `${answer}\n`);
-      return;
+      const shown = term.stdout.isTTY && !flags.raw ? stripTerminalControls(answer) : answer;
+      term.stdout.write(shown.endsWith("\n") || shown === "" ? shown : `${shown}\n`);
+      if (r.error) {
+        term.stderr.write(
+          `${term.err.red("error:")} that call failed (${oneLine(`${r.error.name}: ${r.error.message}`, 500)})${answer ? "; above is what arrived before it failed" : ""}.\n`,
+        );
+        return ExitCode.PROVIDER_ERROR;
+      }
+      return ExitCode.OK;
     }
     if (flags.json) {
       term.stdout.write(`${JSON.stringify(records.reverse(), null, 2)}\n`);
-      return;
+      return ExitCode.OK;
     }
     if (records.length === 0) {
       term.stderr.write("No logged entry matches.\n");
-      return;
+      return ExitCode.OK;
     }
     for (const r of records.reverse()) printRecord(term, r);
+    return ExitCode.OK;
   } finally {
     db.close();
   }
@@ -185,7 +234,11 @@ async function runStatus(term: Terminal): Promise<void> {
 }
 
 /** Adds `rephysco logs` and its subcommands to the program. */
-export function registerLogsCommand(program: Command, term: Terminal): void {
+export function registerLogsCommand(
+  program: Command,
+  term: Terminal,
+  setExitCode: (code: ExitCode) => void,
+): void {
   const logs = program
     .command("logs")
     .description("show logged prompts and answers; logs on|off|path|status")
@@ -195,17 +248,22 @@ export function registerLogsCommand(program: Command, term: Terminal): void {
     .option("-q, --query <text>", "full-text search in prompts, system prompts and answers")
     .option("--conversation <id>", "only this conversation (an id or a unique prefix)")
     .option("--cid <id>", "same as --conversation")
-    .option("--since <when>", "only entries since an ISO date/time or a duration ago (30m, 2h, 7d)")
+    .option(
+      "--since <when>",
+      "only entries since an ISO date/time (UTC unless a zone is given) or a duration ago (30m, 2h, 7d)",
+    )
     .option("--json", "print the entries as JSON")
     .option("-r, --response", "print only the answer of the latest matching entry")
+    .option("--raw", "with -r: the answer's bytes even on a terminal")
     .action(async (flags: LogsFlags & { cid?: string }) => {
       if (flags.cid !== undefined && flags.conversation !== undefined) {
         throw new UsageError("Give --conversation or --cid, not both.");
       }
-      await runLogs(
+      const code = await runLogs(
         { ...flags, ...(flags.cid !== undefined ? { conversation: flags.cid } : {}) },
         term,
       );
+      setExitCode(code);
     });
   logs
     .command("off")

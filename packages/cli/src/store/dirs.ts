@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   fsyncSync,
   mkdirSync,
@@ -8,7 +9,7 @@ import {
   writeSync,
 } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve, sep } from "node:path";
 import { readTextFile } from "./read-text-file.js";
 
 /** What {@link dataDir} and {@link configDir} read; defaults to the running process's. */
@@ -67,11 +68,21 @@ export function configDir(context: DirContext = {}): string {
 
 /**
  * Creates `dir` (and its missing parents) readable by the user only (0700, never wider whatever
- * the umask). A directory that already exists is left as its owner made it: `REPHYSCO_DATA_DIR`
- * may name a shared directory, which must not be locked; the files in it are 0600 anyway.
+ * the umask). An existing directory is tightened to 0700 only when it is one of the CLI's own
+ * (named `rephysco`, or inside one): `REPHYSCO_DATA_DIR` may name a shared directory, which must
+ * not be locked; the files in it are 0600 anyway.
  */
 export function ensurePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Our own directories (the default places, named rephysco) are tightened even when they
+  // already existed wider: the issue's 0700. A directory named by REPHYSCO_*_DIR is left alone.
+  if (process.platform !== "win32" && isOwnDir(dir)) chmodSync(dir, 0o700);
+}
+
+/** `…/rephysco`, or a directory inside one (`…/rephysco/templates`, `…\\rephysco\\Data`). */
+function isOwnDir(dir: string): boolean {
+  const parts = resolve(dir).split(sep);
+  return parts.at(-1) === "rephysco" || parts.at(-2) === "rephysco";
 }
 
 /**

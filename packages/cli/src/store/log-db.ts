@@ -128,7 +128,8 @@ const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   CREATE TABLE responses (
-    id TEXT PRIMARY KEY,
+    rid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
     conversation_id TEXT NOT NULL REFERENCES conversations(id),
     created_at TEXT NOT NULL,
     command TEXT NOT NULL,
@@ -159,21 +160,21 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX responses_by_conversation ON responses(conversation_id, created_at);
   CREATE INDEX responses_by_time ON responses(created_at);
   CREATE VIRTUAL TABLE responses_fts USING fts5(
-    prompt, system, response, content='responses', content_rowid='rowid'
+    prompt, system, response, content='responses', content_rowid='rid'
   );
   CREATE TRIGGER responses_ai AFTER INSERT ON responses BEGIN
     INSERT INTO responses_fts(rowid, prompt, system, response)
-      VALUES (new.rowid, new.prompt, new.system, new.response);
+      VALUES (new.rid, new.prompt, new.system, new.response);
   END;
   CREATE TRIGGER responses_ad AFTER DELETE ON responses BEGIN
     INSERT INTO responses_fts(responses_fts, rowid, prompt, system, response)
-      VALUES ('delete', old.rowid, old.prompt, old.system, old.response);
+      VALUES ('delete', old.rid, old.prompt, old.system, old.response);
   END;
   CREATE TRIGGER responses_au AFTER UPDATE ON responses BEGIN
     INSERT INTO responses_fts(responses_fts, rowid, prompt, system, response)
-      VALUES ('delete', old.rowid, old.prompt, old.system, old.response);
+      VALUES ('delete', old.rid, old.prompt, old.system, old.response);
     INSERT INTO responses_fts(rowid, prompt, system, response)
-      VALUES (new.rowid, new.prompt, new.system, new.response);
+      VALUES (new.rid, new.prompt, new.system, new.response);
   END;
   `,
 ];
@@ -383,7 +384,7 @@ export class LogDb {
     }
     const match = q.search !== undefined ? ftsQuery(q.search) : undefined;
     if (match !== undefined) {
-      where.push("r.rowid IN (SELECT rowid FROM responses_fts WHERE responses_fts MATCH ?)");
+      where.push("r.rid IN (SELECT rowid FROM responses_fts WHERE responses_fts MATCH ?)");
       params.push(match);
     }
     const limit = q.limit ?? 3;
@@ -407,8 +408,15 @@ export class LogDb {
    * @throws {ConversationNotFoundError} when no conversation, or several, match.
    */
   conversation(id: string): LoggedConversation {
+    if (id.trim() === "") {
+      throw new ConversationNotFoundError(
+        "The conversation id is empty. Run `rephysco logs` to see conversation ids.",
+      );
+    }
     const matches = this.#db
-      .prepare("SELECT id, provider, model FROM conversations WHERE id = ? OR id LIKE ? LIMIT 3")
+      .prepare(
+        "SELECT id, provider, model FROM conversations WHERE id = ? OR id LIKE ? ESCAPE '\\' LIMIT 3",
+      )
       .all(id, `${id.replace(/[\\%_]/g, "\\$&")}%`) as Row[];
     const exact = matches.find((m) => m.id === id);
     const found = exact ?? (matches.length === 1 ? matches[0] : undefined);
@@ -428,7 +436,8 @@ export class LogDb {
       .all(found.id) as Row[];
     const last = this.#db
       .prepare(
-        "SELECT provider, model FROM responses WHERE conversation_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+        `SELECT provider, model FROM responses WHERE conversation_id = ?
+         ORDER BY (error IS NULL AND response IS NOT NULL) DESC, created_at DESC, id DESC LIMIT 1`,
       )
       .get(found.id) as Row | undefined;
     return {
