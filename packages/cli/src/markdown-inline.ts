@@ -1,10 +1,14 @@
 import type { Colors } from "picocolors/types";
+import { LinkTails } from "./markdown-link.js";
 
 /**
  * Inline Markdown of one line for the terminal: `**bold**`, `*italic*` / `_italic_`, `` `code` ``,
  * `~~strike~~`, `[text](url)` as `text (url)`, and backslash escapes. One pass over the line:
  * closing delimiters are found through positions collected beforehand, never by searching the
  * rest of the line again, so a line of a million unmatched `*` or `[` still costs linear time.
+ *
+ * Nothing the model wrote is dropped except the markers of constructs that were rendered: a `[`
+ * that does not start a well-formed link, a `*` that closes nothing, stay as they are.
  */
 
 /** The emphasis delimiters; at most one frame of each kind is open, so the stack stays tiny. */
@@ -74,20 +78,55 @@ export function renderInline(text: string, c: Colors): string {
   return new InlineRenderer(text, c).render();
 }
 
+/**
+ * How much of `text`, the beginning of a line whose rest has not arrived yet, can be rendered
+ * already: the length of its longest prefix that ends with white space outside every inline
+ * construct, each construct before it decided without looking past the end of `text` (an
+ * unmatched `*`, `` ` `` or `[` might still be closed by what follows, so the prefix stops before
+ * it). For such a length `n`, `renderInline(text.slice(0, n)) + renderInline(rest)` is exactly
+ * `renderInline(text.slice(0, n) + rest)`, whatever `rest` turns out to be. 0 when there is none.
+ */
+export function stableLength(text: string, c: Colors): number {
+  if (!/[\\`*_~[]/.test(text)) return lastWhiteSpace(text, 0, text.length) + 1;
+  const renderer = new InlineRenderer(text, c);
+  renderer.render();
+  return renderer.stable;
+}
+
+/** The index of the last white space character in `text[from, to)`, or -1. */
+function lastWhiteSpace(text: string, from: number, to: number): number {
+  for (let i = to - 1; i >= from; i--) {
+    if (WHITE_SPACE.test(text[i]!)) return i;
+  }
+  return -1;
+}
+
 class InlineRenderer {
   readonly #text: string;
   readonly #c: Colors;
   readonly #stack: Frame[] = [{ kind: "", parts: [] }];
   readonly #spans: Map<number, { length: number; close: number }>;
   readonly #brackets: Cursor;
-  readonly #parens: Cursor;
+  readonly #tails: LinkTails;
+  /**
+   * Set once a decision depended on the end of the text (a `*` at the very end, a `[` with no
+   * `]` after it): what follows could change it, so no later position is stable.
+   */
+  #undecided = false;
+  /** See {@link stableLength}: the end of the last white space met in plain text at top level. */
+  #stable = 0;
 
   constructor(text: string, c: Colors) {
     this.#text = text;
     this.#c = c;
     this.#spans = codeSpans(text);
     this.#brackets = new Cursor(positionsOf(text, "]"));
-    this.#parens = new Cursor(positionsOf(text, ")"));
+    this.#tails = new LinkTails(text);
+  }
+
+  /** After {@link render}: the length {@link stableLength} returns. */
+  get stable(): number {
+    return this.#stable;
   }
 
   render(): string {
@@ -99,11 +138,11 @@ class InlineRenderer {
       const match = SPECIAL.exec(text);
       if (!match) break;
       i = match.index;
-      this.#emit(text.slice(plain, i));
+      this.#plain(plain, i);
       i = this.#special(i);
       plain = i;
     }
-    this.#emit(text.slice(plain));
+    this.#plain(plain, text.length);
     // Whatever is still open had no closing delimiter: it was plain text after all.
     while (this.#stack.length > 1) this.#collapse();
     return this.#stack[0]!.parts.join("");
@@ -111,6 +150,15 @@ class InlineRenderer {
 
   #emit(part: string): void {
     if (part) this.#stack.at(-1)!.parts.push(part);
+  }
+
+  /** Emits the plain text `[from, to)`, noting a white space in it at top level as stable. */
+  #plain(from: number, to: number): void {
+    if (from >= to) return;
+    this.#emit(this.#text.slice(from, to));
+    if (this.#undecided || this.#stack.length > 1) return;
+    const space = lastWhiteSpace(this.#text, from, to);
+    if (space >= 0) this.#stable = space + 1;
   }
 
   /** Handles the special character at `i`; returns where plain text resumes. */
@@ -123,6 +171,7 @@ class InlineRenderer {
         this.#emit(next);
         return i + 2;
       }
+      if (next === undefined) this.#undecided = true;
       this.#emit("\\");
       return i + 1;
     }
@@ -130,11 +179,14 @@ class InlineRenderer {
     if (char === "[") return this.#link(i, i + 1);
     if (char === "!") {
       if (text[i + 1] === "[") return this.#link(i, i + 2);
+      if (i + 1 === text.length) this.#undecided = true;
       this.#emit("!");
       return i + 1;
     }
     let end = i;
     while (text[end] === char) end++;
+    // Whether a run opens or closes depends on the character after it.
+    if (end === text.length) this.#undecided = true;
     if (char === "~") this.#strike(i, end);
     else this.#emphasis(char as "*" | "_", i, end);
     return end;
@@ -150,6 +202,8 @@ class InlineRenderer {
       return end;
     }
     if (span.close < 0) {
+      // A run of the same length may still come.
+      this.#undecided = true;
       this.#emit("`".repeat(span.length));
       return i + span.length;
     }
@@ -166,25 +220,20 @@ class InlineRenderer {
   #link(start: number, labelStart: number): number {
     const text = this.#text;
     const close = this.#brackets.after(labelStart - 1);
-    const plain = () => {
+    const tail = close < 0 ? "open" : this.#tails.at(close + 1);
+    if (typeof tail === "string") {
+      // Not a link (yet): the brackets and everything after them are text.
+      if (tail === "open") this.#undecided = true;
       this.#emit(text.slice(start, labelStart));
       return labelStart;
-    };
-    if (close < 0 || text[close + 1] !== "(") return plain();
-    let end = this.#parens.after(close + 1);
-    if (end < 0) return plain();
-    // One level of parentheses inside the URL, as Wikipedia's have.
-    if (text.slice(close + 2, end).includes("(")) {
-      const outer = this.#parens.after(end);
-      if (outer >= 0) end = outer;
     }
-    const destination = /^\s*<?([^\s>]*)>?/.exec(text.slice(close + 2, end))?.[1] ?? "";
-    if (!destination) return plain();
     const image = start !== labelStart - 1;
     const label = renderInline(text.slice(labelStart, close), this.#c) || (image ? "image" : "");
-    if (label === destination) this.#emit(this.#c.dim(destination));
-    else this.#emit(`${label} (${this.#c.dim(destination)})`);
-    return end + 1;
+    const c = this.#c;
+    const title = tail.title ? ` ${tail.title}` : "";
+    if (label === tail.destination && !title) this.#emit(c.dim(tail.destination));
+    else this.#emit(`${label} (${c.dim(tail.destination)}${title})`);
+    return tail.end;
   }
 
   #strike(i: number, end: number): void {

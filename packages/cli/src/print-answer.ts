@@ -26,7 +26,8 @@ export interface PrintOptions {
 
 /**
  * Prints a streamed answer as it arrives (text to stdout, reasoning to stderr) and returns the
- * whole answer as a {@link ModelResponse}. The spinner runs until the first visible text.
+ * whole answer as a {@link ModelResponse}. The spinner runs until the first visible text: with
+ * Markdown, until the renderer writes something (a heading waits for its line break).
  * An error (or an abort) still leaves the terminal tidy: spinner gone, the line ended.
  */
 export async function printStream(
@@ -49,7 +50,10 @@ export async function printStream(
     opts.markdown && !opts.quiet
       ? new MarkdownStream({
           colors: term.out,
-          write: (text) => term.stdout.write(text),
+          write: (text) => {
+            spinner.stop();
+            term.stdout.write(text);
+          },
           ruleWidth: ruleWidthFor(term.stdout.columns),
         })
       : undefined;
@@ -71,7 +75,7 @@ export async function printStream(
         }
       }
       if (chunk.content) {
-        spinner.stop();
+        if (!markdown) spinner.stop();
         reasoning.end();
         content += chunk.content;
         if (markdown) {
