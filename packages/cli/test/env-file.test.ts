@@ -165,12 +165,7 @@ describe("variables that control the runtime", () => {
     expect(existsSync(join(elsewhere, "pwned"))).toBe(false);
     // EDITOR and REPHYSCO_CONFIG_DIR are set in the environment: those win, and the file's are
     // not even considered.
-    for (const name of [
-      "VISUAL",
-      "REPHYSCO_DATA_DIR",
-      "XDG_CONFIG_HOME",
-      "BASH_ENV",
-    ])
+    for (const name of ["VISUAL", "REPHYSCO_DATA_DIR", "XDG_CONFIG_HOME", "BASH_ENV"])
       expect(edit.stderr).toContain(name);
   });
 });
