@@ -475,6 +475,36 @@ describe("continuing a conversation", () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it("--schema and --usage work on a continued conversation, the log keeping the object and cost", async () => {
+    const env = user();
+    const schema = JSON.stringify({
+      type: "object",
+      properties: { name: { type: "string" } },
+      required: ["name"],
+    });
+    server.enqueue([
+      { text: "Hello Ada.", usage: { promptTokens: 5, completionTokens: 3 } },
+      { chunks: ['{"name":', '"Ada"}'], usage: { promptTokens: 20, completionTokens: 6 } },
+    ]);
+    await runBin(["generate", "I am Ada", ...base], { env });
+    const r = await runBin(["generate", "-c", "My name?", "--schema", schema, "--usage", ...base], {
+      env,
+    });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ name: "Ada" });
+    expect(r.stderr).toMatch(/usage: 20 prompt \+ 6 completion = 26 tokens/);
+    expect(r.stderr).toMatch(/cost \$/);
+    expect(
+      body(1)
+        .messages.map((m) => m.content)
+        .slice(0, 2),
+    ).toEqual(["I am Ada", "Hello Ada."]);
+    const [, second] = await entries(env, "-n", "0");
+    expect(second!.object).toEqual({ name: "Ada" });
+    expect(second!.usage?.totalTokens).toBe(26);
+    expect(second!.costUsd).toBeGreaterThan(0);
+  });
+
   it("chat's clear starts a new conversation, so -c never brings cleared turns back", async () => {
     const env = user();
     server.enqueue([{ text: "A" }, { text: "B" }, { text: "C" }]);
