@@ -12,7 +12,9 @@ import {
   TimeoutError,
 } from "@rephysco/core";
 import { CommanderError } from "commander";
+import { CancelledError } from "./cancelled-error.js";
 import { ExitCode } from "./exit-codes.js";
+import { storedKeyUsedFor } from "./store/keys.js";
 import { oneLine } from "./terminal-text.js";
 import { UsageError } from "./usage-error.js";
 
@@ -29,7 +31,7 @@ export interface FormattedError {
    * escape sequences, the error's own message cut at {@link MAX_ERROR_MESSAGE_CHARS}.
    */
   readonly message: string;
-  /** The exit code: 2 for usage errors, 1 for everything else. */
+  /** The exit code: 2 for usage errors, 130 for a cancelled prompt, 1 for everything else. */
   readonly exitCode: ExitCode;
 }
 
@@ -37,6 +39,11 @@ function keyVars(provider: string): readonly string[] {
   const info = listProviders().find((p) => p.id === provider);
   const target = info?.aliasOf ? listProviders().find((p) => p.id === info.aliasOf) : info;
   return target?.apiKeyEnvVars ?? info?.apiKeyEnvVars ?? [];
+}
+
+/** The provider whose key a call to `provider` uses (an alias's target): `keys set` stores it. */
+function keyOwnerId(provider: string): string {
+  return listProviders().find((p) => p.id === provider)?.aliasOf ?? provider;
 }
 
 function orList(names: readonly string[]): string {
@@ -67,6 +74,10 @@ function hintFor(error: RephyscoError): string | undefined {
   if (error instanceof InvalidOutputError)
     return error.data?.refusal === true ? undefined : "Ask again, or loosen the schema (--schema).";
   if (error instanceof AuthenticationError) {
+    const stored = storedKeyUsedFor(error.provider);
+    if (stored !== undefined) {
+      return `The stored key for ${stored} was rejected: set a new one with \`rephysco keys set ${stored}\`.`;
+    }
     const vars = keyVars(error.provider);
     return vars.length > 0 ? `Check ${orList(vars)}.` : "Check the API key.";
   }
@@ -97,6 +108,9 @@ function isUsageError(error: unknown): boolean {
  */
 export function formatError(error: unknown): FormattedError {
   const exitCode = isUsageError(error) ? ExitCode.USAGE_ERROR : ExitCode.PROVIDER_ERROR;
+  if (error instanceof CancelledError) {
+    return { message: safeMessage(error.message), exitCode: ExitCode.INTERRUPTED };
+  }
   if (error instanceof CommanderError) {
     return {
       message: safeMessage(error.message.replace(/^error:\s*/i, "")),
@@ -107,7 +121,7 @@ export function formatError(error: unknown): FormattedError {
     const vars = keyVars(error.provider);
     if (vars.length > 0) {
       return {
-        message: `No API key for ${error.provider}: set ${orList(vars)} in the environment or in a .env file in this directory.`,
+        message: `No API key for ${error.provider}: set ${orList(vars)} in the environment or in a .env file in this directory, or store one with \`rephysco keys set ${keyOwnerId(error.provider)}\`.`,
         exitCode,
       };
     }

@@ -57,20 +57,26 @@ async function readBounded(
   return Buffer.concat(chunks, total);
 }
 
+/** An open regular file, as {@link withRegularFile} hands it over. */
+export interface RegularFile {
+  readonly handle: FileHandle;
+  /** Its size in bytes when opened (it may grow while read). */
+  readonly size: number;
+}
+
 /**
- * Reads a file the user named on the command line. Only regular files (a symbolic link to one is
- * fine): `/dev/zero` would never end and a FIFO would block (past `--timeout`, which starts
- * later) until someone writes to it. The size is checked before reading, and the read stops at
- * `maxBytes` in case the file grows meanwhile.
+ * Opens a file the user named on the command line and hands it to `use`, closing it after. Only
+ * regular files (a symbolic link to one is fine): `/dev/zero` would never end and a FIFO would
+ * block (past `--timeout`, which starts later) until someone writes to it.
  *
  * @param cannotRead - makes the usage error from the reason (`no such file`, `it is a directory`...).
- * @throws {UsageError} from `cannotRead` for anything but a readable regular file of at most `maxBytes`.
+ * @throws {UsageError} from `cannotRead` for anything but a readable regular file, or what `use` throws.
  */
-export async function readRegularFile(
+export async function withRegularFile<T>(
   path: string,
-  maxBytes: number,
   cannotRead: CannotRead,
-): Promise<Buffer> {
+  use: (file: RegularFile) => Promise<T>,
+): Promise<T> {
   let handle: FileHandle;
   try {
     // Checked before opening, because opening a FIFO for reading waits for a writer.
@@ -87,12 +93,41 @@ export async function readRegularFile(
     const info = await handle.stat();
     const why = notRegular(info);
     if (why) throw cannotRead(why);
-    if (info.size > maxBytes) throw cannotRead(tooLarge(info.size, maxBytes));
-    return await readBounded(handle, info.size, maxBytes, cannotRead);
+    return await use({ handle, size: info.size });
   } catch (error) {
     if (error instanceof UsageError) throw error;
     throw cannotRead(describeCode(error));
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Reads at most `maxBytes` of a file {@link withRegularFile} opened, from its start, whatever
+ * its size said: it may grow while read.
+ *
+ * @throws {UsageError} from `cannotRead` when the file holds more than `maxBytes`.
+ */
+export async function readAtMost(
+  file: RegularFile,
+  maxBytes: number,
+  cannotRead: CannotRead,
+): Promise<Buffer> {
+  if (file.size > maxBytes) throw cannotRead(tooLarge(file.size, maxBytes));
+  return readBounded(file.handle, file.size, maxBytes, cannotRead);
+}
+
+/**
+ * Reads a file the user named on the command line: see {@link withRegularFile}. The size is
+ * checked before reading, and the read stops at `maxBytes` in case the file grows meanwhile.
+ *
+ * @param cannotRead - makes the usage error from the reason (`no such file`, `it is a directory`...).
+ * @throws {UsageError} from `cannotRead` for anything but a readable regular file of at most `maxBytes`.
+ */
+export async function readRegularFile(
+  path: string,
+  maxBytes: number,
+  cannotRead: CannotRead,
+): Promise<Buffer> {
+  return withRegularFile(path, cannotRead, (file) => readAtMost(file, maxBytes, cannotRead));
 }

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { ClientContext } from "../create-client.js";
+import { canGoRaw, readHidden } from "../read-hidden.js";
 import {
   envKeyVar,
   keysPath,
@@ -13,13 +14,6 @@ import {
 import type { CliInput, Terminal } from "../terminal.js";
 import { stripTerminalControls } from "../terminal-text.js";
 import { UsageError } from "../usage-error.js";
-
-/** A terminal stdin whose echo can be turned off. */
-type RawInput = CliInput & { setRawMode(mode: boolean): unknown };
-
-function canGoRaw(input: CliInput): input is RawInput {
-  return input.isTTY === true && typeof (input as Partial<RawInput>).setRawMode === "function";
-}
 
 /** Most bytes read from piped stdin: a key, its line break, and room for surrounding spaces. */
 const MAX_PIPED_BYTES = MAX_KEY_CHARS * 4 + 2;
@@ -39,57 +33,6 @@ async function readPiped(input: CliInput): Promise<string> {
     parts.push(part);
   }
   return Buffer.concat(parts).toString("utf8");
-}
-
-/** Terminal input sequences that are keys, not text: arrows, function keys, Alt+ combinations. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching terminal input is the point
-const KEY_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|O.|.)?/gs;
-
-/**
- * Reads a line from a terminal without echoing it: raw mode, so nothing typed is shown, and the
- * editing a terminal would do is done here. Enter ends; Backspace removes the last character;
- * Ctrl+U clears the line; Ctrl+C, or Ctrl+D on an empty line, cancels. Other keys (arrows,
- * function keys) are ignored.
- *
- * @throws {UsageError} when cancelled or when stdin ends first.
- */
-export function readHidden(input: RawInput, term: Terminal, prompt: string): Promise<string> {
-  // Echo off before the prompt shows, as getpass does: what is typed once it is up is never shown.
-  input.setRawMode(true);
-  term.stderr.write(prompt);
-  return new Promise((resolve, reject) => {
-    let line: string[] = [];
-    const finish = (error?: Error): void => {
-      input.removeListener("data", onData);
-      input.removeListener("end", onEnd);
-      input.setRawMode(false);
-      input.pause();
-      term.stderr.write("\n");
-      if (error) reject(error);
-      else resolve(line.join(""));
-    };
-    const cancelled = (): Error => new UsageError("Cancelled: no key was stored.");
-    const onEnd = (): void =>
-      finish(new UsageError("stdin ended before Enter: no key was stored."));
-    const onData = (chunk: Buffer | string): void => {
-      for (const ch of String(chunk).replace(KEY_SEQUENCE, "")) {
-        if (ch === "\r" || ch === "\n") {
-          finish();
-          return;
-        }
-        if (ch === "\u0003" || (ch === "\u0004" && line.length === 0)) {
-          finish(cancelled());
-          return;
-        }
-        if (ch === "\u007f" || ch === "\b") line.pop();
-        else if (ch === "\u0015") line = [];
-        else if (ch !== "\u0004") line.push(ch);
-      }
-    };
-    input.on("data", onData);
-    input.on("end", onEnd);
-    input.resume();
-  });
 }
 
 /** Where `keys set` takes the key from: typed without echo on a terminal, else piped stdin. */
@@ -138,7 +81,9 @@ function runList(ctx: ClientContext): void {
   for (const id of names) term.stdout.write(`${stripTerminalControls(id)}\n`);
   for (const id of names) {
     const note = overriddenBy(id, ctx);
-    if (note) term.stderr.write(`${term.err.yellow("note:")} ${id}: ${note}.\n`);
+    if (note) {
+      term.stderr.write(`${term.err.yellow("note:")} ${stripTerminalControls(id)}: ${note}.\n`);
+    }
   }
   if (names.length === 0) {
     term.stderr.write("No keys stored. Store one with `rephysco keys set <provider>`.\n");
@@ -178,6 +123,6 @@ export function registerKeysCommand(program: Command, ctx: () => ClientContext):
     .command("path")
     .description("print the path of the key file")
     .action(() => {
-      ctx().term.stdout.write(`${keysPath()}\n`);
+      ctx().term.stdout.write(`${stripTerminalControls(keysPath())}\n`);
     });
 }

@@ -2,15 +2,19 @@ import { listProviders, type ProviderInfo } from "@rephysco/core";
 import type { ProviderLoadFailure } from "../load-providers.js";
 import { readKeys, type StoredKeys } from "../store/keys.js";
 import type { Terminal } from "../terminal.js";
+import { oneLine } from "../terminal-text.js";
 
 function isSet(name: string): boolean {
   const value = process.env[name];
   return value !== undefined && value.trim() !== "";
 }
 
+/** The stored keys, or why `keys.json` could not be read. */
+type KeyFile = { readonly keys: StoredKeys } | { readonly unreadable: string };
+
 function keyStatus(
   info: ProviderInfo | undefined,
-  stored: () => StoredKeys,
+  stored: () => KeyFile,
 ): { set: boolean; text: string } {
   const vars = info?.apiKeyEnvVars ?? [];
   if (vars.length === 0) return { set: true, text: "no key needed" };
@@ -18,8 +22,12 @@ function keyStatus(
   // Only the variable's name is ever shown, never its value.
   if (found) return { set: true, text: `${found} set` };
   // The environment wins; a key stored with `rephysco keys set` is used otherwise.
-  if (info && Object.hasOwn(stored(), info.id)) return { set: true, text: "stored" };
-  return { set: false, text: `${vars.join(" or ")} not set` };
+  const file = stored();
+  const unset = `${vars.join(" or ")} not set`;
+  // A broken key file is a note on the rows that would read it, not the end of the listing.
+  if ("unreadable" in file) return { set: false, text: `${unset}; keys.json unreadable` };
+  if (info && Object.hasOwn(file.keys, info.id)) return { set: true, text: "stored" };
+  return { set: false, text: unset };
 }
 
 function pad(text: string, width: number): string {
@@ -35,10 +43,15 @@ export function runProviders(term: Terminal, loadFailures: readonly ProviderLoad
   const { out } = term;
   const providers = listProviders();
   const byId = new Map(providers.map((p) => [p.id, p]));
-  let keys: StoredKeys | undefined;
-  const stored = (): StoredKeys => {
-    keys ??= readKeys();
-    return keys;
+  let file: KeyFile | undefined;
+  const stored = (): KeyFile => {
+    if (file) return file;
+    try {
+      file = { keys: readKeys() };
+    } catch (error) {
+      file = { unreadable: oneLine((error as Error).message, 500) };
+    }
+    return file;
   };
   const rows = providers.map((p) => {
     const target = p.aliasOf ? byId.get(p.aliasOf) : p;
@@ -62,6 +75,9 @@ export function runProviders(term: Terminal, loadFailures: readonly ProviderLoad
     term.stdout.write(`${pad(r.id, idWidth)}${model}${key}\n`);
   }
   if (rows.length === 0) term.stdout.write("No providers registered.\n");
+  if (file && "unreadable" in file) {
+    term.stderr.write(`${term.err.yellow("warning:")} keys.json unreadable: ${file.unreadable}\n`);
+  }
   for (const f of loadFailures) {
     term.stderr.write(`${term.err.yellow("warning:")} ${f.packageName} could not be loaded.\n`);
   }

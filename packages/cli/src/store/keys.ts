@@ -173,6 +173,16 @@ export function envKeyVar(
   return info?.apiKeyEnvVars?.find((n) => (env[n] ?? "").trim() !== "");
 }
 
+/** Provider ids (and aliases) → the provider whose stored key {@link storedKeyToUse} gave out. */
+const handedOut = new Map<string, string>();
+
+/** The registry entry whose key a call to `provider` uses: an alias's target, or itself. */
+function keyOwner(provider: string): ProviderInfo | undefined {
+  const providers = listProviders();
+  const info = providers.find((p) => p.id === provider);
+  return (info?.aliasOf ? providers.find((p) => p.id === info.aliasOf) : undefined) ?? info;
+}
+
 /**
  * The stored key a call to `provider` should use: only when none of the provider's key variables
  * is set and not blank, since the environment wins. `undefined` for an unknown provider.
@@ -180,9 +190,24 @@ export function envKeyVar(
  * @throws {UsageError} when a key is needed and `keys.json` cannot be read or is not valid.
  */
 export function storedKeyToUse(provider: string, context: DirContext = {}): string | undefined {
-  const providers = listProviders();
-  const info = providers.find((p) => p.id === provider);
-  const target = (info?.aliasOf ? providers.find((p) => p.id === info.aliasOf) : undefined) ?? info;
+  const target = keyOwner(provider);
   if (!target || envKeyVar(target, context.env) !== undefined) return undefined;
-  return storedKey(target.id, context);
+  const key = storedKey(target.id, context);
+  if (key !== undefined) handedOut.set(provider, target.id).set(target.id, target.id);
+  return key;
+}
+
+/**
+ * Which provider's stored key a call to `provider` was given, when {@link storedKeyToUse} gave it
+ * one in this process and no key variable has been set since: so that a rejected key can be
+ * named as the stored one (`rephysco keys set <id>` replaces it). `undefined` when the key came
+ * from the environment, or none was given.
+ */
+export function storedKeyUsedFor(
+  provider: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const id = handedOut.get(provider);
+  if (id === undefined) return undefined;
+  return envKeyVar(keyOwner(id), env) === undefined ? id : undefined;
 }
