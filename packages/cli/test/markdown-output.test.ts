@@ -136,6 +136,24 @@ describe("answers on a terminal", () => {
     expect(r.stdout).toBe("See this \u001b[1mnow\u001b[22m\nok\nover\n");
   });
 
+  it("keep every word of malformed links, and show a paragraph cut anywhere the same", async () => {
+    const answer =
+      "Click [here](the settings page) to continue, f[x](a(b) and [y](z) end, " +
+      "[a]( (x) [b](y) tail, and **bold words** in one paragraph without a line break";
+    // Cut mid-word, mid-link and mid-bold: streamed, then the same answer whole (--no-stream).
+    const chunks = answer.match(/.{1,7}/g) ?? [];
+    server.enqueue([{ chunks }, { text: answer }]);
+    const env = { NO_COLOR: "1" };
+    const streamed = await runOnTty(["generate", "links", ...base], { env });
+    expect(streamed.code).toBe(0);
+    expect(streamed.stdout).toBe(
+      "Click [here](the settings page) to continue, f[x](a(b) and y (z) end, " +
+        "[a]( (x) b (y) tail, and bold words in one paragraph without a line break\n",
+    );
+    const whole = await runOnTty(["generate", "links", "--no-stream", ...base], { env });
+    expect(whole.stdout).toBe(streamed.stdout);
+  });
+
   it("keep the structure without colour when NO_COLOR is set", async () => {
     server.enqueue({ chunks: CHUNKS });
     const r = await runOnTty(["generate", "plan", ...base], { env: { NO_COLOR: "1" } });
