@@ -1,7 +1,8 @@
-import { createMockServer, type MockServer } from "@rephysco/testing";
+import { join } from "node:path";
+import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { oneLine, stripTerminalControls } from "../src/terminal-text.js";
-import { removeTempDirs, runBin } from "./run-bin.js";
+import { removeTempDirs, runBin, tempDir } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
@@ -81,6 +82,52 @@ describe("error output", () => {
     const r = await runBin(["generate", "hi", "--no-stream", ...base], { env: KEY });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe("\u001b[1mbold\u001b[0m\n");
+  });
+});
+
+describe("key hints", () => {
+  /** A config directory with `key` stored for openai through the binary. */
+  async function storedKeyConfig(key: string): Promise<string> {
+    const config = join(tempDir("rephysco-keys-"), "config");
+    const r = await runBin(["keys", "set", "openai"], {
+      input: `${key}\n`,
+      env: { REPHYSCO_CONFIG_DIR: config },
+    });
+    expect(r.code).toBe(0);
+    return config;
+  }
+
+  it("says the stored key was rejected when it was the one sent", async () => {
+    const config = await storedKeyConfig("stored-key-0123456");
+    server.enqueue(vendorErrors.openai.invalidApiKey("stored-key-0123456"));
+    const r = await runBin(["generate", "hi", ...base], { env: { REPHYSCO_CONFIG_DIR: config } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: openai.*401.*\. The stored key for openai was rejected: set a new one with `rephysco keys set openai`\.\n$/,
+    );
+    expect(r.stderr).not.toContain("stored-key-0123456");
+  });
+
+  it("names the variable when the key came from the environment, a stored key notwithstanding", async () => {
+    const config = await storedKeyConfig("stored-key-0123456");
+    server.enqueue(vendorErrors.openai.invalidApiKey("from-env-123456"));
+    const r = await runBin(["generate", "hi", ...base], {
+      env: { REPHYSCO_CONFIG_DIR: config, ...KEY },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: openai.*401.*\. Check OPENAI_API_KEY\.\n$/);
+  });
+
+  it("offers `rephysco keys set` next to the variables for a missing key", async () => {
+    const config = join(tempDir("rephysco-keys-"), "config");
+    const r = await runBin(["generate", "hi", "-p", "siliconflow", ...base], {
+      env: { REPHYSCO_CONFIG_DIR: config },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      "error: No API key for silicon_flow: set SILICONFLOW_API_KEY or SILICON_FLOW_API_KEY in the environment or in a .env file in this directory, or store one with `rephysco keys set silicon_flow`.\n",
+    );
+    expect(server.requests).toHaveLength(0);
   });
 });
 

@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BIN, type BinResult, removeTempDirs, runBin, tempDir } from "./run-bin.js";
@@ -173,6 +173,21 @@ describe("keys list, path, remove", () => {
     expect(r.stdout).toBe(`${keysFile(config)}\n`);
   });
 
+  it("prints no terminal controls from the path or from ids in keys.json", async () => {
+    const config = join(tempDir("rephysco-keys-"), "conf\u001b]0;pwned\u0007ig\u001b[2J");
+    const path = await run(config, ["keys", "path"]);
+    expect(path.code).toBe(0);
+    // The escapes are removed from what is printed: `conf` and `ig` remain.
+    expect(path.stdout).toBe(`${join(dirname(config), "config", "keys.json")}\n`);
+    mkdirSync(config, { recursive: true, mode: 0o700 });
+    writeFileSync(keysFile(config), JSON.stringify({ "evil\u001b[2J\u0007": "k-0123456" }), {
+      mode: 0o600,
+    });
+    const list = await run(config, ["keys", "list"]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toBe("evil\n");
+  });
+
   it("removes a key (by alias too), and says when there is none", async () => {
     const config = await withStoredKey();
     await run(config, ["keys", "set", "silicon_flow"], { input: "sf-key-0123456" });
@@ -260,6 +275,39 @@ describe("using a stored key", () => {
       env: { OPENAI_API_KEY: "from-env-123456" },
     });
     expect(r.code).toBe(0);
+  });
+
+  it("does not break `providers` when broken: the rows that would read it say so", async () => {
+    const config = await withStoredKey();
+    writeFileSync(keysFile(config), "not json");
+    const row = (stdout: string, id: string): string =>
+      stdout.split("\n").find((l) => l.split(/\s+/)[0] === id) ?? "";
+    const r = await run(config, ["providers"], { env: { XAI_API_KEY: "from-env-123456" } });
+    expect(r.code).toBe(0);
+    expect(row(r.stdout, "openai")).toMatch(/\sOPENAI_API_KEY not set; keys\.json unreadable$/);
+    expect(row(r.stdout, "xai")).toMatch(/\sXAI_API_KEY set$/);
+    expect(r.stderr).toBe(
+      `warning: keys.json unreadable: ${keysFile(config)} is not valid JSON: fix it or delete it and set the keys again.\n`,
+    );
+  });
+
+  it("is not read when .env has the key, nor in chat", async () => {
+    const config = await withStoredKey();
+    writeFileSync(keysFile(config), "not json");
+    const cwd = tempDir();
+    writeFileSync(join(cwd, ".env"), "OPENAI_API_KEY=from-file-123456\n");
+    server.enqueue({ text: "one" });
+    server.enqueue({ text: "two" });
+    const generate = await run(config, ["generate", "hi", "--base-url", baseUrl], { cwd });
+    const chat = await run(config, ["chat", "--base-url", baseUrl], {
+      input: "hi\n",
+      env: { OPENAI_API_KEY: "from-env-123456" },
+    });
+    expect([generate.code, chat.code]).toEqual([0, 0]);
+    expect(server.requests.map((q) => q.headers.authorization)).toEqual([
+      "Bearer from-file-123456",
+      "Bearer from-env-123456",
+    ]);
   });
 
   it("is scrubbed from a provider's error that echoes it, --debug included", async () => {
@@ -368,7 +416,24 @@ function typeIntoTerminal(
   });
 }
 
-describe.runIf(existsSync("/usr/bin/script"))("keys set on a terminal", () => {
+/**
+ * Is `/usr/bin/script` util-linux's, whose options (`-qfec`) {@link typeIntoTerminal} uses? The
+ * BSD one (macOS) takes others; there the terminal tests are skipped. On Linux CI they run.
+ */
+function hasUtilLinuxScript(): boolean {
+  if (!existsSync("/usr/bin/script")) return false;
+  const version = spawnSync("/usr/bin/script", ["--version"], { encoding: "utf8" });
+  return `${version.stdout}${version.stderr}`.includes("util-linux");
+}
+
+it.runIf(process.platform === "linux")(
+  "runs the terminal tests on Linux (util-linux script)",
+  () => {
+    expect(hasUtilLinuxScript()).toBe(true);
+  },
+);
+
+describe.runIf(hasUtilLinuxScript())("keys set on a terminal", () => {
   it("reads the key without echoing it (Backspace edits, Enter ends)", async () => {
     const config = configDir();
     const { code, screen } = await typeIntoTerminal(
@@ -397,10 +462,24 @@ describe.runIf(existsSync("/usr/bin/script"))("keys set on a terminal", () => {
     expect(JSON.parse(readFileSync(keysFile(config), "utf8"))).toEqual({ xai: "xai-key-7" });
   });
 
-  it("cancels on Ctrl+C (exit 2, nothing stored)", async () => {
+  it("takes a bracketed paste as the key", async () => {
+    const config = configDir();
+    const { code, screen } = await typeIntoTerminal(
+      config,
+      "openai",
+      "\u001b[200~sk-pasted-0123\u001b[201~\r",
+    );
+    expect(code).toBe(0);
+    expect(screen).not.toContain("pasted");
+    expect(JSON.parse(readFileSync(keysFile(config), "utf8"))).toEqual({
+      openai: "sk-pasted-0123",
+    });
+  });
+
+  it("cancels on Ctrl+C (exit 130, nothing stored)", async () => {
     const config = configDir();
     const { code, screen } = await typeIntoTerminal(config, "openai", "half-typed\u0003");
-    expect(code).toBe(2);
+    expect(code).toBe(130);
     expect(screen).toContain("error: Cancelled: no key was stored.");
     expect(screen).not.toContain("half-typed");
     expect(existsSync(keysFile(config))).toBe(false);
