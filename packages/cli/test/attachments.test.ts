@@ -1,25 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
 import { MAX_TEXT_FILE_BYTES, readAttachments, withContext } from "../src/read-attachments.js";
 import { UsageError } from "../src/usage-error.js";
-import { PNG_1X1, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
+import { PNG_1X1, runBin, tempDir, useMockServer, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 type Part = { type: string; text?: string; image_url?: { url: string } };
 

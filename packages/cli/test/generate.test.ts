@@ -1,23 +1,18 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ANSI, BIN, PNG_1X1, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
+import { type MockServer, vendorErrors } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { ANSI, BIN, PNG_1X1, runBin, tempDir, useMockServer, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 function body(i = 0): WireBody {
   return server.requests[i]!.body as WireBody;

@@ -1,25 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
 import { MAX_IMAGE_FILE_BYTES, readImages } from "../src/read-images.js";
 import { UsageError } from "../src/usage-error.js";
-import { PNG_1X1, removeTempDirs, runBin, tempDir } from "./run-bin.js";
+import { PNG_1X1, runBin, tempDir, useMockServer } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 describe("--image files", () => {
   const cases: Array<[string, () => string, RegExp]> = [

@@ -1,24 +1,19 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
+import { type MockServer, vendorErrors } from "@rephysco/testing";
 import Database from "better-sqlite3";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BIN, PNG_1X1, removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
+import { describe, expect, it } from "vitest";
+import { BIN, PNG_1X1, runBin, tempDir, useMockServer, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = "sk-test-logs-0123456789";
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** A fresh data and config directory: one user's machine. */
 function user(): Record<string, string> {

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ANSI, BIN, removeTempDirs, runBin, tempDir } from "./run-bin.js";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { ANSI, BIN, runBin, tempDir, useMockServer } from "./run-bin.js";
 
 /** util-linux `script` (Debian's bsdutils, always installed): runs a command on a pseudo-terminal. */
 const SCRIPT = "/usr/bin/script";
@@ -11,15 +11,10 @@ const SCRIPT = "/usr/bin/script";
 let server: MockServer;
 let base: string[];
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** Quotes `word` for `sh`. */
 function shellQuote(word: string): string {

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createMockServer, type MockServer } from "@rephysco/testing";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 
 /**
  * The built binary: tests run exactly what `npm i -g @rephysco/cli` installs.
@@ -122,4 +124,21 @@ export interface WireBody {
   stream?: boolean;
   temperature?: number;
   max_tokens?: number;
+}
+
+/**
+ * The mock server of a test file: started before its tests (handed to `started`), reset before
+ * each test, closed after the last one, when the file's temporary directories are removed too.
+ */
+export function useMockServer(started: (server: MockServer) => void): void {
+  let server: MockServer | undefined;
+  beforeAll(async () => {
+    server = await createMockServer();
+    started(server);
+  });
+  afterAll(async () => {
+    await server?.close();
+    removeTempDirs();
+  });
+  beforeEach(() => server?.reset());
 }

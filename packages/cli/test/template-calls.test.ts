@@ -1,21 +1,16 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { removeTempDirs, runBin, tempDir, type WireBody } from "./run-bin.js";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { runBin, tempDir, useMockServer, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** A user with these templates (name → YAML) and settings. */
 function user(templates: Record<string, string>, settings: object = {}): Record<string, string> {

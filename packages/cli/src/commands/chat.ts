@@ -1,28 +1,19 @@
 import { createInterface } from "node:readline";
 import { isAbortError, type Message, type ModelResponse, type StreamChunk } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
-import {
-  CallLog,
-  type CallRequest,
-  conversationMessages,
-  knownKeys,
-  loadConversation,
-  newConversationId,
-  StreamText,
-} from "../call-log.js";
-import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
+import { type CallRequest, newConversationId, StreamText } from "../call-log.js";
+import type { ClientContext } from "../create-client.js";
 import { ExitCode } from "../exit-codes.js";
 import { parseTemperature } from "../parse-number.js";
 import { type PrintOptions, printResponse, printStream } from "../print-answer.js";
 import { printError } from "../print-error.js";
-import { type ProviderSource, resolveModel } from "../resolve-model.js";
-import { readSettings } from "../store/settings.js";
-import { applyTemplate, loadTemplate, usesInput } from "../store/templates.js";
+import { openSession, type SessionFlags, sessionTemplate } from "../session.js";
+import { applyTemplate, usesInput } from "../store/templates.js";
 import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
 
 /** Options of `rephysco chat`, as parsed from the command line. */
-export interface ChatFlags extends ClientFlags {
+export interface ChatFlags extends SessionFlags {
   /** Initial system prompt (`system: ...` changes it later). */
   readonly system?: string;
   /** Initial temperature (`temp: ...` changes it later). */
@@ -35,18 +26,6 @@ export interface ChatFlags extends ClientFlags {
   readonly showReasoning?: boolean;
   /** Print the answers' raw bytes even on a terminal (no Markdown rendering). */
   readonly raw?: boolean;
-  /** `--template`: system prompt, model and options, and a prompt each line fills in. */
-  readonly template?: string;
-  /** `--param key value` pairs for the template. */
-  readonly param?: Readonly<Record<string, string>>;
-  /** `false` with `--no-log`: turns are not recorded. */
-  readonly log: boolean;
-  /** `-c`: resume the latest conversation. */
-  readonly continue?: boolean;
-  /** `--cid`: resume this conversation (an id or a unique prefix). */
-  readonly cid?: string;
-  /** Where `provider` came from: `-p`, `REPHYSCO_PROVIDER`, or the default. */
-  readonly providerSource: ProviderSource;
 }
 
 const HINT = "(To exit, press Ctrl+D or type exit)";
@@ -58,13 +37,7 @@ const HINT = "(To exit, press Ctrl+D or type exit)";
  * with its exit code, so that scripts can rely on it.
  */
 export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<ExitCode> {
-  if (flags.continue && flags.cid !== undefined) {
-    throw new UsageError("Give -c (the latest conversation) or --cid ID, not both.");
-  }
-  if (flags.param && flags.template === undefined) {
-    throw new UsageError("--param needs --template: parameters fill in a template's $names.");
-  }
-  const template = flags.template !== undefined ? loadTemplate(flags.template) : undefined;
+  const template = sessionTemplate(flags);
   if (template?.schema !== undefined) {
     throw new UsageError(
       `Template ${template.name} asks for a JSON object (schema): use it with rephysco generate.`,
@@ -79,31 +52,13 @@ export async function runChat(flags: ChatFlags, ctx: ClientContext): Promise<Exi
         })
       : undefined;
   const applied = fill(template && usesInput(template) ? "" : undefined);
-  const conversation =
-    flags.continue || flags.cid !== undefined ? await loadConversation(flags.cid) : undefined;
-  const choice = resolveModel({
-    ...(flags.model !== undefined ? { flag: flags.model } : {}),
-    ...(applied?.model !== undefined ? { template: applied.model } : {}),
-    ...(conversation ? { conversation } : {}),
-    provider: flags.provider,
-    providerSource: flags.providerSource,
-    settings: readSettings(),
-  });
-  const client = createClient(
-    {
-      ...flags,
-      provider: choice.provider,
-      ...(choice.model !== undefined ? { model: choice.model } : {}),
-    },
-    ctx,
-  );
+  const session = await openSession(flags, ctx, applied?.model);
+  const { client, conversation, history: resumed, log } = session;
+  let { conversationId } = session;
   const { term } = ctx;
   // The CLI keeps the history itself: a resumed conversation starts with its logged turns.
-  const resumed = conversation ? conversationMessages(conversation) : undefined;
   const history: Message[] = resumed ? [...resumed.messages] : [];
   let system = flags.system ?? applied?.system ?? resumed?.system;
-  let conversationId = conversation?.id ?? newConversationId();
-  const log = await CallLog.open(term, { enabled: flags.log, secrets: knownKeys });
   let temperature = flags.temperature ?? applied?.temperature;
   const maxTokens = flags.maxTokens ?? applied?.maxTokens;
   const interactive = term.stdin.isTTY === true;

@@ -8,16 +8,8 @@ import type {
   TypedJsonSchema,
 } from "@rephysco/core";
 import { callDeadline } from "../call-deadline.js";
-import {
-  CallLog,
-  type CallRequest,
-  conversationMessages,
-  knownKeys,
-  loadConversation,
-  newConversationId,
-  StreamText,
-} from "../call-log.js";
-import { type ClientContext, type ClientFlags, createClient } from "../create-client.js";
+import { type CallRequest, StreamText } from "../call-log.js";
+import type { ClientContext } from "../create-client.js";
 import { ExitCode } from "../exit-codes.js";
 import { usageText } from "../format-usage.js";
 import {
@@ -32,15 +24,13 @@ import { readImages } from "../read-images.js";
 import { readSchema, schemaFromValue } from "../read-schema.js";
 import { readAll } from "../read-stdin.js";
 import { ReasoningWriter } from "../reasoning-writer.js";
-import { type ProviderSource, resolveModel } from "../resolve-model.js";
-import { readSettings } from "../store/settings.js";
-import { applyTemplate, loadTemplate, usesInput } from "../store/templates.js";
-import { oneLine } from "../terminal-text.js";
+import { openSession, type SessionFlags, sessionTemplate } from "../session.js";
+import { applyTemplate, usesInput } from "../store/templates.js";
 import { UsageError } from "../usage-error.js";
 import { startSpinner } from "../wait-spinner.js";
 
 /** Options of `rephysco generate`, as parsed from the command line. */
-export interface GenerateFlags extends ClientFlags {
+export interface GenerateFlags extends SessionFlags {
   /** System prompt. */
   readonly system?: string;
   /** Sampling temperature. */
@@ -63,18 +53,6 @@ export interface GenerateFlags extends ClientFlags {
   readonly schema?: string;
   /** Print token counts and cost on stderr after the answer. */
   readonly usage?: boolean;
-  /** `--template`: the template to fill in. */
-  readonly template?: string;
-  /** `--param key value` pairs for the template. */
-  readonly param?: Readonly<Record<string, string>>;
-  /** `false` with `--no-log`: this call is not recorded. */
-  readonly log: boolean;
-  /** `-c`: continue the latest conversation. */
-  readonly continue?: boolean;
-  /** `--cid`: continue this conversation (an id or a unique prefix). */
-  readonly cid?: string;
-  /** Where `provider` came from: `-p`, `REPHYSCO_PROVIDER`, or the default. */
-  readonly providerSource: ProviderSource;
 }
 
 /** Options of one call, as `generate`, `stream` and the object calls take them. */
@@ -121,10 +99,7 @@ export async function runGenerate(
   flags: GenerateFlags,
   ctx: ClientContext,
 ): Promise<ExitCode> {
-  if (flags.param && flags.template === undefined) {
-    throw new UsageError("--param needs --template: parameters fill in a template's $names.");
-  }
-  const template = flags.template !== undefined ? loadTemplate(flags.template) : undefined;
+  const template = sessionTemplate(flags);
   // Read before the prompt: a bad schema is reported before stdin is waited for.
   const schema =
     flags.schema !== undefined
@@ -161,39 +136,9 @@ export async function runGenerate(
   const prompt = withContext(text, attachments.context);
   const temperature = flags.temperature ?? applied?.temperature;
   const maxTokens = flags.maxTokens ?? applied?.maxTokens;
-  if (flags.continue && flags.cid !== undefined) {
-    throw new UsageError("Give -c (the latest conversation) or --cid ID, not both.");
-  }
-  const conversation =
-    flags.continue || flags.cid !== undefined ? await loadConversation(flags.cid) : undefined;
-  const choice = resolveModel({
-    ...(flags.model !== undefined ? { flag: flags.model } : {}),
-    ...(applied?.model !== undefined ? { template: applied.model } : {}),
-    ...(conversation ? { conversation } : {}),
-    provider: flags.provider,
-    providerSource: flags.providerSource,
-    settings: readSettings(),
-  });
-  const client: LLMClient = createClient(
-    {
-      ...flags,
-      provider: choice.provider,
-      ...(choice.model !== undefined ? { model: choice.model } : {}),
-    },
-    ctx,
-  );
+  const { client, conversationId, history, log } = await openSession(flags, ctx, applied?.model);
   const { term } = ctx;
-  const history = conversation ? conversationMessages(conversation) : undefined;
-  if (history && history.droppedImages.length > 0) {
-    term.stderr.write(
-      `${term.err.dim(`note: images of earlier turns are not sent again: ${history.droppedImages.map((s) => oneLine(s, 200)).join(", ")}`)}\n`,
-    );
-  }
   const system = flags.system ?? applied?.system ?? history?.system;
-  const log = await CallLog.open(term, {
-    enabled: flags.log,
-    secrets: knownKeys,
-  });
   const print: PrintOptions = {
     showReasoning: flags.showReasoning === true,
     quiet: flags.json === true,
@@ -222,7 +167,7 @@ export async function runGenerate(
     : prompt;
   const request: CallRequest = {
     command: "generate",
-    conversationId: conversation?.id ?? newConversationId(),
+    conversationId,
     provider: client.provider,
     model: client.model,
     ...(system !== undefined ? { system } : {}),

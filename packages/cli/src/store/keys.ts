@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { hasProvider, listProviders, type ProviderInfo } from "@rephysco/core";
 import { UsageError } from "../usage-error.js";
 import { configDir, type DirContext, readPrivateFile, writePrivateFile } from "./dirs.js";
+import { isRecordOfStrings } from "./settings.js";
 
 /** Longest key accepted, in characters: far above any provider's, far below the file's cap. */
 export const MAX_KEY_CHARS = 16 * 1024;
@@ -12,15 +13,6 @@ export type StoredKeys = Readonly<Record<string, string>>;
 /** Path of the key file, `keys.json` in the config directory. */
 export function keysPath(context: DirContext = {}): string {
   return join(configDir(context), "keys.json");
-}
-
-function isRecordOfStrings(value: unknown): value is Record<string, string> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.values(value).every((v) => typeof v === "string")
-  );
 }
 
 /**

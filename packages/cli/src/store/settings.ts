@@ -17,7 +17,8 @@ export function settingsPath(context: DirContext = {}): string {
   return join(configDir(context), "settings.json");
 }
 
-function isRecordOfStrings(value: unknown): value is Record<string, string> {
+/** A JSON object whose values are all strings (aliases, stored keys). */
+export function isRecordOfStrings(value: unknown): value is Record<string, string> {
   return (
     typeof value === "object" &&
     value !== null &&
