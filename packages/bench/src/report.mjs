@@ -85,6 +85,79 @@ function target(name, ratio, bar, other) {
   ];
 }
 
+const PATHS = {
+  direct: "direct to the mock",
+  proxy: "bare node:http proxy",
+  gateway: "@rephysco/gateway",
+};
+/** "median [min–max]" of an absolute summary, `d` decimals. */
+const spread = (s, d = 2) => (s ? `${f(s.median, d)} [${f(s.min, d)}–${f(s.max, d)}]` : "–");
+
+/** The gateway scenario: latency, throughput, process CPU, paced streams; its three gates. */
+function gatewaySection(g, out, checks) {
+  out.push(
+    "### Gateway (step 1)",
+    "",
+    `Same client (fetch), same run, ${g.rounds} alternating rounds; the mock upstream, the proxy and the gateway each in their own process. Median over rounds [min–max].`,
+    "",
+    `Concurrency 1 (${g.c1.requestsPerRound} requests per path per round):`,
+    "",
+    table(
+      ["Path", "p50 ms *", "p99 ms *", "process CPU µs/req *"],
+      Object.entries(g.c1.contenders).map(([n, c]) => [
+        PATHS[n] ?? n,
+        spread(c.p50Ms, 3),
+        spread(c.p99Ms, 3),
+        c.processCpuUsPerRequest ? int(c.processCpuUsPerRequest.median) : "–",
+      ]),
+    ),
+    `Gateway − proxy, per round: p50 ${spread(g.c1.gatewayMinusProxyP50Ms, 3)} ms, p99 ${spread(g.c1.gatewayMinusProxyP99Ms, 3)} ms.`,
+    "",
+    `Concurrency ${g.c64.concurrency} (${g.c64.requestsPerRound} requests per path per round):`,
+    "",
+    table(
+      ["Path", "req/s *", "process CPU µs/req *"],
+      Object.entries(g.c64.contenders).map(([n, c]) => [
+        PATHS[n] ?? n,
+        int(c.rps.median),
+        c.processCpuUsPerRequest ? spread(c.processCpuUsPerRequest, 0) : "–",
+      ]),
+    ),
+    `Paced stream (${g.stream.chunks} chunks, mock chunkDelayMs ${g.stream.chunkDelayMs}, ${g.stream.streamsPerRound} per path per round):`,
+    "",
+    table(
+      ["Path", "ms to last chunk *", "ratio to direct", "process CPU ms/stream *"],
+      Object.entries(g.stream.contenders).map(([n, c]) => [
+        PATHS[n] ?? n,
+        spread(c.msToLastChunk, 1),
+        r(c.ratioToDirect),
+        c.processCpuMsPerStream ? f(c.processCpuMsPerStream.median) : "–",
+      ]),
+    ),
+  );
+  const pf = (pass) => (pass ? "PASS" : "**FAIL**");
+  checks.push(
+    [
+      "Gateway c=1: p50 added over a bare proxy",
+      `<= ${g.c1.gate.limitMs} ms`,
+      `${f(g.c1.gatewayMinusProxyP50Ms.median, 3)} ms`,
+      pf(g.c1.gate.pass),
+    ],
+    [
+      "Gateway c=64: throughput over a bare proxy",
+      `>= ${g.c64.gate.floor}`,
+      f(g.c64.gatewayOverProxy.median),
+      pf(g.c64.gate.pass),
+    ],
+    [
+      "Gateway paced stream: time to last chunk over direct",
+      `<= ${g.stream.gate.limit}`,
+      f(g.stream.gatewayOverDirect.median, 3),
+      pf(g.stream.gate.pass),
+    ],
+  );
+}
+
 export function renderReport({ machine: m, scenarios: s }) {
   const out = [];
   out.push(
@@ -471,6 +544,7 @@ export function renderReport({ machine: m, scenarios: s }) {
         verdict(rt.beforeSend.max === 1),
       ]);
   }
+  if (s.gateway) gatewaySection(s.gateway, out, checks);
   if (checks.length) {
     out.push("### Targets", "", table(["Target", "Bar", "Measured (median)", "Verdict"], checks));
   }

@@ -1,7 +1,7 @@
 // `pnpm bench`: runs every scenario in its own process, one after the other, then writes
 // results/latest.json and results/latest.md (the tables BENCHMARKS.md quotes) and prints the
 // Markdown. BENCH_QUICK=1: about a minute. BENCH_ONLY=overhead,streaming: a subset (scenarios:
-// overhead, streaming, cache, cold-start, bundle-size, memory, tools, limits).
+// overhead, streaming, cache, cold-start, bundle-size, memory, tools, limits, gateway).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, totalmem } from "node:os";
@@ -20,6 +20,7 @@ const SCENARIOS = [
   "memory",
   "tools",
   "limits",
+  "gateway",
 ];
 
 function runScenario(name) {
@@ -43,8 +44,13 @@ function runScenario(name) {
 }
 
 async function version(pkg) {
-  // A dependency of core (not of the bench) is found in core's node_modules.
-  for (const dir of [`${ROOT}node_modules`, `${ROOT}../core/node_modules`]) {
+  // A dependency of core or the gateway (not of the bench) is found in their node_modules.
+  const dirs = [
+    `${ROOT}node_modules`,
+    `${ROOT}../core/node_modules`,
+    `${ROOT}../gateway/node_modules`,
+  ];
+  for (const dir of dirs) {
     try {
       return JSON.parse(await readFile(`${dir}/${pkg}/package.json`, "utf8")).version;
     } catch {}
@@ -68,6 +74,8 @@ async function machine() {
     "@rephysco/core",
     "@rephysco/openai",
     "@rephysco/gemini",
+    "@rephysco/gateway",
+    "fastify",
     "openai",
     "ai",
     "@ai-sdk/openai",

@@ -7,6 +7,7 @@ import { registerKeysCommand } from "./commands/keys.js";
 import { registerLogsCommand } from "./commands/logs.js";
 import { registerModelsCommand } from "./commands/models.js";
 import { runProviders } from "./commands/providers.js";
+import { registerServeCommand } from "./commands/serve.js";
 import { registerTemplatesCommand } from "./commands/templates.js";
 import type { ClientContext } from "./create-client.js";
 import { ExitCode } from "./exit-codes.js";
@@ -196,6 +197,7 @@ export async function runCli(
   registerTemplatesCommand(program, term);
   registerModelsCommand(program, term);
   registerAliasesCommand(program, term);
+  registerServeCommand(program, term, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(expandParamArgs(argv), { from: "user" });

@@ -1,0 +1,247 @@
+// `rephysco serve`: the real binary, spawned, listening on a free port; requests over real sockets
+// to the gateway, whose upstream is the mock server.
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createMockServer, type MockServer } from "@rephysco/testing";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BIN, removeTempDirs, runBin, tempDir } from "./run-bin.js";
+
+let mock: MockServer;
+beforeAll(async () => {
+  mock = await createMockServer();
+});
+afterAll(async () => {
+  await mock.close();
+  removeTempDirs();
+});
+beforeEach(() => mock.reset());
+
+/** A running `rephysco serve`. */
+interface Serving {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The URL it printed on stderr. */
+  readonly url: string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves with the exit code (or the signal that killed it). */
+  readonly exited: Promise<number | string | null>;
+}
+
+const running = new Set<ChildProcessWithoutNullStreams>();
+afterEach(() => {
+  // A test that failed before stopping its server must not leave it running.
+  for (const child of running) child.kill("SIGKILL");
+  running.clear();
+});
+
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const home = tempDir("rephysco-home-");
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: home,
+    REPHYSCO_CACHE_DIR: join(home, "cache"),
+    ...extra,
+  };
+}
+
+/** Spawns `rephysco serve ...args` and resolves once it prints the URL it listens on. */
+function serve(args: readonly string[], env: Record<string, string> = {}): Promise<Serving> {
+  const child = spawn(process.execPath, [BIN, "serve", ...args], {
+    cwd: tempDir(),
+    env: cleanEnv(env),
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  running.add(child);
+  let stderr = "";
+  const exited = new Promise<number | string | null>((resolve) => {
+    child.on("close", (code, signal) => {
+      running.delete(child);
+      resolve(code ?? signal);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+      const match = /listening on (http:\/\/\S+?)[\s(]/.exec(stderr);
+      if (match) resolve({ child, url: match[1]!, stderr: () => stderr, exited });
+    });
+    child.on("error", reject);
+    void exited.then((code) =>
+      reject(new Error(`rephysco serve exited (${String(code)}) before listening:\n${stderr}`)),
+    );
+  });
+}
+
+/** Writes a config file in a fresh directory and returns its path. */
+function configFile(name: string, text: string): string {
+  const path = join(tempDir("rephysco-serve-"), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+interface Completion {
+  object: string;
+  model: string;
+  choices: { message: { role: string; content: string }; finish_reason: string }[];
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+async function chat(url: string, model: string, content = "hi"): Promise<Response> {
+  return fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer client-key" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content }] }),
+  });
+}
+
+describe("rephysco serve", () => {
+  it("serves the gateway with a YAML config, prints its URL, stops cleanly on SIGTERM", async () => {
+    const config = configFile(
+      "gateway.yaml",
+      [
+        "providers:",
+        "  openai:",
+        `    baseURL: ${mock.url}/v1`,
+        "    apiKey: key-from-config",
+        "models:",
+        "  fast:",
+        "    provider: openai",
+        "    model: gpt-4o-mini",
+        "    settings:",
+        `      baseURL: ${mock.url}/v1`,
+        "      apiKey: key-from-config",
+        "",
+      ].join("\n"),
+    );
+    const s = await serve(["--config", config, "--port", "0"]);
+    expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s.url).not.toMatch(/:4000$/);
+
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+
+    mock.enqueue({
+      text: "Hello through the gateway",
+      usage: { promptTokens: 3, completionTokens: 4 },
+    });
+    const res = await chat(s.url, "fast", "say hello");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Completion;
+    expect(body.object).toBe("chat.completion");
+    expect(body.choices[0]?.message).toMatchObject({
+      role: "assistant",
+      content: "Hello through the gateway",
+    });
+    expect(body.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 });
+    const upstream = mock.requests.at(-1);
+    expect(upstream?.headers.authorization).toBe("Bearer key-from-config");
+    expect(upstream?.body).toMatchObject({ model: "gpt-4o-mini" });
+
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    expect(s.stderr()).toMatch(/SIGTERM/);
+    await expect(fetch(`${s.url}/healthz`)).rejects.toThrow();
+  });
+
+  it("routes provider/model with the key and base URL from the environment; SIGINT stops it", async () => {
+    const s = await serve(["--port", "0"], {
+      OPENAI_API_KEY: "key-from-env",
+      OPENAI_BASE_URL: `${mock.url}/v1`,
+    });
+    mock.enqueue({ text: "from env" });
+    const res = await chat(s.url, "openai/gpt-4.1-nano");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as Completion).choices[0]?.message.content).toBe("from env");
+    expect(mock.requests.at(-1)?.headers.authorization).toBe("Bearer key-from-env");
+    expect(mock.requests.at(-1)?.body).toMatchObject({ model: "gpt-4.1-nano" });
+
+    s.child.kill("SIGINT");
+    expect(await s.exited).toBe(0);
+  });
+
+  it("streams: SSE chunks end with [DONE]", async () => {
+    const s = await serve(["--port", "0"], {
+      OPENAI_API_KEY: "k",
+      OPENAI_BASE_URL: `${mock.url}/v1`,
+    });
+    mock.enqueue({ chunks: ["a", "b", "c"] });
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "openai/gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: "abc" }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const text = await res.text();
+    const data = text
+      .split("\n")
+      .filter((line) => line.startsWith("data: "))
+      .map((line) => line.slice(6));
+    expect(data.at(-1)).toBe("[DONE]");
+    const content = data
+      .slice(0, -1)
+      .map((d) => JSON.parse(d) as { choices: { delta: { content?: string } }[] })
+      .map((c) => c.choices[0]?.delta.content ?? "")
+      .join("");
+    expect(content).toBe("abc");
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+  });
+
+  it("refuses a non-loopback --host without --allow-unauthenticated (exit 2, says why)", async () => {
+    const r = await runBin(["serve", "--host", "0.0.0.0", "--port", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/0\.0\.0\.0/);
+    expect(r.stderr).toMatch(/does not authenticate/);
+    expect(r.stderr).toMatch(/--allow-unauthenticated/);
+  });
+
+  it("listens on a non-loopback --host with --allow-unauthenticated", async () => {
+    const s = await serve(["--host", "0.0.0.0", "--port", "0", "--allow-unauthenticated"]);
+    const port = new URL(s.url).port;
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+  });
+
+  it("accepts --host localhost without the flag", async () => {
+    const s = await serve(["--host", "localhost", "--port", "0"]);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+  });
+
+  it("a config error exits 2 naming the line and the field", async () => {
+    const config = configFile(
+      "bad.yaml",
+      ["models:", "  fast:", "    provider: openai", "    retries: lots", ""].join("\n"),
+    );
+    const r = await runBin(["serve", "--config", config, "--port", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/line 4/);
+    expect(r.stderr).toMatch(/retries/);
+    expect(r.stderr).not.toMatch(/listening/);
+  });
+
+  it("a missing config file exits 2", async () => {
+    const r = await runBin(["serve", "--config", "/nonexistent/gateway.yaml", "--port", "0"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gateway\.yaml/);
+  });
+
+  it("a bad --port is a usage error", async () => {
+    for (const port of ["abc", "70000", "-1"]) {
+      const r = await runBin(["serve", "--port", port]);
+      expect(r.code, port).toBe(2);
+    }
+  });
+
+  it("a port in use exits 1 with a message", async () => {
+    const r = await runBin(["serve", "--port", String(mock.port)]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/in use/);
+  });
+});
