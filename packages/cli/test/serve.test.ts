@@ -221,8 +221,8 @@ describe("rephysco serve", () => {
     );
     const r = await runBin(["serve", "--config", config, "--port", "0"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/line 4/);
-    expect(r.stderr).toMatch(/retries/);
+    expect(r.stderr).toMatch(/bad\.yaml:4: /);
+    expect(r.stderr).toMatch(/models\.fast\.retries/);
     expect(r.stderr).not.toMatch(/listening/);
   });
 
