@@ -1,0 +1,145 @@
+import {
+  type CallParams,
+  createProvider,
+  hasProvider,
+  LLMClient,
+  type LLMClientOptions,
+  listProviders,
+  type Middleware,
+  type Provider,
+  type ResponseFormat,
+} from "@rephysco/core";
+import type { GatewayConfig, ModelRoute } from "./config.js";
+import { GatewayConfigError } from "./config.js";
+import { unsupported } from "./errors.js";
+
+/** Where a request goes: the client of its route and the model to pass (none: the route's). */
+export interface Resolved {
+  readonly client: LLMClient;
+  readonly model: string | undefined;
+  /** The primary provider (its capabilities are checked before a call). */
+  readonly provider: Provider;
+}
+
+/**
+ * Response formats of calls in flight, keyed by the call's abort signal (one per request). The
+ * middleware below puts it on the call's params: core then keys the cache by it and the provider
+ * sends it, and the answer comes back as text (no parse, no re-serialisation).
+ */
+const formats = new WeakMap<AbortSignal, ResponseFormat>();
+
+const withFormat = (params: CallParams): CallParams | undefined => {
+  const format = params.signal ? formats.get(params.signal) : undefined;
+  return format ? { ...params, responseFormat: format } : undefined;
+};
+
+const formatMiddleware: Middleware = {
+  wrapGenerate: ({ doGenerate, params }) => doGenerate(withFormat(params)),
+  wrapStream: ({ doStream, params }) => doStream(withFormat(params)),
+};
+
+/** Attaches a response format to the call that runs with `signal`. */
+export function setResponseFormat(
+  signal: AbortSignal,
+  format: ResponseFormat,
+  provider: Provider,
+): void {
+  if (!provider.capabilities.structuredOutput)
+    throw unsupported("response_format", `provider ${provider.name} has no structured output`);
+  formats.set(signal, format);
+}
+
+/** The LLMClients of a gateway: one per named model, one per provider; built once, reused. */
+export class Router {
+  readonly #config: GatewayConfig;
+  readonly #named = new Map<string, Resolved>();
+  readonly #byProvider = new Map<string, Resolved>();
+  readonly #defaultProvider: string;
+
+  constructor(config: GatewayConfig) {
+    this.#config = config;
+    this.#defaultProvider = config.defaultProvider ?? "openai";
+    for (const [name, route] of Object.entries(config.models ?? {})) {
+      try {
+        this.#named.set(name, this.#build(route));
+      } catch (error) {
+        throw new GatewayConfigError(
+          `cannot create the client of this model: ${(error as Error).message}`,
+          { field: `models.${name}` },
+        );
+      }
+    }
+  }
+
+  #settingsOf(provider: string): Readonly<Record<string, unknown>> | undefined {
+    return this.#config.providers?.[provider];
+  }
+
+  #build(route: ModelRoute): Resolved {
+    const settings = { ...this.#settingsOf(route.provider), ...route.settings };
+    const provider = createProvider(route.provider, settings);
+    const options: LLMClientOptions = {
+      provider,
+      ...(route.model !== undefined && { model: route.model }),
+      ...(route.cache === true && { cache: true }),
+      ...(route.retries !== undefined && {
+        retry: route.retries === 0 ? false : { maxRetries: route.retries },
+      }),
+      ...(route.timeoutMs !== undefined && { timeoutMs: route.timeoutMs }),
+      ...(route.fallbacks &&
+        route.fallbacks.length > 0 && {
+          fallbacks: route.fallbacks.map((f) => {
+            const s = this.#settingsOf(f.provider);
+            return {
+              provider: f.provider,
+              ...(f.model !== undefined && { model: f.model }),
+              ...(s && { settings: s }),
+            };
+          }),
+        }),
+      middleware: [formatMiddleware],
+    };
+    return { client: new LLMClient(options), model: undefined, provider };
+  }
+
+  /** The client of a provider route (created on first use: a provider without a key fails only its own requests). */
+  #providerRoute(id: string): Resolved {
+    let r = this.#byProvider.get(id);
+    if (!r) {
+      r = this.#build({ provider: id });
+      this.#byProvider.set(id, r);
+    }
+    return r;
+  }
+
+  /**
+   * Routes a `model`: a named model; else `provider/model` when the part before the first `/`
+   * is a registered provider id; else a model of the default provider (so `Qwen/Qwen3-8B` stays
+   * whole).
+   */
+  resolve(model: string): Resolved {
+    const named = this.#named.get(model);
+    if (named) return named;
+    const slash = model.indexOf("/");
+    if (slash > 0) {
+      const id = model.slice(0, slash);
+      if (hasProvider(id)) {
+        const rest = model.slice(slash + 1);
+        const r = this.#providerRoute(id);
+        return rest ? { ...r, model: rest } : r;
+      }
+    }
+    return { ...this.#providerRoute(this.#defaultProvider), model };
+  }
+
+  /** Named models and `provider/defaultModel` of every registered provider (aliases left out). */
+  models(): { id: string; owned_by: string }[] {
+    const list: { id: string; owned_by: string }[] = [];
+    for (const [name, route] of Object.entries(this.#config.models ?? {}))
+      list.push({ id: name, owned_by: route.provider });
+    for (const info of listProviders())
+      if (!info.aliasOf && info.defaultModel)
+        list.push({ id: `${info.id}/${info.defaultModel}`, owned_by: info.id });
+    return list;
+  }
+}

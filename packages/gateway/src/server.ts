@@ -1,0 +1,305 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { isAbortError } from "@rephysco/core";
+import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import { type GatewayConfig, validateGatewayConfig } from "./config.js";
+import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
+import { ChunkWriter, completionBody } from "./respond.js";
+import { Router, setResponseFormat } from "./routes.js";
+import { translateRequest } from "./translate.js";
+
+/** Options of the gateway process itself. */
+export interface GatewayOptions {
+  /** Fastify's request log on stdout (default off). */
+  readonly logger?: boolean;
+}
+
+/** A running (or ready to run) gateway. */
+export interface Gateway {
+  /** For embedding: a plain Node request listener (`http.createServer(gateway.handler)`). */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The gateway's own HTTP server (not listening until `listen()`). */
+  readonly server: Server;
+  /** Starts listening (default `127.0.0.1:4000`; port 0 picks a free port). */
+  listen(options?: { readonly port?: number; readonly host?: string }): Promise<{
+    readonly url: string;
+  }>;
+  /** Stops accepting requests and waits for those in flight. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+const CHAT_PATH = "/v1/chat/completions";
+const KNOWN_PATHS: Readonly<Record<string, string>> = {
+  [CHAT_PATH]: "POST",
+  "/v1/models": "GET, HEAD",
+  "/healthz": "GET, HEAD",
+  "/readyz": "GET, HEAD",
+};
+
+function sendError(reply: FastifyReply, error: unknown): FastifyReply {
+  const a = toErrorAnswer(error);
+  return reply
+    .code(a.status)
+    .headers(a.headers)
+    .header("content-type", "application/json")
+    .send(a.body);
+}
+
+/** Fastify's own errors (body too large, broken JSON, bad content type) in OpenAI's shape. */
+function fastifyError(error: { code?: string; statusCode?: number; message: string }): HttpError {
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new HttpError(
+        413,
+        "The request body is too large.",
+        "invalid_request_error",
+        null,
+        "request_too_large",
+      );
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new HttpError(
+        415,
+        "Unsupported content type: send the body as application/json.",
+        "invalid_request_error",
+        null,
+        "unsupported_media_type",
+      );
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new HttpError(
+        400,
+        "The request body is empty: send a JSON object.",
+        "invalid_request_error",
+        null,
+        "invalid_body",
+      );
+    default: {
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500)
+        return new HttpError(
+          status,
+          status === 400
+            ? `We could not parse the JSON body of your request. (${error.message})`
+            : error.message,
+          "invalid_request_error",
+          null,
+          status === 400 ? "invalid_json" : null,
+        );
+      return new HttpError(500, "The gateway failed to handle the request.", "server_error");
+    }
+  }
+}
+
+/** Waits until `res` can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+/**
+ * Creates an OpenAI-compatible gateway: `POST /v1/chat/completions` (JSON and SSE),
+ * `GET /v1/models`, `GET /healthz`, `GET /readyz`. Routes: a named model of the config, a
+ * `provider/model`, or a model of the default provider. The clients of the routes are built
+ * here, once.
+ *
+ * @example
+ * ```ts
+ * import "@rephysco/openai";
+ * import { createGateway } from "@rephysco/gateway";
+ *
+ * const gateway = await createGateway({ models: { fast: { provider: "openai", model: "gpt-4.1-mini" } } });
+ * const { url } = await gateway.listen({ port: 4000 });
+ * ```
+ *
+ * @throws {GatewayConfigError} for an invalid config or a named model whose client cannot be created.
+ */
+export async function createGateway(
+  config: GatewayConfig = {},
+  options: GatewayOptions = {},
+): Promise<Gateway> {
+  const checked = validateGatewayConfig(config);
+  const router = new Router(checked);
+  const startedAt = Math.floor(Date.now() / 1000);
+  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let ready = false;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    serverFactory: (h) => {
+      handler = h;
+      return createServer(h);
+    },
+  });
+
+  app.setErrorHandler((error, _request, reply) => {
+    const e = error as { code?: string; statusCode?: number; message: string };
+    if (typeof e.code === "string" && e.code.startsWith("FST_"))
+      return sendError(reply, fastifyError(e));
+    if (
+      e.statusCode !== undefined &&
+      !(error instanceof HttpError) &&
+      !("provider" in (error as object))
+    )
+      return sendError(reply, fastifyError(e));
+    return sendError(reply, error);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?", 1)[0] ?? "";
+    const allow = KNOWN_PATHS[path];
+    if (allow)
+      return sendError(
+        reply,
+        new HttpError(
+          405,
+          `Method ${request.method} is not allowed on ${path}; use ${allow}.`,
+          "invalid_request_error",
+          null,
+          "method_not_allowed",
+          { allow },
+        ),
+      );
+    return sendError(
+      reply,
+      new HttpError(
+        404,
+        `Unknown request URL: ${request.method} ${path}.`,
+        "invalid_request_error",
+        null,
+        "unknown_url",
+      ),
+    );
+  });
+
+  app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
+  app.get("/readyz", (_req, reply) =>
+    ready ? reply.send({ status: "ready" }) : reply.code(503).send({ status: "not ready" }),
+  );
+  app.get("/v1/models", (_req, reply) => {
+    reply.send({
+      object: "list",
+      data: router.models().map((m) => ({
+        id: m.id,
+        object: "model",
+        created: startedAt,
+        owned_by: m.owned_by,
+      })),
+    });
+  });
+
+  app.post(CHAT_PATH, (request, reply) => chat(request, reply, router));
+
+  await app.ready();
+  ready = true;
+  if (!handler) throw new Error("Fastify did not call the server factory.");
+  const h = handler;
+  return {
+    handler: h,
+    server: app.server,
+    async listen(o = {}) {
+      const url = await app.listen({ port: o.port ?? 4000, host: o.host ?? "127.0.0.1" });
+      return { url };
+    },
+    async close() {
+      ready = false;
+      await app.close();
+    },
+  };
+}
+
+async function chat(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  router: Router,
+): Promise<FastifyReply | undefined> {
+  const plan = translateRequest(request.body);
+  const route = router.resolve(plan.model);
+  const ac = new AbortController();
+  const res = reply.raw;
+  // The client went away before the answer was complete: stop the upstream call.
+  res.on("close", () => {
+    if (!res.writableFinished) ac.abort();
+  });
+  if (plan.responseFormat) setResponseFormat(ac.signal, plan.responseFormat, route.provider);
+  const options = {
+    ...plan.options,
+    signal: ac.signal,
+    ...(route.model !== undefined && { model: route.model }),
+  };
+  const rid = randomUUID().replaceAll("-", "");
+  const id = `chatcmpl-${rid}`;
+  const created = Math.floor(Date.now() / 1000);
+
+  if (!plan.stream) {
+    let answer: Awaited<ReturnType<typeof route.client.generate>>;
+    try {
+      answer = await route.client.generate(plan.messages, options);
+    } catch (error) {
+      if (ac.signal.aborted || isAbortError(error)) {
+        reply.hijack();
+        res.destroy();
+        return undefined;
+      }
+      throw error;
+    }
+    return reply
+      .header("content-type", "application/json")
+      .header("x-request-id", `req_${rid}`)
+      .send(completionBody(id, created, answer));
+  }
+
+  const iterator = route.client.stream(plan.messages, options)[Symbol.asyncIterator]();
+  let next: IteratorResult<import("@rephysco/core").StreamChunk, void>;
+  // Nothing is sent before the first chunk: until then errors are plain HTTP errors and
+  // fallbacks still apply.
+  try {
+    next = await iterator.next();
+  } catch (error) {
+    if (ac.signal.aborted || isAbortError(error)) {
+      reply.hijack();
+      res.destroy();
+      return undefined;
+    }
+    throw error;
+  }
+  reply.hijack();
+  res.writeHead(200, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+    "x-request-id": `req_${rid}`,
+  });
+  const writer = new ChunkWriter(id, created, plan.includeUsage);
+  const write = async (s: string) => {
+    if (s && !res.write(s)) await drained(res);
+  };
+  try {
+    await write(
+      writer.start((!next.done && next.value.model) || route.model || route.client.model),
+    );
+    while (!next.done) {
+      await write(writer.chunk(next.value));
+      if (res.destroyed) {
+        await iterator.return?.();
+        return undefined;
+      }
+      next = await iterator.next();
+    }
+    res.end(writer.end());
+  } catch (error) {
+    if (ac.signal.aborted || isAbortError(error) || res.destroyed) {
+      res.destroy();
+      return undefined;
+    }
+    // After the first byte: an error event the OpenAI SDK raises, never a clean end.
+    res.end(errorEvent(error));
+  }
+  return undefined;
+}
