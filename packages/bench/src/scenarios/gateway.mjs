@@ -207,8 +207,8 @@ export async function run() {
       batch: size(2048, 1024),
       concurrency: 64,
     });
-    const stream = await streams(paths, procs, { rounds: GATE_ROUNDS, perSlice: size(3, 1) });
-    return { rounds: GATE_ROUNDS, c1, c64, stream };
+    const paced = await streams(paths, procs, { rounds: GATE_ROUNDS, perSlice: size(3, 1) });
+    return { rounds: GATE_ROUNDS, c1, c64, stream: paced };
   } finally {
     await gateway.close();
     await proxy.close();
