@@ -209,7 +209,10 @@ export async function createGateway(
     },
     async close() {
       ready = false;
-      await app.close();
+      const closing = app.close();
+      // Keep-alive sockets with no request in flight would hold the close until they time out.
+      app.server.closeIdleConnections();
+      await closing;
     },
   };
 }

@@ -1,4 +1,4 @@
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { useGateway, type Wire } from "./helpers.js";
 
@@ -123,11 +123,13 @@ describe("chat completions (SSE)", () => {
       stream: true,
     });
     let text = "";
-    await expect(
-      (async () => {
-        for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
-      })(),
-    ).rejects.toThrow();
+    const error = await (async () => {
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
+      type: "upstream_error",
+    });
     expect(text).toBe("partial");
   });
 
