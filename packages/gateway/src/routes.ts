@@ -17,8 +17,10 @@ import { unsupported } from "./errors.js";
 export interface Resolved {
   readonly client: LLMClient;
   readonly model: string | undefined;
-  /** The primary provider (its capabilities are checked before a call). */
+  /** The primary provider. */
   readonly provider: Provider;
+  /** Whether every provider the route can reach takes a response format. */
+  readonly structuredOutput: boolean;
 }
 
 /**
@@ -42,10 +44,13 @@ const formatMiddleware: Middleware = {
 export function setResponseFormat(
   signal: AbortSignal,
   format: ResponseFormat,
-  provider: Provider,
+  route: Resolved,
 ): void {
-  if (!provider.capabilities.structuredOutput)
-    throw unsupported("response_format", `provider ${provider.name} has no structured output`);
+  if (!route.structuredOutput)
+    throw unsupported(
+      "response_format",
+      `a provider of this route (${route.provider.name} or a fallback) has no structured output`,
+    );
   formats.set(signal, format);
 }
 
@@ -99,7 +104,18 @@ export class Router {
         }),
       middleware: [formatMiddleware],
     };
-    return { client: new LLMClient(options), model: undefined, provider };
+    // Fallbacks are created here only to read their capabilities (core creates its own when
+    // needed); one that cannot be created yet (no key) fails its own attempt later.
+    let structuredOutput = provider.capabilities.structuredOutput === true;
+    for (const f of route.fallbacks ?? []) {
+      try {
+        const fb = createProvider(f.provider, { ...this.#settingsOf(f.provider) });
+        if (!fb.capabilities.structuredOutput) structuredOutput = false;
+      } catch {
+        // see above
+      }
+    }
+    return { client: new LLMClient(options), model: undefined, provider, structuredOutput };
   }
 
   /** The client of a provider route (created on first use: a provider without a key fails only its own requests). */

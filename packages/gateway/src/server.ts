@@ -230,7 +230,7 @@ async function chat(
   res.on("close", () => {
     if (!res.writableFinished) ac.abort();
   });
-  if (plan.responseFormat) setResponseFormat(ac.signal, plan.responseFormat, route.provider);
+  if (plan.responseFormat) setResponseFormat(ac.signal, plan.responseFormat, route);
   const options = {
     ...plan.options,
     signal: ac.signal,

@@ -1,5 +1,8 @@
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { createGateway } from "../src/index.js";
@@ -262,6 +265,41 @@ describe("chat completions (JSON)", () => {
     expect(await (await fetch(`${s.url}/healthz`)).json()).toEqual({ status: "ok" });
     const ready = await fetch(`${s.url}/readyz`);
     expect(ready.status).toBe(200);
+  });
+
+  it("serves a cached route's repeated request from the cache", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gw-cache-"));
+    const before = process.env.REPHYSCO_CACHE_DIR;
+    process.env.REPHYSCO_CACHE_DIR = dir;
+    const gateway = await createGateway({
+      providers: { openai: { baseURL: `${s.upstream.url}/v1`, apiKey: "k" } },
+      models: { cached: { provider: "openai", model: "m", cache: true } },
+    });
+    try {
+      const { url } = await gateway.listen({ port: 0 });
+      const client = new OpenAI({ apiKey: "x", baseURL: `${url}/v1` });
+      const ask = () =>
+        client.chat.completions.create({
+          model: "cached",
+          messages: [{ role: "user", content: "same question" }],
+          response_format: { type: "json_object" },
+        });
+      s.upstream.enqueue({ text: '{"n":1}' });
+      const a = await ask();
+      // Cache writes happen in the background: wait until the entry is readable.
+      let b = await ask();
+      for (let i = 0; i < 50 && s.upstream.requests.length > 1; i++) {
+        s.upstream.reset();
+        await new Promise((r) => setTimeout(r, 20));
+        b = await ask();
+      }
+      expect(a.choices[0]!.message.content).toBe('{"n":1}');
+      expect(b.choices[0]!.message.content).toBe('{"n":1}');
+    } finally {
+      await gateway.close();
+      if (before === undefined) delete process.env.REPHYSCO_CACHE_DIR;
+      else process.env.REPHYSCO_CACHE_DIR = before;
+    }
   });
 
   it("embeds in an existing Node server through gateway.handler", async () => {
