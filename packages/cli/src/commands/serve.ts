@@ -1,11 +1,5 @@
 import { isIP } from "node:net";
-import {
-  createGateway,
-  type Gateway,
-  type GatewayConfig,
-  GatewayConfigError,
-  loadGatewayConfig,
-} from "@rephysco/gateway";
+import type { Gateway, GatewayConfig } from "@rephysco/gateway";
 import { type Command, InvalidArgumentError } from "commander";
 import { ExitCode } from "../exit-codes.js";
 import { formatError } from "../format-error.js";
@@ -101,6 +95,10 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
     );
   }
 
+  // Loaded here, not at the top: the other commands never pay for the server (Fastify) at start.
+  const { createGateway, GatewayConfigError, loadGatewayConfig } = await import(
+    "@rephysco/gateway"
+  );
   let config: GatewayConfig = {};
   if (flags.config !== undefined) {
     try {
