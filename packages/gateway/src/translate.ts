@@ -101,6 +101,53 @@ function str(v: unknown, param: string): string {
   return v;
 }
 
+/**
+ * Keys OpenAI defines that the gateway takes on a nested object, and keys it knows but cannot
+ * honour (accepted only at a neutral value: absent, null, or an empty array).
+ */
+interface Shape {
+  readonly known: ReadonlySet<string>;
+  readonly unsupported?: ReadonlySet<string>;
+}
+
+const shape = (known: string[], unsupportedKeys: string[] = []): Shape => ({
+  known: new Set(known),
+  unsupported: new Set(unsupportedKeys),
+});
+
+const SHAPES = {
+  system: shape(["role", "content", "name"]),
+  user: shape(["role", "content", "name"]),
+  assistant: shape(
+    ["role", "content", "name", "tool_calls", "refusal"],
+    ["audio", "function_call", "reasoning_content", "reasoning", "annotations"],
+  ),
+  tool: shape(["role", "content", "tool_call_id"]),
+  textPart: shape(["type", "text"], ["cache_control"]),
+  refusalPart: shape(["type", "refusal"]),
+  imagePart: shape(["type", "image_url"], ["cache_control"]),
+  tool_: shape(["type", "function"], ["cache_control"]),
+  toolCall: shape(["id", "type", "function"]),
+  toolCallFunction: shape(["name", "arguments"]),
+} as const;
+
+/** Refuses a key of `obj` the gateway does not take (400 naming `param.key`). */
+function checkKeys(obj: Record<string, unknown>, s: Shape, param: string): void {
+  for (const k in obj) {
+    if (s.known.has(k)) continue;
+    const v = obj[k];
+    if (s.unsupported?.has(k)) {
+      if (v === null || v === undefined || (Array.isArray(v) && v.length === 0)) continue;
+      throw unsupported(`${param}.${k}`);
+    }
+    throw badRequest(
+      `Unrecognized parameter: '${param}.${k}'.`,
+      `${param}.${k}`,
+      "unknown_parameter",
+    );
+  }
+}
+
 /** Text of a content that is a string or an array of text parts (system, developer, tool, assistant). */
 function textOf(content: unknown, param: string, allowRefusal = false): string {
   if (typeof content === "string") return content;
@@ -115,9 +162,13 @@ function textOf(content: unknown, param: string, allowRefusal = false): string {
   content.forEach((part, i) => {
     const p = `${param}[${i}]`;
     if (!isRecord(part)) throw badRequest(`Invalid '${p}': expected an object.`, p, "invalid_type");
-    if (part.type === "text") text += str(part.text, `${p}.text`);
-    else if (allowRefusal && part.type === "refusal") text += str(part.refusal, `${p}.refusal`);
-    else
+    if (part.type === "text") {
+      checkKeys(part, SHAPES.textPart, p);
+      text += str(part.text, `${p}.text`);
+    } else if (allowRefusal && part.type === "refusal") {
+      checkKeys(part, SHAPES.refusalPart, p);
+      text += str(part.refusal, `${p}.refusal`);
+    } else
       throw badRequest(
         `Invalid '${p}.type': ${JSON.stringify(part.type)} is not supported here.`,
         `${p}.type`,
@@ -129,7 +180,8 @@ function textOf(content: unknown, param: string, allowRefusal = false): string {
 
 function userMessage(m: Record<string, unknown>, param: string): Message {
   const content = m.content;
-  const name = m.name === undefined ? undefined : str(m.name, `${param}.name`);
+  checkKeys(m, SHAPES.user, param);
+  const name = m.name === undefined || m.name === null ? undefined : str(m.name, `${param}.name`);
   if (typeof content === "string") return { role: "user", content, ...(name && { name }) };
   if (!Array.isArray(content))
     throw badRequest(
@@ -142,8 +194,18 @@ function userMessage(m: Record<string, unknown>, param: string): Message {
   content.forEach((part, i) => {
     const p = `${param}.content[${i}]`;
     if (!isRecord(part)) throw badRequest(`Invalid '${p}': expected an object.`, p, "invalid_type");
-    if (part.type === "text") texts.push(str(part.text, `${p}.text`));
-    else if (part.type === "image_url") {
+    if (part.type === "text") {
+      checkKeys(part, SHAPES.textPart, p);
+      // Core carries a user message as text plus images: text after an image would move.
+      if (images.length > 0)
+        throw badRequest(
+          `Invalid '${p}': a text part after an image part is not supported (the gateway sends the text first, then the images); put the text parts before the images.`,
+          p,
+          "unsupported_content_order",
+        );
+      texts.push(str(part.text, `${p}.text`));
+    } else if (part.type === "image_url") {
+      checkKeys(part, SHAPES.imagePart, p);
       const iu = part.image_url;
       if (!isRecord(iu))
         throw badRequest(
@@ -179,6 +241,7 @@ function userMessage(m: Record<string, unknown>, param: string): Message {
 }
 
 function assistantMessage(m: Record<string, unknown>, param: string): Message {
+  checkKeys(m, SHAPES.assistant, param);
   let content = textOf(m.content, `${param}.content`, true);
   if (!content && typeof m.refusal === "string") content = m.refusal;
   const name = m.name === undefined || m.name === null ? undefined : str(m.name, `${param}.name`);
@@ -198,6 +261,8 @@ function assistantMessage(m: Record<string, unknown>, param: string): Message {
           p,
           "invalid_type",
         );
+      checkKeys(c, SHAPES.toolCall, p);
+      checkKeys(c.function, SHAPES.toolCallFunction, `${p}.function`);
       if (c.type !== undefined && c.type !== "function")
         throw unsupported(`${p}.type`, `only "function" tool calls are supported`);
       const raw = str(c.function.arguments, `${p}.function.arguments`);
@@ -238,6 +303,7 @@ function toMessages(value: unknown): Message[] {
     switch (m.role) {
       case "system":
       case "developer": {
+        checkKeys(m, SHAPES.system, param);
         const name =
           m.name === undefined || m.name === null ? undefined : str(m.name, `${param}.name`);
         return {
@@ -251,6 +317,7 @@ function toMessages(value: unknown): Message[] {
       case "assistant":
         return assistantMessage(m, param);
       case "tool":
+        checkKeys(m, SHAPES.tool, param);
         return {
           role: "tool",
           toolCallId: str(m.tool_call_id, `${param}.tool_call_id`),
@@ -276,6 +343,7 @@ function toTools(value: unknown): Record<string, Tool> {
     if (!isRecord(t)) throw badRequest(`Invalid '${p}': expected an object.`, p, "invalid_type");
     if (t.type !== "function")
       throw unsupported(`${p}.type`, `only "function" tools; got ${JSON.stringify(t.type)}`);
+    checkKeys(t, SHAPES.tool_, p);
     const f = t.function;
     if (!isRecord(f))
       throw badRequest(
@@ -378,6 +446,13 @@ function toResponseFormat(value: unknown): ResponseFormat | undefined {
           "Invalid type for 'response_format.json_schema.strict': expected a boolean.",
           "response_format.json_schema.strict",
           "invalid_type",
+        );
+      // The provider decides strictness from the schema (OpenAI: strict when the schema
+      // qualifies); a client asking for non-strict output would silently get strict output.
+      if (js.strict === false)
+        throw unsupported(
+          "response_format.json_schema.strict",
+          "only true or absent (the provider decides strictness from the schema)",
         );
       const description =
         js.description === undefined

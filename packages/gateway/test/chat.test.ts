@@ -246,6 +246,19 @@ describe("chat completions (JSON)", () => {
       },
     });
     expect(r.choices[0]!.message.parsed).toEqual({ ok: true });
+    expect(wire(0).response_format).toEqual({
+      type: "json_schema",
+      json_schema: {
+        name: "answer",
+        strict: true,
+        schema: {
+          type: "object",
+          properties: { ok: { type: "boolean" } },
+          required: ["ok"],
+          additionalProperties: false,
+        },
+      },
+    });
     s.upstream.enqueue({ text: '{"a":1}' });
     const j = await s.client.chat.completions.create({
       model: "gpt-4o",
@@ -287,12 +300,19 @@ describe("chat completions (JSON)", () => {
       s.upstream.enqueue({ text: '{"n":1}' });
       const a = await ask();
       // Cache writes happen in the background: wait until the entry is readable.
-      let b = await ask();
-      for (let i = 0; i < 50 && s.upstream.requests.length > 1; i++) {
-        s.upstream.reset();
+      expect(s.upstream.requests).toHaveLength(1);
+      let hit = false;
+      let b = a;
+      for (let i = 0; i < 50 && !hit; i++) {
         await new Promise((r) => setTimeout(r, 20));
+        s.upstream.reset();
+        s.upstream.enqueue({ text: '{"n":"upstream"}' });
         b = await ask();
+        hit = s.upstream.requests.length === 0;
       }
+      // The hit reached no upstream at all, and answered the first answer.
+      expect(hit).toBe(true);
+      expect(s.upstream.requests).toHaveLength(0);
       expect(a.choices[0]!.message.content).toBe('{"n":1}');
       expect(b.choices[0]!.message.content).toBe('{"n":1}');
     } finally {
