@@ -1,4 +1,21 @@
+import type { ServerResponse } from "node:http";
 import type { FinishReason, ModelResponse, StreamChunk, Usage } from "@rephysco/core";
+
+const NO_USAGE: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+
+/** Waits until `res` can take more, or is gone (at once when it is already gone or ended). */
+export function drained(res: ServerResponse): Promise<void> {
+  if (res.destroyed || res.writableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
 
 /** OpenAI's finish reasons; a refusal ends with `stop` (the text is on `refusal`). */
 export function finishReasonOf(reason: FinishReason | undefined): string {
@@ -114,11 +131,14 @@ export class ChunkWriter {
     return out;
   }
 
-  /** The closing events: the finish chunk, the usage chunk when asked for, `[DONE]`. */
+  /**
+   * The closing events: the finish chunk, the usage chunk when asked for (zeros when the
+   * upstream reported no usage: OpenAI always sends it), `[DONE]`.
+   */
   end(): string {
     let out = this.#sawFinish ? this.#delta("{}", `"${finishReasonOf(this.#finish)}"`) : "";
-    if (this.#includeUsage && this.#usage)
-      out += `${this.#prefix}[],"usage":${JSON.stringify(usageOf(this.#usage))}}\n\n`;
+    if (this.#includeUsage)
+      out += `${this.#prefix}[],"usage":${JSON.stringify(usageOf(this.#usage ?? NO_USAGE))}}\n\n`;
     return `${out}data: [DONE]\n\n`;
   }
 }

@@ -15,7 +15,10 @@ import { unsupported } from "./errors.js";
 
 /** Where a request goes: the client of its route and the model to pass (none: the route's). */
 export interface Resolved {
+  /** The plain client: requests without a response format. */
   readonly client: LLMClient;
+  /** The same route with the response-format middleware: only requests with a response format. */
+  readonly formatClient: LLMClient;
   readonly model: string | undefined;
   /** The primary provider. */
   readonly provider: Provider;
@@ -102,7 +105,6 @@ export class Router {
             };
           }),
         }),
-      middleware: [formatMiddleware],
     };
     // Fallbacks are created here only to read their capabilities (core creates its own when
     // needed); one that cannot be created yet (no key) fails its own attempt later.
@@ -115,7 +117,13 @@ export class Router {
         // see above
       }
     }
-    return { client: new LLMClient(options), model: undefined, provider, structuredOutput };
+    return {
+      client: new LLMClient(options),
+      formatClient: new LLMClient({ ...options, middleware: [formatMiddleware] }),
+      model: undefined,
+      provider,
+      structuredOutput,
+    };
   }
 
   /** The client of a provider route (created on first use: a provider without a key fails only its own requests). */

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isAbortError } from "@rephysco/core";
+import { isAbortError, ProviderError } from "@rephysco/core";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { type GatewayConfig, validateGatewayConfig } from "./config.js";
 import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
-import { ChunkWriter, completionBody } from "./respond.js";
+import { ChunkWriter, completionBody, drained } from "./respond.js";
 import { Router, setResponseFormat } from "./routes.js";
 import { translateRequest } from "./translate.js";
 
@@ -90,19 +90,6 @@ function fastifyError(error: { code?: string; statusCode?: number; message: stri
   }
 }
 
-/** Waits until `res` can take more, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
-}
-
 /**
  * Creates an OpenAI-compatible gateway: `POST /v1/chat/completions` (JSON and SSE),
  * `GET /v1/models`, `GET /healthz`, `GET /readyz`. Routes: a named model of the config, a
@@ -129,26 +116,51 @@ export async function createGateway(
   const startedAt = Math.floor(Date.now() / 1000);
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let ready = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
+    genReqId: () => randomUUID().replaceAll("-", ""),
     serverFactory: (h) => {
       handler = h;
       return createServer(h);
     },
   });
 
-  app.setErrorHandler((error, _request, reply) => {
+  // Only JSON bodies: anything else (text/plain included) gets the 415.
+  app.removeContentTypeParser("text/plain");
+
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", `req_${request.id}`);
+    inFlight++;
+    reply.raw.once("close", () => {
+      inFlight--;
+      if (inFlight === 0 && idle) idle();
+    });
+    done();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
     const e = error as { code?: string; statusCode?: number; message: string };
-    if (typeof e.code === "string" && e.code.startsWith("FST_"))
-      return sendError(reply, fastifyError(e));
-    if (
+    let mapped: unknown = error;
+    if (typeof e.code === "string" && e.code.startsWith("FST_")) mapped = fastifyError(e);
+    else if (
       e.statusCode !== undefined &&
       !(error instanceof HttpError) &&
       !("provider" in (error as object))
     )
-      return sendError(reply, fastifyError(e));
-    return sendError(reply, error);
+      mapped = fastifyError(e);
+    const answer = toErrorAnswer(mapped);
+    // Upstream failures and the gateway's own bugs are logged (core scrubs keys from error
+    // messages); the request body never is.
+    if (answer.status >= 500 || !(mapped instanceof HttpError || mapped instanceof ProviderError))
+      request.log.error({ err: error }, "request failed");
+    return reply
+      .code(answer.status)
+      .headers(answer.headers)
+      .header("content-type", "application/json")
+      .send(answer.body);
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -182,17 +194,19 @@ export async function createGateway(
   app.get("/readyz", (_req, reply) =>
     ready ? reply.send({ status: "ready" }) : reply.code(503).send({ status: "not ready" }),
   );
-  app.get("/v1/models", (_req, reply) => {
-    reply.send({
-      object: "list",
-      data: router.models().map((m) => ({
-        id: m.id,
-        object: "model",
-        created: startedAt,
-        owned_by: m.owned_by,
-      })),
-    });
+  // Built once: the list changes only with the config and the registered providers.
+  const modelsBody = JSON.stringify({
+    object: "list",
+    data: router.models().map((m) => ({
+      id: m.id,
+      object: "model",
+      created: startedAt,
+      owned_by: m.owned_by,
+    })),
   });
+  app.get("/v1/models", (_req, reply) =>
+    reply.header("content-type", "application/json; charset=utf-8").send(modelsBody),
+  );
 
   app.post(CHAT_PATH, (request, reply) => chat(request, reply, router));
 
@@ -209,10 +223,14 @@ export async function createGateway(
     },
     async close() {
       ready = false;
-      const closing = app.close();
+      const closed = app.close();
       // Keep-alive sockets with no request in flight would hold the close until they time out.
       app.server.closeIdleConnections();
-      await closing;
+      // Once the requests in flight are answered, drop every connection left (also those that
+      // never sent a request, which closeIdleConnections leaves open).
+      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+      app.server.closeAllConnections();
+      await closed;
     },
   };
 }
@@ -230,20 +248,25 @@ async function chat(
   res.on("close", () => {
     if (!res.writableFinished) ac.abort();
   });
-  if (plan.responseFormat) setResponseFormat(ac.signal, plan.responseFormat, route);
+  // Only requests with a response format go through the client with the format middleware.
+  let client = route.client;
+  if (plan.responseFormat) {
+    setResponseFormat(ac.signal, plan.responseFormat, route);
+    client = route.formatClient;
+  }
   const options = {
     ...plan.options,
     signal: ac.signal,
     ...(route.model !== undefined && { model: route.model }),
   };
-  const rid = randomUUID().replaceAll("-", "");
+  const rid = request.id;
   const id = `chatcmpl-${rid}`;
   const created = Math.floor(Date.now() / 1000);
 
   if (!plan.stream) {
     let answer: Awaited<ReturnType<typeof route.client.generate>>;
     try {
-      answer = await route.client.generate(plan.messages, options);
+      answer = await client.generate(plan.messages, options);
     } catch (error) {
       if (ac.signal.aborted || isAbortError(error)) {
         reply.hijack();
@@ -254,11 +277,10 @@ async function chat(
     }
     return reply
       .header("content-type", "application/json")
-      .header("x-request-id", `req_${rid}`)
       .send(completionBody(id, created, answer));
   }
 
-  const iterator = route.client.stream(plan.messages, options)[Symbol.asyncIterator]();
+  const iterator = client.stream(plan.messages, options)[Symbol.asyncIterator]();
   let next: IteratorResult<import("@rephysco/core").StreamChunk, void>;
   // Nothing is sent before the first chunk: until then errors are plain HTTP errors and
   // fallbacks still apply.
@@ -280,28 +302,27 @@ async function chat(
     "x-request-id": `req_${rid}`,
   });
   const writer = new ChunkWriter(id, created, plan.includeUsage);
-  const write = async (s: string) => {
-    if (s && !res.write(s)) await drained(res);
-  };
   try {
-    await write(
-      writer.start((!next.done && next.value.model) || route.model || route.client.model),
-    );
+    // Written inline; a promise only when the socket's buffer is full.
+    if (!res.write(writer.start((!next.done && next.value.model) || route.model || client.model)))
+      await drained(res);
     while (!next.done) {
-      await write(writer.chunk(next.value));
       if (res.destroyed) {
         await iterator.return?.();
         return undefined;
       }
+      const s = writer.chunk(next.value);
+      if (s && !res.write(s)) await drained(res);
       next = await iterator.next();
     }
-    res.end(writer.end());
+    if (!res.destroyed) res.end(writer.end());
   } catch (error) {
     if (ac.signal.aborted || isAbortError(error) || res.destroyed) {
       res.destroy();
       return undefined;
     }
     // After the first byte: an error event the OpenAI SDK raises, never a clean end.
+    request.log.error({ err: error }, "upstream failed mid-stream");
     res.end(errorEvent(error));
   }
   return undefined;
