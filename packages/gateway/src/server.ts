@@ -10,8 +10,14 @@ import { translateRequest } from "./translate.js";
 
 /** Options of the gateway process itself. */
 export interface GatewayOptions {
-  /** Fastify's request log on stdout (default off). */
-  readonly logger?: boolean;
+  /**
+   * The log, as JSON lines on stdout (Fastify's default destination; default off). `true` logs
+   * at level `"info"` (every request and failures); a level logs that level and above:
+   * `"warn"` or `"error"` log failures only. Failures are logged as a fixed set of fields
+   * (`type`, `message`, `provider`, `model`, `status`, `code`, `reason`, `requestId`): never
+   * request bodies, model output or upstream bodies.
+   */
+  readonly logger?: boolean | "error" | "warn" | "info";
 }
 
 /** A running (or ready to run) gateway. */
@@ -36,6 +42,36 @@ const KNOWN_PATHS: Readonly<Record<string, string>> = {
   "/healthz": "GET, HEAD",
   "/readyz": "GET, HEAD",
 };
+
+/** The model each chat request was routed to, for the failure log. */
+const routedModel = new WeakMap<FastifyRequest, string>();
+
+/**
+ * The fields of a failure that are logged: a fixed set, so model output (`partialContent`),
+ * upstream bodies, headers and URLs never reach the log. Core scrubs keys from messages.
+ */
+function logFields(error: unknown, request: FastifyRequest): Record<string, unknown> {
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown;
+    message?: unknown;
+    provider?: unknown;
+    status?: unknown;
+    code?: unknown;
+    reason?: unknown;
+    requestId?: unknown;
+  };
+  const fields: Record<string, unknown> = {
+    type: typeof e.name === "string" ? e.name : "Error",
+    message: typeof e.message === "string" ? e.message : String(error),
+  };
+  const model = routedModel.get(request);
+  if (model !== undefined) fields.model = model;
+  for (const k of ["provider", "status", "code", "reason", "requestId"] as const) {
+    const v = e[k];
+    if (typeof v === "string" || typeof v === "number") fields[k] = v;
+  }
+  return fields;
+}
 
 function sendError(reply: FastifyReply, error: unknown): FastifyReply {
   const a = toErrorAnswer(error);
@@ -119,7 +155,8 @@ export async function createGateway(
   let inFlight = 0;
   let idle: (() => void) | undefined;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger:
+      typeof options.logger === "string" ? { level: options.logger } : (options.logger ?? false),
     bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
     genReqId: () => randomUUID().replaceAll("-", ""),
     serverFactory: (h) => {
@@ -155,7 +192,7 @@ export async function createGateway(
     // Upstream failures and the gateway's own bugs are logged (core scrubs keys from error
     // messages); the request body never is.
     if (answer.status >= 500 || !(mapped instanceof HttpError || mapped instanceof ProviderError))
-      request.log.error({ err: error }, "request failed");
+      request.log.error({ failure: logFields(error, request) }, "request failed");
     return reply
       .code(answer.status)
       .headers(answer.headers)
@@ -242,6 +279,7 @@ async function chat(
 ): Promise<FastifyReply | undefined> {
   const plan = translateRequest(request.body);
   const route = router.resolve(plan.model);
+  routedModel.set(request, route.model ?? route.client.model ?? plan.model);
   const ac = new AbortController();
   const res = reply.raw;
   // The client went away before the answer was complete: stop the upstream call.
@@ -322,7 +360,7 @@ async function chat(
       return undefined;
     }
     // After the first byte: an error event the OpenAI SDK raises, never a clean end.
-    request.log.error({ err: error }, "upstream failed mid-stream");
+    request.log.error({ failure: logFields(error, request) }, "upstream failed mid-stream");
     res.end(errorEvent(error));
   }
   return undefined;

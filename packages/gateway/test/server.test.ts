@@ -162,9 +162,10 @@ describe("close", () => {
 });
 
 describe("error logging", () => {
-  it("logs upstream failures and mid-stream errors, never the request body", async () => {
-    const root = fileURLToPath(new URL("../..", import.meta.url));
-    const script = join(tmpdir(), `gw-log-${process.pid}.mjs`);
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  /** Runs a gateway with the given logger option in a child process; returns its output. */
+  async function run(logger: string): Promise<string> {
+    const script = join(tmpdir(), `gw-log-${process.pid}-${logger}.mjs`);
     writeFileSync(
       script,
       `import "${root}openai/dist/index.js";
@@ -172,18 +173,18 @@ import { createMockServer } from "${root}testing/dist/index.js";
 import { createGateway } from "${root}gateway/dist/index.js";
 const up = await createMockServer();
 const gw = await createGateway({ providers: { openai: { baseURL: up.url + "/v1", apiKey: "sk-upstream-secret" } },
-  models: { once: { provider: "openai", model: "m", retries: 0 } } }, { logger: true });
+  models: { once: { provider: "openai", model: "m", retries: 0 } } }, { logger: ${logger} });
 const { url } = await gw.listen({ port: 0 });
 const post = (b) => fetch(url + "/v1/chat/completions", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(b) }).then((r) => r.text());
-up.enqueue({ error: { status: 500, body: { error: { message: "boom", type: "server_error" } } } });
+up.enqueue({ error: { status: 500, body: { error: { message: "boom", type: "server_error", echo: "SECRET-BODY-1 echoed" } } } });
 await post({ model: "once", messages: [{ role: "user", content: "SECRET-BODY-1" }] });
-up.enqueue({ chunks: ["a", "b", "c"], midStreamError: { afterChunks: 1 } });
+up.enqueue({ chunks: ["PRIVATE-ANSWER-1 ", "PRIVATE-ANSWER-2 ", "c"], midStreamError: { afterChunks: 2 } });
 await post({ model: "once", stream: true, messages: [{ role: "user", content: "SECRET-BODY-2" }] });
 await post({ model: "once", messages: [] });
 await gw.close(); await up.close();
 `,
     );
-    const out = await new Promise<string>((resolve, reject) => {
+    return new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, [script], {
         cwd: fileURLToPath(new URL("..", import.meta.url)),
       });
@@ -193,14 +194,45 @@ await gw.close(); await up.close();
       child.on("error", reject);
       child.on("close", () => resolve(text));
     });
-    const errors = out
+  }
+  type Line = { level: number; msg: string; failure?: Record<string, unknown> };
+  const lines = (out: string): Line[] =>
+    out
       .split("\n")
       .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string } })
-      .filter((l) => l.level >= 50);
+      .map((l) => JSON.parse(l) as Line);
+
+  it("logs upstream failures and mid-stream errors as a fixed set of fields, never bodies or output", async () => {
+    const out = await run("true");
+    const all = lines(out);
+    expect(all.some((l) => l.level === 30)).toBe(true);
+    const errors = all.filter((l) => l.level >= 50);
     expect(errors.map((e) => e.msg)).toEqual(["request failed", "upstream failed mid-stream"]);
-    expect(errors.every((e) => typeof e.err?.message === "string")).toBe(true);
+    for (const e of errors) {
+      expect(typeof e.failure?.message).toBe("string");
+      expect(e.failure).toMatchObject({ provider: "openai", model: "m" });
+      for (const k of Object.keys(e.failure!))
+        expect([
+          "type",
+          "message",
+          "provider",
+          "model",
+          "status",
+          "code",
+          "reason",
+          "requestId",
+        ]).toContain(k);
+      expect(e).not.toHaveProperty("err");
+    }
+    expect(errors[0]!.failure).toMatchObject({ status: 500 });
     expect(out).not.toContain("SECRET-BODY");
+    expect(out).not.toContain("PRIVATE-ANSWER");
     expect(out).not.toContain("sk-upstream-secret");
+  }, 20_000);
+
+  it("logs only failures at level warn", async () => {
+    const all = lines(await run('"warn"'));
+    expect(all.length).toBe(2);
+    expect(all.every((l) => l.level >= 40)).toBe(true);
   }, 20_000);
 });
