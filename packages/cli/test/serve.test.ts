@@ -214,6 +214,14 @@ describe("rephysco serve", () => {
     expect(await s.exited).toBe(0);
   });
 
+  it("accepts an IPv6 loopback written as in a URL ([::1]) and listens on it", async () => {
+    const s = await serve(["--host", "[::1]", "--port", "0"]);
+    const port = new URL(s.url).port;
+    expect((await fetch(`http://[::1]:${port}/healthz`)).status).toBe(200);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+  });
+
   it("a config error exits 2 naming the line and the field", async () => {
     const config = configFile(
       "bad.yaml",

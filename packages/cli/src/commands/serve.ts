@@ -107,13 +107,6 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
       if (e instanceof GatewayConfigError) {
         return error(stripTerminalControls(e.message), ExitCode.USAGE_ERROR);
       }
-      const code = e instanceof Error ? (e as NodeJS.ErrnoException).code : undefined;
-      if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
-        return error(
-          `cannot read the config file ${oneLine(flags.config, 200)}: ${code}.`,
-          ExitCode.USAGE_ERROR,
-        );
-      }
       const { message, exitCode } = formatError(e);
       return error(message, exitCode);
     }
@@ -130,7 +123,9 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
   const stop = waitForSignal(["SIGINT", "SIGTERM"]);
   let url: string;
   try {
-    ({ url } = await gateway.listen({ port: flags.port, host: flags.host }));
+    // `[::1]` is how a URL writes the address; listen() takes it bare.
+    const host = flags.host.trim().replace(/^\[(.*)\]$/, "$1");
+    ({ url } = await gateway.listen({ port: flags.port, host }));
   } catch (e) {
     await gateway.close().catch(() => undefined);
     const code = e instanceof Error ? (e as NodeJS.ErrnoException).code : undefined;
