@@ -129,6 +129,10 @@ const SHAPES = {
   tool_: shape(["type", "function"], ["cache_control"]),
   toolCall: shape(["id", "type", "function"]),
   toolCallFunction: shape(["name", "arguments"]),
+  toolChoice: shape(["type", "function"]),
+  toolChoiceFunction: shape(["name"]),
+  plainFormat: shape(["type"]),
+  schemaFormat: shape(["type", "json_schema"]),
 } as const;
 
 /** Refuses a key of `obj` the gateway does not take (400 naming `param.key`). */
@@ -189,6 +193,12 @@ function userMessage(m: Record<string, unknown>, param: string): Message {
       `${param}.content`,
       "invalid_type",
     );
+  if (content.length === 0)
+    throw badRequest(
+      `Invalid '${param}.content': empty array. Expected a string or an array with at least one content part.`,
+      `${param}.content`,
+      "empty_array",
+    );
   const texts: string[] = [];
   const images: ImageInput[] = [];
   content.forEach((part, i) => {
@@ -242,6 +252,7 @@ function userMessage(m: Record<string, unknown>, param: string): Message {
 
 function assistantMessage(m: Record<string, unknown>, param: string): Message {
   checkKeys(m, SHAPES.assistant, param);
+  if (m.refusal !== undefined && m.refusal !== null) str(m.refusal, `${param}.refusal`);
   let content = textOf(m.content, `${param}.content`, true);
   if (!content && typeof m.refusal === "string") content = m.refusal;
   const name = m.name === undefined || m.name === null ? undefined : str(m.name, `${param}.name`);
@@ -392,8 +403,11 @@ function toTools(value: unknown): Record<string, Tool> {
 
 function toToolChoice(value: unknown): GenerateOptions["toolChoice"] {
   if (value === "auto" || value === "none" || value === "required") return value;
-  if (isRecord(value) && value.type === "function" && isRecord(value.function))
+  if (isRecord(value) && value.type === "function" && isRecord(value.function)) {
+    checkKeys(value, SHAPES.toolChoice, "tool_choice");
+    checkKeys(value.function, SHAPES.toolChoiceFunction, "tool_choice.function");
     return { name: str(value.function.name, "tool_choice.function.name") };
+  }
   throw badRequest(
     `Invalid value for 'tool_choice': expected "auto", "none", "required" or { type: "function", function: { name } }.`,
     "tool_choice",
@@ -410,10 +424,13 @@ function toResponseFormat(value: unknown): ResponseFormat | undefined {
     );
   switch (value.type) {
     case "text":
+      checkKeys(value, SHAPES.plainFormat, "response_format");
       return undefined;
     case "json_object":
+      checkKeys(value, SHAPES.plainFormat, "response_format");
       return { type: "json" };
     case "json_schema": {
+      checkKeys(value, SHAPES.schemaFormat, "response_format");
       const js = value.json_schema;
       if (!isRecord(js))
         throw badRequest(

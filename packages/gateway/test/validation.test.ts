@@ -116,6 +116,48 @@ describe("nested fields are honoured or refused, never dropped", () => {
       "unsupported_parameter",
     ],
     ["tools[0].foo", { messages: [user], tools: [{ ...tool, foo: 1 }] }, "unknown_parameter"],
+    [
+      "response_format.json_schema",
+      { messages: [user], response_format: { type: "json_object", json_schema: { name: "x" } } },
+      "unknown_parameter",
+    ],
+    [
+      "response_format.foo",
+      { messages: [user], response_format: { type: "text", foo: 1 } },
+      "unknown_parameter",
+    ],
+    [
+      "response_format.foo",
+      {
+        messages: [user],
+        response_format: { type: "json_schema", json_schema: { name: "x" }, foo: 1 },
+      },
+      "unknown_parameter",
+    ],
+    [
+      "tool_choice.foo",
+      {
+        messages: [user],
+        tools: [tool],
+        tool_choice: { type: "function", function: { name: "f" }, foo: 1 },
+      },
+      "unknown_parameter",
+    ],
+    [
+      "tool_choice.function.strict",
+      {
+        messages: [user],
+        tools: [tool],
+        tool_choice: { type: "function", function: { name: "f", strict: true } },
+      },
+      "unknown_parameter",
+    ],
+    [
+      "messages[1].refusal",
+      { messages: [user, { role: "assistant", content: "a", refusal: 42 }, user] },
+      "invalid_type",
+    ],
+    ["messages[0].content", { messages: [{ role: "user", content: [] }] }, "empty_array"],
   ])("refuses %s", async (param, body, code) => {
     const r = await post({ model: "m", ...body });
     expect(r.status).toBe(400);
