@@ -51,12 +51,14 @@ const UNSUPPORTED: Readonly<Record<string, (v: unknown) => boolean>> = {
   function_call: () => false,
   web_search_options: () => false,
   verbosity: () => false,
-  prompt_cache_key: () => false,
   prompt_cache_retention: () => false,
-  safety_identifier: () => false,
 };
 
-/** Parameters the gateway takes. `user` is accepted: it only identifies the end user. */
+/**
+ * Parameters the gateway takes. `user`, `safety_identifier` and `prompt_cache_key` are accepted
+ * (type-checked) and not sent upstream: they only identify the end user or hint at a cache
+ * key, and change nothing in the answer.
+ */
 const KNOWN = new Set([
   "model",
   "messages",
@@ -73,6 +75,8 @@ const KNOWN = new Set([
   "response_format",
   "n",
   "user",
+  "safety_identifier",
+  "prompt_cache_key",
 ]);
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -558,7 +562,8 @@ export function translateRequest(body: unknown): ChatPlan {
   }
   if (b.n !== undefined && b.n !== null && b.n !== 1)
     throw unsupported("n", "only n: 1 (one choice per request)");
-  if (b.user !== undefined && b.user !== null) str(b.user, "user");
+  for (const k of ["user", "safety_identifier", "prompt_cache_key"] as const)
+    if (b[k] !== undefined && b[k] !== null) str(b[k], k);
   const options: ChatPlan["options"] = {};
   if (b.temperature !== undefined && b.temperature !== null)
     options.temperature = num(b.temperature, "temperature", 0, 2);

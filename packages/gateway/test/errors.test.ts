@@ -65,6 +65,15 @@ describe("errors", () => {
       [{ messages: [{ role: "wizard", content: "x" }] }, "messages[0].role"],
       [{ messages: [] }, "messages"],
       [{ model: undefined }, "model"],
+      [{ verbosity: "low" }, "verbosity"],
+      [{ prompt_cache_retention: "24h" }, "prompt_cache_retention"],
+      [{ service_tier: "flex" }, "service_tier"],
+      [
+        { stream: true, stream_options: { include_obfuscation: true } },
+        "stream_options.include_obfuscation",
+      ],
+      [{ safety_identifier: 7 }, "safety_identifier"],
+      [{ prompt_cache_key: ["k"] }, "prompt_cache_key"],
     ];
     for (const [extra, param] of cases) {
       const res = await post({ model: "m", messages: msg, ...extra });
@@ -77,6 +86,20 @@ describe("errors", () => {
     // Neutral values change nothing and are accepted.
     const ok = await post({ model: "m", messages: msg, n: 1, presence_penalty: 0, user: "u1" });
     expect(ok.status).toBe(200);
+  });
+
+  it("accepts user, safety_identifier and prompt_cache_key and does not send them upstream", async () => {
+    const res = await post({
+      model: "m",
+      messages: msg,
+      user: "u1",
+      safety_identifier: "hash-of-user",
+      prompt_cache_key: "conversation-7",
+    });
+    expect(res.status).toBe(200);
+    const wire = s.upstream.requests[0]!.body as Record<string, unknown>;
+    for (const k of ["user", "safety_identifier", "prompt_cache_key"])
+      expect(wire).not.toHaveProperty(k);
   });
 
   it("answers 413 in OpenAI's shape for a body over the cap", async () => {
