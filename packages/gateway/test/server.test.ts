@@ -5,11 +5,11 @@ import { connect, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
-import { validateGatewayConfig } from "../src/config.js";
+import { LLMClient, listProviders, registerProvider } from "@rephysco/core";
+import { describe, expect, it, vi } from "vitest";
 import { createGateway } from "../src/index.js";
 import { ChunkWriter, drained } from "../src/respond.js";
-import { Router, setResponseFormat } from "../src/routes.js";
+import { Router } from "../src/routes.js";
 import { useGateway, type Wire } from "./helpers.js";
 
 const s = useGateway();
@@ -56,11 +56,27 @@ describe("server details", () => {
     expect(body.id).toBe(`chatcmpl-${ids[0]!.slice(4)}`);
   });
 
-  it("serves the same /v1/models body each time", async () => {
+  it("builds the /v1/models body once: a provider registered later does not change it", async () => {
     const a = await (await fetch(`${s.url}/v1/models`)).text();
+    registerProvider(
+      "gw-late-test",
+      () => {
+        throw new Error("never created");
+      },
+      { defaultModel: "late-1" },
+    );
+    expect(listProviders().some((p) => p.id === "gw-late-test")).toBe(true);
     const b = await (await fetch(`${s.url}/v1/models`)).text();
-    expect(a).toBe(b);
-    expect(JSON.parse(a)).toMatchObject({ object: "list" });
+    expect(b).toBe(a);
+    expect(b).not.toContain("gw-late-test");
+    // A gateway created after the registration lists it.
+    const later = await createGateway({});
+    try {
+      const { url } = await later.listen({ port: 0 });
+      expect(await (await fetch(`${url}/v1/models`)).text()).toContain("gw-late-test/late-1");
+    } finally {
+      await later.close();
+    }
   });
 });
 
@@ -92,31 +108,38 @@ describe("streaming internals", () => {
 });
 
 describe("response-format middleware", () => {
-  it("is only on the client used for requests with a response format", async () => {
-    const router = new Router(
-      validateGatewayConfig({
-        providers: { openai: { baseURL: `${s.upstream.url}/v1`, apiKey: "k" } },
-      }),
-    );
-    const route = router.resolve("m");
-    expect(route.client).not.toBe(route.formatClient);
-    const format = { type: "json" as const, name: "r", schema: { type: "object" } };
-    const plain = new AbortController();
-    setResponseFormat(plain.signal, format, route);
-    s.upstream.enqueue({ text: '{"a":1}' });
-    s.upstream.enqueue({ text: '{"a":1}' });
-    // Even with a format registered for its signal, the plain client sends none.
-    await route.client.generate([{ role: "user", content: "x" }], {
-      model: "m",
-      signal: plain.signal,
-    });
-    await route.formatClient.generate([{ role: "user", content: "x" }], {
-      model: "m",
-      signal: plain.signal,
-    });
-    const [a, b] = s.upstream.requests.map((r) => r.body as Wire);
-    expect(a!.response_format).toBeUndefined();
-    expect(b!.response_format).toMatchObject({ type: "json_schema" });
+  it("is used only for requests with a response format (through HTTP)", async () => {
+    const resolve = vi.spyOn(Router.prototype, "resolve");
+    const generate = vi.spyOn(LLMClient.prototype, "generate");
+    const stream = vi.spyOn(LLMClient.prototype, "stream");
+    try {
+      s.upstream.enqueue({ text: "plain" });
+      s.upstream.enqueue({ text: "plain" });
+      s.upstream.enqueue({ text: '{"a":1}' });
+      const body = (extra: Record<string, unknown>) =>
+        JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }], ...extra });
+      expect((await post(body({}))).status).toBe(200);
+      await (await post(body({ stream: true }))).text();
+      const format = {
+        type: "json_schema",
+        json_schema: { name: "r", schema: { type: "object" } },
+      };
+      expect((await post(body({ response_format: format }))).status).toBe(200);
+      const routes = resolve.mock.results.map((r) => r.value as ReturnType<Router["resolve"]>);
+      expect(routes).toHaveLength(3);
+      // The plain requests ran on the plain client, the one with a format on the format client.
+      expect(generate.mock.contexts).toEqual([routes[0]!.client, routes[2]!.formatClient]);
+      expect(stream.mock.contexts).toEqual([routes[1]!.client]);
+      expect(routes[0]!.client).not.toBe(routes[0]!.formatClient);
+      const wire = s.upstream.requests.map((r) => r.body as Wire);
+      expect(wire[0]!.response_format).toBeUndefined();
+      expect(wire[1]!.response_format).toBeUndefined();
+      expect(wire[2]!.response_format).toMatchObject({ type: "json_schema" });
+    } finally {
+      resolve.mockRestore();
+      generate.mockRestore();
+      stream.mockRestore();
+    }
   });
 });
 
