@@ -286,7 +286,7 @@ describe("chat completions (JSON)", () => {
     process.env.REPHYSCO_CACHE_DIR = dir;
     const gateway = await createGateway({
       providers: { openai: { baseURL: `${s.upstream.url}/v1`, apiKey: "k" } },
-      models: { cached: { provider: "openai", model: "m", cache: true } },
+      models: { cached: { provider: "openai", model: "m", cache: true, retries: 0 } },
     });
     try {
       const { url } = await gateway.listen({ port: 0 });
@@ -306,8 +306,17 @@ describe("chat completions (JSON)", () => {
       for (let i = 0; i < 50 && !hit; i++) {
         await new Promise((r) => setTimeout(r, 20));
         s.upstream.reset();
-        s.upstream.enqueue({ text: '{"n":"upstream"}' });
-        b = await ask();
+        // A miss reaches an upstream error (no retries), so a miss can never write the cache.
+        s.upstream.enqueue({
+          error: { status: 500, body: { error: { message: "miss", type: "server_error" } } },
+        });
+        const r = await ask().catch((e: unknown) => e);
+        if (r instanceof OpenAI.APIError) {
+          expect(r.status).toBe(502);
+          expect(s.upstream.requests).toHaveLength(1);
+          continue;
+        }
+        b = r as typeof a;
         hit = s.upstream.requests.length === 0;
       }
       // The hit reached no upstream at all, and answered the first answer.
