@@ -114,7 +114,8 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
 
   let gateway: Gateway;
   try {
-    gateway = await createGateway(config);
+    // Failures (upstream 5xx, mid-stream errors) as JSON lines on stdout; requests themselves are not logged yet.
+    gateway = await createGateway(config, { logger: "warn" });
   } catch (e) {
     const { message } = formatError(e);
     return error(message, ExitCode.USAGE_ERROR);
