@@ -114,7 +114,8 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
 
   let gateway: Gateway;
   try {
-    // Failures (upstream 5xx, mid-stream errors) as JSON lines on stdout; requests themselves are not logged yet.
+    // Failures (upstream 5xx, mid-stream errors) as JSON lines on stdout; requests themselves
+    // are not logged yet (access logs are a later step).
     gateway = await createGateway(config, { logger: "warn" });
   } catch (e) {
     const { message } = formatError(e);
