@@ -301,16 +301,20 @@ async function chat(
   const id = `chatcmpl-${rid}`;
   const created = Math.floor(Date.now() / 1000);
 
+  // The client went away before the answer (its disconnect aborted the call): nothing to send.
+  const clientGone = (error: unknown): boolean => {
+    if (!ac.signal.aborted && !isAbortError(error)) return false;
+    reply.hijack();
+    res.destroy();
+    return true;
+  };
+
   if (!plan.stream) {
     let answer: Awaited<ReturnType<typeof route.client.generate>>;
     try {
       answer = await client.generate(plan.messages, options);
     } catch (error) {
-      if (ac.signal.aborted || isAbortError(error)) {
-        reply.hijack();
-        res.destroy();
-        return undefined;
-      }
+      if (clientGone(error)) return undefined;
       throw error;
     }
     return reply
@@ -325,11 +329,7 @@ async function chat(
   try {
     next = await iterator.next();
   } catch (error) {
-    if (ac.signal.aborted || isAbortError(error)) {
-      reply.hijack();
-      res.destroy();
-      return undefined;
-    }
+    if (clientGone(error)) return undefined;
     throw error;
   }
   reply.hijack();

@@ -226,39 +226,30 @@ describe("chat completions (JSON)", () => {
     expect(w1.tool_choice).toEqual({ type: "function", function: { name: "get_weather" } });
   });
 
+  const ANSWER_FORMAT = {
+    type: "json_schema" as const,
+    json_schema: {
+      name: "answer",
+      strict: true,
+      schema: {
+        type: "object",
+        properties: { ok: { type: "boolean" } },
+        required: ["ok"],
+        additionalProperties: false,
+      },
+    },
+  };
+
   it("parses a plain json_schema, and sends json_object", async () => {
     s.upstream.enqueue({ text: '{"ok":true}' });
     const r = await s.client.chat.completions.parse({
       model: "gpt-4o",
       messages: [{ role: "user", content: "ok?" }],
-      response_format: {
-        type: "json_schema",
-        json_schema: {
-          name: "answer",
-          strict: true,
-          schema: {
-            type: "object",
-            properties: { ok: { type: "boolean" } },
-            required: ["ok"],
-            additionalProperties: false,
-          },
-        },
-      },
+      response_format: ANSWER_FORMAT,
     });
     expect(r.choices[0]!.message.parsed).toEqual({ ok: true });
-    expect(wire(0).response_format).toEqual({
-      type: "json_schema",
-      json_schema: {
-        name: "answer",
-        strict: true,
-        schema: {
-          type: "object",
-          properties: { ok: { type: "boolean" } },
-          required: ["ok"],
-          additionalProperties: false,
-        },
-      },
-    });
+    // What the client asked for reaches the upstream as it was sent.
+    expect(wire(0).response_format).toEqual(ANSWER_FORMAT);
     s.upstream.enqueue({ text: '{"a":1}' });
     const j = await s.client.chat.completions.create({
       model: "gpt-4o",
