@@ -1,17 +1,15 @@
-import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ANSI, runBin, type WireBody } from "./run-bin.js";
+import { type MockServer, vendorErrors } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { ANSI, runBin, useMockServer, type WireBody } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const env = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`];
 });
-afterAll(() => server.close());
-beforeEach(() => server.reset());
 
 function messages(i: number): WireBody["messages"] {
   return (server.requests[i]!.body as WireBody).messages;

@@ -1,21 +1,16 @@
 import { existsSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { removeTempDirs, runBin, tempDir } from "./run-bin.js";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { runBin, tempDir, useMockServer } from "./run-bin.js";
 
 let server: MockServer;
 let baseUrl: string;
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   baseUrl = `${server.url}/v1`;
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** A working directory whose `.env` holds `lines`. */
 function dirWithEnv(...lines: string[]): { dir: string; file: string } {

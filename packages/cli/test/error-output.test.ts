@@ -1,22 +1,17 @@
 import { join } from "node:path";
-import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type MockServer, vendorErrors } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
 import { oneLine, stripTerminalControls } from "../src/terminal-text.js";
-import { removeTempDirs, runBin, tempDir } from "./run-bin.js";
+import { runBin, tempDir, useMockServer } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`, "--retries", "0"];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** Any C0 or C1 control character but line feed: ESC, BEL, CR, CSI... */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding terminal controls is the point

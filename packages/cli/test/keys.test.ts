@@ -1,22 +1,17 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { createMockServer, type MockServer, vendorErrors } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BIN, type BinResult, removeTempDirs, runBin, tempDir } from "./run-bin.js";
+import { type MockServer, vendorErrors } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { BIN, type BinResult, runBin, tempDir, useMockServer } from "./run-bin.js";
 
 let server: MockServer;
 let baseUrl: string;
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   baseUrl = `${server.url}/v1`;
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** Shaped like no provider's key, so that only scrubbing by exact value can hide it. */
 const STORED = "storedsecret0123456789";

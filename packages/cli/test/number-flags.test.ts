@@ -1,22 +1,17 @@
 import { ConfigurationError } from "@rephysco/core";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
 import { formatError } from "../src/format-error.js";
-import { removeTempDirs, runBin } from "./run-bin.js";
+import { runBin, useMockServer } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`, "--retries", "0"];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 describe("number flags", () => {
   // Node's timers hold a signed 32-bit count: a longer delay used to fire after about 1 ms.

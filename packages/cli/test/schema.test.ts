@@ -1,22 +1,17 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createMockServer, type MockServer } from "@rephysco/testing";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { removeTempDirs, runBin, tempDir } from "./run-bin.js";
+import type { MockServer } from "@rephysco/testing";
+import { describe, expect, it } from "vitest";
+import { runBin, tempDir, useMockServer } from "./run-bin.js";
 
 let server: MockServer;
 let base: string[];
 const KEY = { OPENAI_API_KEY: "test-key" };
 
-beforeAll(async () => {
-  server = await createMockServer();
+useMockServer((started) => {
+  server = started;
   base = ["--base-url", `${server.url}/v1`, "--retries", "0"];
 });
-afterAll(async () => {
-  await server.close();
-  removeTempDirs();
-});
-beforeEach(() => server.reset());
 
 /** A schema OpenAI takes in strict mode: closed, every property required. */
 const CITY = {
