@@ -1,5 +1,7 @@
 import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { hasProvider } from "@rephysco/core";
+import type { BudgetRule, CooldownOptions, RateLimitRule } from "@rephysco/limits";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 
 /** A fallback of a named model: another provider (and model) tried when the first fails. */
@@ -38,6 +40,50 @@ export interface GatewayConfig {
   readonly providers?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Largest request body, in bytes (default 8 MiB: images travel inline as base64). */
   readonly maxBodyBytes?: number;
+  /** Virtual keys: where they are stored and whether keys share cached answers. */
+  readonly keys?: GatewayKeysConfig;
+  /**
+   * Redis shared by every instance: the answer cache of routes with `cache: true`, rate limits,
+   * cool-downs and budgets. Without it each instance counts and caches on its own.
+   */
+  readonly redis?: GatewayRedisConfig;
+  /** Gateway-wide rate limits, budgets and cool-downs (`@rephysco/limits` rules). */
+  readonly limits?: GatewayLimitsConfig;
+  /** On SIGTERM / `close()`: longest wait for requests and streams in flight, ms (default 30 000). */
+  readonly drainTimeoutMs?: number;
+}
+
+/** The `keys` section of a {@link GatewayConfig}. */
+export interface GatewayKeysConfig {
+  /**
+   * The keys file `rephysco serve keys create` writes (relative paths are relative to the config
+   * file). Once it exists, every request needs one of its keys.
+   */
+  readonly file?: string;
+  /** Whether requests of different keys share cached answers (default `true`; a key can override it). */
+  readonly shareCache?: boolean;
+}
+
+/** The `redis` section of a {@link GatewayConfig}. */
+export interface GatewayRedisConfig {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://...`. */
+  readonly url: string;
+  /** Prefix of every key the gateway writes (default `"rephysco:"`; limits use `prefix + "limits:"`). */
+  readonly prefix?: string;
+}
+
+/** The `limits` section of a {@link GatewayConfig}: `@rephysco/limits` options. */
+export interface GatewayLimitsConfig {
+  /** Rate limits (requests and tokens per sliding window). */
+  readonly rateLimits?: readonly RateLimitRule[];
+  /** Spending caps. */
+  readonly budgets?: readonly BudgetRule[];
+  /** Shared cool-downs after an upstream 429 (default on). */
+  readonly cooldowns?: boolean | CooldownOptions;
+  /** What a request does when a gateway-wide limit is full (default `"fail"`: a 429 with Retry-After). */
+  readonly onLimit?: "wait" | "fail";
+  /** Longest wait for capacity with `onLimit: "wait"`, ms. */
+  readonly maxWaitMs?: number;
 }
 
 /** A config that cannot be read or is invalid; names the file, line and field when known. */
@@ -126,7 +172,52 @@ export function validateGatewayConfig(
   if (value === undefined || value === null) return {};
   if (!isRecord(value)) fail([], "the config must be an object (a mapping).");
   const c = value as Record<string, unknown>;
-  known(c, [], ["models", "defaultProvider", "providers", "maxBodyBytes"]);
+  known(
+    c,
+    [],
+    [
+      "models",
+      "defaultProvider",
+      "providers",
+      "maxBodyBytes",
+      "keys",
+      "redis",
+      "limits",
+      "drainTimeoutMs",
+    ],
+  );
+  if (c.drainTimeoutMs !== undefined) {
+    const t = c.drainTimeoutMs;
+    if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t > MAX_TIMER)
+      fail(["drainTimeoutMs"], `must be an integer from 0 to ${MAX_TIMER} (ms).`);
+  }
+  if (c.keys !== undefined) {
+    if (!isRecord(c.keys)) fail(["keys"], "must be an object { file?, shareCache? }.");
+    const k = c.keys as Record<string, unknown>;
+    known(k, ["keys"], ["file", "shareCache"]);
+    if (k.file !== undefined && (typeof k.file !== "string" || k.file === ""))
+      fail(["keys", "file"], "must be a file path.");
+    if (k.shareCache !== undefined && typeof k.shareCache !== "boolean")
+      fail(["keys", "shareCache"], "must be true or false.");
+  }
+  if (c.redis !== undefined) {
+    if (!isRecord(c.redis)) fail(["redis"], "must be an object { url, prefix? }.");
+    const r = c.redis as Record<string, unknown>;
+    known(r, ["redis"], ["url", "prefix"]);
+    if (typeof r.url !== "string" || !/^rediss?:\/\//.test(r.url))
+      fail(["redis", "url"], "must be a redis:// or rediss:// URL.");
+    if (r.prefix !== undefined && typeof r.prefix !== "string")
+      fail(["redis", "prefix"], "must be a string.");
+  }
+  if (c.limits !== undefined) {
+    if (!isRecord(c.limits)) fail(["limits"], "must be an object { rateLimits?, budgets?, ... }.");
+    known(
+      c.limits as Record<string, unknown>,
+      ["limits"],
+      ["rateLimits", "budgets", "cooldowns", "onLimit", "maxWaitMs"],
+    );
+    // The rules themselves are checked by @rephysco/limits when the gateway starts.
+  }
   if (c.defaultProvider !== undefined) provider(c.defaultProvider, ["defaultProvider"]);
   if (c.maxBodyBytes !== undefined) {
     const n = c.maxBodyBytes;
@@ -239,7 +330,12 @@ export function parseGatewayConfig(text: string, path: string): GatewayConfig {
     }
     return lineAt(last as Node);
   };
-  return validateGatewayConfig(doc.toJS(), path, locate);
+  const config = validateGatewayConfig(doc.toJS(), path, locate);
+  // The keys file is relative to the config file, wherever the gateway is started from.
+  const file = config.keys?.file;
+  if (file !== undefined && !isAbsolute(file))
+    return { ...config, keys: { ...config.keys, file: resolve(dirname(path), file) } };
+  return config;
 }
 
 /**

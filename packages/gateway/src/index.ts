@@ -9,8 +9,23 @@ export {
   type FallbackRoute,
   type GatewayConfig,
   GatewayConfigError,
+  type GatewayKeysConfig,
+  type GatewayLimitsConfig,
+  type GatewayRedisConfig,
   loadGatewayConfig,
   type ModelRoute,
   parseGatewayConfig,
 } from "./config.js";
+export {
+  createVirtualKey,
+  hashVirtualKey,
+  type KeyBudgetPeriod,
+  type KeysFile,
+  KeysFileError,
+  readKeysFile,
+  revokeVirtualKey,
+  VIRTUAL_KEY_PREFIX,
+  type VirtualKeyPolicy,
+  type VirtualKeyRecord,
+} from "./keys.js";
 export { createGateway, type Gateway, type GatewayOptions } from "./server.js";

@@ -1,4 +1,5 @@
 import {
+  type CacheStore,
   type CallParams,
   createProvider,
   hasProvider,
@@ -12,6 +13,7 @@ import {
 import type { GatewayConfig, ModelRoute } from "./config.js";
 import { GatewayConfigError } from "./config.js";
 import { unsupported } from "./errors.js";
+import type { Fleet } from "./fleet.js";
 
 /** Where a request goes: the client of its route and the model to pass (none: the route's). */
 export interface Resolved {
@@ -63,9 +65,22 @@ export class Router {
   readonly #named = new Map<string, Resolved>();
   readonly #byProvider = new Map<string, Resolved>();
   readonly #defaultProvider: string;
+  readonly #fleet: Fleet | undefined;
 
-  constructor(config: GatewayConfig) {
+  readonly #cache: CacheStore | true;
+
+  /**
+   * @param fleet - the shared cache and limits (absent: core's disk cache, no limits).
+   * @param cacheNamespace - a key's private cache namespace (its own clients, its own entries).
+   */
+  constructor(config: GatewayConfig, fleet?: Fleet, cacheNamespace?: string) {
     this.#config = config;
+    this.#fleet = fleet;
+    this.#cache = fleet
+      ? cacheNamespace === undefined
+        ? fleet.cache
+        : fleet.cacheFor(cacheNamespace)
+      : true;
     this.#defaultProvider = config.defaultProvider ?? "openai";
     for (const [name, route] of Object.entries(config.models ?? {})) {
       try {
@@ -89,7 +104,8 @@ export class Router {
     const options: LLMClientOptions = {
       provider,
       ...(route.model !== undefined && { model: route.model }),
-      ...(route.cache === true && { cache: true }),
+      ...(route.cache === true && { cache: this.#cache }),
+      ...(this.#fleet?.middleware && { middleware: [this.#fleet.middleware] }),
       ...(route.retries !== undefined && {
         retry: route.retries === 0 ? false : { maxRetries: route.retries },
       }),
@@ -119,7 +135,10 @@ export class Router {
     }
     return {
       client: new LLMClient(options),
-      formatClient: new LLMClient({ ...options, middleware: [formatMiddleware] }),
+      formatClient: new LLMClient({
+        ...options,
+        middleware: [...(options.middleware ?? []), formatMiddleware],
+      }),
       model: undefined,
       provider,
       structuredOutput,

@@ -4,6 +4,8 @@ import { isAbortError, ProviderError } from "@rephysco/core";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
 import { type GatewayConfig, validateGatewayConfig } from "./config.js";
 import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
+import { cacheNamespaceOf, createFleet, keyTag } from "./fleet.js";
+import { type KeyIdentity, KeyRing, modelAllowed } from "./keys.js";
 import { ChunkWriter, completionBody, drained } from "./respond.js";
 import { Router, setResponseFormat } from "./routes.js";
 import { translateRequest } from "./translate.js";
@@ -30,8 +32,12 @@ export interface Gateway {
   listen(options?: { readonly port?: number; readonly host?: string }): Promise<{
     readonly url: string;
   }>;
-  /** Stops accepting requests and waits for those in flight. */
-  close(): Promise<void>;
+  /**
+   * Drains and stops: `/readyz` answers 503 at once, new connections are refused, requests and
+   * streams in flight get up to `drainTimeoutMs` (the config's, default 30 s) to finish; then
+   * the connections left are cut (their upstream calls aborted) and Redis connections closed.
+   */
+  close(options?: { readonly drainTimeoutMs?: number }): Promise<void>;
 }
 
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
@@ -45,6 +51,30 @@ const KNOWN_PATHS: Readonly<Record<string, string>> = {
 
 /** The model each chat request was routed to, for the failure log. */
 const routedModel = new WeakMap<FastifyRequest, string>();
+/** The virtual key of each authenticated request. */
+const keyOf = new WeakMap<FastifyRequest, KeyIdentity>();
+
+const DEFAULT_DRAIN_MS = 30_000;
+
+function missingKey(): HttpError {
+  return new HttpError(
+    401,
+    "You didn't provide an API key. Provide your gateway key in an Authorization header using Bearer auth (Authorization: Bearer YOUR_KEY).",
+    "invalid_request_error",
+    null,
+    "missing_api_key",
+  );
+}
+
+function invalidKey(): HttpError {
+  return new HttpError(
+    401,
+    "Incorrect API key provided. Keys are created with `rephysco serve keys create NAME`.",
+    "invalid_request_error",
+    null,
+    "invalid_api_key",
+  );
+}
 
 /**
  * The fields of a failure that are logged: a fixed set, so model output (`partialContent`),
@@ -148,11 +178,37 @@ export async function createGateway(
   options: GatewayOptions = {},
 ): Promise<Gateway> {
   const checked = validateGatewayConfig(config);
-  const router = new Router(checked);
+  let log: { error(o: object, m: string): void } | undefined;
+  const ring = checked.keys?.file
+    ? new KeyRing(checked.keys.file, {
+        onChange: () => {
+          fleet.rebuild();
+          privateRouters.clear();
+        },
+        onError: (error) =>
+          log?.error(
+            { failure: { type: "KeysFileError", message: (error as Error).message } },
+            "keys file reload failed; the previous keys stay in force",
+          ),
+      })
+    : undefined;
+  await ring?.load();
+  const fleet = createFleet(checked, ring);
+  // Keys that keep their cached answers to themselves: their own clients, built on first use.
+  const privateRouters = new Map<string, Router>();
+  let router: Router;
+  try {
+    router = new Router(checked, fleet);
+  } catch (error) {
+    await fleet.close();
+    throw error;
+  }
+  ring?.watch();
   const startedAt = Math.floor(Date.now() / 1000);
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let ready = false;
   let inFlight = 0;
+  let closing: Promise<void> | undefined;
   let idle: (() => void) | undefined;
   const app = Fastify({
     logger:
@@ -165,6 +221,7 @@ export async function createGateway(
     },
   });
 
+  log = app.log;
   // Only JSON bodies: anything else (text/plain included) gets the 415.
   app.removeContentTypeParser("text/plain");
 
@@ -241,11 +298,43 @@ export async function createGateway(
       owned_by: m.owned_by,
     })),
   });
-  app.get("/v1/models", (_req, reply) =>
-    reply.header("content-type", "application/json; charset=utf-8").send(modelsBody),
-  );
+  // Virtual keys: once the keys file exists, the API routes need one of its keys.
+  const authenticate = (request: FastifyRequest): void => {
+    if (!ring?.enabled) return;
+    const header = request.headers.authorization;
+    if (!header) throw missingKey();
+    const identity = ring.authenticate(header);
+    if (!identity) throw invalidKey();
+    keyOf.set(request, identity);
+  };
+  app.get("/v1/models", (request, reply) => {
+    authenticate(request);
+    const allowed = keyOf.get(request)?.record.models;
+    const body = allowed
+      ? JSON.stringify({
+          object: "list",
+          data: router
+            .models()
+            .filter((m) => modelAllowed(allowed, m.id))
+            .map((m) => ({ id: m.id, object: "model", created: startedAt, owned_by: m.owned_by })),
+        })
+      : modelsBody;
+    return reply.header("content-type", "application/json; charset=utf-8").send(body);
+  });
 
-  app.post(CHAT_PATH, (request, reply) => chat(request, reply, router));
+  app.post(CHAT_PATH, (request, reply) => {
+    authenticate(request);
+    const identity = keyOf.get(request);
+    if (identity && !fleet.sharesCache(identity)) {
+      let own = privateRouters.get(identity.name);
+      if (!own) {
+        own = new Router(checked, fleet, cacheNamespaceOf(identity.name));
+        privateRouters.set(identity.name, own);
+      }
+      return chat(request, reply, own, identity);
+    }
+    return chat(request, reply, router, identity);
+  });
 
   await app.ready();
   ready = true;
@@ -258,16 +347,31 @@ export async function createGateway(
       const url = await app.listen({ port: o.port ?? 4000, host: o.host ?? "127.0.0.1" });
       return { url };
     },
-    async close() {
+    async close(o = {}) {
+      if (closing) return closing;
       ready = false;
-      const closed = app.close();
-      // Keep-alive sockets with no request in flight would hold the close until they time out.
-      app.server.closeIdleConnections();
-      // Once the requests in flight are answered, drop every connection left (also those that
-      // never sent a request, which closeIdleConnections leaves open).
-      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
-      app.server.closeAllConnections();
-      await closed;
+      const deadline = o.drainTimeoutMs ?? checked.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
+      closing = (async () => {
+        const closed = app.close();
+        // Keep-alive sockets with no request in flight would hold the close until they time out.
+        app.server.closeIdleConnections();
+        // Once the requests in flight are answered (or the deadline passed), drop every
+        // connection left (also those that never sent a request): a cut stream aborts its
+        // upstream call.
+        if (inFlight > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => (idle = resolve)),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, deadline))),
+          ]);
+          clearTimeout(timer);
+        }
+        app.server.closeAllConnections();
+        await closed;
+        await ring?.close();
+        await fleet.close();
+      })();
+      return closing;
     },
   };
 }
@@ -276,8 +380,17 @@ async function chat(
   request: FastifyRequest,
   reply: FastifyReply,
   router: Router,
+  identity: KeyIdentity | undefined,
 ): Promise<FastifyReply | undefined> {
   const plan = translateRequest(request.body);
+  if (identity && !modelAllowed(identity.record.models, plan.model))
+    throw new HttpError(
+      403,
+      `The key "${identity.name}" may not use the model ${JSON.stringify(plan.model)}.`,
+      "invalid_request_error",
+      "model",
+      "model_not_allowed",
+    );
   const route = router.resolve(plan.model);
   routedModel.set(request, route.model ?? route.client.model ?? plan.model);
   const ac = new AbortController();
@@ -295,6 +408,7 @@ async function chat(
   const options = {
     ...plan.options,
     signal: ac.signal,
+    ...(identity && { tags: [keyTag(identity.name)] }),
     ...(route.model !== undefined && { model: route.model }),
   };
   const rid = request.id;

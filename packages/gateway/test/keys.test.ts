@@ -1,0 +1,238 @@
+// Virtual keys: the keys file, authentication, allowed models, per-key limits and budgets, and
+// the cache-sharing setting; over real sockets with the official SDK as the client.
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import "@rephysco/openai";
+import { createMockServer, type MockServer } from "@rephysco/testing";
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  createGateway,
+  createVirtualKey,
+  type Gateway,
+  hashVirtualKey,
+  KeysFileError,
+  readKeysFile,
+  revokeVirtualKey,
+} from "../src/index.js";
+
+const dirs: string[] = [];
+const tempFile = (name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "rephysco-keys-"));
+  dirs.push(dir);
+  return join(dir, name);
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe("the keys file", () => {
+  it("stores the hash and a hint, never the key, in a file only its owner reads", async () => {
+    const file = tempFile("keys.json");
+    const { key, record } = await createVirtualKey(file, "team-a", { models: ["fast"] });
+    expect(key).toMatch(/^rk-[A-Za-z0-9_-]{43}$/);
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain(key);
+    expect(text).toContain(hashVirtualKey(key));
+    expect(record.hint).toBe(key.slice(-4));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const read = await readKeysFile(file);
+    expect(read?.keys["team-a"]?.models).toEqual(["fast"]);
+  });
+
+  it("refuses a duplicate name, a bad name and a bad policy, naming what to fix", async () => {
+    const file = tempFile("keys.json");
+    await createVirtualKey(file, "a");
+    await expect(createVirtualKey(file, "a")).rejects.toThrow(KeysFileError);
+    await expect(createVirtualKey(file, "a")).rejects.toThrow(/exists; revoke it first/);
+    await expect(createVirtualKey(file, "no spaces")).rejects.toThrow(/Invalid key name/);
+    await expect(createVirtualKey(file, "b", { rateLimit: {} })).rejects.toThrow(
+      /rateLimit needs requests and\/or tokens/,
+    );
+    await expect(createVirtualKey(file, "b", { budget: { usd: 1, tokens: 2 } })).rejects.toThrow(
+      /exactly one of usd and tokens/,
+    );
+    await expect(createVirtualKey(file, "b", { models: ["open*ai"] })).rejects.toThrow(/models:/);
+  });
+
+  it("revokes by name and says when there was no such key", async () => {
+    const file = tempFile("keys.json");
+    await createVirtualKey(file, "a");
+    await createVirtualKey(file, "b");
+    expect(await revokeVirtualKey(file, "a")).toBe(true);
+    expect(await revokeVirtualKey(file, "a")).toBe(false);
+    expect(Object.keys((await readKeysFile(file))?.keys ?? {})).toEqual(["b"]);
+  });
+
+  it("reads a missing file as no keys and rejects a file that is not a keys file", async () => {
+    expect(await readKeysFile(tempFile("none.json"))).toBeUndefined();
+    const bad = tempFile("bad.json");
+    writeFileSync(bad, JSON.stringify({ version: 1, keys: { a: { hash: "md5:x" } } }));
+    await expect(readKeysFile(bad)).rejects.toThrow(/key "a": hash must be/);
+    writeFileSync(bad, "{nope");
+    await expect(readKeysFile(bad)).rejects.toThrow(/invalid JSON/);
+  });
+
+  it("a gateway does not start on an invalid keys file", async () => {
+    const bad = tempFile("bad.json");
+    writeFileSync(bad, JSON.stringify({ version: 2 }));
+    await expect(createGateway({ keys: { file: bad } })).rejects.toThrow(/not a keys file/);
+  });
+});
+
+describe("a gateway with virtual keys", () => {
+  let upstream: MockServer;
+  let gateway: Gateway;
+  let url: string;
+  let file: string;
+  const keys: Record<string, string> = {};
+  const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
+  const ask = (key: string, content: string, model = "fast") =>
+    client(key).chat.completions.create({ model, messages: [{ role: "user", content }] });
+
+  beforeAll(async () => {
+    upstream = await createMockServer();
+    file = tempFile("keys.json");
+    keys.open = (await createVirtualKey(file, "open")).key;
+    keys.fastOnly = (
+      await createVirtualKey(file, "fast-only", { models: ["fast", "openai/*"] })
+    ).key;
+    keys.limited = (
+      await createVirtualKey(file, "limited", { rateLimit: { requests: 2, windowMs: 60_000 } })
+    ).key;
+    keys.budget = (await createVirtualKey(file, "budget", { budget: { tokens: 500 } })).key;
+    keys.second = (await createVirtualKey(file, "second")).key;
+    keys.private = (await createVirtualKey(file, "private", { shareCache: false })).key;
+    gateway = await createGateway({
+      keys: { file },
+      models: {
+        fast: { provider: "openai", model: "gpt-4.1-mini" },
+        cached: { provider: "openai", model: "gpt-4.1-mini", cache: true },
+        other: { provider: "openai", model: "gpt-4.1" },
+      },
+      providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: "sk-upstream-secret" } },
+    });
+    url = (await gateway.listen({ port: 0 })).url;
+  });
+  beforeEach(() => upstream.reset());
+  afterAll(async () => {
+    await gateway?.close();
+    await upstream?.close();
+  });
+
+  it("answers a request without a key with OpenAI's 401", async () => {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "fast", messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(res.status).toBe(401);
+    const body = (await res.json()) as { error: { code: string; type: string } };
+    expect(body.error).toMatchObject({ type: "invalid_request_error", code: "missing_api_key" });
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("raises the SDK's AuthenticationError for an unknown key, and never calls upstream", async () => {
+    const err = await ask("rk-not-a-key", "hi").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((err as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe("invalid_api_key");
+    expect(upstream.requests).toHaveLength(0);
+  });
+
+  it("serves a valid key, and never forwards it upstream", async () => {
+    const answer = await ask(keys.open!, "hello");
+    expect(answer.choices[0]?.message.content).toBe("Echo: hello");
+    expect(upstream.requests[0]?.headers.authorization).toBe("Bearer sk-upstream-secret");
+  });
+
+  it("keeps health and readiness open without a key", async () => {
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+  });
+
+  it("limits a key to its models: 403 model_not_allowed, and /v1/models lists only those", async () => {
+    const err = await ask(keys.fastOnly!, "hi", "other").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((err as InstanceType<typeof OpenAI.PermissionDeniedError>).code).toBe(
+      "model_not_allowed",
+    );
+    expect((await ask(keys.fastOnly!, "hi", "openai/gpt-4o")).choices[0]?.message.content).toBe(
+      "Echo: hi",
+    );
+    const ids = (await client(keys.fastOnly!).models.list()).data.map((m) => m.id);
+    expect(ids).toContain("fast");
+    expect(ids).not.toContain("other");
+    expect(ids.every((id) => id === "fast" || id.startsWith("openai/"))).toBe(true);
+    const all = (await client(keys.open!).models.list()).data.map((m) => m.id);
+    expect(all).toContain("other");
+    expect((await fetch(`${url}/v1/models`)).status).toBe(401);
+  });
+
+  it("rate-limits per key with a 429 and Retry-After; other keys go on", async () => {
+    await ask(keys.limited!, "one");
+    await ask(keys.limited!, "two");
+    const err = await ask(keys.limited!, "three").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const e = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(Number(e.headers?.get("retry-after"))).toBeGreaterThan(0);
+    expect(e.headers?.get("x-should-retry")).toBe("false");
+    expect(upstream.requests).toHaveLength(2);
+    expect((await ask(keys.open!, "still fine")).choices[0]?.message.content).toBe(
+      "Echo: still fine",
+    );
+  });
+
+  it("stops a key at its budget with 429 budget_exceeded", async () => {
+    upstream.enqueue({ text: "spent", usage: { promptTokens: 400, completionTokens: 400 } });
+    await client(keys.budget!).chat.completions.create({
+      model: "fast",
+      max_tokens: 10,
+      messages: [{ role: "user", content: "spend" }],
+    });
+    // A small request that fits the cap on its own: refused only because of what was spent.
+    const err = await client(keys.budget!)
+      .chat.completions.create({
+        model: "fast",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "more" }],
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("budget_exceeded");
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("shares cached answers between keys by default; a key with its own cache does not", async () => {
+    const q = `cache me ${Date.now()}`;
+    await ask(keys.open!, q, "cached");
+    const before = upstream.requests.length;
+    const shared = await ask(keys.second!, q, "cached");
+    expect(shared.choices[0]?.message.content).toBe(`Echo: ${q}`);
+    expect(upstream.requests.length).toBe(before); // a hit
+    await ask(keys.private!, q, "cached");
+    expect(upstream.requests.length).toBe(before + 1); // its own namespace: a miss
+    await ask(keys.private!, q, "cached");
+    expect(upstream.requests.length).toBe(before + 1); // and its own hit
+  });
+
+  it("takes a revocation and a new key while running", async () => {
+    const { key } = await createVirtualKey(file, "late");
+    await eventually(async () => (await ask(key, "hi")).choices[0]?.message.content === "Echo: hi");
+    await revokeVirtualKey(file, "late");
+    await eventually(async () => {
+      const err = await ask(key, "hi").catch((e: unknown) => e);
+      return err instanceof OpenAI.AuthenticationError;
+    });
+  });
+});
+
+/** Polls `check` (a reload takes up to about a second) until it holds, or fails after 10 s. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > until) throw new Error("the condition never held");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
