@@ -1,7 +1,7 @@
 // `rephysco serve`: the real binary, spawned, listening on a free port; requests over real sockets
 // to the gateway, whose upstream is the mock server.
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createMockServer, type MockServer } from "@rephysco/testing";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -196,7 +196,8 @@ describe("rephysco serve", () => {
     const r = await runBin(["serve", "--host", "0.0.0.0", "--port", "0"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/0\.0\.0\.0/);
-    expect(r.stderr).toMatch(/does not authenticate/);
+    expect(r.stderr).toMatch(/no virtual keys exist/);
+    expect(r.stderr).toMatch(/rephysco serve keys create/);
     expect(r.stderr).toMatch(/--allow-unauthenticated/);
   });
 
@@ -251,5 +252,104 @@ describe("rephysco serve", () => {
     const r = await runBin(["serve", "--port", String(mock.port)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/in use/);
+  });
+});
+
+describe("rephysco serve keys", () => {
+  it("creates a key (printed once), lists it without the key, serves only with it, revokes it", async () => {
+    const data = tempDir("rephysco-data-");
+    const env = { REPHYSCO_DATA_DIR: data };
+    const created = await runBin(
+      ["serve", "keys", "create", "team-a", "--models", "fast,openai/*", "--rpm", "5"],
+      { env },
+    );
+    expect(created.code).toBe(0);
+    const key = created.stdout.trim();
+    expect(key).toMatch(/^rk-[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toMatch(/shown only this once/);
+    const stored = readFileSync(join(data, "gateway-keys.json"), "utf8");
+    expect(stored).not.toContain(key);
+
+    const list = await runBin(["serve", "keys", "list"], { env });
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain("team-a");
+    expect(list.stdout).toContain(`rk-...${key.slice(-4)}`);
+    expect(list.stdout).toMatch(/models fast,openai\/\*/);
+    expect(list.stdout).toMatch(/limit 5 req\/60s/);
+    expect(list.stdout).not.toContain(key);
+    const json = JSON.parse((await runBin(["serve", "keys", "list", "--json"], { env })).stdout);
+    expect(json).toEqual([
+      expect.objectContaining({ name: "team-a", models: ["fast", "openai/*"] }),
+    ]);
+    expect(JSON.stringify(json)).not.toContain("sha256:");
+
+    // With a keys file, a non-loopback host needs no --allow-unauthenticated.
+    const s = await serve(["--host", "0.0.0.0", "--port", "0"], {
+      ...env,
+      OPENAI_API_KEY: "sk-upstream",
+      OPENAI_BASE_URL: `${mock.url}/v1`,
+    });
+    const port = new URL(s.url).port;
+    const base = `http://127.0.0.1:${port}`;
+    expect((await chat(base, "openai/gpt-4o-mini")).status).toBe(401);
+    const ok = await fetch(`${base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        model: "openai/gpt-4o-mini",
+        messages: [{ role: "user", content: "hi" }],
+      }),
+    });
+    expect(ok.status).toBe(200);
+    expect(mock.requests.at(-1)?.headers.authorization).toBe("Bearer sk-upstream");
+
+    const revoked = await runBin(["serve", "keys", "revoke", "team-a"], { env });
+    expect(revoked.code).toBe(0);
+    // The running gateway re-reads the file within about a second.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 401; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await fetch(`${base}/v1/models`, { headers: { authorization: `Bearer ${key}` } }))
+        .status;
+    }
+    expect(status).toBe(401);
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+
+    const again = await runBin(["serve", "keys", "revoke", "team-a"], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/no key named "team-a"/);
+  });
+
+  it("refuses bad names, duplicates and contradictory flags with exit 2", async () => {
+    const env = { REPHYSCO_DATA_DIR: tempDir("rephysco-data-") };
+    expect((await runBin(["serve", "keys", "create", "a"], { env })).code).toBe(0);
+    const dup = await runBin(["serve", "keys", "create", "a"], { env });
+    expect(dup.code).toBe(2);
+    expect(dup.stderr).toMatch(/exists; revoke it first/);
+    const bad = await runBin(["serve", "keys", "create", "has space"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid key name/);
+    const period = await runBin(["serve", "keys", "create", "b", "--budget-period", "day"], {
+      env,
+    });
+    expect(period.code).toBe(2);
+    expect(period.stderr).toMatch(/--budget-period needs --budget-usd or --budget-tokens/);
+    const rpm = await runBin(["serve", "keys", "create", "b", "--rpm", "many"], { env });
+    expect(rpm.code).toBe(2);
+    const both = await runBin(
+      ["serve", "keys", "create", "b", "--budget-usd", "5", "--budget-tokens", "9"],
+      { env },
+    );
+    expect(both.code).toBe(2);
+  });
+
+  it("uses the keys file a config names, relative to the config file", async () => {
+    const dir = tempDir("rephysco-serve-");
+    const config = join(dir, "gateway.yaml");
+    writeFileSync(config, "keys:\n  file: ./my-keys.json\n");
+    const r = await runBin(["serve", "keys", "create", "x", "--config", config]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, "my-keys.json"), "utf8")).toContain('"x"');
   });
 });

@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
 import { isIP } from "node:net";
-import type { Gateway, GatewayConfig } from "@rephysco/gateway";
-import { type Command, InvalidArgumentError } from "commander";
+import { join } from "node:path";
+import type { Gateway, GatewayConfig, VirtualKeyPolicy } from "@rephysco/gateway";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { ExitCode } from "../exit-codes.js";
 import { formatError } from "../format-error.js";
+import { dataDir } from "../store/dirs.js";
 import type { Terminal } from "../terminal.js";
 import { oneLine, stripTerminalControls } from "../terminal-text.js";
 
@@ -14,8 +17,27 @@ export interface ServeFlags {
   readonly port: number;
   /** Interface to listen on. */
   readonly host: string;
-  /** Listen on a non-loopback interface although nothing authenticates clients yet. */
+  /** Listen on a non-loopback interface although no keys file exists (nothing authenticates clients). */
   readonly allowUnauthenticated?: boolean;
+  /** The virtual keys file (default: the config's `keys.file`, else `gateway-keys.json` in the data directory). */
+  readonly keysFile?: string;
+  /** Redis URL shared by every instance (overrides the config's `redis.url`). */
+  readonly redis?: string;
+  /** Longest drain on SIGTERM, ms (overrides the config's `drainTimeoutMs`). */
+  readonly drainTimeout?: number;
+}
+
+/** The keys file `rephysco serve` and `rephysco serve keys` use when nothing names one. */
+export function defaultKeysFile(): string {
+  return join(dataDir(), "gateway-keys.json");
+}
+
+/** Commander parser for a whole number of milliseconds. */
+function parseMs(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,10}$/.test(value.trim()) || n > 2 ** 31 - 1)
+    throw new InvalidArgumentError("Expected a whole number of milliseconds.");
+  return n;
 }
 
 /** Default port of `rephysco serve`. */
@@ -88,13 +110,6 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
     term.stderr.write(`${term.err.red(term.err.bold("error:"))} ${message}\n`);
     return code;
   };
-  if (!isLoopbackHost(flags.host) && flags.allowUnauthenticated !== true) {
-    return error(
-      `refusing to listen on ${oneLine(flags.host, 100)}: the gateway does not authenticate clients yet (virtual keys come later), so anyone who can reach this address could spend your provider keys. Listen on 127.0.0.1 (the default), or pass --allow-unauthenticated if the network in front of it is trusted.`,
-      ExitCode.USAGE_ERROR,
-    );
-  }
-
   // Loaded here, not at the top: the other commands never pay for the server (Fastify) at start.
   const { createGateway, GatewayConfigError, loadGatewayConfig } = await import(
     "@rephysco/gateway"
@@ -112,14 +127,30 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
     }
   }
 
+  const keysFile = flags.keysFile ?? config.keys?.file ?? defaultKeysFile();
+  config = {
+    ...config,
+    keys: { ...config.keys, file: keysFile },
+    ...(flags.redis !== undefined && { redis: { ...config.redis, url: flags.redis } }),
+    ...(flags.drainTimeout !== undefined && { drainTimeoutMs: flags.drainTimeout }),
+  };
+  // Once the keys file exists every request needs a key; without it, only loopback.
+  if (!isLoopbackHost(flags.host) && flags.allowUnauthenticated !== true && !existsSync(keysFile)) {
+    return error(
+      `refusing to listen on ${oneLine(flags.host, 100)}: no virtual keys exist (${oneLine(keysFile, 200)}), so anyone who can reach this address could spend your provider keys. Create one with \`rephysco serve keys create NAME\`, listen on 127.0.0.1 (the default), or pass --allow-unauthenticated if the network in front of it is trusted.`,
+      ExitCode.USAGE_ERROR,
+    );
+  }
+
   let gateway: Gateway;
   try {
     // Failures (upstream 5xx, mid-stream errors) as JSON lines on stdout; requests themselves
     // are not logged yet (access logs are a later step).
     gateway = await createGateway(config, { logger: "warn" });
   } catch (e) {
-    const { message } = formatError(e);
-    return error(message, ExitCode.USAGE_ERROR);
+    const message =
+      e instanceof Error && e.name === "KeysFileError" ? e.message : formatError(e).message;
+    return error(stripTerminalControls(message), ExitCode.USAGE_ERROR);
   }
   // Registered before listening: a signal that arrives while the port opens still closes it.
   const stop = waitForSignal(["SIGINT", "SIGTERM"]);
@@ -142,9 +173,154 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
     `rephysco gateway listening on ${url} (OpenAI-compatible: ${url}/v1/chat/completions)\n`,
   );
   const signal = await stop.received;
-  term.stderr.write(`${signal}: closing the gateway...\n`);
+  term.stderr.write(`${signal}: draining the gateway (/readyz answers 503)...\n`);
   await gateway.close();
+  term.stderr.write("gateway closed\n");
   return ExitCode.OK;
+}
+
+/** Options of `rephysco serve keys create`. */
+export interface KeyCreateFlags {
+  readonly keysFile?: string;
+  readonly config?: string;
+  readonly models?: string;
+  readonly rpm?: number;
+  readonly tpm?: number;
+  readonly windowMs?: number;
+  readonly budgetUsd?: number;
+  readonly budgetTokens?: number;
+  readonly budgetPeriod?: "minute" | "hour" | "day" | "week" | "month" | "total";
+  readonly ownCache?: boolean;
+}
+
+/** The keys file of a `keys` subcommand: `--keys-file`, else the config's, else the default. */
+async function keysFileOf(flags: { keysFile?: string; config?: string }): Promise<string> {
+  if (flags.keysFile !== undefined) return flags.keysFile;
+  if (flags.config !== undefined) {
+    const { loadGatewayConfig } = await import("@rephysco/gateway");
+    const file = (await loadGatewayConfig(flags.config)).keys?.file;
+    if (file !== undefined) return file;
+  }
+  return defaultKeysFile();
+}
+
+/** `rephysco serve keys create NAME`: prints the new key (once) on stdout. */
+export async function runKeyCreate(
+  name: string,
+  flags: KeyCreateFlags,
+  term: Terminal,
+): Promise<ExitCode> {
+  const { createVirtualKey } = await import("@rephysco/gateway");
+  const policy: { -readonly [K in keyof VirtualKeyPolicy]: VirtualKeyPolicy[K] } = {};
+  if (flags.models !== undefined)
+    policy.models = flags.models
+      .split(",")
+      .map((m) => m.trim())
+      .filter((m) => m !== "");
+  if (flags.rpm !== undefined || flags.tpm !== undefined)
+    policy.rateLimit = {
+      ...(flags.rpm !== undefined && { requests: flags.rpm }),
+      ...(flags.tpm !== undefined && { tokens: flags.tpm }),
+      ...(flags.windowMs !== undefined && { windowMs: flags.windowMs }),
+    };
+  else if (flags.windowMs !== undefined) return keyError(term, "--window-ms needs --rpm or --tpm.");
+  if (flags.budgetUsd !== undefined && flags.budgetTokens !== undefined)
+    return keyError(term, "give one of --budget-usd and --budget-tokens, not both.");
+  if (flags.budgetUsd !== undefined || flags.budgetTokens !== undefined)
+    policy.budget = {
+      ...(flags.budgetUsd !== undefined && { usd: flags.budgetUsd }),
+      ...(flags.budgetTokens !== undefined && { tokens: flags.budgetTokens }),
+      ...(flags.budgetPeriod !== undefined && { period: flags.budgetPeriod }),
+    };
+  else if (flags.budgetPeriod !== undefined)
+    return keyError(term, "--budget-period needs --budget-usd or --budget-tokens.");
+  if (flags.ownCache) policy.shareCache = false;
+  try {
+    const file = await keysFileOf(flags);
+    const { key } = await createVirtualKey(file, name, policy);
+    term.stdout.write(`${key}\n`);
+    term.stderr.write(
+      `created key "${name}" in ${file}: it is shown only this once (only its hash is stored).\n`,
+    );
+    return ExitCode.OK;
+  } catch (e) {
+    return keyError(term, (e as Error).message);
+  }
+}
+
+/** `rephysco serve keys revoke NAME`. */
+export async function runKeyRevoke(
+  name: string,
+  flags: { keysFile?: string; config?: string },
+  term: Terminal,
+): Promise<ExitCode> {
+  const { revokeVirtualKey } = await import("@rephysco/gateway");
+  try {
+    const file = await keysFileOf(flags);
+    if (!(await revokeVirtualKey(file, name)))
+      return keyError(term, `no key named "${oneLine(name, 80)}" in ${file}.`);
+    term.stderr.write(`revoked key "${name}": running gateways refuse it within about a second.\n`);
+    return ExitCode.OK;
+  } catch (e) {
+    return keyError(term, (e as Error).message);
+  }
+}
+
+/** `rephysco serve keys list`: name, hint, creation time and policy of every key (never a key). */
+export async function runKeyList(
+  flags: { keysFile?: string; config?: string; json?: boolean },
+  term: Terminal,
+): Promise<ExitCode> {
+  const { readKeysFile } = await import("@rephysco/gateway");
+  try {
+    const file = await keysFileOf(flags);
+    const keys = (await readKeysFile(file))?.keys ?? {};
+    if (flags.json) {
+      const list = Object.entries(keys).map(([name, { hash: _hash, ...rest }]) => ({
+        name,
+        ...rest,
+      }));
+      term.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+      return ExitCode.OK;
+    }
+    for (const [name, r] of Object.entries(keys)) {
+      const parts = [`${name}  rk-...${r.hint}  ${r.createdAt}`];
+      if (r.models) parts.push(`models ${r.models.join(",")}`);
+      if (r.rateLimit)
+        parts.push(
+          `limit ${[r.rateLimit.requests && `${r.rateLimit.requests} req`, r.rateLimit.tokens && `${r.rateLimit.tokens} tok`].filter(Boolean).join(" + ")}/${(r.rateLimit.windowMs ?? 60_000) / 1000}s`,
+        );
+      if (r.budget)
+        parts.push(
+          `budget ${r.budget.usd !== undefined ? `$${r.budget.usd}` : `${r.budget.tokens} tok`}/${r.budget.period ?? "total"}`,
+        );
+      if (r.shareCache === false) parts.push("own cache");
+      term.stdout.write(`${stripTerminalControls(parts.join("  "))}\n`);
+    }
+    if (Object.keys(keys).length === 0) term.stderr.write(`no keys in ${file}\n`);
+    return ExitCode.OK;
+  } catch (e) {
+    return keyError(term, (e as Error).message);
+  }
+}
+
+function keyError(term: Terminal, message: string): ExitCode {
+  term.stderr.write(`${term.err.red(term.err.bold("error:"))} ${stripTerminalControls(message)}\n`);
+  return ExitCode.USAGE_ERROR;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,15}$/.test(value.trim()) || n < 1)
+    throw new InvalidArgumentError("Expected a positive whole number.");
+  return n;
+}
+
+function parsePositiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError("Expected a positive number.");
+  return n;
 }
 
 /** Registers `rephysco serve`. */
@@ -153,7 +329,7 @@ export function registerServeCommand(
   term: Terminal,
   setExitCode: (code: ExitCode) => void,
 ): void {
-  program
+  const serve = program
     .command("serve")
     .description(
       "run the OpenAI-compatible gateway: POST /v1/chat/completions reaches every provider",
@@ -163,9 +339,73 @@ export function registerServeCommand(
     .option("--host <addr>", "interface to listen on", DEFAULT_SERVE_HOST)
     .option(
       "--allow-unauthenticated",
-      "allow a non-loopback --host although clients are not authenticated yet",
+      "allow a non-loopback --host although no keys file exists (clients are not authenticated)",
+    )
+    .option(
+      "--keys-file <file>",
+      "virtual keys file (default: the config's keys.file, else the data directory's gateway-keys.json)",
+    )
+    .option(
+      "--redis <url>",
+      "Redis shared by every instance: cache, rate limits, budgets, cool-downs",
+    )
+    .option(
+      "--drain-timeout <ms>",
+      "on SIGTERM, longest wait for requests and streams in flight",
+      parseMs,
     )
     .action(async (flags: ServeFlags) => {
       setExitCode(await runServe(flags, term));
     });
+
+  const keys = serve
+    .command("keys")
+    .description(
+      "manage the gateway's virtual keys (stored hashed; a running gateway picks up changes)",
+    );
+  const fileOptions = (c: Command) =>
+    c
+      .option(
+        "--keys-file <file>",
+        "the keys file (default: the config's keys.file, else the data directory's)",
+      )
+      .option("--config <file>", "gateway config whose keys.file to use");
+  fileOptions(
+    keys
+      .command("create")
+      .argument("<name>", "the key's name (shown in logs and metrics; never the key)")
+      .description("create a key and print it once")
+      .option("--models <list>", 'models it may use, comma-separated ("fast,openai/*")')
+      .option("--rpm <n>", "requests per window (default window a minute)", parsePositiveInt)
+      .option("--tpm <n>", "tokens per window", parsePositiveInt)
+      .option("--window-ms <ms>", "window of --rpm/--tpm, ms (default 60000)", parsePositiveInt)
+      .option("--budget-usd <usd>", "spending cap in US dollars", parsePositiveNumber)
+      .option("--budget-tokens <n>", "spending cap in tokens", parsePositiveInt)
+      .addOption(
+        new Option("--budget-period <period>", "period of the budget (default total)").choices([
+          "minute",
+          "hour",
+          "day",
+          "week",
+          "month",
+          "total",
+        ]),
+      )
+      .option("--own-cache", "do not share cached answers with other keys"),
+  ).action(async (name: string, flags: KeyCreateFlags) => {
+    setExitCode(await runKeyCreate(name, flags, term));
+  });
+  fileOptions(
+    keys.command("revoke").argument("<name>", "the key's name").description("revoke a key"),
+  ).action(async (name: string, flags: { keysFile?: string; config?: string }) => {
+    setExitCode(await runKeyRevoke(name, flags, term));
+  });
+  fileOptions(
+    keys
+      .command("list")
+      .description("list the keys (names and policies; never the keys)")
+      .option("--json", "as JSON"),
+  ).action(async (flags: { keysFile?: string; config?: string; json?: boolean }) => {
+    setExitCode(await runKeyList(flags, term));
+  });
 }
