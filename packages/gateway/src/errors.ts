@@ -60,7 +60,8 @@ function answer(
     body: JSON.stringify({ error: { message, type, param, code } }),
     // Every error is final: upstream errors went through the gateway's retries already, and the
     // gateway's own 4xx would fail the same way again.
-    headers: { ...headers, "x-should-retry": "false" },
+    // (The shutdown 503 says `true`: another instance can take the request.)
+    headers: { "x-should-retry": "false", ...headers },
   };
 }
 

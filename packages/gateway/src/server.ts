@@ -215,6 +215,8 @@ export async function createGateway(
       typeof options.logger === "string" ? { level: options.logger } : (options.logger ?? false),
     bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
     genReqId: () => randomUUID().replaceAll("-", ""),
+    // Requests that arrive while closing get OpenAI's error shape (the onRequest hook below).
+    return503OnClosing: false,
     serverFactory: (h) => {
       handler = h;
       return createServer(h);
@@ -227,6 +229,22 @@ export async function createGateway(
 
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", `req_${request.id}`);
+    if (closing && request.url !== "/readyz" && request.url !== "/healthz") {
+      // On a keep-alive connection that was open when the drain began: refused, retryable
+      // elsewhere, and the connection closes after this answer.
+      reply.header("connection", "close");
+      done(
+        new HttpError(
+          503,
+          "The gateway is shutting down; retry the request (another instance will take it).",
+          "server_error",
+          null,
+          "shutting_down",
+          { "x-should-retry": "true" },
+        ),
+      );
+      return;
+    }
     inFlight++;
     reply.raw.once("close", () => {
       inFlight--;
@@ -347,7 +365,7 @@ export async function createGateway(
       const url = await app.listen({ port: o.port ?? 4000, host: o.host ?? "127.0.0.1" });
       return { url };
     },
-    async close(o = {}) {
+    close(o = {}) {
       if (closing) return closing;
       ready = false;
       const deadline = o.drainTimeoutMs ?? checked.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
