@@ -51,6 +51,24 @@ export interface GatewayConfig {
   readonly limits?: GatewayLimitsConfig;
   /** On SIGTERM / `close()`: longest wait for requests and streams in flight, ms (default 30 000). */
   readonly drainTimeoutMs?: number;
+  /** Prometheus metrics on `GET /metrics` (default on, unauthenticated). */
+  readonly metrics?: GatewayMetricsConfig;
+  /**
+   * OpenTelemetry spans and GenAI metrics of every upstream call through `@rephysco/otel` (an
+   * optional peer dependency, with `@opentelemetry/api`), sent to the global tracer and meter
+   * providers your OpenTelemetry SDK registers. Default off.
+   */
+  readonly otel?: boolean | { readonly captureContent?: boolean };
+}
+
+/** The `metrics` section of a {@link GatewayConfig}. */
+export interface GatewayMetricsConfig {
+  /** Serve `GET /metrics` (default `true`). */
+  readonly enabled?: boolean;
+  /** When set, `/metrics` needs `Authorization: Bearer <token>` (it names keys and spend). */
+  readonly bearerToken?: string;
+  /** Node process metrics (CPU, memory, event loop lag, GC) too (default `true`). */
+  readonly processMetrics?: boolean;
 }
 
 /** The `keys` section of a {@link GatewayConfig}. */
@@ -184,8 +202,31 @@ export function validateGatewayConfig(
       "redis",
       "limits",
       "drainTimeoutMs",
+      "metrics",
+      "otel",
     ],
   );
+  if (c.metrics !== undefined) {
+    if (!isRecord(c.metrics))
+      fail(["metrics"], "must be an object { enabled?, bearerToken?, processMetrics? }.");
+    const m = c.metrics as Record<string, unknown>;
+    known(m, ["metrics"], ["enabled", "bearerToken", "processMetrics"]);
+    for (const k of ["enabled", "processMetrics"])
+      if (m[k] !== undefined && typeof m[k] !== "boolean")
+        fail(["metrics", k], "must be true or false.");
+    if (
+      m.bearerToken !== undefined &&
+      (typeof m.bearerToken !== "string" || m.bearerToken.length < 16)
+    )
+      fail(["metrics", "bearerToken"], "must be a string of at least 16 characters.");
+  }
+  if (c.otel !== undefined && typeof c.otel !== "boolean") {
+    if (!isRecord(c.otel)) fail(["otel"], "must be true, false or { captureContent? }.");
+    known(c.otel as Record<string, unknown>, ["otel"], ["captureContent"]);
+    const cc = (c.otel as Record<string, unknown>).captureContent;
+    if (cc !== undefined && typeof cc !== "boolean")
+      fail(["otel", "captureContent"], "must be true or false.");
+  }
   if (c.drainTimeoutMs !== undefined) {
     const t = c.drainTimeoutMs;
     if (typeof t !== "number" || !Number.isInteger(t) || t < 0 || t > MAX_TIMER)

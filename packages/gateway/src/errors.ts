@@ -23,6 +23,7 @@ export class HttpError extends Error {
     readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
+    this.name = "HttpError";
   }
 }
 

@@ -8,6 +8,7 @@ import {
   listProviders,
   type Middleware,
   type Provider,
+  type RephyscoEvent,
   type ResponseFormat,
 } from "@rephysco/core";
 import type { GatewayConfig, ModelRoute } from "./config.js";
@@ -26,6 +27,16 @@ export interface Resolved {
   readonly provider: Provider;
   /** Whether every provider the route can reach takes a response format. */
   readonly structuredOutput: boolean;
+  /** Whether answers of this route are cached. */
+  readonly cached: boolean;
+}
+
+/** What every client of a gateway gets besides its route: middleware and an event listener. */
+export interface ClientExtras {
+  /** Added after the limits middleware (timing, telemetry). */
+  readonly middleware?: readonly Middleware[];
+  /** Every client event (metrics). */
+  readonly onEvent?: (event: RephyscoEvent) => void;
 }
 
 /**
@@ -73,9 +84,17 @@ export class Router {
    * @param fleet - the shared cache and limits (absent: core's disk cache, no limits).
    * @param cacheNamespace - a key's private cache namespace (its own clients, its own entries).
    */
-  constructor(config: GatewayConfig, fleet?: Fleet, cacheNamespace?: string) {
+  readonly #extras: ClientExtras;
+
+  constructor(
+    config: GatewayConfig,
+    fleet?: Fleet,
+    cacheNamespace?: string,
+    extras: ClientExtras = {},
+  ) {
     this.#config = config;
     this.#fleet = fleet;
+    this.#extras = extras;
     this.#cache = fleet
       ? cacheNamespace === undefined
         ? fleet.cache
@@ -105,7 +124,11 @@ export class Router {
       provider,
       ...(route.model !== undefined && { model: route.model }),
       ...(route.cache === true && { cache: this.#cache }),
-      ...(this.#fleet?.middleware && { middleware: [this.#fleet.middleware] }),
+      middleware: [
+        ...(this.#fleet?.middleware ? [this.#fleet.middleware] : []),
+        ...(this.#extras.middleware ?? []),
+      ],
+      ...(this.#extras.onEvent && { onEvent: this.#extras.onEvent }),
       ...(route.retries !== undefined && {
         retry: route.retries === 0 ? false : { maxRetries: route.retries },
       }),
@@ -142,6 +165,7 @@ export class Router {
       model: undefined,
       provider,
       structuredOutput,
+      cached: route.cache === true,
     };
   }
 

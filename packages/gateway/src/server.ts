@@ -1,13 +1,21 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isAbortError, ProviderError } from "@rephysco/core";
+import { isAbortError, type Middleware, ProviderError } from "@rephysco/core";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
-import { type GatewayConfig, validateGatewayConfig } from "./config.js";
+import { type GatewayConfig, GatewayConfigError, validateGatewayConfig } from "./config.js";
 import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
 import { cacheNamespaceOf, createFleet, keyTag } from "./fleet.js";
 import { type KeyIdentity, KeyRing, modelAllowed } from "./keys.js";
+import {
+  GatewayMetrics,
+  ms3,
+  type RequestRecord,
+  recordAnswer,
+  timingMiddleware,
+  track,
+} from "./observe.js";
 import { ChunkWriter, completionBody, drained } from "./respond.js";
-import { Router, setResponseFormat } from "./routes.js";
+import { type ClientExtras, Router, setResponseFormat } from "./routes.js";
 import { translateRequest } from "./translate.js";
 
 /** Options of the gateway process itself. */
@@ -20,6 +28,12 @@ export interface GatewayOptions {
    * request bodies, model output or upstream bodies.
    */
   readonly logger?: boolean | "error" | "warn" | "info";
+  /**
+   * Middleware added to every upstream client (after the gateway's own limits), for example
+   * `otel({ tracerProvider })` from `@rephysco/otel`. The config's `otel: true` adds `otel()`
+   * with the global providers.
+   */
+  readonly middleware?: readonly Middleware[];
 }
 
 /** A running (or ready to run) gateway. */
@@ -49,10 +63,31 @@ const KNOWN_PATHS: Readonly<Record<string, string>> = {
   "/readyz": "GET, HEAD",
 };
 
+/** `otel()` of `@rephysco/otel` when the config asks for it (an optional peer dependency). */
+async function otelMiddleware(option: GatewayConfig["otel"]): Promise<Middleware[]> {
+  if (!option) return [];
+  let mod: { otel(o?: { captureContent?: boolean }): Middleware[] };
+  try {
+    mod = (await import("@rephysco/otel")) as typeof mod;
+  } catch (error) {
+    throw new GatewayConfigError(
+      `cannot load @rephysco/otel (${(error as Error).message}): install it and @opentelemetry/api next to the gateway.`,
+      { field: "otel" },
+    );
+  }
+  return mod.otel(
+    typeof option === "object" && option.captureContent !== undefined
+      ? { captureContent: option.captureContent }
+      : {},
+  );
+}
+
 /** The model each chat request was routed to, for the failure log. */
 const routedModel = new WeakMap<FastifyRequest, string>();
 /** The virtual key of each authenticated request. */
 const keyOf = new WeakMap<FastifyRequest, KeyIdentity>();
+/** What the access log and metrics learn about each request. */
+const records = new WeakMap<FastifyRequest, RequestRecord>();
 
 const DEFAULT_DRAIN_MS = 30_000;
 
@@ -193,12 +228,24 @@ export async function createGateway(
       })
     : undefined;
   await ring?.load();
+  const metrics =
+    checked.metrics?.enabled === false
+      ? undefined
+      : new GatewayMetrics({ defaultMetrics: checked.metrics?.processMetrics !== false });
+  const extras: ClientExtras = {
+    middleware: [
+      timingMiddleware,
+      ...(await otelMiddleware(checked.otel)),
+      ...(options.middleware ?? []),
+    ],
+    ...(metrics && { onEvent: (e) => metrics.event(e) }),
+  };
   const fleet = createFleet(checked, ring);
   // Keys that keep their cached answers to themselves: their own clients, built on first use.
   const privateRouters = new Map<string, Router>();
   let router: Router;
   try {
-    router = new Router(checked, fleet);
+    router = new Router(checked, fleet, undefined, extras);
   } catch (error) {
     await fleet.close();
     throw error;
@@ -215,6 +262,8 @@ export async function createGateway(
       typeof options.logger === "string" ? { level: options.logger } : (options.logger ?? false),
     bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
     genReqId: () => randomUUID().replaceAll("-", ""),
+    // One access line per request is written below (with model, tokens, cost...), not Fastify's two.
+    disableRequestLogging: true,
     // Requests that arrive while closing get OpenAI's error shape (the onRequest hook below).
     return503OnClosing: false,
     serverFactory: (h) => {
@@ -224,6 +273,7 @@ export async function createGateway(
   });
 
   log = app.log;
+  const accessLog = options.logger === true || options.logger === "info";
   // Only JSON bodies: anything else (text/plain included) gets the 415.
   app.removeContentTypeParser("text/plain");
 
@@ -246,9 +296,18 @@ export async function createGateway(
       return;
     }
     inFlight++;
-    reply.raw.once("close", () => {
+    const record: RequestRecord = { start: performance.now(), upstreamMs: 0 };
+    records.set(request, record);
+    metrics?.started();
+    const res = reply.raw;
+    res.once("close", () => {
       inFlight--;
       if (inFlight === 0 && idle) idle();
+      const ms = performance.now() - record.start;
+      // A response cut before it ended (client gone, drain deadline) is logged as 499.
+      const status = res.writableFinished ? res.statusCode : 499;
+      metrics?.finished(record, status, ms / 1000);
+      if (record.model !== undefined && accessLog) accessLine(request, record, status, ms);
     });
     done();
   });
@@ -277,7 +336,7 @@ export async function createGateway(
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?", 1)[0] ?? "";
-    const allow = KNOWN_PATHS[path];
+    const allow = KNOWN_PATHS[path] ?? (metrics && path === "/metrics" ? "GET, HEAD" : undefined);
     if (allow)
       return sendError(
         reply,
@@ -303,6 +362,21 @@ export async function createGateway(
   });
 
   app.get("/healthz", (_req, reply) => reply.send({ status: "ok" }));
+  if (metrics) {
+    const token = checked.metrics?.bearerToken;
+    app.get("/metrics", async (request, reply) => {
+      if (token !== undefined && request.headers.authorization !== `Bearer ${token}`)
+        throw new HttpError(
+          401,
+          "The metrics need Authorization: Bearer <metrics.bearerToken>.",
+          "invalid_request_error",
+          null,
+          "invalid_api_key",
+        );
+      const body = await metrics.registry.metrics();
+      return reply.header("content-type", metrics.registry.contentType).send(body);
+    });
+  }
   app.get("/readyz", (_req, reply) =>
     ready ? reply.send({ status: "ready" }) : reply.code(503).send({ status: "not ready" }),
   );
@@ -346,13 +420,41 @@ export async function createGateway(
     if (identity && !fleet.sharesCache(identity)) {
       let own = privateRouters.get(identity.name);
       if (!own) {
-        own = new Router(checked, fleet, cacheNamespaceOf(identity.name));
+        own = new Router(checked, fleet, cacheNamespaceOf(identity.name), extras);
         privateRouters.set(identity.name, own);
       }
       return chat(request, reply, own, identity);
     }
     return chat(request, reply, router, identity);
   });
+
+  /** The access line of a chat request: never the key, the prompt or the answer. */
+  function accessLine(request: FastifyRequest, r: RequestRecord, status: number, ms: number) {
+    request.log.info(
+      {
+        key: r.key,
+        model: r.model,
+        provider: r.provider,
+        upstreamModel: r.upstreamModel,
+        stream: r.stream,
+        status,
+        cache: r.cache,
+        ...(r.usage && {
+          tokens: {
+            prompt: r.usage.promptTokens,
+            completion: r.usage.completionTokens,
+            total: r.usage.totalTokens,
+          },
+        }),
+        ...(r.cost && { costUsd: r.cost.total }),
+        latencyMs: ms3(ms),
+        upstreamMs: ms3(r.upstreamMs),
+        ...(r.overheadMs !== undefined && { overheadMs: ms3(r.overheadMs) }),
+        ...(r.errorType && { error: r.errorType }),
+      },
+      "request",
+    );
+  }
 
   await app.ready();
   ready = true;
@@ -400,7 +502,30 @@ async function chat(
   router: Router,
   identity: KeyIdentity | undefined,
 ): Promise<FastifyReply | undefined> {
+  const record = records.get(request)!;
+  const body = request.body as { model?: unknown } | null;
+  if (typeof body?.model === "string") record.model = body.model;
+  if (identity) record.key = identity.name;
+  try {
+    return await serveChat(request, reply, router, identity, record);
+  } catch (error) {
+    const e = error as { name?: unknown; provider?: unknown };
+    if (typeof e?.name === "string") record.errorType = e.name;
+    if (typeof e?.provider === "string" && record.provider === undefined)
+      record.provider = e.provider;
+    throw error;
+  }
+}
+
+async function serveChat(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  router: Router,
+  identity: KeyIdentity | undefined,
+  record: RequestRecord,
+): Promise<FastifyReply | undefined> {
   const plan = translateRequest(request.body);
+  record.stream = plan.stream;
   if (identity && !modelAllowed(identity.record.models, plan.model))
     throw new HttpError(
       403,
@@ -411,7 +536,10 @@ async function chat(
     );
   const route = router.resolve(plan.model);
   routedModel.set(request, route.model ?? route.client.model ?? plan.model);
+  record.provider = route.provider.name;
+  record.cache = route.cached ? "miss" : "off";
   const ac = new AbortController();
+  track(ac.signal, record);
   const res = reply.raw;
   // The client went away before the answer was complete: stop the upstream call.
   res.on("close", () => {
@@ -449,9 +577,13 @@ async function chat(
       if (clientGone(error)) return undefined;
       throw error;
     }
+    recordAnswer(record, answer, route.cached);
+    const bodyText = completionBody(id, created, answer);
+    record.overheadMs = performance.now() - record.start - record.upstreamMs;
     return reply
       .header("content-type", "application/json")
-      .send(completionBody(id, created, answer));
+      .header("x-rephysco-overhead-ms", ms3(record.overheadMs).toString())
+      .send(bodyText);
   }
 
   const iterator = client.stream(plan.messages, options)[Symbol.asyncIterator]();
@@ -465,7 +597,10 @@ async function chat(
     throw error;
   }
   reply.hijack();
+  // Up to the first byte: the stream's time to first part was upstream.
+  record.overheadMs = performance.now() - record.start - record.upstreamMs;
   res.writeHead(200, {
+    "x-rephysco-overhead-ms": ms3(record.overheadMs).toString(),
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     connection: "keep-alive",
@@ -473,6 +608,7 @@ async function chat(
   });
   const writer = new ChunkWriter(id, created, plan.includeUsage);
   try {
+    if (!next.done) recordChunk(record, next.value, route.cached);
     // Written inline; a promise only when the socket's buffer is full.
     if (!res.write(writer.start((!next.done && next.value.model) || route.model || client.model)))
       await drained(res);
@@ -481,7 +617,9 @@ async function chat(
         await iterator.return?.();
         return undefined;
       }
-      const s = writer.chunk(next.value);
+      const v = next.value;
+      if (v.usage !== undefined || v.cached !== undefined) recordChunk(record, v, route.cached);
+      const s = writer.chunk(v);
       if (s && !res.write(s)) await drained(res);
       next = await iterator.next();
     }
@@ -496,4 +634,17 @@ async function chat(
     res.end(errorEvent(error));
   }
   return undefined;
+}
+
+/** The record's fields from a stream chunk that carries usage, cost or the cache flag. */
+function recordChunk(
+  r: RequestRecord,
+  c: import("@rephysco/core").StreamChunk,
+  cacheable: boolean,
+): void {
+  if (c.provider !== undefined) r.provider = c.provider;
+  if (c.model !== undefined) r.upstreamModel = c.model;
+  if (c.usage) r.usage = c.usage;
+  if (c.cost) r.cost = c.cost;
+  if (c.cached !== undefined) r.cache = c.cached ? "hit" : cacheable ? "miss" : "off";
 }
