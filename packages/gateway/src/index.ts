@@ -29,3 +29,4 @@ export {
   type VirtualKeyRecord,
 } from "./keys.js";
 export { createGateway, type Gateway, type GatewayOptions } from "./server.js";
+export { createFastFetch, type FastFetch, type FastFetchOptions } from "./transport.js";

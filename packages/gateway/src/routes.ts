@@ -37,6 +37,17 @@ export interface ClientExtras {
   readonly middleware?: readonly Middleware[];
   /** Every client event (metrics). */
   readonly onEvent?: (event: RephyscoEvent) => void;
+  /**
+   * The `fetch` of upstream calls, unless a provider's settings name their own. Gemini keeps
+   * Node's (its image downloader checks addresses at connect time only with Node's `http`).
+   */
+  readonly fetch?: typeof globalThis.fetch;
+}
+
+/** Providers whose own transport matters for safety (the Gemini image downloader). */
+function keepsOwnFetch(id: string): boolean {
+  const info = listProviders().find((p) => p.id === id);
+  return (info?.aliasOf ?? id) === "gemini";
 }
 
 /**
@@ -114,7 +125,10 @@ export class Router {
   }
 
   #settingsOf(provider: string): Readonly<Record<string, unknown>> | undefined {
-    return this.#config.providers?.[provider];
+    const s = this.#config.providers?.[provider];
+    const fetch = this.#extras.fetch;
+    if (!fetch || keepsOwnFetch(provider) || (s && "fetch" in s)) return s;
+    return { ...s, fetch };
   }
 
   #build(route: ModelRoute): Resolved {

@@ -30,6 +30,8 @@ export interface FastFetch {
    * flight, so read or cancel every body first. A dispatcher from the options is left open.
    */
   close(): Promise<void>;
+  /** Closes the pooled connections at once, failing requests still running (idempotent). */
+  destroy(): Promise<void>;
 }
 
 /**
@@ -63,6 +65,10 @@ export function createFastFetch(options: FastFetchOptions = {}): FastFetch {
     fetch: fetch as typeof globalThis.fetch,
     close() {
       closed ??= owned ? dispatcher.close() : Promise.resolve();
+      return closed;
+    },
+    destroy() {
+      closed ??= owned ? dispatcher.destroy() : Promise.resolve();
       return closed;
     },
   };
