@@ -24,6 +24,8 @@ interface Serving {
   readonly url: string;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /** Everything written to stdout so far (the JSON log). */
+  stdout(): string;
   /** Resolves with the exit code (or the signal that killed it). */
   readonly exited: Promise<number | string | null>;
 }
@@ -54,6 +56,10 @@ function serve(args: readonly string[], env: Record<string, string> = {}): Promi
   });
   running.add(child);
   let stderr = "";
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    stdout += d;
+  });
   const exited = new Promise<number | string | null>((resolve) => {
     child.on("close", (code, signal) => {
       running.delete(child);
@@ -64,7 +70,8 @@ function serve(args: readonly string[], env: Record<string, string> = {}): Promi
     child.stderr.setEncoding("utf8").on("data", (d: string) => {
       stderr += d;
       const match = /listening on (http:\/\/\S+?)[\s(]/.exec(stderr);
-      if (match) resolve({ child, url: match[1]!, stderr: () => stderr, exited });
+      if (match)
+        resolve({ child, url: match[1]!, stderr: () => stderr, stdout: () => stdout, exited });
     });
     child.on("error", reject);
     void exited.then((code) =>
@@ -190,6 +197,38 @@ describe("rephysco serve", () => {
     expect(content).toBe("abc");
     s.child.kill("SIGTERM");
     expect(await s.exited).toBe(0);
+  });
+
+  it("logs an access line per request on stdout (JSON); --log-level silent logs nothing", async () => {
+    const env = { OPENAI_API_KEY: "sk-upstream-0000", OPENAI_BASE_URL: `${mock.url}/v1` };
+    const s = await serve(["--port", "0"], env);
+    mock.enqueue({ text: "logged", usage: { promptTokens: 2, completionTokens: 3 } });
+    expect((await chat(s.url, "openai/gpt-4o-mini", "a private prompt")).status).toBe(200);
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && !line; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const found = s
+        .stdout()
+        .split("\n")
+        .find((l) => l.includes('"msg":"request"'));
+      if (found) line = JSON.parse(found) as Record<string, unknown>;
+    }
+    expect(line).toMatchObject({
+      model: "openai/gpt-4o-mini",
+      provider: "openai",
+      status: 200,
+      tokens: { prompt: 2, completion: 3, total: 5 },
+    });
+    expect(s.stdout()).not.toContain("a private prompt");
+    expect(s.stdout()).not.toContain("sk-upstream-0000");
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+
+    const quiet = await serve(["--port", "0", "--log-level", "silent"], env);
+    expect((await chat(quiet.url, "openai/gpt-4o-mini")).status).toBe(200);
+    quiet.child.kill("SIGTERM");
+    expect(await quiet.exited).toBe(0);
+    expect(quiet.stdout()).toBe("");
   });
 
   it("refuses a non-loopback --host without --allow-unauthenticated (exit 2, says why)", async () => {

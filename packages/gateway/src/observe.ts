@@ -90,6 +90,19 @@ export const timingMiddleware: Middleware = {
   },
 };
 
+/** Most label sets whose metric children are kept (then the map starts over; counts stay). */
+const MAX_LABEL_SETS = 10_000;
+
+/** The metric children of one label set. */
+interface LabelChildren {
+  readonly requests: { inc(v?: number): void };
+  readonly latency: { observe(v: number): void };
+  readonly overhead: { observe(v: number): void };
+  readonly prompt: { inc(v?: number): void };
+  readonly completion: { inc(v?: number): void };
+  readonly cost: { inc(v?: number): void };
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
@@ -104,6 +117,7 @@ export class GatewayMetrics {
   readonly #cost: Counter<"key" | "model" | "provider">;
   readonly #upstreamErrors: Counter<"provider" | "class">;
   readonly #inFlight: Gauge;
+  readonly #children = new Map<string, LabelChildren>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -167,22 +181,39 @@ export class GatewayMetrics {
     // A failed request's model string is the client's: counted under "" to bound the labels.
     const model = status < 400 ? r.model : "";
     const provider = r.provider ?? "";
-    const stream = r.stream ? "true" : "false";
-    this.#requests.inc({
-      key,
-      model,
-      provider,
-      status: String(status),
-      cache: r.cache ?? "off",
-      stream,
-    });
-    this.#latency.observe({ model, provider, stream }, seconds);
-    if (r.overheadMs !== undefined) this.#overhead.observe({ stream }, r.overheadMs / 1000);
-    if (r.usage) {
-      this.#tokens.inc({ key, model, provider, type: "prompt" }, r.usage.promptTokens);
-      this.#tokens.inc({ key, model, provider, type: "completion" }, r.usage.completionTokens);
+    const stream = r.stream === true;
+    const cache = r.cache ?? "off";
+    // Label sets repeat: their metric children are kept, so a request hashes no label object.
+    const id = `${key}\u0000${model}\u0000${provider}\u0000${status}\u0000${cache}\u0000${stream}`;
+    let c = this.#children.get(id);
+    if (!c) {
+      if (this.#children.size >= MAX_LABEL_SETS) this.#children.clear();
+      const s = stream ? "true" : "false";
+      c = {
+        requests: this.#requests.labels({
+          key,
+          model,
+          provider,
+          status: String(status),
+          cache,
+          stream: s,
+        }),
+        latency: this.#latency.labels({ model, provider, stream: s }),
+        overhead: this.#overhead.labels({ stream: s }),
+        prompt: this.#tokens.labels({ key, model, provider, type: "prompt" }),
+        completion: this.#tokens.labels({ key, model, provider, type: "completion" }),
+        cost: this.#cost.labels({ key, model, provider }),
+      };
+      this.#children.set(id, c);
     }
-    if (r.cost) this.#cost.inc({ key, model, provider }, r.cost.total);
+    c.requests.inc();
+    c.latency.observe(seconds);
+    if (r.overheadMs !== undefined) c.overhead.observe(r.overheadMs / 1000);
+    if (r.usage) {
+      c.prompt.inc(r.usage.promptTokens);
+      c.completion.inc(r.usage.completionTokens);
+    }
+    if (r.cost) c.cost.inc(r.cost.total);
   }
 
   /** A client event: failed attempts are counted by provider and error class. */

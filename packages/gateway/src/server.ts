@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { isAbortError, type Middleware, ProviderError } from "@rephysco/core";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { type GatewayConfig, GatewayConfigError, validateGatewayConfig } from "./config.js";
 import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
 import { cacheNamespaceOf, createFleet, keyTag } from "./fleet.js";
@@ -280,7 +280,7 @@ export async function createGateway(
     bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
     genReqId: () => randomUUID().replaceAll("-", ""),
     // One access line per request is written below (with model, tokens, cost...), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Requests that arrive while closing get OpenAI's error shape (the onRequest hook below).
     return503OnClosing: false,
     serverFactory: (h) => {

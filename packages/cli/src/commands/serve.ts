@@ -25,6 +25,8 @@ export interface ServeFlags {
   readonly redis?: string;
   /** Longest drain on SIGTERM, ms (overrides the config's `drainTimeoutMs`). */
   readonly drainTimeout?: number;
+  /** The log on stdout: `info` (access lines and failures), `warn`/`error` (failures), `silent`. */
+  readonly logLevel?: "info" | "warn" | "error" | "silent";
 }
 
 /** The keys file `rephysco serve` and `rephysco serve keys` use when nothing names one. */
@@ -144,9 +146,9 @@ export async function runServe(flags: ServeFlags, term: Terminal): Promise<ExitC
 
   let gateway: Gateway;
   try {
-    // Failures (upstream 5xx, mid-stream errors) as JSON lines on stdout; requests themselves
-    // are not logged yet (access logs are a later step).
-    gateway = await createGateway(config, { logger: "warn" });
+    // JSON lines on stdout: an access line per request and failures (pino, through Fastify).
+    const level = flags.logLevel ?? "info";
+    gateway = await createGateway(config, { logger: level === "silent" ? false : level });
   } catch (e) {
     const message =
       e instanceof Error && e.name === "KeysFileError" ? e.message : formatError(e).message;
@@ -353,6 +355,14 @@ export function registerServeCommand(
       "--drain-timeout <ms>",
       "on SIGTERM, longest wait for requests and streams in flight",
       parseMs,
+    )
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "stdout log: info (access lines + failures), warn, error, silent",
+      )
+        .choices(["info", "warn", "error", "silent"])
+        .default("info"),
     )
     .action(async (flags: ServeFlags) => {
       setExitCode(await runServe(flags, term));
