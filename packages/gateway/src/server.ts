@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { isAbortError, type Middleware, ProviderError } from "@rephysco/core";
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import pino from "pino";
 import { type GatewayConfig, GatewayConfigError, validateGatewayConfig } from "./config.js";
 import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
 import { cacheNamespaceOf, createFleet, keyTag } from "./fleet.js";
@@ -275,8 +276,14 @@ export async function createGateway(
   let closing: Promise<void> | undefined;
   let idle: (() => void) | undefined;
   const app = Fastify({
-    logger:
-      typeof options.logger === "string" ? { level: options.logger } : (options.logger ?? false),
+    // The gateway's own pino (pinned here), JSON lines on stdout; none when the log is off.
+    ...(options.logger
+      ? {
+          loggerInstance: pino({
+            level: typeof options.logger === "string" ? options.logger : "info",
+          }),
+        }
+      : { logger: false }),
     bodyLimit: checked.maxBodyBytes ?? DEFAULT_MAX_BODY,
     genReqId: () => randomUUID().replaceAll("-", ""),
     // One access line per request is written below (with model, tokens, cost...), not Fastify's two.
