@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { hasProvider } from "@rephysco/core";
+import { hasProvider, type PriceOverrides } from "@rephysco/core";
+import { validatePriceOverrides } from "@rephysco/core/http";
 import type { BudgetRule, CooldownOptions, RateLimitRule } from "@rephysco/limits";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 
@@ -59,6 +60,11 @@ export interface GatewayConfig {
    * providers your OpenTelemetry SDK registers. Default off.
    */
   readonly otel?: boolean | { readonly captureContent?: boolean };
+  /**
+   * Prices (USD per million tokens) by provider and model, over core's price sheet: for cost in
+   * logs and metrics, and for USD budgets of models the sheet does not know (self-hosted ones).
+   */
+  readonly prices?: PriceOverrides;
 }
 
 /** The `metrics` section of a {@link GatewayConfig}. */
@@ -204,8 +210,16 @@ export function validateGatewayConfig(
       "drainTimeoutMs",
       "metrics",
       "otel",
+      "prices",
     ],
   );
+  if (c.prices !== undefined) {
+    try {
+      validatePriceOverrides(c.prices);
+    } catch (error) {
+      fail(["prices"], (error as Error).message);
+    }
+  }
   if (c.metrics !== undefined) {
     if (!isRecord(c.metrics))
       fail(["metrics"], "must be an object { enabled?, bearerToken?, processMetrics? }.");

@@ -147,6 +147,7 @@ export class Router {
         retry: route.retries === 0 ? false : { maxRetries: route.retries },
       }),
       ...(route.timeoutMs !== undefined && { timeoutMs: route.timeoutMs }),
+      ...(this.#config.prices && { prices: this.#config.prices }),
       ...(route.fallbacks &&
         route.fallbacks.length > 0 && {
           fallbacks: route.fallbacks.map((f) => {

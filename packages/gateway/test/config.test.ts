@@ -108,3 +108,56 @@ models:
     ).rejects.toMatchObject({ name: "GatewayConfigError", field: "models.a.retries" });
   });
 });
+
+describe("gateway config: keys, redis, limits, metrics, otel, prices, drain", () => {
+  it("parses every section and resolves keys.file against the config file", () => {
+    const c = parseGatewayConfig(
+      `
+drainTimeoutMs: 5000
+keys: { file: ./keys.json, shareCache: false }
+redis: { url: "redis://127.0.0.1:6379/0", prefix: "gw:" }
+limits:
+  onLimit: wait
+  maxWaitMs: 1000
+  rateLimits: [{ requests: 10, per: model }]
+  budgets: [{ name: daily, usd: 5, period: day }]
+metrics: { enabled: true, bearerToken: "0123456789abcdef", processMetrics: false }
+otel: { captureContent: false }
+prices: { openai: { my-model: { input: 1, output: 2 } } }
+`,
+      "/etc/rephysco/gw.yaml",
+    );
+    expect(c.keys).toEqual({ file: "/etc/rephysco/keys.json", shareCache: false });
+    expect(c.redis?.prefix).toBe("gw:");
+    expect(c.limits?.rateLimits?.[0]?.requests).toBe(10);
+    expect(c.metrics?.processMetrics).toBe(false);
+    expect(c.prices?.openai?.["my-model"]?.output).toBe(2);
+  });
+
+  it("names the line and field of each bad value", () => {
+    const cases: [string, RegExp][] = [
+      ["drainTimeoutMs: -1\n", /gw\.yaml:1: drainTimeoutMs: must be an integer from 0/],
+      ["keys: { file: 3 }\n", /keys\.file: must be a file path/],
+      ["keys: { share: true }\n", /keys\.share: unknown field/],
+      ["redis: { url: http://x }\n", /redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/],
+      ["limits: { rateLimit: [] }\n", /limits\.rateLimit: unknown field/],
+      [
+        "metrics: { bearerToken: short }\n",
+        /metrics\.bearerToken: must be a string of at least 16/,
+      ],
+      ["metrics: { enabled: yes please }\n", /metrics\.enabled: must be true or false/],
+      ["otel: { content: true }\n", /otel\.content: unknown field/],
+      [
+        "prices: { openai: { m: { input: x } } }\n",
+        /prices: .*input must be a non-negative number/,
+      ],
+    ];
+    for (const [text, re] of cases) expect(error(text).message, text).toMatch(re);
+  });
+
+  it("stops the start on an invalid limits rule, naming limits", async () => {
+    await expect(createGateway({ limits: { rateLimits: [{ requests: 0 }] } })).rejects.toThrow(
+      /limits: .*positive integer/,
+    );
+  });
+});

@@ -203,6 +203,45 @@ describe("a gateway with virtual keys", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
+  it("counts a USD budget with the config's prices; without a price it is a 500 that says to add one", async () => {
+    const usdFile = tempFile("usd.json");
+    const { key } = await createVirtualKey(usdFile, "usd", { budget: { usd: 1, period: "day" } });
+    const config = {
+      keys: { file: usdFile },
+      models: { local: { provider: "openai", model: "my-local-model" } },
+      providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: "sk-upstream-secret" } },
+    };
+    const ask2 = (base: string) =>
+      new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 }).chat.completions.create({
+        model: "local",
+        max_tokens: 10,
+        messages: [{ role: "user", content: "hi" }],
+      });
+    const unpriced = await createGateway(config);
+    try {
+      const base = (await unpriced.listen({ port: 0 })).url;
+      const err = await ask2(base).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+      expect((err as Error).message).toMatch(/has no price/);
+    } finally {
+      await unpriced.close();
+    }
+    const priced = await createGateway({
+      ...config,
+      prices: { openai: { "my-local-model": { input: 1000, output: 1000 } } },
+    });
+    try {
+      const base = (await priced.listen({ port: 0 })).url;
+      upstream.enqueue({ text: "a", usage: { promptTokens: 600, completionTokens: 600 } });
+      await ask2(base); // $1.20 spent: over the $1 cap
+      const err = await ask2(base).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+      expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).toBe("budget_exceeded");
+    } finally {
+      await priced.close();
+    }
+  });
+
   it("shares cached answers between keys by default; a key with its own cache does not", async () => {
     const q = `cache me ${Date.now()}`;
     await ask(keys.open!, q, "cached");
