@@ -1,26 +1,14 @@
-import { createHash } from "node:crypto";
 import { redisStore } from "@rephysco/cache-redis";
+import { type CacheEntry, type CacheStore, fileStore, type Middleware } from "@rephysco/core";
 import {
-  type CacheEntry,
-  type CacheStore,
-  fileStore,
-  type Middleware,
-  type WrapGenerateOptions,
-  type WrapStreamOptions,
-} from "@rephysco/core";
-import {
-  type BudgetRule,
+  type LimitStore,
   type LimitsMiddleware,
   limits,
   memoryLimitStore,
-  type RateLimitRule,
   redisLimitStore,
 } from "@rephysco/limits";
 import { type GatewayConfig, GatewayConfigError } from "./config.js";
-import type { KeyIdentity, KeyRing } from "./keys.js";
-
-/** The call tag of a key's requests: what its limits count under. */
-export const keyTag = (name: string): string => `key:${name}`;
+import type { KeyIdentity } from "./keys.js";
 
 /**
  * A view of a cache store under a namespace: answers cached for a key that does not share its
@@ -36,9 +24,12 @@ function namespaced(store: CacheStore, namespace: string): CacheStore {
   };
 }
 
-/** The namespace of a key's private cache entries. */
-export function cacheNamespaceOf(name: string): string {
-  return `k${createHash("sha256").update(name).digest("hex").slice(0, 24)}`;
+/**
+ * The namespace of a key's private cache entries: from the key's hash, so a revoked name made
+ * again (a new key) starts with an empty cache.
+ */
+export function cacheNamespaceOf(identity: KeyIdentity): string {
+  return `k${identity.record.hash.slice(7, 31)}`;
 }
 
 /** What makes instances share: the cache store, the limit store and the limits middleware. */
@@ -47,45 +38,14 @@ export interface Fleet {
   readonly cache: CacheStore;
   /** The same store, private to one key (see {@link cacheNamespaceOf}). */
   cacheFor(namespace: string): CacheStore;
-  /** The limits of the gateway and of its keys, as one attempt-level middleware (none: no limits anywhere). */
+  /** The gateway-wide limits, as an attempt-level middleware (none: no limits configured and no Redis). */
   readonly middleware: Middleware | undefined;
   /** Whether the requests of a key share cached answers with other keys. */
   sharesCache(identity: KeyIdentity): boolean;
-  /** Rebuilds the key limits after the keys changed. */
-  rebuild(): void;
+  /** Where counts live: virtual keys' limits count here too. */
+  readonly limitStore: LimitStore;
   /** Waits for pending limit settlements and closes the Redis connections. */
   close(): Promise<void>;
-}
-
-function keyRules(identities: readonly KeyIdentity[]): {
-  rateLimits: RateLimitRule[];
-  budgets: BudgetRule[];
-} {
-  const rateLimits: RateLimitRule[] = [];
-  const budgets: BudgetRule[] = [];
-  for (const { name, record } of identities) {
-    const per = { tag: keyTag(name) };
-    const r = record.rateLimit;
-    if (r)
-      rateLimits.push({
-        name: `key:${name}`,
-        per,
-        ...(r.requests !== undefined && { requests: r.requests }),
-        ...(r.tokens !== undefined && { tokens: r.tokens }),
-        ...(r.windowMs !== undefined && { windowMs: r.windowMs }),
-        onLimit: "fail",
-      });
-    const b = record.budget;
-    if (b)
-      budgets.push({
-        name: `key:${name}`,
-        per,
-        ...(b.usd !== undefined && { usd: b.usd }),
-        ...(b.tokens !== undefined && { tokens: b.tokens }),
-        ...(b.period !== undefined && { period: b.period }),
-      });
-  }
-  return { rateLimits, budgets };
 }
 
 /**
@@ -94,7 +54,7 @@ function keyRules(identities: readonly KeyIdentity[]): {
  *
  * @throws {GatewayConfigError} when the `limits` section is invalid.
  */
-export function createFleet(config: GatewayConfig, ring: KeyRing | undefined): Fleet {
+export function createFleet(config: GatewayConfig): Fleet {
   const redis = config.redis;
   const prefix = redis?.prefix ?? "rephysco:";
   const cacheStore = redis
@@ -109,9 +69,8 @@ export function createFleet(config: GatewayConfig, ring: KeyRing | undefined): F
   const base = config.limits ?? {};
 
   const build = (): LimitsMiddleware | undefined => {
-    const fromKeys = keyRules(ring?.identities() ?? []);
-    const rateLimits = [...(base.rateLimits ?? []), ...fromKeys.rateLimits];
-    const budgets = [...(base.budgets ?? []), ...fromKeys.budgets];
+    const rateLimits = base.rateLimits ?? [];
+    const budgets = base.budgets ?? [];
     if (rateLimits.length === 0 && budgets.length === 0 && base.cooldowns === undefined && !redis)
       return undefined;
     try {
@@ -130,32 +89,15 @@ export function createFleet(config: GatewayConfig, ring: KeyRing | undefined): F
     }
   };
 
-  let current = build();
-  // Old middlewares still settling after a rebuild: closed at shutdown.
-  const retired: LimitsMiddleware[] = [];
-  // A stable middleware in every client that hands each attempt to the current limits.
-  const delegate: Middleware = {
-    level: "attempt",
-    wrapGenerate: (o: WrapGenerateOptions) =>
-      current?.wrapGenerate ? current.wrapGenerate(o) : o.doGenerate(),
-    wrapStream: (o: WrapStreamOptions) =>
-      current?.wrapStream ? current.wrapStream(o) : o.doStream(),
-    onEvent: (event) => current?.onEvent?.(event),
-  };
-  const limited = current !== undefined || ring !== undefined;
-
+  const current = build();
   return {
     cache,
     cacheFor: (namespace) => namespaced(cache, namespace),
-    middleware: limited ? delegate : undefined,
+    middleware: current,
+    limitStore,
     sharesCache: (identity) => identity.record.shareCache ?? shareByDefault,
-    rebuild() {
-      const next = build();
-      if (current) retired.push(current);
-      current = next;
-    },
     async close() {
-      await Promise.allSettled([current?.close(), ...retired.map((m) => m.close())]);
+      await current?.close();
       await Promise.allSettled([cacheStore?.close(), redisLimits?.close()]);
     },
   };

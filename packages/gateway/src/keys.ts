@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { unwatchFile, watchFile } from "node:fs";
-import { chmod, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /** Budget periods of a key, as UTC calendar periods (weeks start Monday). */
@@ -65,6 +65,10 @@ export const VIRTUAL_KEY_PREFIX = "rk-";
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const HASH_RE = /^sha256:[0-9a-f]{64}$/;
 const PERIODS: readonly KeyBudgetPeriod[] = ["minute", "hour", "day", "week", "month", "total"];
+/** Longest rate window (the longest timer Node.js keeps). */
+const MAX_WINDOW_MS = 2 ** 31 - 1;
+/** Largest USD budget (counted in nano-dollars, which must stay exact integers). */
+const MAX_USD = 1_000_000;
 /** Largest keys file read (a file of ~100 k keys). */
 const MAX_KEYS_FILE_BYTES = 32 * 1024 * 1024;
 
@@ -89,11 +93,11 @@ const isPositiveInt = (v: unknown): boolean => Number.isSafeInteger(v) && (v as 
  * Checks a key's policy; returns the first problem as a sentence naming the field, or
  * `undefined` when it is valid.
  */
-export function policyProblem(p: unknown): string | undefined {
+export function policyProblem(p: unknown, stored = false): string | undefined {
   if (!isRecord(p)) return "must be an object";
-  for (const k of Object.keys(p))
-    if (!["models", "rateLimit", "budget", "shareCache", "hash", "hint", "createdAt"].includes(k))
-      return `unknown field "${k}"`;
+  const fields = ["models", "rateLimit", "budget", "shareCache"];
+  if (stored) fields.push("hash", "hint", "createdAt");
+  for (const k of Object.keys(p)) if (!fields.includes(k)) return `unknown field "${k}"`;
   if (p.models !== undefined) {
     if (!Array.isArray(p.models) || p.models.length === 0)
       return "models must be a non-empty list of model names or patterns";
@@ -115,6 +119,8 @@ export function policyProblem(p: unknown): string | undefined {
     for (const k of ["requests", "tokens", "windowMs"] as const)
       if (r[k] !== undefined && !isPositiveInt(r[k]))
         return `rateLimit.${k} must be a positive integer`;
+    if (r.windowMs !== undefined && (r.windowMs as number) > MAX_WINDOW_MS)
+      return `rateLimit.windowMs must be at most ${MAX_WINDOW_MS} (about 24.8 days)`;
   }
   if (p.budget !== undefined) {
     const b = p.budget;
@@ -123,8 +129,11 @@ export function policyProblem(p: unknown): string | undefined {
       if (!["usd", "tokens", "period"].includes(k)) return `budget: unknown field "${k}"`;
     if ((b.usd === undefined) === (b.tokens === undefined))
       return "budget needs exactly one of usd and tokens";
-    if (b.usd !== undefined && !(typeof b.usd === "number" && Number.isFinite(b.usd) && b.usd > 0))
-      return "budget.usd must be a positive number";
+    if (
+      b.usd !== undefined &&
+      !(typeof b.usd === "number" && Number.isFinite(b.usd) && b.usd > 0 && b.usd <= MAX_USD)
+    )
+      return `budget.usd must be a positive number of at most ${MAX_USD}`;
     if (b.tokens !== undefined && !isPositiveInt(b.tokens))
       return "budget.tokens must be a positive integer";
     if (b.period !== undefined && !PERIODS.includes(b.period as KeyBudgetPeriod))
@@ -141,7 +150,7 @@ function checkFile(path: string, value: unknown): KeysFile {
   for (const [name, record] of Object.entries(value.keys)) {
     if (!NAME_RE.test(name))
       throw new KeysFileError(path, `invalid key name ${JSON.stringify(name)}.`);
-    const problem = policyProblem(record);
+    const problem = policyProblem(record, true);
     if (problem) throw new KeysFileError(path, `key "${name}": ${problem}.`);
     const r = record as Record<string, unknown>;
     if (typeof r.hash !== "string" || !HASH_RE.test(r.hash))
@@ -188,6 +197,47 @@ async function writeKeysFile(path: string, file: KeysFile): Promise<void> {
   await rename(tmp, path);
 }
 
+/** How long a lock file may live before it is taken as left behind by a crashed writer. */
+const STALE_LOCK_MS = 30_000;
+
+/**
+ * Runs `fn` holding `path.lock` (created exclusively): concurrent `keys create` / `revoke` take
+ * turns instead of overwriting each other's change. Waits up to 10 s; a lock older than 30 s is
+ * taken as left behind and removed.
+ */
+async function withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: "wx", mode: 0o600 });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const age = await stat(lock).then(
+        (st) => Date.now() - st.mtimeMs,
+        () => 0,
+      );
+      if (age > STALE_LOCK_MS) {
+        await rm(lock, { force: true });
+        continue;
+      }
+      if (Date.now() > until)
+        throw new KeysFileError(
+          path,
+          `another process holds ${lock}; if none is running, remove that file.`,
+        );
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(lock, { force: true });
+  }
+}
+
 /**
  * Creates a virtual key named `name` in the keys file (created if missing) and returns the key:
  * it is shown this once and only its hash is stored.
@@ -203,21 +253,23 @@ export async function createVirtualKey(
   checkKeyName(name);
   const problem = policyProblem(policy);
   if (problem) throw new TypeError(`Invalid policy of key "${name}": ${problem}.`);
-  const file = (await readKeysFile(path)) ?? { version: 1 as const, keys: {} };
-  if (file.keys[name])
-    throw new KeysFileError(
-      path,
-      `a key named "${name}" exists; revoke it first or pick another name.`,
-    );
-  const key = `${VIRTUAL_KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
-  const record: VirtualKeyRecord = {
-    hash: hashVirtualKey(key),
-    hint: key.slice(-4),
-    createdAt: new Date().toISOString(),
-    ...policy,
-  };
-  await writeKeysFile(path, { version: 1, keys: { ...file.keys, [name]: record } });
-  return { key, record };
+  return withLock(path, async () => {
+    const file = (await readKeysFile(path)) ?? { version: 1 as const, keys: {} };
+    if (file.keys[name])
+      throw new KeysFileError(
+        path,
+        `a key named "${name}" exists; revoke it first or pick another name.`,
+      );
+    const key = `${VIRTUAL_KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+    const record: VirtualKeyRecord = {
+      ...policy,
+      hash: hashVirtualKey(key),
+      hint: key.slice(-4),
+      createdAt: new Date().toISOString(),
+    };
+    await writeKeysFile(path, { version: 1, keys: { ...file.keys, [name]: record } });
+    return { key, record };
+  });
 }
 
 /**
@@ -228,11 +280,13 @@ export async function createVirtualKey(
  * @throws {KeysFileError} when the file cannot be read or written.
  */
 export async function revokeVirtualKey(path: string, name: string): Promise<boolean> {
-  const file = await readKeysFile(path);
-  if (!file?.keys[name]) return false;
-  const { [name]: _gone, ...rest } = file.keys;
-  await writeKeysFile(path, { version: 1, keys: rest });
-  return true;
+  return withLock(path, async () => {
+    const file = await readKeysFile(path);
+    if (!file?.keys[name]) return false;
+    const { [name]: _gone, ...rest } = file.keys;
+    await writeKeysFile(path, { version: 1, keys: rest });
+    return true;
+  });
 }
 
 /** A key the gateway accepted: its name and policy. */
@@ -312,12 +366,12 @@ export class KeyRing {
     watchFile(this.#path, { interval: 1000, persistent: false }, this.#changed);
   }
 
-  readonly #changed = (curr: { mtimeMs: number }, prev: { mtimeMs: number }): void => {
-    if (curr.mtimeMs === prev.mtimeMs) return;
-    this.#reloading = this.load().then(
-      () => this.#onChange?.(),
-      (error) => this.#onError(error),
-    );
+  // Called when the file's stat changed (a new inode after a rename, size, times): re-read it.
+  // Not only on a new mtime: two writes within one timestamp tick have the same one.
+  readonly #changed = (): void => {
+    this.#reloading = this.load()
+      .then(() => this.#onChange?.())
+      .catch((error: unknown) => this.#onError(error));
   };
 
   /** Stops polling and waits for a reload in progress. */

@@ -9,11 +9,16 @@ import type {
   WrapStreamOptions,
 } from "@rephysco/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Admission } from "./key-limits.js";
 
 /** What the access log and the metrics learn about one request; filled as it is served. */
 export interface RequestRecord {
   /** `performance.now()` when the request arrived. */
   readonly start: number;
+  /** A request of the API (`/v1/...`): logged and counted, whatever its outcome. */
+  readonly api: boolean;
+  /** The virtual key's admission, settled with what the request spent when it ends. */
+  admission?: Admission;
   /** The virtual key's name (never the key). */
   key?: string;
   /** The model as the client asked for it. */
@@ -90,6 +95,9 @@ export const timingMiddleware: Middleware = {
   },
 };
 
+/** Most distinct `model` label values (named models and provider/model routes). */
+const MAX_MODEL_LABELS = 500;
+
 /** Most label sets whose metric children are kept (then the map starts over; counts stay). */
 const MAX_LABEL_SETS = 10_000;
 
@@ -118,6 +126,21 @@ export class GatewayMetrics {
   readonly #upstreamErrors: Counter<"provider" | "class">;
   readonly #inFlight: Gauge;
   readonly #children = new Map<string, LabelChildren>();
+  /** Model names seen as labels (bounded: the strings are the clients'). */
+  readonly #models = new Set<string>();
+
+  /**
+   * The `model` label: the client's model of a request that succeeded, while fewer than
+   * {@link MAX_MODEL_LABELS} distinct ones were seen (then `"other"`); `""` for failures, whose
+   * strings are anything a client sends.
+   */
+  #modelLabel(model: string | undefined, status: number): string {
+    if (model === undefined || status >= 400) return "";
+    if (this.#models.has(model)) return model;
+    if (this.#models.size >= MAX_MODEL_LABELS || model.length > 200) return "other";
+    this.#models.add(model);
+    return model;
+  }
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -176,10 +199,9 @@ export class GatewayMetrics {
   /** A request ended (its response closed): counts it. */
   finished(r: RequestRecord, status: number, seconds: number): void {
     this.#inFlight.dec();
-    if (r.model === undefined) return; // not a chat request, or refused before routing
+    if (!r.api) return; // health, readiness, metrics
     const key = r.key ?? "";
-    // A failed request's model string is the client's: counted under "" to bound the labels.
-    const model = status < 400 ? r.model : "";
+    const model = this.#modelLabel(r.model, status);
     const provider = r.provider ?? "";
     const stream = r.stream === true;
     const cache = r.cache ?? "off";

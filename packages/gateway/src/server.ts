@@ -1,11 +1,20 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isAbortError, type Middleware, ProviderError } from "@rephysco/core";
+import {
+  type CallParams,
+  isAbortError,
+  type Middleware,
+  type PriceOverrides,
+  ProviderError,
+} from "@rephysco/core";
+import { findPrice } from "@rephysco/core/http";
+import { estimateTokens } from "@rephysco/limits";
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import pino from "pino";
 import { type GatewayConfig, GatewayConfigError, validateGatewayConfig } from "./config.js";
 import { errorEvent, HttpError, toErrorAnswer } from "./errors.js";
-import { cacheNamespaceOf, createFleet, keyTag } from "./fleet.js";
+import { cacheNamespaceOf, createFleet } from "./fleet.js";
+import { KeyLimiter } from "./key-limits.js";
 import { type KeyIdentity, KeyRing, modelAllowed } from "./keys.js";
 import {
   GatewayMetrics,
@@ -93,6 +102,22 @@ async function otelMiddleware(option: GatewayConfig["otel"]): Promise<Middleware
 
 /** The model each chat request was routed to, for the failure log. */
 const routedModel = new WeakMap<FastifyRequest, string>();
+/** Compares a header with a secret in constant time (by their SHA-256). */
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** What every chat request shares. */
+interface ChatContext {
+  /** Whether the gateway is draining. */
+  readonly closing: () => boolean;
+  readonly keyLimiter: KeyLimiter;
+  readonly prices: PriceOverrides | undefined;
+}
+
 /** The virtual key of each authenticated request. */
 const keyOf = new WeakMap<FastifyRequest, KeyIdentity>();
 /** What the access log and metrics learn about each request. */
@@ -226,14 +251,14 @@ export async function createGateway(
   const ring = checked.keys?.file
     ? new KeyRing(checked.keys.file, {
         onChange: () => {
-          fleet.rebuild();
           privateRouters.clear();
         },
-        onError: (error) =>
-          log?.error(
-            { failure: { type: "KeysFileError", message: (error as Error).message } },
-            "keys file reload failed; the previous keys stay in force",
-          ),
+        onError: (error) => {
+          const message = `keys file reload failed; the previous keys stay in force: ${(error as Error).message}`;
+          if (log)
+            log.error({ failure: { type: "KeysFileError", message } }, "keys file reload failed");
+          else process.emitWarning(message, "RephyscoGatewayWarning");
+        },
       })
     : undefined;
   await ring?.load();
@@ -257,7 +282,12 @@ export async function createGateway(
     ],
     ...(metrics && { onEvent: (e) => metrics.event(e) }),
   };
-  const fleet = createFleet(checked, ring);
+  const fleet = createFleet(checked);
+  const keyLimiter = new KeyLimiter(fleet.limitStore, (error) => {
+    const message = `the limit store failed: ${(error as Error)?.message ?? String(error)}`;
+    if (log) log.error({ failure: { type: "LimitStoreError", message } }, "limit store failed");
+    else process.emitWarning(message, "RephyscoGatewayWarning");
+  });
   // Keys that keep their cached answers to themselves: their own clients, built on first use.
   const privateRouters = new Map<string, Router>();
   let router: Router;
@@ -274,6 +304,8 @@ export async function createGateway(
   let ready = false;
   let inFlight = 0;
   let closing: Promise<void> | undefined;
+  /** Responses in flight: cut at the drain deadline, also when embedded in another server. */
+  const open = new Set<ServerResponse>();
   let idle: (() => void) | undefined;
   const app = Fastify({
     // The gateway's own pino (pinned here), JSON lines on stdout; none when the log is off.
@@ -320,24 +352,47 @@ export async function createGateway(
       return;
     }
     inFlight++;
-    const record: RequestRecord = { start: performance.now(), upstreamMs: 0 };
+    const api = request.url.startsWith("/v1/");
+    const record: RequestRecord = { start: performance.now(), upstreamMs: 0, api };
     records.set(request, record);
     metrics?.started();
     const res = reply.raw;
+    open.add(res);
     res.once("close", () => {
       inFlight--;
+      open.delete(res);
       if (inFlight === 0 && idle) idle();
       const ms = performance.now() - record.start;
       // A response cut before it ended (client gone, drain deadline) is logged as 499.
       const status = res.writableFinished ? res.statusCode : 499;
+      record.admission?.settle({
+        ...(record.usage && { usage: record.usage }),
+        ...(record.cost && { cost: record.cost }),
+        cached: record.cache === "hit",
+      });
       metrics?.finished(record, status, ms / 1000);
-      if (record.model !== undefined && accessLog) accessLine(request, record, status, ms);
+      if (api && accessLog) accessLine(request, record, status, ms);
     });
+    // Virtual keys: once the keys file exists, the API needs one of its keys, checked from the
+    // headers before any body is read.
+    if (api && ring?.enabled) {
+      const header = request.headers.authorization;
+      const identity = header ? ring.authenticate(header) : undefined;
+      if (!identity) {
+        done(header ? invalidKey() : missingKey());
+        return;
+      }
+      keyOf.set(request, identity);
+      record.key = identity.name;
+    }
     done();
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const e = error as { code?: string; statusCode?: number; message: string };
+    const e = error as { code?: string; statusCode?: number; message: string; name?: unknown };
+    const record = records.get(request);
+    if (record && record.errorType === undefined)
+      record.errorType = typeof e.name === "string" ? e.name : "Error";
     let mapped: unknown = error;
     if (typeof e.code === "string" && e.code.startsWith("FST_")) mapped = fastifyError(e);
     else if (
@@ -389,7 +444,7 @@ export async function createGateway(
   if (metrics) {
     const token = checked.metrics?.bearerToken;
     app.get("/metrics", async (request, reply) => {
-      if (token !== undefined && request.headers.authorization !== `Bearer ${token}`)
+      if (token !== undefined && !sameSecret(request.headers.authorization, `Bearer ${token}`))
         throw new HttpError(
           401,
           "The metrics need Authorization: Bearer <metrics.bearerToken>.",
@@ -414,17 +469,7 @@ export async function createGateway(
       owned_by: m.owned_by,
     })),
   });
-  // Virtual keys: once the keys file exists, the API routes need one of its keys.
-  const authenticate = (request: FastifyRequest): void => {
-    if (!ring?.enabled) return;
-    const header = request.headers.authorization;
-    if (!header) throw missingKey();
-    const identity = ring.authenticate(header);
-    if (!identity) throw invalidKey();
-    keyOf.set(request, identity);
-  };
   app.get("/v1/models", (request, reply) => {
-    authenticate(request);
     const allowed = keyOf.get(request)?.record.models;
     const body = allowed
       ? JSON.stringify({
@@ -438,18 +483,25 @@ export async function createGateway(
     return reply.header("content-type", "application/json; charset=utf-8").send(body);
   });
 
+  const ctx: ChatContext = { keyLimiter, prices: checked.prices, closing: () => !!closing };
   app.post(CHAT_PATH, (request, reply) => {
-    authenticate(request);
     const identity = keyOf.get(request);
     if (identity && !fleet.sharesCache(identity)) {
-      let own = privateRouters.get(identity.name);
+      const ns = cacheNamespaceOf(identity);
+      let own = privateRouters.get(ns);
       if (!own) {
-        own = new Router(checked, fleet, cacheNamespaceOf(identity.name), extras);
-        privateRouters.set(identity.name, own);
+        own = new Router(checked, fleet, ns, extras);
+        privateRouters.set(ns, own);
       }
-      return chat(request, reply, own, identity);
+      return chat(request, reply, own, identity, ctx);
     }
-    return chat(request, reply, router, identity);
+    return chat(request, reply, router, identity, ctx);
+  });
+  // Responses that end while the gateway drains close their connection: the client's next
+  // request opens a new one (to another instance) instead of meeting a cut socket.
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (closing) reply.header("connection", "close");
+    done(null, payload);
   });
 
   /** The access line of a chat request: never the key, the prompt or the answer. */
@@ -457,7 +509,9 @@ export async function createGateway(
     request.log.info(
       {
         key: r.key,
-        model: r.model,
+        // The client's string, bounded (a line is not a place for a megabyte).
+        model:
+          r.model !== undefined && r.model.length > 200 ? `${r.model.slice(0, 200)}…` : r.model,
         provider: r.provider,
         upstreamModel: r.upstreamModel,
         stream: r.stream,
@@ -510,8 +564,10 @@ export async function createGateway(
           ]);
           clearTimeout(timer);
         }
+        for (const res of open) res.destroy();
         app.server.closeAllConnections();
         await closed;
+        metrics?.registry.clear();
         await ring?.close();
         await fleet.close();
         // Every request is answered or cut by now: what is left upstream goes too.
@@ -527,13 +583,13 @@ async function chat(
   reply: FastifyReply,
   router: Router,
   identity: KeyIdentity | undefined,
+  ctx: ChatContext,
 ): Promise<FastifyReply | undefined> {
   const record = records.get(request)!;
   const body = request.body as { model?: unknown } | null;
   if (typeof body?.model === "string") record.model = body.model;
-  if (identity) record.key = identity.name;
   try {
-    return await serveChat(request, reply, router, identity, record);
+    return await serveChat(request, reply, router, identity, record, ctx);
   } catch (error) {
     const e = error as { name?: unknown; provider?: unknown };
     if (typeof e?.name === "string") record.errorType = e.name;
@@ -549,6 +605,7 @@ async function serveChat(
   router: Router,
   identity: KeyIdentity | undefined,
   record: RequestRecord,
+  ctx: ChatContext,
 ): Promise<FastifyReply | undefined> {
   const plan = translateRequest(request.body);
   record.stream = plan.stream;
@@ -564,6 +621,22 @@ async function serveChat(
   routedModel.set(request, route.model ?? route.client.model ?? plan.model);
   record.provider = route.provider.name;
   record.cache = route.cached ? "miss" : "off";
+  if (identity && (identity.record.rateLimit || identity.record.budget)) {
+    const model = route.model ?? route.client.model ?? plan.model;
+    const maxTokens = plan.options.maxTokens;
+    record.admission = await ctx.keyLimiter.admit(identity, {
+      // An estimate of the messages (and schema): the window is settled to the actual usage.
+      promptTokens: estimateTokens({
+        messages: plan.messages,
+        ...(plan.responseFormat && { responseFormat: plan.responseFormat }),
+      } as unknown as CallParams),
+      ...(maxTokens !== undefined && { maxTokens }),
+      priced:
+        findPrice(route.provider.name, [model], route.provider.prices?.models, ctx.prices) !==
+        undefined,
+      model,
+    });
+  }
   const ac = new AbortController();
   track(ac.signal, record);
   const res = reply.raw;
@@ -580,7 +653,6 @@ async function serveChat(
   const options = {
     ...plan.options,
     signal: ac.signal,
-    ...(identity && { tags: [keyTag(identity.name)] }),
     ...(route.model !== undefined && { model: route.model }),
   };
   const rid = request.id;
@@ -597,6 +669,7 @@ async function serveChat(
 
   if (!plan.stream) {
     let answer: Awaited<ReturnType<typeof route.client.generate>>;
+    const callStart = performance.now();
     try {
       answer = await client.generate(plan.messages, options);
     } catch (error) {
@@ -604,6 +677,10 @@ async function serveChat(
       throw error;
     }
     recordAnswer(record, answer, route.cached);
+    // No attempt was seen (the request joined an identical one in flight, or led one whose
+    // signal the cache replaced): the whole call was the upstream's wait.
+    if (record.upstreamMs === 0 && !answer.cached)
+      record.upstreamMs = performance.now() - callStart;
     const bodyText = completionBody(id, created, answer);
     record.overheadMs = performance.now() - record.start - record.upstreamMs;
     return reply
@@ -612,6 +689,7 @@ async function serveChat(
       .send(bodyText);
   }
 
+  const callStart = performance.now();
   const iterator = client.stream(plan.messages, options)[Symbol.asyncIterator]();
   let next: IteratorResult<import("@rephysco/core").StreamChunk, void>;
   // Nothing is sent before the first chunk: until then errors are plain HTTP errors and
@@ -623,13 +701,15 @@ async function serveChat(
     throw error;
   }
   reply.hijack();
-  // Up to the first byte: the stream's time to first part was upstream.
+  // Up to the first byte: the stream's time to first part was upstream (see generate above).
+  if (record.upstreamMs === 0 && !(!next.done && next.value.cached === true))
+    record.upstreamMs = performance.now() - callStart;
   record.overheadMs = performance.now() - record.start - record.upstreamMs;
   res.writeHead(200, {
     "x-rephysco-overhead-ms": ms3(record.overheadMs).toString(),
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
-    connection: "keep-alive",
+    connection: ctx.closing() ? "close" : "keep-alive",
     "x-request-id": `req_${rid}`,
   });
   const writer = new ChunkWriter(id, created, plan.includeUsage);
@@ -656,6 +736,8 @@ async function serveChat(
       return undefined;
     }
     // After the first byte: an error event the OpenAI SDK raises, never a clean end.
+    const name = (error as { name?: unknown } | null)?.name;
+    record.errorType = typeof name === "string" ? name : "Error";
     request.log.error({ failure: logFields(error, request) }, "upstream failed mid-stream");
     res.end(errorEvent(error));
   }

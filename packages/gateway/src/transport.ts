@@ -255,6 +255,47 @@ function onResponse(err: Error | null, data: Dispatcher.ResponseData<Call>): voi
   }
 }
 
+/** Request headers that describe a body, dropped when a redirect turns the request into a GET. */
+const BODY_HEADERS = [
+  "content-type",
+  "content-length",
+  "content-encoding",
+  "content-language",
+  "content-location",
+];
+
+/** The next hop of a redirect, by the fetch standard's rules, through Node's `fetch`. */
+function followRedirect(call: Call, status: number, location: string): Promise<Response> {
+  const from = new URL(call.href);
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch (e) {
+    return Promise.reject(fetchFailed(e));
+  }
+  if (call.init?.redirect === "error")
+    return Promise.reject(
+      fetchFailed(new Error(`redirect to ${to.origin} refused (redirect: "error")`)),
+    );
+  const method = call.method;
+  const toGet =
+    status === 303 ? method !== "HEAD" : (status === 301 || status === 302) && method === "POST";
+  const headers = new Headers(call.init?.headers);
+  if (toGet) for (const h of BODY_HEADERS) headers.delete(h);
+  // Credentials never follow a redirect to another origin.
+  if (to.origin !== from.origin) headers.delete("authorization");
+  const init: RequestInit = { ...call.init, headers };
+  if (toGet) {
+    init.method = "GET";
+    delete init.body;
+  }
+  return globalThis.fetch(to, init).then((res) => {
+    // As `fetch` reports a redirect it followed.
+    if (!res.redirected) Object.defineProperty(res, "redirected", { value: true });
+    return res;
+  });
+}
+
 function fetchFailed(cause: unknown): TypeError {
   return new TypeError("fetch failed", { cause });
 }
@@ -268,9 +309,10 @@ function toResponse(call: Call, data: Dispatcher.ResponseData<Call>): Response |
     headers.location !== undefined &&
     call.init?.redirect !== "manual"
   ) {
-    // Rare for the SDKs; `fetch` knows the redirect rules (method, body, headers, limits).
+    // Rare for the SDKs. The request was sent once already: follow the Location (never send
+    // the original again), by fetch's rules; `fetch` follows any further hops itself.
     raw.dump().catch(noop);
-    return globalThis.fetch(call.input, call.init);
+    return followRedirect(call, status, String(headers.location));
   }
   if (status < 200 || status > 599) {
     raw.destroy();

@@ -1,6 +1,6 @@
 // Virtual keys: the keys file, authentication, allowed models, per-key limits and budgets, and
 // the cache-sharing setting; over real sockets with the official SDK as the client.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import "@rephysco/openai";
@@ -15,6 +15,7 @@ import {
   KeysFileError,
   readKeysFile,
   revokeVirtualKey,
+  type VirtualKeyPolicy,
 } from "../src/index.js";
 
 const dirs: string[] = [];
@@ -81,6 +82,52 @@ describe("the keys file", () => {
   });
 });
 
+describe("writing the keys file", () => {
+  it("loses nothing when several processes create and revoke at once", async () => {
+    const f = tempFile("busy.json");
+    await createVirtualKey(f, "doomed");
+    await Promise.all([
+      revokeVirtualKey(f, "doomed"),
+      ...Array.from({ length: 6 }, (_, i) => createVirtualKey(f, `k${i}`)),
+    ]);
+    const names = Object.keys((await readKeysFile(f))?.keys ?? {}).sort();
+    expect(names).toEqual(["k0", "k1", "k2", "k3", "k4", "k5"]);
+  });
+
+  it("refuses limits the limiter could not hold, and stored fields in a policy", async () => {
+    const f = tempFile("bounds.json");
+    await expect(
+      createVirtualKey(f, "w", { rateLimit: { requests: 1, windowMs: 3_000_000_000 } }),
+    ).rejects.toThrow(/windowMs must be at most 2147483647/);
+    await expect(createVirtualKey(f, "u", { budget: { usd: 1e7 } })).rejects.toThrow(
+      /budget.usd must be a positive number of at most/,
+    );
+    await expect(
+      createVirtualKey(f, "h", { hash: "sha256:00" } as unknown as VirtualKeyPolicy),
+    ).rejects.toThrow(/unknown field "hash"/);
+  });
+
+  it("a reload sees a change that kept the file's mtime (a revocation within one clock tick)", async () => {
+    const f = tempFile("tick.json");
+    const { key } = await createVirtualKey(f, "gone");
+    const g = await createGateway({ keys: { file: f } });
+    const base = (await g.listen({ port: 0 })).url;
+    try {
+      const status = () =>
+        fetch(`${base}/v1/models`, { headers: { authorization: `Bearer ${key}` } }).then(
+          (r) => r.status,
+        );
+      expect(await status()).toBe(200);
+      const before = statSync(f);
+      await revokeVirtualKey(f, "gone");
+      utimesSync(f, before.atime, before.mtime);
+      await eventually(async () => (await status()) === 401);
+    } finally {
+      await g.close();
+    }
+  });
+});
+
 describe("a gateway with virtual keys", () => {
   let upstream: MockServer;
   let gateway: Gateway;
@@ -104,6 +151,9 @@ describe("a gateway with virtual keys", () => {
     keys.budget = (await createVirtualKey(file, "budget", { budget: { tokens: 500 } })).key;
     keys.second = (await createVirtualKey(file, "second")).key;
     keys.private = (await createVirtualKey(file, "private", { shareCache: false })).key;
+    keys.alice = (await createVirtualKey(file, "alice", { rateLimit: { requests: 1 } })).key;
+    keys.bob = (await createVirtualKey(file, "bob")).key;
+    keys.tokens = (await createVirtualKey(file, "tokens", { rateLimit: { tokens: 50 } })).key;
     gateway = await createGateway({
       keys: { file },
       models: {
@@ -119,6 +169,48 @@ describe("a gateway with virtual keys", () => {
   afterAll(async () => {
     await gateway?.close();
     await upstream?.close();
+  });
+
+  it("checks the key before reading the body: no key and a broken body is a 401", async () => {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{broken",
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("holds a key to its limit even when its request joins another key's identical one", async () => {
+    await ask(keys.alice!, "alice's first", "cached"); // alice's one request this minute
+    upstream.enqueue({ text: "slow shared answer", delayMs: 300 });
+    const q = `shared ${Date.now()}`;
+    const bob = ask(keys.bob!, q, "cached");
+    await new Promise((r) => setTimeout(r, 50));
+    // Same route and prompt, in flight: it would join bob's call, but alice is over her limit.
+    const alice = await ask(keys.alice!, q, "cached").catch((e: unknown) => e);
+    expect(alice).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((alice as Error).message).toMatch(/"alice"/);
+    // And bob is never refused by alice's limit.
+    expect((await bob).choices[0]?.message.content).toBe("slow shared answer");
+  });
+
+  it("counts a key's tokens as used: a request without max_tokens is admitted, then settled", async () => {
+    upstream.enqueue({ text: "x", usage: { promptTokens: 40, completionTokens: 40 } });
+    await ask(keys.tokens!, "first"); // 80 tokens used: over the 50 a minute
+    const err = await ask(keys.tokens!, "second").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    const e = err as InstanceType<typeof OpenAI.RateLimitError>;
+    expect(e.code).toBe("rate_limit_exceeded");
+    expect(Number(e.headers?.get("retry-after"))).toBeGreaterThan(0);
+    // A request that can never fit says so (no Retry-After).
+    const huge = await client(keys.tokens!)
+      .chat.completions.create({
+        model: "fast",
+        max_tokens: 1000,
+        messages: [{ role: "user", content: "x" }],
+      })
+      .catch((x: unknown) => x);
+    expect((huge as Error).message).toMatch(/more than the key "tokens" may use/);
   });
 
   it("answers a request without a key with OpenAI's 401", async () => {
@@ -253,6 +345,25 @@ describe("a gateway with virtual keys", () => {
     expect(upstream.requests.length).toBe(before + 1); // its own namespace: a miss
     await ask(keys.private!, q, "cached");
     expect(upstream.requests.length).toBe(before + 1); // and its own hit
+  });
+
+  it("a name made again after a revocation does not inherit the old key's private cache", async () => {
+    const q = `private ${Date.now()}`;
+    const first = (await createVirtualKey(file, "rotating", { shareCache: false })).key;
+    await eventually(async () => (await ask(first, q, "cached")).choices[0] !== undefined);
+    const before = upstream.requests.length;
+    await revokeVirtualKey(file, "rotating");
+    const second = (await createVirtualKey(file, "rotating", { shareCache: false })).key;
+    await eventually(async () => (await ask(second, q, "cached")).choices[0] !== undefined);
+    expect(upstream.requests.length).toBe(before + 1); // a miss: a new namespace
+  });
+
+  it("keeps the previous keys when the file turns invalid while running", async () => {
+    const saved = readFileSync(file, "utf8");
+    writeFileSync(file, "{ not json");
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await ask(keys.open!, "still in")).choices[0]?.message.content).toBe("Echo: still in");
+    writeFileSync(file, saved);
   });
 
   it("takes a revocation and a new key while running", async () => {

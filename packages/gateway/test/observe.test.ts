@@ -86,6 +86,20 @@ describe("access log", () => {
       // drain
     }
     await sdk.chat.completions.create({ model: "fast", messages: [] }).catch(() => undefined); // a 400
+    await new OpenAI({ apiKey: "rk-wrong", baseURL: `${url}/v1`, maxRetries: 0 }).chat.completions
+      .create({ model: "fast", messages: [{ role: "user", content: "x" }] })
+      .catch(() => undefined); // a 401
+    upstream.enqueue({ chunks: ["a", "b", "c"], resetAfterChunks: 1 });
+    const cut = await sdk.chat.completions.create({
+      model: "openai/gpt-4.1-mini",
+      stream: true,
+      messages: [{ role: "user", content: "cut" }],
+    });
+    await (async () => {
+      for await (const _ of cut) {
+        // until the error event
+      }
+    })().catch(() => undefined);
     const lines = async (n: number) => {
       for (let i = 0; i < 200; i++) {
         const found = out
@@ -97,7 +111,7 @@ describe("access log", () => {
       }
       throw new Error(`expected ${n} access lines in:\n${out}`);
     };
-    const [miss, hit, streamed, bad] = await lines(4);
+    const [miss, hit, streamed, bad, denied, failed] = await lines(6);
     expect(miss).toMatchObject({
       level: 30,
       key: "team-a",
@@ -117,6 +131,10 @@ describe("access log", () => {
     expect(hit).toMatchObject({ status: 200, cache: "hit", costUsd: 0, upstreamMs: 0 });
     expect(streamed).toMatchObject({ model: "openai/gpt-4.1-mini", stream: true, status: 200 });
     expect(bad).toMatchObject({ status: 400, error: "HttpError" });
+    expect(denied).toMatchObject({ status: 401, error: "HttpError" });
+    expect(denied!.key).toBeUndefined();
+    // A stream that failed after its first byte: status 200 went out, the line says it failed.
+    expect(failed).toMatchObject({ stream: true, status: 200, error: "ServiceUnavailableError" });
     // Never the key, the prompt, the answer or the upstream key.
     for (const secret of [key, "private prompt", "secret answer", "sk-upstream-secret"])
       expect(out).not.toContain(secret);
@@ -168,6 +186,24 @@ describe("metrics and the overhead header", () => {
     expect(so).toBeLessThan(50);
     for await (const _ of s.data) {
       // drain
+    }
+  });
+
+  it("does not count the upstream's time as overhead on a cached route's miss", async () => {
+    const g = await createGateway({
+      providers: providers(),
+      models: { cached: { provider: "openai", model: "gpt-4.1-mini", cache: true } },
+    });
+    const u = (await g.listen({ port: 0 })).url;
+    try {
+      const sdk = new OpenAI({ apiKey: "x", baseURL: `${u}/v1`, maxRetries: 0 });
+      upstream.enqueue({ text: "slow", delayMs: 120 });
+      const { response } = await sdk.chat.completions
+        .create({ model: "cached", messages: [{ role: "user", content: `q ${Date.now()}` }] })
+        .withResponse();
+      expect(Number(response.headers.get("x-rephysco-overhead-ms"))).toBeLessThan(60);
+    } finally {
+      await g.close();
     }
   });
 

@@ -347,11 +347,49 @@ describe("createFastFetch", () => {
     expect(res.status).toBe(200);
     expect(res.redirected).toBe(true);
     expect(await res.text()).toBe("landed");
-    expect(seen.at(-1)).toEqual({ path: "/new", method: "POST", body: "payload" });
+    // The original request went once: the redirect is followed, never replayed.
+    expect(seen).toEqual([
+      { path: "/old", method: "POST", body: "payload" },
+      { path: "/new", method: "POST", body: "payload" },
+    ]);
     const manual = await fast().fetch(`${url}/old`, { redirect: "manual" });
     expect(manual.status).toBe(307);
     expect(manual.headers.get("location")).toBe("/new");
     expect(await manual.text()).toBe("moved");
+  });
+
+  it("turns a POST into a GET on 303 and drops credentials across origins", async () => {
+    const seen: { host?: string; method?: string; auth?: string; type?: string; body: string }[] =
+      [];
+    const handler = async (
+      req: import("node:http").IncomingMessage,
+      res: import("node:http").ServerResponse,
+    ) => {
+      seen.push({
+        host: req.headers.host,
+        method: req.method,
+        auth: req.headers.authorization,
+        type: req.headers["content-type"],
+        body: (await readBody(req)).toString(),
+      });
+      if (req.url === "/old") {
+        res.writeHead(303, { location: `${other.url}/result` });
+        res.end();
+        return;
+      }
+      res.end("done");
+    };
+    const other = await serve(handler);
+    const { url } = await serve(handler);
+    const res = await fast().fetch(`${url}/old`, {
+      method: "POST",
+      headers: { authorization: "Bearer secret", "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(await res.text()).toBe("done");
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toMatchObject({ method: "POST", auth: "Bearer secret", body: "{}" });
+    expect(seen[1]).toMatchObject({ method: "GET", auth: undefined, type: undefined, body: "" });
   });
 
   it("reuses the keep-alive connection for sequential requests", async () => {

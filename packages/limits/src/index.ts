@@ -7,6 +7,7 @@
 export { estimateTokens, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE } from "./estimate.js";
 export { type LimitsMiddleware, limits } from "./limits.js";
 export { type MemoryLimitStoreOptions, memoryLimitStore } from "./memory-store.js";
+export { type Period, periodOf } from "./periods.js";
 export type {
   BudgetRule,
   CooldownOptions,
