@@ -7,7 +7,6 @@
 export { estimateTokens, TOKENS_PER_IMAGE, TOKENS_PER_MESSAGE } from "./estimate.js";
 export { type LimitsMiddleware, limits } from "./limits.js";
 export { type MemoryLimitStoreOptions, memoryLimitStore } from "./memory-store.js";
-export { type Period, periodOf } from "./periods.js";
 export type {
   BudgetRule,
   CooldownOptions,
@@ -16,6 +15,7 @@ export type {
   LimitsOptions,
   RateLimitRule,
 } from "./options.js";
+export { type Period, periodOf } from "./periods.js";
 export {
   type RedisLimitClient,
   type RedisLimitConnection,
