@@ -386,3 +386,36 @@ async function eventually(check: () => Promise<boolean>): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+describe("a key's limits while the shared store is down", () => {
+  it("rate limits go on locally; a key with a budget gets a retryable 503", async () => {
+    const upstream = await createMockServer();
+    const f = tempFile("down.json");
+    const rated = (await createVirtualKey(f, "rated", { rateLimit: { requests: 5 } })).key;
+    const budgeted = (await createVirtualKey(f, "budgeted", { budget: { tokens: 1000 } })).key;
+    // Nothing listens on port 1: every Redis command fails.
+    const g = await createGateway({
+      keys: { file: f },
+      redis: { url: "redis://127.0.0.1:1" },
+      providers: { openai: { baseURL: `${upstream.url}/v1`, apiKey: "sk-upstream" } },
+    });
+    const base = (await g.listen({ port: 0 })).url;
+    try {
+      const ask = (key: string) =>
+        new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 }).chat.completions.create({
+          model: "gpt-4.1-mini",
+          messages: [{ role: "user", content: "hi" }],
+        });
+      expect((await ask(rated)).choices[0]?.message.content).toBe("Echo: hi");
+      const err = await ask(budgeted).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.InternalServerError);
+      const e = err as InstanceType<typeof OpenAI.InternalServerError>;
+      expect(e.status).toBe(503);
+      expect(e.code).toBe("limits_unavailable");
+      expect(e.headers?.get("x-should-retry")).toBe("true");
+    } finally {
+      await g.close();
+      await upstream.close();
+    }
+  });
+});
