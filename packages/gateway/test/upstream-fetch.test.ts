@@ -55,3 +55,22 @@ it("uses a fetch given as upstreamFetch, and a provider's own fetch over it", as
   await headersSeen({ upstreamFetch: mine("gateway") }, { fetch: mine("provider") });
   expect(seen).toEqual(["gateway", "provider"]);
 });
+
+it("keeps Node's fetch for Gemini (its image downloader's address checks)", async () => {
+  await import("@rephysco/gemini");
+  const g = await createGateway({
+    providers: { gemini: { baseURL: upstream.url, apiKey: "gemini-test-key" } },
+  });
+  const { url } = await g.listen({ port: 0 });
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "gemini/gemini-2.5-flash",
+      messages: [{ role: "user", content: "hi" }],
+    }),
+  });
+  expect(res.status).toBe(200);
+  await g.close();
+  expect(upstream.requests.at(-1)!.headers["sec-fetch-mode"]).toBe("cors");
+});
