@@ -3,8 +3,9 @@
 //   proxy    a bare node:http pass-through proxy to argv[3] (the floor any Node gateway pays)
 //   gateway  @rephysco/gateway with the openai provider pointed at argv[3]/v1
 // It sends {url} once listening. The benchmark asks {type: "cpu"} and gets this process's
-// process.cpuUsage() back (the harness's own channel, not an endpoint of the gateway). It exits
-// when the channel closes, so it never outlives the benchmark.
+// process.cpuUsage() back, {type: "mem"} and gets process.memoryUsage() (the harness's own
+// channel, not an endpoint of the gateway). It exits when the channel closes, so it never
+// outlives the benchmark.
 import { Agent, createServer, request } from "node:http";
 import { CHUNK_DELAY_MS, STREAM_CHUNKS, STREAM_MODEL } from "./lib/gateway-paths.mjs";
 
@@ -12,6 +13,7 @@ const [kind, upstream] = process.argv.slice(2);
 
 process.on("message", (message) => {
   if (message?.type === "cpu") process.send({ type: "cpu", cpu: process.cpuUsage() });
+  else if (message?.type === "mem") process.send({ type: "mem", mem: process.memoryUsage() });
 });
 process.on("disconnect", () => process.exit(0));
 

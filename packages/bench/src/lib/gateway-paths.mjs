@@ -1,6 +1,8 @@
-// The three paths of the gateway scenario, each a forked process (src/gateway-child.mjs):
-// the mock upstream, a bare node:http pass-through proxy to it, and @rephysco/gateway to it.
+// The paths of the gateway scenario, each its own process: the mock upstream, a bare node:http
+// pass-through proxy to it and @rephysco/gateway to it (forked, src/gateway-child.mjs), and
+// Portkey's open-source gateway when it is installed (spawned, src/lib/portkey.mjs).
 import { fork } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const CHILD = fileURLToPath(new URL("../gateway-child.mjs", import.meta.url));
@@ -13,8 +15,48 @@ export const STREAM_CHUNKS = 100;
 export const CHUNK_DELAY_MS = 2;
 
 /**
- * Forks one child and resolves once it listens. `cpuUs()` asks it over IPC for its CPU time so
- * far (user + system, µs); `close()` ends it.
+ * The harness's side of a child's IPC channel: `{type: "cpu"}` is answered with the child's
+ * `process.cpuUsage()`, `{type: "mem"}` with its `process.memoryUsage()`. Answers come in order,
+ * so one FIFO of waiting callers per type pairs them up.
+ */
+export function ipcProbe(child) {
+  const waiting = { cpu: [], mem: [] };
+  child.on("message", (m) => {
+    const queue = waiting[m?.type];
+    if (queue?.length) queue.shift()(m[m.type]);
+  });
+  const ask = (type) =>
+    new Promise((resolve) => {
+      waiting[type].push(resolve);
+      child.send({ type });
+    });
+  return {
+    /** CPU time of the child so far, user + system, µs (all its threads). */
+    async cpuUs() {
+      const cpu = await ask("cpu");
+      return cpu.user + cpu.system;
+    },
+    /** The child's `process.memoryUsage()` (rss, heapTotal, heapUsed, external, arrayBuffers). */
+    memory() {
+      return ask("mem");
+    },
+  };
+}
+
+/** Resident set size of a process in bytes, from /proc/<pid>/status (VmRSS), or NaN. */
+export async function rssOf(pid) {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+    return kb === undefined ? Number.NaN : Number(kb) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Forks one child and resolves once it listens: `url`, `pid`, `headers` (extra request headers
+ * the path needs: none here), `cpuUs()` and `memory()` over IPC, `rss()` from /proc, `close()`.
  */
 export async function startChild(kind, upstream) {
   const child = fork(CHILD, upstream ? [kind, upstream] : [kind], {
@@ -28,27 +70,55 @@ export async function startChild(kind, upstream) {
       resolve(m.url);
     });
   });
-  let waiting;
-  child.on("message", (m) => {
-    if (m?.type === "cpu" && waiting) {
-      const resolve = waiting;
-      waiting = undefined;
-      resolve(m.cpu.user + m.cpu.system);
-    }
-  });
   return {
     kind,
     url,
-    cpuUs() {
-      return new Promise((resolve) => {
-        waiting = resolve;
-        child.send({ type: "cpu" });
-      });
-    },
+    pid: child.pid,
+    headers: {},
+    ...ipcProbe(child),
+    rss: () => rssOf(child.pid),
     async close() {
       const exited = new Promise((r) => child.once("exit", r));
       child.disconnect();
       await exited;
     },
   };
+}
+
+const PLAIN_BODY = JSON.stringify({
+  model: "gpt-4o-mini",
+  messages: [{ role: "user", content: "Say hello." }],
+});
+const STREAM_BODY = JSON.stringify({
+  model: STREAM_MODEL,
+  stream: true,
+  stream_options: { include_usage: true },
+  messages: [{ role: "user", content: "Count." }],
+});
+const HEADERS = { "content-type": "application/json", authorization: "Bearer bench" };
+
+/** POSTs a chat completion to a path (`url` and its extra `headers`); the body text, or throws. */
+async function post(path, body) {
+  const res = await fetch(`${path.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { ...HEADERS, ...path.headers },
+    body,
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${path.url}: HTTP ${res.status}: ${text.slice(0, 300)}`);
+  return text;
+}
+
+/** One non-streamed request, its answer checked. */
+export async function plain(path) {
+  const text = await post(path, PLAIN_BODY);
+  if (!text.includes("Hello from the mock server.")) throw new Error(`unexpected answer ${text}`);
+}
+
+/** One paced stream read to its end, checked complete (last chunk and [DONE]). */
+export async function stream(path) {
+  const text = await post(path, STREAM_BODY);
+  if (!text.includes(`t${STREAM_CHUNKS - 1} `) || !text.trimEnd().endsWith("data: [DONE]")) {
+    throw new Error(`incomplete stream from ${path.url}: ${text.slice(-300)}`);
+  }
 }

@@ -1,19 +1,29 @@
-// Scenario: what @rephysco/gateway adds over the network hop (issue #18, step 1).
-// One client (fetch), one run, three paths to the same upstream (the @rephysco/testing mock
+// Scenario: what @rephysco/gateway adds over the network hop (issue #18, steps 1 and 3).
+// One client (fetch), one run, up to four paths to the same upstream (the @rephysco/testing mock
 // server), measured in alternating rounds: `direct` to the mock, `proxy` through a bare node:http
-// pass-through proxy (the floor any Node gateway pays), `gateway` through @rephysco/gateway. The
-// mock, the proxy and the gateway each run in their own process; the gateway's and the proxy's
-// CPU time is read from those processes over IPC.
+// pass-through proxy (the floor any Node gateway pays), `gateway` through @rephysco/gateway, and
+// `portkey` through Portkey's open-source gateway (@portkey-ai/gateway, when
+// scripts/ensure-portkey.sh has installed it; otherwise its rows say "not installed"). The mock,
+// the proxy and each gateway run in their own process; the gateways' and the proxy's CPU time is
+// read from those processes over IPC (process.cpuUsage(), all threads).
 //   c1      non-streamed requests one at a time: p50 and p99 per path and round; the gate is
 //           the median over rounds of gateway p50 - proxy p50 <= 0.3 ms (p99 reported only)
 //   c64     non-streamed requests 64 at a time: throughput (gate: gateway >= 0.8 x proxy) and
 //           CPU µs per request of the gateway and the proxy processes
 //   stream  a paced stream (mock chunkDelayMs): time to the last chunk (gate: gateway within
 //           5 % of direct)
+//   memory  sustained load (c=16, streamed and not) on each gateway in turn, RSS every 5 s, a
+//           least-squares slope after the warm-up (gate: < 1 MB/min). 10 minutes per product
+//           with BENCH_ONLY=gateway,gateway-memory (or GATEWAY_SOAK_MS); a short soak otherwise,
+//           said so in the output (src/lib/soak.mjs)
+// Portkey is held to the same bars, for information: the gates are the gateway's.
 import { pool } from "../lib/alternate.mjs";
 import { ROUNDS, size } from "../lib/config.mjs";
-import { CHUNK_DELAY_MS, STREAM_CHUNKS, STREAM_MODEL, startChild } from "../lib/gateway-paths.mjs";
+import { CHUNK_DELAY_MS, plain, STREAM_CHUNKS, startChild, stream } from "../lib/gateway-paths.mjs";
+import { renderGatewayStep3 } from "../lib/gateway-report.mjs";
 import { log } from "../lib/log.mjs";
+import { findPortkey, startPortkey } from "../lib/portkey.mjs";
+import { soak, soakSettings } from "../lib/soak.mjs";
 import { quantile, rotate, summarize } from "../lib/stats.mjs";
 
 /** The issue asks for the median of at least 9 alternating rounds, quick run or not. */
@@ -22,47 +32,17 @@ const P50_LIMIT_MS = 0.3;
 const THROUGHPUT_FLOOR = 0.8;
 const STREAM_LIMIT = 1.05;
 
-const PLAIN_BODY = JSON.stringify({
-  model: "gpt-4o-mini",
-  messages: [{ role: "user", content: "Say hello." }],
-});
-const STREAM_BODY = JSON.stringify({
-  model: STREAM_MODEL,
-  stream: true,
-  stream_options: { include_usage: true },
-  messages: [{ role: "user", content: "Count." }],
-});
-const HEADERS = { "content-type": "application/json", authorization: "Bearer bench" };
-
-async function post(base, body) {
-  const res = await fetch(`${base}/v1/chat/completions`, {
-    method: "POST",
-    headers: HEADERS,
-    body,
-  });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${base}: HTTP ${res.status}: ${text.slice(0, 300)}`);
-  return text;
-}
-
-async function plain(base) {
-  const text = await post(base, PLAIN_BODY);
-  if (!text.includes("Hello from the mock server.")) throw new Error(`unexpected answer ${text}`);
-}
-
-async function stream(base) {
-  const text = await post(base, STREAM_BODY);
-  if (!text.includes(`t${STREAM_CHUNKS - 1} `) || !text.trimEnd().endsWith("data: [DONE]")) {
-    throw new Error(`incomplete stream from ${base}: ${text.slice(-300)}`);
-  }
-}
-
-/** CPU µs of the processes that have a CPU counter (the proxy and the gateway). */
+/** CPU µs of the processes that have a CPU counter (the proxy and the gateways). */
 async function cpuOf(procs) {
   const out = {};
   for (const [name, p] of Object.entries(procs)) if (p) out[name] = await p.cpuUs();
   return out;
 }
+
+/** Per-round differences a[i] - b[i], summarized; undefined when a path is missing. */
+const diff = (a, b) => (a && b ? summarize(a.map((v, i) => v - b[i])) : undefined);
+/** Per-round ratios a[i] / b[i], summarized; undefined when a path is missing. */
+const ratio = (a, b) => (a && b ? summarize(a.map((v, i) => v / b[i])) : undefined);
 
 /** Sequential requests in alternating slices: per round and path, p50 and p99 of the latencies. */
 async function latency(paths, procs, { rounds, slices, perSlice }) {
@@ -92,26 +72,36 @@ async function latency(paths, procs, { rounds, slices, perSlice }) {
     }
     log(`gateway c=1: round ${r + 1}/${rounds}`);
   }
-  const diffP50 = p50.gateway.map((v, i) => v - p50.proxy[i]);
-  const diffP99 = p99.gateway.map((v, i) => v - p99.proxy[i]);
   const contenders = {};
   for (const n of names) {
     contenders[n] = {
       p50Ms: summarize(p50[n]),
       p99Ms: summarize(p99[n]),
+      minusProxyP50Ms: diff(p50[n], p50.proxy),
+      minusProxyP99Ms: diff(p99[n], p99.proxy),
       ...(procs[n] && { processCpuUsPerRequest: summarize(cpu[n]) }),
     };
   }
-  const gatewayMinusProxyP50Ms = summarize(diffP50);
+  const gatewayMinusProxyP50Ms = diff(p50.gateway, p50.proxy);
+  const portkeyMinusProxyP50Ms = diff(p50.portkey, p50.proxy);
   return {
     requestsPerRound: slices * perSlice,
     contenders,
     gatewayMinusProxyP50Ms,
-    gatewayMinusProxyP99Ms: summarize(diffP99),
+    gatewayMinusProxyP99Ms: diff(p99.gateway, p99.proxy),
     gate: {
       limitMs: P50_LIMIT_MS,
       pass: gatewayMinusProxyP50Ms.median <= P50_LIMIT_MS,
     },
+    ...(portkeyMinusProxyP50Ms && {
+      portkeyMinusProxyP50Ms,
+      portkeyMinusProxyP99Ms: diff(p99.portkey, p99.proxy),
+      gatewayMinusPortkeyP50Ms: diff(p50.gateway, p50.portkey),
+      portkeyGate: {
+        limitMs: P50_LIMIT_MS,
+        pass: portkeyMinusProxyP50Ms.median <= P50_LIMIT_MS,
+      },
+    }),
   };
 }
 
@@ -133,11 +123,13 @@ async function throughput(paths, procs, { rounds, batch, concurrency }) {
     }
     log(`gateway c=${concurrency}: round ${r + 1}/${rounds}`);
   }
-  const ratio = summarize(rps.gateway.map((v, i) => v / rps.proxy[i]));
+  const gatewayOverProxy = ratio(rps.gateway, rps.proxy);
+  const portkeyOverProxy = ratio(rps.portkey, rps.proxy);
   const contenders = {};
   for (const n of names) {
     contenders[n] = {
       rps: summarize(rps[n]),
+      ratioToProxy: ratio(rps[n], rps.proxy),
       ...(procs[n] && { processCpuUsPerRequest: summarize(cpu[n]) }),
     };
   }
@@ -145,8 +137,13 @@ async function throughput(paths, procs, { rounds, batch, concurrency }) {
     concurrency,
     requestsPerRound: batch,
     contenders,
-    gatewayOverProxy: ratio,
-    gate: { floor: THROUGHPUT_FLOOR, pass: ratio.median >= THROUGHPUT_FLOOR },
+    gatewayOverProxy,
+    gate: { floor: THROUGHPUT_FLOOR, pass: gatewayOverProxy.median >= THROUGHPUT_FLOOR },
+    ...(portkeyOverProxy && {
+      portkeyOverProxy,
+      gatewayOverPortkey: ratio(rps.gateway, rps.portkey),
+      portkeyGate: { floor: THROUGHPUT_FLOOR, pass: portkeyOverProxy.median >= THROUGHPUT_FLOOR },
+    }),
   };
 }
 
@@ -166,12 +163,13 @@ async function streams(paths, procs, { rounds, perSlice }) {
     }
     log(`gateway stream: round ${r + 1}/${rounds}`);
   }
-  const ratio = summarize(ms.gateway.map((v, i) => v / ms.direct[i]));
+  const gatewayOverDirect = ratio(ms.gateway, ms.direct);
+  const portkeyOverDirect = ratio(ms.portkey, ms.direct);
   const contenders = {};
   for (const n of names) {
     contenders[n] = {
       msToLastChunk: summarize(ms[n]),
-      ratioToDirect: summarize(ms[n].map((v, i) => v / ms.direct[i])),
+      ratioToDirect: ratio(ms[n], ms.direct),
       ...(procs[n] && { processCpuMsPerStream: summarize(cpu[n]) }),
     };
   }
@@ -180,22 +178,46 @@ async function streams(paths, procs, { rounds, perSlice }) {
     chunkDelayMs: CHUNK_DELAY_MS,
     streamsPerRound: perSlice,
     contenders,
-    gatewayOverDirect: ratio,
-    gate: { limit: STREAM_LIMIT, pass: ratio.median <= STREAM_LIMIT },
+    gatewayOverDirect,
+    gate: { limit: STREAM_LIMIT, pass: gatewayOverDirect.median <= STREAM_LIMIT },
+    ...(portkeyOverDirect && {
+      portkeyOverDirect,
+      portkeyGate: { limit: STREAM_LIMIT, pass: portkeyOverDirect.median <= STREAM_LIMIT },
+    }),
   };
 }
 
+/** Each gateway under sustained load in turn (src/lib/soak.mjs): RSS slope after warm-up. */
+async function memory(paths, procs) {
+  const settings = soakSettings();
+  const short = settings.full
+    ? undefined
+    : `short soak: ${settings.ms / 1000} s per product, not the issue's 10 minutes; the slope is an indication only (BENCH_ONLY=gateway,gateway-memory runs 10 minutes each)`;
+  if (short) log(`gateway memory: ${short}`);
+  const contenders = {};
+  for (const n of ["gateway", "portkey"]) {
+    if (!paths[n]) continue;
+    log(`gateway memory: ${n}, ${settings.ms / 1000} s at c=${settings.concurrency}`);
+    contenders[n] = await soak(n, paths[n], procs[n], settings);
+  }
+  return { ...settings, ...(short && { note: short }), contenders };
+}
+
 export async function run() {
+  const found = await findPortkey();
+  if (!found.installed) log(`gateway: Portkey not installed in ${found.dir}; run ${found.install}`);
   const mock = await startChild("mock");
   const proxy = await startChild("proxy", mock.url);
   const gateway = await startChild("gateway", mock.url);
+  const portkey = found.installed ? await startPortkey(found, mock.url) : undefined;
   try {
-    const paths = { direct: mock.url, proxy: proxy.url, gateway: gateway.url };
-    const procs = { direct: undefined, proxy, gateway };
+    const direct = { url: mock.url, headers: {} };
+    const paths = { direct, proxy, gateway, ...(portkey && { portkey }) };
+    const procs = { direct: undefined, proxy, gateway, ...(portkey && { portkey }) };
     // Warm-up: connections, JIT of every process on the path.
-    for (const base of Object.values(paths)) {
-      await pool(() => plain(base), 300, 8);
-      await stream(base);
+    for (const path of Object.values(paths)) {
+      await pool(() => plain(path), 300, 8);
+      await stream(path);
     }
     const c1 = await latency(paths, procs, {
       rounds: GATE_ROUNDS,
@@ -208,8 +230,20 @@ export async function run() {
       concurrency: 64,
     });
     const paced = await streams(paths, procs, { rounds: GATE_ROUNDS, perSlice: size(3, 1) });
-    return { rounds: GATE_ROUNDS, c1, c64, stream: paced };
+    const mem = await memory(paths, procs);
+    const { entry: _entry, ...portkeyInfo } = found;
+    const result = {
+      rounds: GATE_ROUNDS,
+      portkey: portkeyInfo,
+      c1,
+      c64,
+      stream: paced,
+      memory: mem,
+    };
+    log(renderGatewayStep3(result));
+    return result;
   } finally {
+    await portkey?.close();
     await gateway.close();
     await proxy.close();
     await mock.close();
