@@ -2,19 +2,17 @@
 //   mock     the mock server of @rephysco/testing (the upstream of every path)
 //   proxy    a bare node:http pass-through proxy to argv[3] (the floor any Node gateway pays)
 //   gateway  @rephysco/gateway with the openai provider pointed at argv[3]/v1
-// It sends {url} once listening. The benchmark asks {type: "cpu"} and gets this process's
-// process.cpuUsage() back, {type: "mem"} and gets process.memoryUsage() (the harness's own
-// channel, not an endpoint of the gateway). It exits when the channel closes, so it never
-// outlives the benchmark.
+// It sends {url} once listening. The benchmark asks {type: "cpu"}, {type: "mem"} and {type: "gc"}
+// (a full GC, then process.memoryUsage(); the harness forks it with --expose-gc) over the same
+// channel and gets answers from src/lib/probe-answers.mjs (the harness's own channel, not an
+// endpoint of the gateway). It exits when the channel closes, so it never outlives the benchmark.
 import { Agent, createServer, request } from "node:http";
 import { CHUNK_DELAY_MS, STREAM_CHUNKS, STREAM_MODEL } from "./lib/gateway-paths.mjs";
+import { answer } from "./lib/probe-answers.mjs";
 
 const [kind, upstream] = process.argv.slice(2);
 
-process.on("message", (message) => {
-  if (message?.type === "cpu") process.send({ type: "cpu", cpu: process.cpuUsage() });
-  else if (message?.type === "mem") process.send({ type: "mem", mem: process.memoryUsage() });
-});
+process.on("message", answer);
 process.on("disconnect", () => process.exit(0));
 
 async function startMock() {

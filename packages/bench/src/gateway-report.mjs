@@ -1,15 +1,17 @@
-// Prints the gateway scenario's step-3 tables (side by side with Portkey, memory soak) from a
-// saved run: `node src/gateway-report.mjs [results/latest.json]`.
+// Prints the gateway scenarios' step-3 tables (side by side with Portkey, memory soak) from a
+// saved run: `node src/gateway-report.mjs [results/latest.json]`. The memory soak is the
+// gateway-memory scenario's when the run has it, else the gateway scenario's short one.
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { renderGatewayStep3 } from "./lib/gateway-report.mjs";
+import { renderGatewayMemory, renderGatewayStep3 } from "./lib/gateway-report.mjs";
 
 const file = process.argv[2] ?? fileURLToPath(new URL("../results/latest.json", import.meta.url));
 const results = JSON.parse(await readFile(file, "utf8"));
 const g = results.scenarios?.gateway;
-if (!g) {
+const soakRun = results.scenarios?.["gateway-memory"];
+if (!g && !soakRun) {
   process.stderr.write(
-    `${file} has no gateway scenario: run BENCH_ONLY=gateway node src/run.mjs\n`,
+    `${file} has no gateway or gateway-memory scenario: run BENCH_ONLY=gateway[,gateway-memory] node src/run.mjs\n`,
   );
   process.exit(1);
 }
@@ -17,4 +19,6 @@ const m = results.machine;
 process.stdout.write(
   `Run: ${m.quick ? "BENCH_QUICK=1" : "full run"}, ${m.date}, commit ${m.commit}, ${m.cpus} CPUs (${m.cpu}), Node ${m.node}, ${m.durationS ?? "?"} s.\n\n`,
 );
-process.stdout.write(renderGatewayStep3(g));
+process.stdout.write(
+  g ? renderGatewayStep3(g, soakRun?.memory ?? g.memory) : renderGatewayMemory(soakRun),
+);

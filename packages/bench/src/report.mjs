@@ -1,4 +1,5 @@
 // Renders the results of a run as Markdown tables, with the issue's targets checked.
+import { renderGatewayMemory, renderGatewayStep3 } from "./lib/gateway-report.mjs";
 
 const LABELS = {
   raw: "openai SDK (raw)",
@@ -85,77 +86,48 @@ function target(name, ratio, bar, other) {
   ];
 }
 
-const PATHS = {
-  direct: "direct to the mock",
-  proxy: "bare node:http proxy",
-  gateway: "@rephysco/gateway",
-};
-/** "median [min–max]" of an absolute summary, `d` decimals. */
-const spread = (s, d = 2) => (s ? `${f(s.median, d)} [${f(s.min, d)}–${f(s.max, d)}]` : "–");
-
-/** The gateway scenario: latency, throughput, process CPU, paced streams; its three gates. */
-function gatewaySection(g, out, checks) {
-  out.push(
-    "### Gateway (step 1)",
-    "",
-    `Same client (fetch), same run, ${g.rounds} alternating rounds; the mock upstream, the proxy and the gateway each in their own process. Median over rounds [min–max].`,
-    "",
-    `Concurrency 1 (${g.c1.requestsPerRound} requests per path per round):`,
-    "",
-    table(
-      ["Path", "p50 ms *", "p99 ms *", "process CPU µs/req *"],
-      Object.entries(g.c1.contenders).map(([n, c]) => [
-        PATHS[n] ?? n,
-        spread(c.p50Ms, 3),
-        spread(c.p99Ms, 3),
-        c.processCpuUsPerRequest ? int(c.processCpuUsPerRequest.median) : "–",
-      ]),
-    ),
-    `Gateway − proxy, per round: p50 ${spread(g.c1.gatewayMinusProxyP50Ms, 3)} ms, p99 ${spread(g.c1.gatewayMinusProxyP99Ms, 3)} ms.`,
-    "",
-    `Concurrency ${g.c64.concurrency} (${g.c64.requestsPerRound} requests per path per round):`,
-    "",
-    table(
-      ["Path", "req/s *", "process CPU µs/req *"],
-      Object.entries(g.c64.contenders).map(([n, c]) => [
-        PATHS[n] ?? n,
-        int(c.rps.median),
-        c.processCpuUsPerRequest ? spread(c.processCpuUsPerRequest, 0) : "–",
-      ]),
-    ),
-    `Paced stream (${g.stream.chunks} chunks, mock chunkDelayMs ${g.stream.chunkDelayMs}, ${g.stream.streamsPerRound} per path per round):`,
-    "",
-    table(
-      ["Path", "ms to last chunk *", "ratio to direct", "process CPU ms/stream *"],
-      Object.entries(g.stream.contenders).map(([n, c]) => [
-        PATHS[n] ?? n,
-        spread(c.msToLastChunk, 1),
-        r(c.ratioToDirect),
-        c.processCpuMsPerStream ? f(c.processCpuMsPerStream.median) : "–",
-      ]),
-    ),
-  );
+/**
+ * The gateway scenarios (issue #18): the step-3 tables (every path side by side with Portkey, the
+ * memory soak: the gateway-memory scenario's 10-minute one when it ran, else the gateway
+ * scenario's short one) from src/lib/gateway-report.mjs, and their gates in the Targets table.
+ */
+function gatewaySection(g, soakRun, out, checks) {
+  const memory = soakRun?.memory ?? g?.memory;
+  if (g) out.push(renderGatewayStep3(g, memory));
+  else if (soakRun) out.push(renderGatewayMemory(soakRun));
   const pf = (pass) => (pass ? "PASS" : "**FAIL**");
-  checks.push(
-    [
-      "Gateway c=1: p50 added over a bare proxy",
-      `<= ${g.c1.gate.limitMs} ms`,
-      `${f(g.c1.gatewayMinusProxyP50Ms.median, 3)} ms`,
-      pf(g.c1.gate.pass),
-    ],
-    [
-      "Gateway c=64: throughput over a bare proxy",
-      `>= ${g.c64.gate.floor}`,
-      f(g.c64.gatewayOverProxy.median),
-      pf(g.c64.gate.pass),
-    ],
-    [
-      "Gateway paced stream: time to last chunk over direct",
-      `<= ${g.stream.gate.limit}`,
-      f(g.stream.gatewayOverDirect.median, 3),
-      pf(g.stream.gate.pass),
-    ],
-  );
+  if (g)
+    checks.push(
+      [
+        "Gateway c=1: p50 added over a bare proxy",
+        `<= ${g.c1.gate.limitMs} ms`,
+        `${f(g.c1.gatewayMinusProxyP50Ms.median, 3)} ms`,
+        pf(g.c1.gate.pass),
+      ],
+      [
+        "Gateway c=64: throughput over a bare proxy",
+        `>= ${g.c64.gate.floor}`,
+        f(g.c64.gatewayOverProxy.median),
+        pf(g.c64.gate.pass),
+      ],
+      [
+        "Gateway paced stream: time to last chunk over direct",
+        `<= ${g.stream.gate.limit}`,
+        f(g.stream.gatewayOverDirect.median, 3),
+        pf(g.stream.gate.pass),
+      ],
+    );
+  const c = memory?.contenders.gateway;
+  if (c) {
+    const measure = c.gate.measure === "rssAfterGc" ? "post-GC RSS" : "RSS";
+    const stdErr = c.gate.slopeStdErr ?? c.rssSlopeStdErr;
+    checks.push([
+      `Gateway memory: slope of ${measure} after warm-up (${Math.round(memory.ms / 1000)} s soak)`,
+      `< ${c.gate.limitMBPerMin} MB/min`,
+      `${f(c.gate.slopeMBPerMin ?? c.rssSlopeMBPerMin, 3)}${Number.isFinite(stdErr) ? ` ± ${f(stdErr, 3)}` : ""} MB/min`,
+      c.gate.conclusive ? pf(c.gate.pass) : "indication only (short soak)",
+    ]);
+  }
 }
 
 export function renderReport({ machine: m, scenarios: s }) {
@@ -544,7 +516,7 @@ export function renderReport({ machine: m, scenarios: s }) {
         verdict(rt.beforeSend.max === 1),
       ]);
   }
-  if (s.gateway) gatewaySection(s.gateway, out, checks);
+  if (s.gateway || s["gateway-memory"]) gatewaySection(s.gateway, s["gateway-memory"], out, checks);
   if (checks.length) {
     out.push("### Targets", "", table(["Target", "Bar", "Measured (median)", "Verdict"], checks));
   }

@@ -15,12 +15,13 @@ export const STREAM_CHUNKS = 100;
 export const CHUNK_DELAY_MS = 2;
 
 /**
- * The harness's side of a child's IPC channel: `{type: "cpu"}` is answered with the child's
- * `process.cpuUsage()`, `{type: "mem"}` with its `process.memoryUsage()`. Answers come in order,
- * so one FIFO of waiting callers per type pairs them up.
+ * The harness's side of a child's IPC channel (the child's side: src/lib/probe-answers.mjs):
+ * `{type: "cpu"}` is answered with the child's `process.cpuUsage()`, `{type: "mem"}` with its
+ * `process.memoryUsage()`, `{type: "gc"}` with its `process.memoryUsage()` right after a full GC.
+ * Answers come in order, so one FIFO of waiting callers per type pairs them up.
  */
 export function ipcProbe(child) {
-  const waiting = { cpu: [], mem: [] };
+  const waiting = { cpu: [], mem: [], gc: [] };
   child.on("message", (m) => {
     const queue = waiting[m?.type];
     if (queue?.length) queue.shift()(m[m.type]);
@@ -40,6 +41,14 @@ export function ipcProbe(child) {
     memory() {
       return ask("mem");
     },
+    /**
+     * One full GC in the child (`global.gc()`; it runs with --expose-gc), then its
+     * `process.memoryUsage()`, plus `pauseMs` (the GC's duration) and `forced` (false when the
+     * child has no `gc`: the figures are then those of an ordinary `mem` answer).
+     */
+    memoryAfterGc() {
+      return ask("gc");
+    },
   };
 }
 
@@ -56,11 +65,14 @@ export async function rssOf(pid) {
 
 /**
  * Forks one child and resolves once it listens: `url`, `pid`, `headers` (extra request headers
- * the path needs: none here), `cpuUs()` and `memory()` over IPC, `rss()` from /proc, `close()`.
+ * the path needs: none here), `cpuUs()`, `memory()` and `memoryAfterGc()` over IPC, `rss()` from
+ * /proc, `close()`. Every child runs with --expose-gc (it changes nothing until the memory soak
+ * asks for a GC).
  */
 export async function startChild(kind, upstream) {
   const child = fork(CHILD, upstream ? [kind, upstream] : [kind], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: [...new Set([...process.execArgv, "--expose-gc"])],
   });
   const url = await new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`${kind} process exited early (${code})`)));

@@ -1,6 +1,8 @@
-// Markdown for the gateway scenario's step-3 figures (issue #18): every figure side by side with
-// Portkey's gateway, the gates for both, and the memory soak. The scenario logs it at its end;
-// `node src/gateway-report.mjs [results/latest.json]` prints it from a saved run.
+// Markdown for the gateway scenarios' step-3 figures (issue #18): every figure side by side with
+// Portkey's gateway, the gates for both, and the memory soak (of the gateway scenario, or the
+// 10-minute one of the gateway-memory scenario). The scenarios log it at their end, report.mjs
+// puts it in results/latest.md, and `node src/gateway-report.mjs [results/latest.json]` prints it
+// from a saved run.
 
 const PATHS = {
   direct: "direct to the mock",
@@ -18,6 +20,9 @@ const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "–");
 const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 const spread = (s, d = 2) => (s ? `${f(s.median, d)} [${f(s.min, d)}–${f(s.max, d)}]` : "–");
 const secs = (ms) => `${Number((ms / 1000).toFixed(1))} s`;
+/** "slope ± standard error" (the error left out when the run did not record it). */
+const plusMinus = (slope, stdErr, d = 3) =>
+  Number.isFinite(stdErr) ? `${f(slope, d)} ± ${f(stdErr, d)}` : f(slope, d);
 const pf = (pass) => (pass === undefined ? "–" : pass ? "PASS" : "**FAIL**");
 
 function table(head, rows) {
@@ -39,20 +44,161 @@ function rows(block, portkey, cells) {
   return out;
 }
 
-function soakVerdict(m) {
-  if (!m) return "–";
-  const v = pf(m.gate.pass);
-  return m.gate.conclusive ? v : `${v.replace(/\*/g, "")} (short soak: indication only)`;
+function soakVerdict(c) {
+  if (!c) return "–";
+  const v = pf(c.gate.pass);
+  return c.gate.conclusive ? v : `${v.replace(/\*/g, "")} (short soak: indication only)`;
 }
 
-export function renderGatewayStep3(g) {
+/** What is gated: post-GC RSS when the soak forced a GC before each sample, else raw RSS. */
+const gatedMeasure = (c) => c.gate.measure ?? "rss";
+const gatedSlope = (c) => c.gate.slopeMBPerMin ?? c.rssSlopeMBPerMin;
+const gatedStdErr = (c) => c.gate.slopeStdErr ?? c.rssSlopeStdErr;
+const MEASURE_NAMES = {
+  rssAfterGc: "RSS after a full GC",
+  heapUsedAfterGc: "heapUsed after a full GC",
+  rss: "RSS as it is",
+  heapUsed: "heapUsed as it is",
+};
+
+/** The series of one soak, by measure: the sample key and the stored fit. */
+function series(c) {
+  return [
+    ["rssAfterGc", "rssAfterGcMB", c.afterGc?.rss],
+    ["heapUsedAfterGc", "heapUsedAfterGcMB", c.afterGc?.heapUsed],
+    [
+      "rss",
+      "rssMB",
+      { slopeMBPerMin: c.rssSlopeMBPerMin, slopeStdErr: c.rssSlopeStdErr, r2: c.rssFitR2 },
+    ],
+    [
+      "heapUsed",
+      "heapUsedMB",
+      { slopeMBPerMin: c.heapUsedSlopeMBPerMin, slopeStdErr: c.heapUsedSlopeStdErr },
+    ],
+  ].filter(([, , fit]) => fit);
+}
+
+/** The memory soak: how it ran, its load, and every slope (the gated one first). */
+function memoryBlock(m) {
+  const gc = Object.values(m.contenders).some((c) => c.afterGc);
+  const products = ["gateway", "portkey"];
+  const slopeRows = [];
+  for (const n of products) {
+    const c = m.contenders[n];
+    if (!c) {
+      slopeRows.push([PATHS[n], "not installed", "–", "–", "–", "–"]);
+      continue;
+    }
+    const fitted = (c.samples ?? []).filter((s) => s.t * 1000 >= m.warmupMs);
+    for (const [measure, key, fit] of series(c)) {
+      const ys = fitted.map((s) => s[key]).filter(Number.isFinite);
+      const gated = measure === gatedMeasure(c);
+      slopeRows.push([
+        PATHS[n],
+        gated ? `**${MEASURE_NAMES[measure]}** (gated)` : MEASURE_NAMES[measure],
+        ys.length ? `${f(ys[0], 1)} → ${f(ys.at(-1), 1)}` : "–",
+        ys.length ? `${f(Math.min(...ys), 1)}–${f(Math.max(...ys), 1)}` : "–",
+        `${plusMinus(fit.slopeMBPerMin, fit.slopeStdErr)}${Number.isFinite(fit.r2) ? ` (r² ${f(fit.r2)})` : ""}`,
+        gated ? soakVerdict(c) : "not gated",
+      ]);
+    }
+  }
+  const sampled = gc
+    ? `every ${secs(m.intervalMs)}: RSS (/proc VmRSS) and \`process.memoryUsage()\` as they are, then, asked over IPC, one full GC in the process (\`global.gc()\`, both products run with \`--expose-gc\`) and \`process.memoryUsage()\` right after it`
+    : `RSS from /proc every ${secs(m.intervalMs)}, no GC forced`;
+  const why = gc
+    ? "The gate is on the slope of **RSS after a full GC**: a leak is memory that survives a full GC (reachable objects, or native memory never freed), and post-GC RSS still counts native memory, while RSS as it is also moves with how much garbage V8 lets pile up before it collects (tens of MB either way), which is not growth. RSS as it is and heapUsed (the live JS heap after GC, blind to native memory) are reported, not gated."
+    : "The gate is on the slope of RSS as it is (no GC was forced in this run).";
+  return [
+    `Memory: ${secs(m.ms)} of load per product at c=${m.concurrency} (${m.concurrency - m.streamWorkers} workers sending non-streamed requests, ${m.streamWorkers} reading paced streams, back to back), one product after the other; sampled ${sampled}; the first ${secs(m.warmupMs)} dropped, least-squares slope over the rest (± its standard error; the gate is on the slope itself, < ${m.contenders.gateway?.gate.limitMBPerMin ?? 1} MB/min). ${why}${m.note ? ` **${m.note}.**` : ""}`,
+    "",
+    table(
+      [
+        "Product",
+        "requests (errors)",
+        "req/s",
+        "CPU µs/req",
+        ...(gc ? ["forced GC pause, ms: median (max)"] : []),
+        "samples fitted",
+      ],
+      products.map((n) => {
+        const c = m.contenders[n];
+        if (!c) return [PATHS[n], "not installed", "–", "–", ...(gc ? ["–"] : []), "–"];
+        return [
+          PATHS[n],
+          `${int(c.requests)} (${int(c.errors)})`,
+          int(c.requestsPerSecond),
+          int(c.processCpuUsPerRequest),
+          ...(gc
+            ? [
+                c.afterGc
+                  ? `${f(c.afterGc.gcPauseMsMedian, 1)} (${f(c.afterGc.gcPauseMsMax, 1)})`
+                  : "–",
+              ]
+            : []),
+          int(c.samplesFitted),
+        ];
+      }),
+    ),
+    table(
+      ["Product", "Measure", "after warm-up → end, MB", "min–max, MB", "slope, MB/min", "gate"],
+      slopeRows,
+    ),
+  ];
+}
+
+/** Gate rows of the memory soak: the gated slope, and the raw RSS slope for information. */
+function memoryGateRows(m, pk) {
+  const gm = m.contenders.gateway;
+  const pm = m.contenders.portkey;
+  const theirs = (c, v) => (c ? v(c) : pk?.installed ? "–" : "not installed");
+  const gcGated = gm && gatedMeasure(gm) === "rssAfterGc";
+  const gated = (c) => `${plusMinus(gatedSlope(c), gatedStdErr(c))} MB/min ${soakVerdict(c)}`;
+  const raw = (c) => `${plusMinus(c.rssSlopeMBPerMin, c.rssSlopeStdErr)} MB/min`;
+  const rows = [
+    [
+      `memory: slope of ${gcGated ? "post-GC RSS" : "RSS"} after warm-up (${secs(m.ms)} soak)`,
+      "< 1 MB/min",
+      gm ? gated(gm) : "–",
+      theirs(pm, gated),
+    ],
+  ];
+  if (gcGated)
+    rows.push(["memory: slope of RSS as it is (not gated)", "–", raw(gm), theirs(pm, raw)]);
+  return rows;
+}
+
+function portkeyLine(pk) {
+  return pk?.installed
+    ? `Portkey: @portkey-ai/gateway ${pk.version} (hono ${pk.hono}, @hono/node-server ${pk.honoNodeServer}) from ${pk.dir}, started with \`--headless\` and preloaded with \`fetch-mutable-headers.mjs\` (its streams fail on Node 20 without it) and the harness's IPC probe.`
+    : `Portkey: **not installed** (looked in ${pk?.dir}); install it with ${pk?.install}.`;
+}
+
+/** The gateway-memory scenario's result (`{portkey, memory}`) on its own. */
+export function renderGatewayMemory(run) {
+  return [
+    "### Gateway (step 3): memory soak",
+    "",
+    portkeyLine(run.portkey),
+    "",
+    ...memoryBlock(run.memory),
+    "Gate (the gateway's; Portkey held to the same bar for information):",
+    "",
+    table(["Gate", "Bar", "@rephysco/gateway", "Portkey"], memoryGateRows(run.memory, run.portkey)),
+  ].join("\n");
+}
+
+/**
+ * The gateway scenario's result `g`, with the memory soak of `memory` (the gateway-memory
+ * scenario's, when it ran) or else its own short one.
+ */
+export function renderGatewayStep3(g, memory = g.memory) {
   const pk = g.portkey;
   const out = [
     "### Gateway (step 3): side by side with Portkey, and memory",
     "",
-    pk?.installed
-      ? `Portkey: @portkey-ai/gateway ${pk.version} (hono ${pk.hono}, @hono/node-server ${pk.honoNodeServer}) from ${pk.dir}, started with \`--headless\` and preloaded with \`fetch-mutable-headers.mjs\` (its streams fail on Node 20 without it) and the harness's IPC probe.`
-      : `Portkey: **not installed** (looked in ${pk?.dir}); install it with ${pk?.install}.`,
+    portkeyLine(pk),
     "",
     `Same client (fetch), same run, ${g.rounds} alternating rounds; every path in its own process. Median over rounds [min–max].`,
     "",
@@ -88,49 +234,15 @@ export function renderGatewayStep3(g) {
       ]),
     ),
   ];
-  const m = g.memory;
-  if (m) {
-    out.push(
-      `Memory: ${secs(m.ms)} of load per product at c=${m.concurrency} (${m.concurrency - m.streamWorkers} workers sending non-streamed requests, ${m.streamWorkers} reading paced streams, back to back), RSS from /proc every ${secs(m.intervalMs)}, the first ${secs(m.warmupMs)} dropped, least-squares slope over the rest (± its standard error; the gate is on the slope itself).${m.note ? ` **${m.note}.**` : ""}`,
-      "",
-      table(
-        [
-          "Product",
-          "requests (errors)",
-          "req/s",
-          "CPU µs/req",
-          "RSS after warm-up → end, MB",
-          "RSS min–max, MB",
-          "RSS slope, MB/min",
-          "heapUsed slope, MB/min",
-          "gate < 1 MB/min",
-        ],
-        ["gateway", "portkey"].map((n) => {
-          const c = m.contenders[n];
-          if (!c) return [PATHS[n], "not installed", "–", "–", "–", "–", "–", "–", "–"];
-          return [
-            PATHS[n],
-            `${int(c.requests)} (${int(c.errors)})`,
-            int(c.requestsPerSecond),
-            int(c.processCpuUsPerRequest),
-            `${f(c.rssAtWarmupEndMB, 1)} → ${f(c.rssAtEndMB, 1)}`,
-            `${f(c.rssMinMB, 1)}–${f(c.rssMaxMB, 1)}`,
-            `${f(c.rssSlopeMBPerMin, 3)} ± ${f(c.rssSlopeStdErr, 3)} (r² ${f(c.rssFitR2)}, ${c.samplesFitted} samples)`,
-            `${f(c.heapUsedSlopeMBPerMin, 3)} ± ${f(c.heapUsedSlopeStdErr, 3)}`,
-            soakVerdict(c),
-          ];
-        }),
-      ),
-    );
-  }
+  const m = memory;
+  if (m) out.push(...memoryBlock(m));
+  else out.push("Memory: no soak in this run.", "");
   const gate = (name, bar, ours, theirs, oursPass, theirsPass) => [
     name,
     bar,
     `${ours} ${pf(oursPass)}`,
     pk?.installed ? `${theirs} ${pf(theirsPass)}` : "not installed",
   ];
-  const gm = m?.contenders.gateway;
-  const pm = m?.contenders.portkey;
   out.push(
     "Gates (the gateway's; Portkey held to the same bars for information):",
     "",
@@ -161,16 +273,7 @@ export function renderGatewayStep3(g) {
           g.stream.gate.pass,
           g.stream.portkeyGate?.pass,
         ),
-        ...(m
-          ? [
-              [
-                `memory: RSS slope after warm-up (${secs(m.ms)} soak)`,
-                "< 1 MB/min",
-                gm ? `${f(gm.rssSlopeMBPerMin, 3)} MB/min ${soakVerdict(gm)}` : "–",
-                pm ? `${f(pm.rssSlopeMBPerMin, 3)} MB/min ${soakVerdict(pm)}` : "not installed",
-              ],
-            ]
-          : []),
+        ...(m ? memoryGateRows(m, pk) : []),
       ],
     ),
   );

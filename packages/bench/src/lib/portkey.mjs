@@ -2,9 +2,10 @@
 // a dependency of the workspace: scripts/ensure-portkey.sh installs it with npm in its own folder
 // ($PORTKEY_DIR, else ${XDG_CACHE_HOME:-~/.cache}/rephysco-bench/portkey), and the benchmark runs
 // without it (its rows say "not installed"). Started as
-//   node --import fetch-mutable-headers.mjs --import portkey-probe.mjs \
+//   node --expose-gc --import fetch-mutable-headers.mjs --import portkey-probe.mjs \
 //        node_modules/@portkey-ai/gateway/build/start-server.js --port=<free port> --headless
-// and routed to the mock with the x-portkey-provider / x-portkey-custom-host headers.
+// and routed to the mock with the x-portkey-provider / x-portkey-custom-host headers. It runs with
+// --expose-gc as the gateway does, so the memory soak can ask both for a full GC before a sample.
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -90,7 +91,16 @@ export async function startPortkey(found, upstream) {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ["--import", SHIM, "--import", PROBE, found.entry, `--port=${port}`, "--headless"],
+    [
+      "--expose-gc",
+      "--import",
+      SHIM,
+      "--import",
+      PROBE,
+      found.entry,
+      `--port=${port}`,
+      "--headless",
+    ],
     // stdout: its banner (the scenario's stdout carries the JSON result); stderr: its errors.
     { cwd: found.dir, stdio: ["ignore", "ignore", "inherit", "ipc"] },
   );
