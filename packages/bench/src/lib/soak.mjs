@@ -13,7 +13,11 @@
 // never freed: it survives a full GC, so it shows in the post-GC RSS (which still holds every
 // native allocation, buffers and malloc arenas included), while the heap the next GC would have
 // freed does not. The raw RSS slope and the post-GC heapUsed slope (the live JS heap alone, the
-// steadiest figure, blind to native memory) are reported beside it, not gated.
+// steadiest figure, blind to native memory) are reported beside it, not gated. What the GC does
+// not remove: a full GC returns little memory to the system (V8 keeps its committed pages, malloc
+// keeps its arenas), so post-GC RSS still swings by tens of MB, and in two 10-minute runs its
+// slope moved about as much as the raw one (gateway -1.30 then -0.07 MB/min; BENCHMARKS.md, step
+// 3): it measures the right thing, to about +-1 MB/min per run on a shared 2-core machine.
 //
 // Length: the gateway-memory scenario runs the 10 minutes per product (GATEWAY_SOAK_MS to
 // change it). The gateway scenario runs a short soak, 120 s per product (60 s under BENCH_QUICK=1,
