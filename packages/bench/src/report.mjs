@@ -1,5 +1,6 @@
 // Renders the results of a run as Markdown tables, with the issue's targets checked.
 import { renderGatewayMemory, renderGatewayStep3 } from "./lib/gateway-report.mjs";
+import { f, int, table } from "./lib/markdown.mjs";
 
 const LABELS = {
   raw: "openai SDK (raw)",
@@ -14,22 +15,11 @@ const LABELS = {
   redis: "Rephysco + limits() (Redis)",
 };
 
-const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "–");
-const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 /** "median [min–max]" of a ratio summary. */
 const r = (s) => (s ? `**${f(s.median)}** [${f(s.min)}–${f(s.max)}]` : "–");
 const kb = (b) => `${(b / 1024).toFixed(1)} KB`;
 const mb = (b) => `${(b / 2 ** 20).toFixed(2)} MB`;
 const verdict = (ok) => (ok ? "met" : "**missed**");
-
-function table(head, rows) {
-  return [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...rows.map((row) => `| ${row.join(" | ")} |`),
-    "",
-  ].join("\n");
-}
 
 function label(name, gemini) {
   if (gemini && name === "raw") return LABELS.rawGemini;

@@ -46,6 +46,22 @@ export function parseTimeout(value: string): number {
   return n;
 }
 
+/** Commander parser for a wait that may be 0, such as `--drain-timeout`: whole ms up to {@link MAX_TIMEOUT_MS}. */
+export function parseDelay(value: string): number {
+  const n = Number(value);
+  if (!INTEGER.test(value.trim()) || n > MAX_TIMEOUT_MS)
+    throw new InvalidArgumentError(`Expected whole milliseconds from 0 to ${MAX_TIMEOUT_MS}.`);
+  return n;
+}
+
+/** Commander parser for an amount such as `--budget-usd`: a decimal number > 0. */
+export function parsePositiveDecimal(value: string): number {
+  const n = Number(value);
+  if (!DECIMAL.test(value.trim()) || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError("Expected a number > 0, such as 2.5.");
+  return n;
+}
+
 /** Commander collector for repeatable options such as `--image`. */
 export function collect(value: string, previous: readonly string[] = []): string[] {
   return [...previous, value];

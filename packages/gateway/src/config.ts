@@ -147,7 +147,8 @@ function fieldName(path: readonly (string | number)[]): string {
     .replace(/\.\[/g, "[");
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+/** A plain object (not null, not an array): what a JSON/YAML mapping parses to. */
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 

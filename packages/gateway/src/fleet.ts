@@ -68,13 +68,13 @@ export function createFleet(config: GatewayConfig): Fleet {
   const shareByDefault = config.keys?.shareCache ?? true;
   const base = config.limits ?? {};
 
-  const build = (): LimitsMiddleware | undefined => {
-    const rateLimits = base.rateLimits ?? [];
-    const budgets = base.budgets ?? [];
-    if (rateLimits.length === 0 && budgets.length === 0 && base.cooldowns === undefined && !redis)
-      return undefined;
+  // Gateway-wide rules; with Redis, cool-downs are shared even without rules.
+  let middleware: LimitsMiddleware | undefined;
+  const rateLimits = base.rateLimits ?? [];
+  const budgets = base.budgets ?? [];
+  if (rateLimits.length > 0 || budgets.length > 0 || base.cooldowns !== undefined || redis) {
     try {
-      return limits({
+      middleware = limits({
         rateLimits,
         budgets,
         store: limitStore,
@@ -83,21 +83,21 @@ export function createFleet(config: GatewayConfig): Fleet {
         ...(base.maxWaitMs !== undefined && { maxWaitMs: base.maxWaitMs }),
       });
     } catch (error) {
+      void cacheStore?.close();
+      void redisLimits?.close();
       throw new GatewayConfigError((error as Error).message.replace(/^limits: /, ""), {
         field: "limits",
       });
     }
-  };
-
-  const current = build();
+  }
   return {
     cache,
     cacheFor: (namespace) => namespaced(cache, namespace),
-    middleware: current,
+    middleware,
     limitStore,
     sharesCache: (identity) => identity.record.shareCache ?? shareByDefault,
     async close() {
-      await current?.close();
+      await middleware?.close();
       await Promise.allSettled([cacheStore?.close(), redisLimits?.close()]);
     },
   };

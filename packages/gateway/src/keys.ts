@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { unwatchFile, watchFile } from "node:fs";
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { isRecord } from "./config.js";
 
 /** Budget periods of a key, as UTC calendar periods (weeks start Monday). */
 export type KeyBudgetPeriod = "minute" | "hour" | "day" | "week" | "month" | "total";
@@ -85,8 +86,6 @@ export function checkKeyName(name: string): void {
     );
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isPositiveInt = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) > 0;
 
 /**

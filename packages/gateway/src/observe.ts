@@ -3,6 +3,7 @@ import type {
   Middleware,
   ModelResponse,
   RephyscoEvent,
+  StreamChunk,
   StreamPart,
   Usage,
   WrapGenerateOptions,
@@ -10,6 +11,7 @@ import type {
 } from "@rephysco/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Admission } from "./key-limits.js";
+import type { KeyIdentity } from "./keys.js";
 
 /** What the access log and the metrics learn about one request; filled as it is served. */
 export interface RequestRecord {
@@ -21,6 +23,10 @@ export interface RequestRecord {
   admission?: Admission;
   /** The virtual key's name (never the key). */
   key?: string;
+  /** The virtual key that authenticated the request. */
+  identity?: KeyIdentity;
+  /** The model the request was routed to (the route's, else the client's), for failure logs. */
+  routedModel?: string;
   /** The model as the client asked for it. */
   model?: string;
   /** The provider that answered (after fallbacks), or the route's primary one. */
@@ -256,17 +262,17 @@ export class GatewayMetrics {
   }
 }
 
-/** The record's fields of a finished answer. */
+/** The record's fields from an answer, or from a stream chunk that carries some of them. */
 export function recordAnswer(
   r: RequestRecord,
-  answer: Pick<ModelResponse, "provider" | "model" | "usage" | "cost" | "cached">,
+  a: Pick<StreamChunk, "provider" | "model" | "usage" | "cost" | "cached">,
   cacheable: boolean,
 ): void {
-  r.provider = answer.provider;
-  r.upstreamModel = answer.model;
-  if (answer.usage) r.usage = answer.usage;
-  if (answer.cost) r.cost = answer.cost;
-  r.cache = answer.cached ? "hit" : cacheable ? "miss" : "off";
+  if (a.provider !== undefined) r.provider = a.provider;
+  if (a.model !== undefined) r.upstreamModel = a.model;
+  if (a.usage) r.usage = a.usage;
+  if (a.cost) r.cost = a.cost;
+  if (a.cached !== undefined) r.cache = a.cached ? "hit" : cacheable ? "miss" : "off";
 }
 
 /** Rounds ms to 3 decimals (µs), for headers and logs. */

@@ -100,8 +100,6 @@ async function otelMiddleware(option: GatewayConfig["otel"]): Promise<Middleware
   );
 }
 
-/** The model each chat request was routed to, for the failure log. */
-const routedModel = new WeakMap<FastifyRequest, string>();
 /** Compares a header with a secret in constant time (by their SHA-256). */
 function sameSecret(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
@@ -118,9 +116,7 @@ interface ChatContext {
   readonly prices: PriceOverrides | undefined;
 }
 
-/** The virtual key of each authenticated request. */
-const keyOf = new WeakMap<FastifyRequest, KeyIdentity>();
-/** What the access log and metrics learn about each request. */
+/** What the access log, metrics and failure log learn about each request. */
 const records = new WeakMap<FastifyRequest, RequestRecord>();
 
 const DEFAULT_DRAIN_MS = 30_000;
@@ -163,7 +159,7 @@ function logFields(error: unknown, request: FastifyRequest): Record<string, unkn
     type: typeof e.name === "string" ? e.name : "Error",
     message: typeof e.message === "string" ? e.message : String(error),
   };
-  const model = routedModel.get(request);
+  const model = records.get(request)?.routedModel;
   if (model !== undefined) fields.model = model;
   for (const k of ["provider", "status", "code", "reason", "requestId"] as const) {
     const v = e[k];
@@ -248,17 +244,21 @@ export async function createGateway(
 ): Promise<Gateway> {
   const checked = validateGatewayConfig(config);
   let log: { error(o: object, m: string): void } | undefined;
+  // A failure outside any request: to the log, or a process warning when the log is off.
+  const warn = (type: string, message: string): void => {
+    if (log) log.error({ failure: { type, message } }, message);
+    else process.emitWarning(message, "RephyscoGatewayWarning");
+  };
   const ring = checked.keys?.file
     ? new KeyRing(checked.keys.file, {
         onChange: () => {
           privateRouters.clear();
         },
-        onError: (error) => {
-          const message = `keys file reload failed; the previous keys stay in force: ${(error as Error).message}`;
-          if (log)
-            log.error({ failure: { type: "KeysFileError", message } }, "keys file reload failed");
-          else process.emitWarning(message, "RephyscoGatewayWarning");
-        },
+        onError: (error) =>
+          warn(
+            "KeysFileError",
+            `keys file reload failed; the previous keys stay in force: ${(error as Error).message}`,
+          ),
       })
     : undefined;
   await ring?.load();
@@ -266,6 +266,8 @@ export async function createGateway(
     checked.metrics?.enabled === false
       ? undefined
       : new GatewayMetrics({ defaultMetrics: checked.metrics?.processMetrics !== false });
+  // Before the pool: a missing optional peer fails the start with nothing to close.
+  const telemetry = await otelMiddleware(checked.otel);
   const pooled =
     options.upstreamFetch === undefined || options.upstreamFetch === "pooled"
       ? createFastFetch()
@@ -275,19 +277,16 @@ export async function createGateway(
     (typeof options.upstreamFetch === "function" ? options.upstreamFetch : undefined);
   const extras: ClientExtras = {
     ...(upstreamFetch && { fetch: upstreamFetch }),
-    middleware: [
-      timingMiddleware,
-      ...(await otelMiddleware(checked.otel)),
-      ...(options.middleware ?? []),
-    ],
+    middleware: [timingMiddleware, ...telemetry, ...(options.middleware ?? [])],
     ...(metrics && { onEvent: (e) => metrics.event(e) }),
   };
   const fleet = createFleet(checked);
-  const keyLimiter = new KeyLimiter(fleet.limitStore, (error) => {
-    const message = `the limit store failed: ${(error as Error)?.message ?? String(error)}`;
-    if (log) log.error({ failure: { type: "LimitStoreError", message } }, "limit store failed");
-    else process.emitWarning(message, "RephyscoGatewayWarning");
-  });
+  const keyLimiter = new KeyLimiter(fleet.limitStore, (error) =>
+    warn(
+      "LimitStoreError",
+      `the limit store failed: ${(error as Error)?.message ?? String(error)}`,
+    ),
+  );
   // Keys that keep their cached answers to themselves: their own clients, built on first use.
   const privateRouters = new Map<string, Router>();
   let router: Router;
@@ -301,8 +300,6 @@ export async function createGateway(
   ring?.watch();
   const startedAt = Math.floor(Date.now() / 1000);
   let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  let ready = false;
-  let inFlight = 0;
   let closing: Promise<void> | undefined;
   /** Responses in flight: cut at the drain deadline, also when embedded in another server. */
   const open = new Set<ServerResponse>();
@@ -351,7 +348,6 @@ export async function createGateway(
       );
       return;
     }
-    inFlight++;
     const api = request.url.startsWith("/v1/");
     const record: RequestRecord = { start: performance.now(), upstreamMs: 0, api };
     records.set(request, record);
@@ -359,9 +355,8 @@ export async function createGateway(
     const res = reply.raw;
     open.add(res);
     res.once("close", () => {
-      inFlight--;
       open.delete(res);
-      if (inFlight === 0 && idle) idle();
+      if (open.size === 0 && idle) idle();
       const ms = performance.now() - record.start;
       // A response cut before it ended (client gone, drain deadline) is logged as 499.
       const status = res.writableFinished ? res.statusCode : 499;
@@ -382,7 +377,7 @@ export async function createGateway(
         done(header ? invalidKey() : missingKey());
         return;
       }
-      keyOf.set(request, identity);
+      record.identity = identity;
       record.key = identity.name;
     }
     done();
@@ -390,9 +385,13 @@ export async function createGateway(
 
   app.setErrorHandler((error, request, reply) => {
     const e = error as { code?: string; statusCode?: number; message: string; name?: unknown };
+    // The access line's error class (and, for an upstream failure, the provider that failed).
     const record = records.get(request);
-    if (record && record.errorType === undefined)
+    if (record) {
       record.errorType = typeof e.name === "string" ? e.name : "Error";
+      const provider = (error as { provider?: unknown }).provider;
+      if (typeof provider === "string") record.provider = provider;
+    }
     let mapped: unknown = error;
     if (typeof e.code === "string" && e.code.startsWith("FST_")) mapped = fastifyError(e);
     else if (
@@ -457,7 +456,7 @@ export async function createGateway(
     });
   }
   app.get("/readyz", (_req, reply) =>
-    ready ? reply.send({ status: "ready" }) : reply.code(503).send({ status: "not ready" }),
+    closing ? reply.code(503).send({ status: "not ready" }) : reply.send({ status: "ready" }),
   );
   // Built once: the list changes only with the config and the registered providers.
   const modelsBody = JSON.stringify({
@@ -470,7 +469,7 @@ export async function createGateway(
     })),
   });
   app.get("/v1/models", (request, reply) => {
-    const allowed = keyOf.get(request)?.record.models;
+    const allowed = records.get(request)?.identity?.record.models;
     const body = allowed
       ? JSON.stringify({
           object: "list",
@@ -485,7 +484,7 @@ export async function createGateway(
 
   const ctx: ChatContext = { keyLimiter, prices: checked.prices, closing: () => !!closing };
   app.post(CHAT_PATH, (request, reply) => {
-    const identity = keyOf.get(request);
+    const identity = records.get(request)?.identity;
     if (identity && !fleet.sharesCache(identity)) {
       const ns = cacheNamespaceOf(identity);
       let own = privateRouters.get(ns);
@@ -535,7 +534,6 @@ export async function createGateway(
   }
 
   await app.ready();
-  ready = true;
   if (!handler) throw new Error("Fastify did not call the server factory.");
   const h = handler;
   return {
@@ -547,7 +545,6 @@ export async function createGateway(
     },
     close(o = {}) {
       if (closing) return closing;
-      ready = false;
       const deadline = o.drainTimeoutMs ?? checked.drainTimeoutMs ?? DEFAULT_DRAIN_MS;
       closing = (async () => {
         const closed = app.close();
@@ -556,7 +553,7 @@ export async function createGateway(
         // Once the requests in flight are answered (or the deadline passed), drop every
         // connection left (also those that never sent a request): a cut stream aborts its
         // upstream call.
-        if (inFlight > 0) {
+        if (open.size > 0) {
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([
             new Promise<void>((resolve) => (idle = resolve)),
@@ -586,27 +583,9 @@ async function chat(
   ctx: ChatContext,
 ): Promise<FastifyReply | undefined> {
   const record = records.get(request)!;
-  const body = request.body as { model?: unknown } | null;
-  if (typeof body?.model === "string") record.model = body.model;
-  try {
-    return await serveChat(request, reply, router, identity, record, ctx);
-  } catch (error) {
-    const e = error as { name?: unknown; provider?: unknown };
-    if (typeof e?.name === "string") record.errorType = e.name;
-    if (typeof e?.provider === "string" && record.provider === undefined)
-      record.provider = e.provider;
-    throw error;
-  }
-}
-
-async function serveChat(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  router: Router,
-  identity: KeyIdentity | undefined,
-  record: RequestRecord,
-  ctx: ChatContext,
-): Promise<FastifyReply | undefined> {
+  // The client's string, recorded before validation (a refused request is logged with it).
+  const model = (request.body as { model?: unknown } | null)?.model;
+  if (typeof model === "string") record.model = model;
   const plan = translateRequest(request.body);
   record.stream = plan.stream;
   if (identity && !modelAllowed(identity.record.models, plan.model))
@@ -618,11 +597,11 @@ async function serveChat(
       "model_not_allowed",
     );
   const route = router.resolve(plan.model);
-  routedModel.set(request, route.model ?? route.client.model ?? plan.model);
+  const routed = route.model ?? route.client.model ?? plan.model;
+  record.routedModel = routed;
   record.provider = route.provider.name;
   record.cache = route.cached ? "miss" : "off";
   if (identity && (identity.record.rateLimit || identity.record.budget)) {
-    const model = route.model ?? route.client.model ?? plan.model;
     const maxTokens = plan.options.maxTokens;
     record.admission = await ctx.keyLimiter.admit(identity, {
       // An estimate of the messages (and schema): the window is settled to the actual usage.
@@ -632,9 +611,9 @@ async function serveChat(
       } as unknown as CallParams),
       ...(maxTokens !== undefined && { maxTokens }),
       priced:
-        findPrice(route.provider.name, [model], route.provider.prices?.models, ctx.prices) !==
+        findPrice(route.provider.name, [routed], route.provider.prices?.models, ctx.prices) !==
         undefined,
-      model,
+      model: routed,
     });
   }
   const ac = new AbortController();
@@ -714,7 +693,7 @@ async function serveChat(
   });
   const writer = new ChunkWriter(id, created, plan.includeUsage);
   try {
-    if (!next.done) recordChunk(record, next.value, route.cached);
+    if (!next.done) recordAnswer(record, next.value, route.cached);
     // Written inline; a promise only when the socket's buffer is full.
     if (!res.write(writer.start((!next.done && next.value.model) || route.model || client.model)))
       await drained(res);
@@ -724,7 +703,7 @@ async function serveChat(
         return undefined;
       }
       const v = next.value;
-      if (v.usage !== undefined || v.cached !== undefined) recordChunk(record, v, route.cached);
+      if (v.usage !== undefined || v.cached !== undefined) recordAnswer(record, v, route.cached);
       const s = writer.chunk(v);
       if (s && !res.write(s)) await drained(res);
       next = await iterator.next();
@@ -742,17 +721,4 @@ async function serveChat(
     res.end(errorEvent(error));
   }
   return undefined;
-}
-
-/** The record's fields from a stream chunk that carries usage, cost or the cache flag. */
-function recordChunk(
-  r: RequestRecord,
-  c: import("@rephysco/core").StreamChunk,
-  cacheable: boolean,
-): void {
-  if (c.provider !== undefined) r.provider = c.provider;
-  if (c.model !== undefined) r.upstreamModel = c.model;
-  if (c.usage) r.usage = c.usage;
-  if (c.cost) r.cost = c.cost;
-  if (c.cached !== undefined) r.cache = c.cached ? "hit" : cacheable ? "miss" : "off";
 }

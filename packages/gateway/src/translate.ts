@@ -8,7 +8,8 @@ import {
   type Tool,
   type ToolCall,
 } from "@rephysco/core";
-import { badRequest, unsupported } from "./errors.js";
+import { isRecord } from "./config.js";
+import { badRequest, type HttpError, unsupported } from "./errors.js";
 
 /** One chat completion request, translated for core. */
 export interface ChatPlan {
@@ -79,10 +80,6 @@ const KNOWN = new Set([
   "prompt_cache_key",
 ]);
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function num(v: unknown, param: string, min: number, max: number): number {
   if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
     throw badRequest(
@@ -137,7 +134,15 @@ const SHAPES = {
   toolChoiceFunction: shape(["name"]),
   plainFormat: shape(["type"]),
   schemaFormat: shape(["type", "json_schema"]),
+  imageUrl: shape(["url", "detail"]),
+  toolFunction: shape(["name", "description", "parameters", "strict"]),
+  jsonSchema: shape(["name", "schema", "strict", "description"]),
 } as const;
+
+/** The 400 for a nested object that is absent or not an object. */
+function missing(param: string): HttpError {
+  return badRequest(`Missing required parameter: '${param}'.`, param, "missing_required_parameter");
+}
 
 /** Refuses a key of `obj` the gateway does not take (400 naming `param.key`). */
 function checkKeys(obj: Record<string, unknown>, s: Shape, param: string): void {
@@ -221,19 +226,8 @@ function userMessage(m: Record<string, unknown>, param: string): Message {
     } else if (part.type === "image_url") {
       checkKeys(part, SHAPES.imagePart, p);
       const iu = part.image_url;
-      if (!isRecord(iu))
-        throw badRequest(
-          `Missing required parameter: '${p}.image_url'.`,
-          `${p}.image_url`,
-          "missing_required_parameter",
-        );
-      for (const k of Object.keys(iu))
-        if (k !== "url" && k !== "detail")
-          throw badRequest(
-            `Unrecognized parameter: '${p}.image_url.${k}'.`,
-            `${p}.image_url.${k}`,
-            "unknown_parameter",
-          );
+      if (!isRecord(iu)) throw missing(`${p}.image_url`);
+      checkKeys(iu, SHAPES.imageUrl, `${p}.image_url`);
       if (iu.detail !== undefined && iu.detail !== null && iu.detail !== "auto")
         throw unsupported(
           `${p}.image_url.detail`,
@@ -360,19 +354,8 @@ function toTools(value: unknown): Record<string, Tool> {
       throw unsupported(`${p}.type`, `only "function" tools; got ${JSON.stringify(t.type)}`);
     checkKeys(t, SHAPES.tool_, p);
     const f = t.function;
-    if (!isRecord(f))
-      throw badRequest(
-        `Missing required parameter: '${p}.function'.`,
-        `${p}.function`,
-        "missing_required_parameter",
-      );
-    for (const k of Object.keys(f))
-      if (!["name", "description", "parameters", "strict"].includes(k))
-        throw badRequest(
-          `Unrecognized parameter: '${p}.function.${k}'.`,
-          `${p}.function.${k}`,
-          "unknown_parameter",
-        );
+    if (!isRecord(f)) throw missing(`${p}.function`);
+    checkKeys(f, SHAPES.toolFunction, `${p}.function`);
     const name = str(f.name, `${p}.function.name`);
     if (tools[name])
       throw badRequest(`Duplicate tool name: '${name}'.`, `${p}.function.name`, "invalid_value");
@@ -436,19 +419,8 @@ function toResponseFormat(value: unknown): ResponseFormat | undefined {
     case "json_schema": {
       checkKeys(value, SHAPES.schemaFormat, "response_format");
       const js = value.json_schema;
-      if (!isRecord(js))
-        throw badRequest(
-          "Missing required parameter: 'response_format.json_schema'.",
-          "response_format.json_schema",
-          "missing_required_parameter",
-        );
-      for (const k of Object.keys(js))
-        if (!["name", "schema", "strict", "description"].includes(k))
-          throw badRequest(
-            `Unrecognized parameter: 'response_format.json_schema.${k}'.`,
-            `response_format.json_schema.${k}`,
-            "unknown_parameter",
-          );
+      if (!isRecord(js)) throw missing("response_format.json_schema");
+      checkKeys(js, SHAPES.jsonSchema, "response_format.json_schema");
       const name = str(js.name, "response_format.json_schema.name");
       if (!/^[a-zA-Z0-9_-]{1,64}$/.test(name))
         throw badRequest(

@@ -7,6 +7,7 @@
  */
 import { pipeline, type Readable, Transform, type TransformCallback } from "node:stream";
 import zlib from "node:zlib";
+import { abortReason } from "@rephysco/core/http";
 import { Agent, type Dispatcher } from "undici";
 
 /** Options of {@link createFastFetch}. */
@@ -231,13 +232,6 @@ function requestHeaders(
   }
   if (!hasType && defaultType !== null) out.push("content-type", defaultType);
   return out;
-}
-
-/** `fetch`'s rejection for an aborted signal. */
-function abortReason(signal: AbortSignal): unknown {
-  return signal.reason === undefined
-    ? new DOMException("This operation was aborted", "AbortError")
-    : signal.reason;
 }
 
 /** undici's callback: settles the call's promise, never throws (undici would rethrow). */

@@ -3,6 +3,7 @@
 // 10-minute one of the gateway-memory scenario). The scenarios log it at their end, report.mjs
 // puts it in results/latest.md, and `node src/gateway-report.mjs [results/latest.json]` prints it
 // from a saved run.
+import { f, int, table } from "./markdown.mjs";
 
 const PATHS = {
   direct: "direct to the mock",
@@ -16,23 +17,12 @@ export const QUOTED = [
   "LiteLLM (Python) cannot be installed on this machine (of the package registries only npm's is reachable), so it is quoted, not measured: LiteLLM documents about 3 ms added per request; independent same-machine measurements put Portkey OSS 1.15.2 at ~2.4 ms and LiteLLM at ~4.3 ms added; TensorZero publishes a p50 of 0.35 ms added. Those are other machines and other methods: compare them with each other, not with the absolute figures here.",
 ];
 
-const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "–");
-const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 const spread = (s, d = 2) => (s ? `${f(s.median, d)} [${f(s.min, d)}–${f(s.max, d)}]` : "–");
 const secs = (ms) => `${Number((ms / 1000).toFixed(1))} s`;
 /** "slope ± standard error" (the error left out when the run did not record it). */
 const plusMinus = (slope, stdErr, d = 3) =>
   Number.isFinite(stdErr) ? `${f(slope, d)} ± ${f(stdErr, d)}` : f(slope, d);
 const pf = (pass) => (pass === undefined ? "–" : pass ? "PASS" : "**FAIL**");
-
-function table(head, rows) {
-  return [
-    `| ${head.join(" | ")} |`,
-    `|${head.map(() => "---").join("|")}|`,
-    ...rows.map((row) => `| ${row.join(" | ")} |`),
-    "",
-  ].join("\n");
-}
 
 /** Rows for every path, with a "not installed" row for Portkey when it is missing. */
 function rows(block, portkey, cells) {

@@ -5,6 +5,12 @@ import type { Gateway, GatewayConfig, VirtualKeyPolicy } from "@rephysco/gateway
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { ExitCode } from "../exit-codes.js";
 import { formatError } from "../format-error.js";
+import {
+  parseDelay,
+  parsePositiveDecimal,
+  parsePositiveInt,
+  parseTimeout,
+} from "../parse-number.js";
 import { dataDir } from "../store/dirs.js";
 import type { Terminal } from "../terminal.js";
 import { oneLine, stripTerminalControls } from "../terminal-text.js";
@@ -32,14 +38,6 @@ export interface ServeFlags {
 /** The keys file `rephysco serve` and `rephysco serve keys` use when nothing names one. */
 export function defaultKeysFile(): string {
   return join(dataDir(), "gateway-keys.json");
-}
-
-/** Commander parser for a whole number of milliseconds. */
-function parseMs(value: string): number {
-  const n = Number(value);
-  if (!/^\d{1,10}$/.test(value.trim()) || n > 2 ** 31 - 1)
-    throw new InvalidArgumentError("Expected a whole number of milliseconds.");
-  return n;
 }
 
 /** Default port of `rephysco serve`. */
@@ -311,20 +309,6 @@ function keyError(term: Terminal, message: string): ExitCode {
   return ExitCode.USAGE_ERROR;
 }
 
-function parsePositiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d{1,15}$/.test(value.trim()) || n < 1)
-    throw new InvalidArgumentError("Expected a positive whole number.");
-  return n;
-}
-
-function parsePositiveNumber(value: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError("Expected a positive number.");
-  return n;
-}
-
 /** Registers `rephysco serve`. */
 export function registerServeCommand(
   program: Command,
@@ -354,7 +338,7 @@ export function registerServeCommand(
     .option(
       "--drain-timeout <ms>",
       "on SIGTERM, longest wait for requests and streams in flight",
-      parseMs,
+      parseDelay,
     )
     .addOption(
       new Option(
@@ -388,8 +372,8 @@ export function registerServeCommand(
       .option("--models <list>", 'models it may use, comma-separated ("fast,openai/*")')
       .option("--rpm <n>", "requests per window (default window a minute)", parsePositiveInt)
       .option("--tpm <n>", "tokens per window", parsePositiveInt)
-      .option("--window-ms <ms>", "window of --rpm/--tpm, ms (default 60000)", parsePositiveInt)
-      .option("--budget-usd <usd>", "spending cap in US dollars", parsePositiveNumber)
+      .option("--window-ms <ms>", "window of --rpm/--tpm, ms (default 60000)", parseTimeout)
+      .option("--budget-usd <usd>", "spending cap in US dollars", parsePositiveDecimal)
       .option("--budget-tokens <n>", "spending cap in tokens", parsePositiveInt)
       .addOption(
         new Option("--budget-period <period>", "period of the budget (default total)").choices([
